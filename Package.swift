@@ -1,0 +1,120 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "gridcast",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gridcast", targets: ["gridcast"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+    ],
+    targets: [
+        // libcurl, the system C library, and a tiny C shim for its variadic setopt calls.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        // HTTP client on one curl_multi event-loop thread.
+        .target(
+            name: "Transport",
+            dependencies: [
+                "CCurl", "CCurlShim",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Config, groups, notices, selectors: the shared vocabulary.
+        .target(
+            name: "GridcastCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // One file per chat platform behind the `Sink` protocol.
+        .target(
+            name: "Sinks",
+            dependencies: [
+                "GridcastCore", "Transport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The send ledger (台帐): store protocol and the SQLite store.
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "GridcastCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // claim → render → send → classify → record.
+        .target(
+            name: "Dispatch",
+            dependencies: [
+                "GridcastCore", "Ledger", "Sinks", "Transport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Daily reports read from the ledger.
+        .target(
+            name: "Reports",
+            dependencies: ["GridcastCore", "Ledger"],
+            swiftSettings: swiftSettings
+        ),
+        // Local stand-in for the chat platforms' webhook endpoints.
+        .target(
+            name: "Emulator",
+            dependencies: [
+                "GridcastCore", "Sinks",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "gridcast",
+            dependencies: [
+                "GridcastCore", "Transport", "Sinks", "Ledger", "Dispatch", "Reports", "Emulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GridcastTesting",
+            dependencies: ["GridcastCore", "Emulator", "Ledger"],
+            path: "Tests/GridcastTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GridcastTests",
+            dependencies: [
+                "GridcastCore", "Transport", "Sinks", "Ledger", "Dispatch", "Reports", "Emulator", "GridcastTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

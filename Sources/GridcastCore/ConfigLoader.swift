@@ -1,0 +1,413 @@
+import Foundation
+import Yams
+
+/// Reads and validates a gridcast YAML config (and its `groups_file`), collecting every problem with its place.
+///
+/// Parsing goes through Yams' node tree, so every value keeps its line and column; `${VAR}` is expanded in scalar
+/// values after parsing, so a variable's content can never change the YAML structure.
+public struct ConfigLoader: Sendable {
+    /// Top-level keys.
+    static let rootKeys = ["timezone", "ledger", "dispatch", "groups_file", "groups"]
+    static let ledgerKeys = ["path"]
+    static let dispatchKeys = [
+        "concurrency", "timeout", "attempts", "backoff", "max_backoff", "rate_limit_pause", "in_doubt", "max_parts",
+    ]
+    static let groupKeys = ["id", "name", "sink", "url", "secret", "keyword", "chat_id", "tags", "mention_all"]
+
+    /// The environment `${VAR}` reads from.
+    public var expansion: EnvironmentExpansion
+    /// The sinks groups may name.
+    public var catalog: any SinkCatalog
+
+    /// Creates a loader.
+    public init(
+        catalog: any SinkCatalog,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.catalog = catalog
+        self.expansion = EnvironmentExpansion(environment: environment)
+    }
+
+    /// Loads the config at `path`.
+    public func load(path: String) throws(ConfigError) -> GridcastConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError([Diagnostic(nil, "\(path): cannot read config file")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError([Diagnostic(SourceLocation(file: path, line: 1, column: 1), "config is not valid UTF-8")])
+        }
+        return try load(yaml: text, file: path)
+    }
+
+    /// Loads a config from text; `file` names it in diagnostics and anchors relative paths.
+    public func load(yaml: String, file: String) throws(ConfigError) -> GridcastConfig {
+        var reader = Reader(file: file, expansion: expansion)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigError([reader.diagnostic(for: error)])
+        } catch {
+            throw ConfigError([Diagnostic(SourceLocation(file: file, line: 1, column: 1), "cannot parse YAML")])
+        }
+        guard let root, case .mapping(let mapping) = root else {
+            throw ConfigError([Diagnostic(SourceLocation(file: file, line: 1, column: 1), "config must be a mapping of keys (timezone, ledger, dispatch, groups…)")])
+        }
+        var config = GridcastConfig(file: file)
+        var groupsNode: Node?
+        var groupsFile: (String, SourceLocation)?
+        for (key, value) in reader.entries(mapping, allowed: Self.rootKeys, context: "config") {
+            switch key {
+            case "timezone":
+                if let (name, location) = reader.string(value, key) {
+                    if let zone = TimeZone(identifier: name) {
+                        config.timeZone = zone
+                    } else {
+                        reader.error(location, "timezone: unknown time zone '\(name)' (use an IANA name such as Asia/Shanghai)")
+                    }
+                }
+            case "ledger":
+                guard let ledger = reader.mapping(value, key) else { continue }
+                for (key, value) in reader.entries(ledger, allowed: Self.ledgerKeys, context: "ledger") {
+                    if key == "path", let (path, _) = reader.string(value, "ledger.path") { config.ledger.path = path }
+                }
+            case "dispatch":
+                guard let dispatch = reader.mapping(value, key) else { continue }
+                config.dispatch = reader.dispatch(dispatch)
+            case "groups_file":
+                if let (path, location) = reader.string(value, key) { groupsFile = (path, location) }
+            case "groups":
+                groupsNode = value
+            default:
+                break
+            }
+        }
+        var groups: [Group] = []
+        if let groupsNode {
+            groups += reader.inlineGroups(groupsNode)
+        }
+        if let (path, location) = groupsFile {
+            groups += reader.csvGroups(path: resolve(path, relativeTo: file), named: path, at: location)
+        }
+        if groupsNode == nil && groupsFile == nil {
+            reader.error(SourceLocation(file: file, line: 1, column: 1), "config defines no groups: add `groups:` or `groups_file:`")
+        }
+        config.groups = reader.checked(groups, catalog: catalog)
+        guard reader.diagnostics.isEmpty else {
+            throw ConfigError(reader.diagnostics.sorted(by: Reader.fileOrder))
+        }
+        return config
+    }
+
+    /// `path` relative to the directory of `file`, unless absolute.
+    func resolve(_ path: String, relativeTo file: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let directory = (file as NSString).deletingLastPathComponent
+        return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+    }
+}
+
+/// The walk over one config: typed accessors that record a diagnostic instead of failing.
+private struct Reader {
+    let file: String
+    let expansion: EnvironmentExpansion
+    var diagnostics: [Diagnostic] = []
+
+    init(file: String, expansion: EnvironmentExpansion) {
+        self.file = file
+        self.expansion = expansion
+    }
+
+    static func fileOrder(_ a: Diagnostic, _ b: Diagnostic) -> Bool {
+        let la = a.location
+        let lb = b.location
+        if la?.file != lb?.file { return (la?.file ?? "") < (lb?.file ?? "") }
+        if la?.line != lb?.line { return (la?.line ?? 0) < (lb?.line ?? 0) }
+        return (la?.column ?? 0) < (lb?.column ?? 0)
+    }
+
+    func location(_ node: Node) -> SourceLocation {
+        SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+    }
+
+    mutating func error(_ location: SourceLocation?, _ message: String) {
+        diagnostics.append(Diagnostic(location, message))
+    }
+
+    func diagnostic(for error: YamlError) -> Diagnostic {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            return Diagnostic(SourceLocation(file: file, line: mark.line, column: mark.column), "invalid YAML: \(problem)")
+        case .reader(let problem, _, _, _):
+            return Diagnostic(SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(problem)")
+        default:
+            return Diagnostic(SourceLocation(file: file, line: 1, column: 1), "invalid YAML")
+        }
+    }
+
+    /// The entries of a mapping with string keys; unknown and repeated keys are reported and skipped.
+    mutating func entries(_ mapping: Node.Mapping, allowed: [String], context: String) -> [(String, Node)] {
+        var seen: [String: SourceLocation] = [:]
+        var result: [(String, Node)] = []
+        for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode else {
+                error(location(keyNode), "\(context): keys must be plain names")
+                continue
+            }
+            let key = scalar.string
+            if let first = seen[key] {
+                error(location(keyNode), "\(context): key '\(key)' repeats the one at line \(first.line)")
+                continue
+            }
+            seen[key] = location(keyNode)
+            guard allowed.contains(key) else {
+                error(location(keyNode), "\(context): unknown key '\(key)'\(KeySuggestion.hint(for: key, in: allowed))")
+                continue
+            }
+            result.append((key, value))
+        }
+        return result
+    }
+
+    mutating func mapping(_ node: Node, _ key: String) -> Node.Mapping? {
+        if case .mapping(let mapping) = node { return mapping }
+        error(location(node), "\(key): expected a mapping of keys")
+        return nil
+    }
+
+    /// A scalar value, env-expanded; nil (with a diagnostic) when it isn't a scalar or a variable is unset.
+    /// `null`/empty give nil without a diagnostic when `optional`.
+    mutating func string(_ node: Node, _ key: String, optional: Bool = false) -> (String, SourceLocation)? {
+        guard case .scalar(let scalar) = node else {
+            error(location(node), "\(key): expected a single value, not a list or mapping")
+            return nil
+        }
+        let at = location(node)
+        if scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string) {
+            if !optional { error(at, "\(key): a value is required") }
+            return nil
+        }
+        switch expansion.expand(scalar.string) {
+        case .success(let value):
+            return (value, at)
+        case .failure(.unset(let name)):
+            error(at, "\(key): environment variable \(name) is not set")
+        case .failure(.malformed):
+            error(at, "\(key): malformed ${VAR} reference (use ${NAME} with letters, digits and _)")
+        }
+        return nil
+    }
+
+    mutating func integer(_ node: Node, _ key: String, range: ClosedRange<Int>) -> Int? {
+        guard let (text, at) = string(node, key) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            error(at, "\(key): expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            return nil
+        }
+        return value
+    }
+
+    mutating func duration(_ node: Node, _ key: String) -> Duration? {
+        guard let (text, at) = string(node, key) else { return nil }
+        guard let value = DurationSyntax.parse(text), value > .zero else {
+            error(at, "\(key): expected a duration such as 250ms, 15s, 5m or 1h, got '\(text)'")
+            return nil
+        }
+        return value
+    }
+
+    mutating func bool(_ node: Node, _ key: String) -> Bool? {
+        guard let (text, at) = string(node, key) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            error(at, "\(key): expected true or false, got '\(text)'")
+            return nil
+        }
+    }
+
+    mutating func dispatch(_ mapping: Node.Mapping) -> DispatchSettings {
+        var settings = DispatchSettings()
+        for (key, value) in entries(mapping, allowed: ConfigLoader.dispatchKeys, context: "dispatch") {
+            let name = "dispatch.\(key)"
+            switch key {
+            case "concurrency": settings.concurrency = integer(value, name, range: 1...1024) ?? settings.concurrency
+            case "attempts": settings.attempts = integer(value, name, range: 1...100) ?? settings.attempts
+            case "max_parts": settings.maxParts = integer(value, name, range: 1...50) ?? settings.maxParts
+            case "timeout": settings.timeout = duration(value, name) ?? settings.timeout
+            case "backoff": settings.backoff = duration(value, name) ?? settings.backoff
+            case "max_backoff": settings.maxBackoff = duration(value, name) ?? settings.maxBackoff
+            case "rate_limit_pause": settings.rateLimitPause = duration(value, name) ?? settings.rateLimitPause
+            case "in_doubt":
+                if let (text, at) = string(value, name) {
+                    if let policy = InDoubtPolicy(rawValue: text) {
+                        settings.inDoubt = policy
+                    } else {
+                        error(at, "\(name): expected hold or resend, got '\(text)'")
+                    }
+                }
+            default: break
+            }
+        }
+        return settings
+    }
+
+    mutating func inlineGroups(_ node: Node) -> [Group] {
+        guard case .sequence(let sequence) = node else {
+            error(location(node), "groups: expected a list of groups (each starting with '- id: …')")
+            return []
+        }
+        var groups: [Group] = []
+        for (index, item) in sequence.enumerated() {
+            guard case .mapping(let mapping) = item else {
+                error(location(item), "groups[\(index)]: expected a mapping with id, name, sink, url…")
+                continue
+            }
+            var fields: [String: (String, SourceLocation)] = [:]
+            var tags: [String] = []
+            var mentionAll = false
+            let groupEntries = entries(mapping, allowed: ConfigLoader.groupKeys, context: "groups[\(index)]")
+            let present = Set(groupEntries.map(\.0))
+            for (key, value) in groupEntries {
+                let name = "groups[\(index)].\(key)"
+                switch key {
+                case "tags":
+                    tags = tagList(value, name)
+                case "mention_all":
+                    mentionAll = bool(value, name) ?? false
+                default:
+                    if let found = string(value, name, optional: ["secret", "keyword", "chat_id", "name"].contains(key)) {
+                        fields[key] = found
+                    }
+                }
+            }
+            let at = location(item)
+            guard let (id, _) = fields["id"] else {
+                if !present.contains("id") { error(at, "groups[\(index)]: missing required key 'id'") }
+                continue
+            }
+            for required in ["sink", "url"] where !present.contains(required) {
+                error(at, "group \(id): missing required key '\(required)'")
+            }
+            guard let (sink, _) = fields["sink"], let (url, _) = fields["url"] else { continue }
+            var group = Group(
+                id: id,
+                name: fields["name"]?.0 ?? id,
+                sink: sink,
+                url: url,
+                secret: fields["secret"]?.0,
+                keyword: fields["keyword"]?.0,
+                chatID: fields["chat_id"]?.0,
+                tags: tags,
+                mentionAll: mentionAll,
+                location: at
+            )
+            group.fieldLocations = fields.mapValues(\.1)
+            groups.append(group)
+        }
+        return groups
+    }
+
+    mutating func tagList(_ node: Node, _ key: String) -> [String] {
+        switch node {
+        case .sequence(let sequence):
+            return sequence.compactMap { string($0, key)?.0 }
+        case .scalar:
+            guard let (text, _) = string(node, key, optional: true) else { return [] }
+            return text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { String($0).trimmingSpaces }
+        default:
+            error(location(node), "\(key): expected a list of tags")
+            return []
+        }
+    }
+
+    mutating func csvGroups(path: String, named: String, at location: SourceLocation) -> [Group] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            error(location, "groups_file: cannot read '\(named)' (looked for \(path))")
+            return []
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            error(SourceLocation(file: path, line: 1), "groups file is not valid UTF-8")
+            return []
+        }
+        let (rows, problems) = GroupsCSV.rows(text, file: path, expansion: expansion)
+        diagnostics += problems
+        var groups: [Group] = []
+        for row in rows {
+            let at = SourceLocation(file: path, line: row.line)
+            func cell(_ name: String) -> String? {
+                guard let value = row.cells[name], !value.isEmpty else { return nil }
+                return value
+            }
+            guard let id = cell("id") else {
+                error(at, "id is empty")
+                continue
+            }
+            guard let sink = cell("sink"), let url = cell("url") else {
+                error(at, "group \(id): sink and url are required")
+                continue
+            }
+            var mentionAll = false
+            if let flag = cell("mention_all") {
+                switch flag.lowercased() {
+                case "true", "yes", "1": mentionAll = true
+                case "false", "no", "0": mentionAll = false
+                default: error(at, "group \(id): mention_all must be true or false")
+                }
+            }
+            var group = Group(
+                id: id,
+                name: cell("name") ?? id,
+                sink: sink,
+                url: url,
+                secret: cell("secret"),
+                keyword: cell("keyword"),
+                chatID: cell("chat_id"),
+                tags: (cell("tags") ?? "").split(separator: ";").map { String($0).trimmingSpaces }.filter { !$0.isEmpty },
+                mentionAll: mentionAll,
+                location: at
+            )
+            group.fieldLocations = [:]
+            groups.append(group)
+        }
+        return groups
+    }
+
+    /// Validates ids, uniqueness, URLs, tags and each sink's own rules; returns the groups that passed.
+    mutating func checked(_ groups: [Group], catalog: any SinkCatalog) -> [Group] {
+        var firstByID: [String: SourceLocation] = [:]
+        var valid: [Group] = []
+        for group in groups {
+            let before = diagnostics.count
+            func at(_ field: String) -> SourceLocation? { group.fieldLocations[field] ?? group.location }
+            if !Group.isValidID(group.id) {
+                error(at("id"), "group id '\(group.id)' is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit")
+            }
+            if let first = firstByID[group.id] {
+                error(at("id"), "duplicate group id '\(group.id)' (first defined at \(first))")
+            } else if let location = group.location {
+                firstByID[group.id] = location
+            }
+            if !catalog.sinkNames.contains(group.sink) {
+                error(
+                    at("sink"),
+                    "group \(group.id): unknown sink '\(group.sink)'\(KeySuggestion.hint(for: group.sink, in: catalog.sinkNames)); one of \(catalog.sinkNames.joined(separator: ", "))"
+                )
+            } else {
+                if let problem = WebhookURL.problem(group.url) {
+                    error(at("url"), "group \(group.id): \(problem)")
+                }
+                for problem in catalog.problems(for: group) {
+                    error(at(problem.field), "group \(group.id): \(problem.message)")
+                }
+            }
+            for tag in group.tags where tag.isEmpty || tag.contains(where: { $0.isWhitespace || $0 == "," || $0 == ":" }) {
+                error(at("tags"), "group \(group.id): tag '\(tag)' may not contain spaces, ',' or ':'")
+            }
+            if diagnostics.count == before { valid.append(group) }
+        }
+        return valid
+    }
+}

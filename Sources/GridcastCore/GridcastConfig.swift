@@ -1,0 +1,87 @@
+import Foundation
+
+/// Everything gridcast reads from its YAML config, validated.
+public struct GridcastConfig: Sendable {
+    /// The file the config came from.
+    public var file: String
+    /// The time zone that decides "today" for reports and derived notice ids.
+    public var timeZone: TimeZone
+    /// The ledger settings.
+    public var ledger: LedgerSettings
+    /// How deliveries are sent.
+    public var dispatch: DispatchSettings
+    /// Every group, inline ones first, then those of `groups_file`, in file order.
+    public var groups: [Group]
+
+    /// Creates a config.
+    public init(
+        file: String,
+        timeZone: TimeZone = TimeZone(identifier: "Asia/Shanghai")!,
+        ledger: LedgerSettings = LedgerSettings(),
+        dispatch: DispatchSettings = DispatchSettings(),
+        groups: [Group] = []
+    ) {
+        self.file = file
+        self.timeZone = timeZone
+        self.ledger = ledger
+        self.dispatch = dispatch
+        self.groups = groups
+    }
+
+    /// The group with this id.
+    public func group(_ id: String) -> Group? {
+        groups.first { $0.id == id }
+    }
+
+    /// Every secret of every group, for redaction of text that may have picked one up.
+    public var secrets: [String] {
+        groups.flatMap(\.secrets)
+    }
+}
+
+/// Where the ledger lives.
+public struct LedgerSettings: Sendable {
+    /// The SQLite file; a relative path is taken from the working directory.
+    public var path: String
+
+    /// Creates ledger settings.
+    public init(path: String = "var/gridcast.sqlite") {
+        self.path = path
+    }
+}
+
+/// What happens to a delivery whose outcome is unknown.
+public enum InDoubtPolicy: String, Sendable, CaseIterable {
+    /// Keep it `in_doubt` until an operator resolves it: never risk a duplicate.
+    case hold
+    /// Send it again: never risk a miss.
+    case resend
+}
+
+/// How the dispatcher sends: concurrency, timeouts, retries.
+public struct DispatchSettings: Sendable, Equatable {
+    /// Transfers in flight at once.
+    public var concurrency: Int = 64
+    /// Per-request deadline.
+    public var timeout: Duration = .seconds(15)
+    /// Requests per delivery before it is `dead` (rate-limit answers don't count).
+    public var attempts: Int = 6
+    /// The first retry delay; it doubles with jitter up to ``maxBackoff``.
+    public var backoff: Duration = .seconds(2)
+    /// The cap on retry delays.
+    public var maxBackoff: Duration = .seconds(600)
+    /// The pause after a "too fast" answer that names no `Retry-After`.
+    public var rateLimitPause: Duration = .seconds(60)
+    /// What to do with deliveries whose outcome is unknown.
+    public var inDoubt: InDoubtPolicy = .hold
+    /// A notice needing more parts than this for a platform's size limit is refused when planned.
+    public var maxParts: Int = 5
+
+    /// Creates settings with the defaults of design.md.
+    public init() {}
+
+    /// How long a claim stays valid: longer than any request it covers, plus a margin.
+    public func lease(parts: Int) -> Duration {
+        timeout * max(1, parts) + .seconds(30)
+    }
+}

@@ -1,0 +1,70 @@
+/// One grid chat group (网格群) and the bot that posts into it.
+public struct Group: Sendable, Hashable, Identifiable {
+    /// Stable id, `[a-z0-9][a-z0-9._-]*`; the ledger keys deliveries by it.
+    public var id: String
+    /// Human name, e.g. 凌水社区第1网格群.
+    public var name: String
+    /// The platform: `wecom`, `generic`, …
+    public var sink: String
+    /// The bot's webhook URL; usually carries the bot key. Never log it: use ``maskedURL``.
+    public var url: String
+    /// The signing secret, where the platform has one.
+    public var secret: String?
+    /// The custom keyword the platform requires in every message.
+    public var keyword: String?
+    /// Telegram's chat id.
+    public var chatID: String?
+    /// Tags for `tag:NAME` selectors.
+    public var tags: [String]
+    /// Mention everyone in the group.
+    public var mentionAll: Bool
+    /// Where the group was defined.
+    public var location: SourceLocation?
+    /// Where each of its keys was written, for errors that point at the value (YAML groups only).
+    public var fieldLocations: [String: SourceLocation] = [:]
+
+    /// Creates a group.
+    public init(
+        id: String,
+        name: String,
+        sink: String,
+        url: String,
+        secret: String? = nil,
+        keyword: String? = nil,
+        chatID: String? = nil,
+        tags: [String] = [],
+        mentionAll: Bool = false,
+        location: SourceLocation? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.sink = sink
+        self.url = url
+        self.secret = secret
+        self.keyword = keyword
+        self.chatID = chatID
+        self.tags = tags
+        self.mentionAll = mentionAll
+        self.location = location
+    }
+
+    /// Every string of this group that must never be shown: the signing secret and the credential parts of its URL.
+    public var secrets: [String] {
+        var found = SecretMask.credentials(in: url)
+        if let secret, !secret.isEmpty { found.append(secret) }
+        return found
+    }
+
+    /// The URL with its credentials replaced by `***`.
+    public var maskedURL: String { SecretMask.maskURL(url) }
+
+    /// Checks that `id` is a valid group id.
+    public static func isValidID(_ id: String) -> Bool {
+        guard let first = id.unicodeScalars.first, isIDStart(first) else { return false }
+        return id.unicodeScalars.allSatisfy { isIDStart($0) || $0 == "." || $0 == "_" || $0 == "-" }
+    }
+
+    private static func isIDStart(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar)
+    }
+}

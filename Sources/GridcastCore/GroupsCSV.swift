@@ -1,0 +1,138 @@
+/// Reads a `groups_file`: CSV with a header row naming its columns (`id,name,sink,url,secret,keyword,tags`,
+/// optionally `chat_id` and `mention_all`), tags separated by `;`. Quoted fields may hold commas, quotes (`""`)
+/// and line breaks; errors name the physical line where the record starts.
+public struct GroupsCSV {
+    /// Columns a groups file may have.
+    public static let columns = ["id", "name", "sink", "url", "secret", "keyword", "tags", "chat_id", "mention_all"]
+    /// Columns it must have.
+    public static let requiredColumns = ["id", "sink", "url"]
+
+    /// One data row: its starting line and its cells by column name.
+    public struct Row: Sendable {
+        /// The physical line the record starts on.
+        public var line: Int
+        /// Cells by column name, env-expanded.
+        public var cells: [String: String]
+    }
+
+    /// Splits CSV text into records, each with the line it starts on.
+    static func records(_ text: String) -> (records: [(line: Int, fields: [String])], unterminatedQuoteLine: Int?) {
+        var records: [(Int, [String])] = []
+        var fields: [String] = []
+        var field = ""
+        var inQuotes = false
+        var line = 1
+        var recordLine = 1
+        var quoteStart = 0
+        var iterator = Array(text.unicodeScalars.map(Character.init)).makeIterator()
+        var pending: Character? = nil
+        func next() -> Character? {
+            if let p = pending { pending = nil; return p }
+            return iterator.next()
+        }
+        var atRecordStart = true
+        while let c = next() {
+            if atRecordStart { recordLine = line; atRecordStart = false }
+            if inQuotes {
+                if c == "\"" {
+                    if let following = next() {
+                        if following == "\"" { field.append("\"") } else { inQuotes = false; pending = following }
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"" where field.isEmpty:
+                inQuotes = true
+                quoteStart = line
+            case ",":
+                fields.append(field)
+                field = ""
+            case "\r":
+                continue
+            case "\n":
+                fields.append(field)
+                records.append((recordLine, fields))
+                fields = []
+                field = ""
+                line += 1
+                atRecordStart = true
+            default:
+                field.append(c)
+            }
+        }
+        if inQuotes { return (records, quoteStart) }
+        if !field.isEmpty || !fields.isEmpty {
+            fields.append(field)
+            records.append((recordLine, fields))
+        }
+        return (records, nil)
+    }
+
+    /// Parses a groups file into rows, reporting header and shape problems as `FILE:LINE: message`.
+    public static func rows(_ text: String, file: String, expansion: EnvironmentExpansion) -> ([Row], [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        let (records, unterminated) = records(text)
+        if let unterminated {
+            diagnostics.append(Diagnostic(SourceLocation(file: file, line: unterminated), "quoted field is never closed"))
+        }
+        let meaningful = records.filter { record in
+            !(record.fields.count == 1 && record.fields[0].trimmingSpaces.isEmpty)
+                && !(record.fields.first?.hasPrefix("#") ?? false)
+        }
+        guard let header = meaningful.first else {
+            diagnostics.append(Diagnostic(SourceLocation(file: file, line: 1), "groups file is empty: it needs a header row \(columns.prefix(7).joined(separator: ","))"))
+            return ([], diagnostics)
+        }
+        let names = header.fields.map { $0.trimmingSpaces.lowercased() }
+        var headerOK = true
+        for (index, name) in names.enumerated() where !columns.contains(name) {
+            diagnostics.append(
+                Diagnostic(
+                    SourceLocation(file: file, line: header.line),
+                    "unknown column '\(name)' (column \(index + 1))\(KeySuggestion.hint(for: name, in: columns))"
+                )
+            )
+            headerOK = false
+        }
+        for name in Set(names) where names.filter({ $0 == name }).count > 1 {
+            diagnostics.append(Diagnostic(SourceLocation(file: file, line: header.line), "column '\(name)' appears twice"))
+            headerOK = false
+        }
+        for required in requiredColumns where !names.contains(required) {
+            diagnostics.append(Diagnostic(SourceLocation(file: file, line: header.line), "header lacks the required column '\(required)'"))
+            headerOK = false
+        }
+        guard headerOK else { return ([], diagnostics) }
+        var rows: [Row] = []
+        for record in meaningful.dropFirst() {
+            let location = SourceLocation(file: file, line: record.line)
+            guard record.fields.count == names.count else {
+                diagnostics.append(
+                    Diagnostic(location, "expected \(names.count) fields as in the header, found \(record.fields.count)")
+                )
+                continue
+            }
+            var cells: [String: String] = [:]
+            var ok = true
+            for (name, raw) in zip(names, record.fields) {
+                switch expansion.expand(raw.trimmingSpaces) {
+                case .success(let value): cells[name] = value
+                case .failure(.unset(let variable)):
+                    diagnostics.append(Diagnostic(location, "\(name): environment variable \(variable) is not set"))
+                    ok = false
+                case .failure(.malformed):
+                    diagnostics.append(Diagnostic(location, "\(name): malformed ${VAR} reference"))
+                    ok = false
+                }
+            }
+            if ok { rows.append(Row(line: record.line, cells: cells)) }
+        }
+        return (rows, diagnostics)
+    }
+}

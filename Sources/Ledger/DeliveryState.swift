@@ -1,0 +1,20 @@
+/// Where a delivery stands. See design.md's state machine.
+public enum DeliveryState: String, Sendable, CaseIterable, Codable {
+    /// Recorded, not yet tried.
+    case planned
+    /// A dispatcher holds a lease on it and may be sending it now.
+    case claimed
+    /// The platform confirmed it.
+    case sent
+    /// Will be tried again at `next_at`.
+    case retry
+    /// Refused for good, or out of attempts.
+    case dead
+    /// May or may not have been posted; an operator must look (or `dispatch.in_doubt: resend` retries it).
+    case inDoubt = "in_doubt"
+
+    /// No more sending will happen without an operator.
+    public var isFinal: Bool {
+        self == .sent || self == .dead || self == .inDoubt
+    }
+}

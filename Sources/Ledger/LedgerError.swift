@@ -1,0 +1,36 @@
+/// Why the ledger refused or failed an operation.
+///
+/// A struct over a private code (as swift-service-lifecycle's `ServiceRunnerError`) so new cases don't break callers.
+public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
+    private enum Code: Sendable, Equatable {
+        case conflict(noticeID: String)
+        case storage(String)
+        case invalid(String)
+    }
+
+    private let code: Code
+
+    /// A notice with this id exists with other content.
+    public static func conflict(noticeID: String) -> LedgerError { LedgerError(code: .conflict(noticeID: noticeID)) }
+    /// The database failed (I/O, full disk, corruption, locked too long).
+    public static func storage(_ message: String) -> LedgerError { LedgerError(code: .storage(message)) }
+    /// The request makes no sense (unknown notice, bad state).
+    public static func invalid(_ message: String) -> LedgerError { LedgerError(code: .invalid(message)) }
+
+    /// True for ``conflict(noticeID:)``.
+    public var isConflict: Bool {
+        if case .conflict = code { return true }
+        return false
+    }
+
+    public var description: String {
+        switch code {
+        case .conflict(let id):
+            "notice '\(id)' already exists with different content; choose another --id"
+        case .storage(let message):
+            "ledger storage error: \(message)"
+        case .invalid(let message):
+            message
+        }
+    }
+}

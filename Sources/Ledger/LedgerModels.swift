@@ -1,0 +1,208 @@
+import Foundation
+import GridcastCore
+
+/// A notice with its planned deliveries, to be recorded in one transaction.
+public struct Plan: Sendable {
+    /// The notice.
+    public var notice: Notice
+    /// The selector it was sent with, for the audit trail.
+    public var selector: String
+    /// Where it came from (`cli`, `api`, `schedule:ID`).
+    public var origin: String
+    /// One target per selected group.
+    public var targets: [PlanTarget]
+    /// When it was planned.
+    public var now: Date
+
+    /// Creates a plan.
+    public init(notice: Notice, selector: String, origin: String, targets: [PlanTarget], now: Date) {
+        self.notice = notice
+        self.selector = selector
+        self.origin = origin
+        self.targets = targets
+        self.now = now
+    }
+}
+
+/// One group a notice is planned for.
+public struct PlanTarget: Sendable, Hashable {
+    /// The group's id.
+    public var groupID: String
+    /// The group's name at planning time, for reports.
+    public var groupName: String
+    /// The group's sink.
+    public var sink: String
+    /// How many parts the notice needs on that platform.
+    public var parts: Int
+    /// When it may first be sent.
+    public var notBefore: Date?
+
+    /// Creates a target.
+    public init(groupID: String, groupName: String, sink: String, parts: Int = 1, notBefore: Date? = nil) {
+        self.groupID = groupID
+        self.groupName = groupName
+        self.sink = sink
+        self.parts = parts
+        self.notBefore = notBefore
+    }
+}
+
+/// What planning did.
+public struct PlanResult: Sendable, Equatable {
+    /// True when the notice was new.
+    public var created: Bool
+    /// Deliveries added by this plan.
+    public var added: Int
+    /// Deliveries of this notice in all.
+    public var total: Int
+    /// When the notice was first recorded.
+    public var createdAt: Date
+}
+
+/// A notice as stored.
+public struct StoredNotice: Sendable, Equatable {
+    /// The notice content.
+    public var notice: Notice
+    /// Its content hash.
+    public var contentHash: String
+    /// The selector it was planned with.
+    public var selector: String
+    /// Where it came from.
+    public var origin: String
+    /// When it was first recorded.
+    public var createdAt: Date
+}
+
+/// What a dispatcher asks for when it claims work.
+public struct ClaimRequest: Sendable {
+    /// The claimer's lease owner id.
+    public var owner: String
+    /// The most deliveries to claim.
+    public var limit: Int
+    /// Only deliveries of this notice (the `send` command), or all (the daemon).
+    public var noticeID: String?
+    /// The current time.
+    public var now: Date
+    /// Per-request timeout; a lease lasts `timeout × remaining parts + margin`.
+    public var timeout: Duration
+    /// The safety margin on top of the request time.
+    public var leaseMargin: Duration
+
+    /// Creates a claim request.
+    public init(owner: String, limit: Int, noticeID: String?, now: Date, timeout: Duration, leaseMargin: Duration = .seconds(30)) {
+        self.owner = owner
+        self.limit = limit
+        self.noticeID = noticeID
+        self.now = now
+        self.timeout = timeout
+        self.leaseMargin = leaseMargin
+    }
+}
+
+/// A delivery this process now holds the lease on.
+public struct ClaimedDelivery: Sendable, Hashable {
+    /// The delivery's stable id.
+    public var id: String
+    /// The notice.
+    public var noticeID: String
+    /// The group.
+    public var groupID: String
+    /// The claim's fencing token: completion must match it.
+    public var claimSeq: Int
+    /// Attempts spent, this one included.
+    public var attempts: Int
+    /// Parts in all, and parts already confirmed (resume at `partsSent + 1`).
+    public var partsTotal: Int
+    public var partsSent: Int
+    /// The owner that holds the lease.
+    public var owner: String
+}
+
+/// How a claimed delivery ended, to be recorded (fenced on claim sequence and owner).
+public struct DeliveryOutcome: Sendable {
+    /// What to write.
+    public enum Result: Sendable, Equatable {
+        /// Every part confirmed.
+        case sent
+        /// Try again at the given time. `refundAttempt` for rate-limit answers, which don't spend one.
+        case retry(at: Date, refundAttempt: Bool)
+        /// Never again.
+        case dead
+        /// Outcome unknown.
+        case inDoubt
+    }
+
+    /// The claim this outcome ends.
+    public var claim: ClaimedDelivery
+    /// The new state.
+    public var result: Result
+    /// Parts confirmed so far.
+    public var partsSent: Int
+    /// Why, when not sent (secret-free).
+    public var error: String?
+    /// When it happened.
+    public var at: Date
+
+    /// Creates an outcome.
+    public init(claim: ClaimedDelivery, result: Result, partsSent: Int, error: String?, at: Date) {
+        self.claim = claim
+        self.result = result
+        self.partsSent = partsSent
+        self.error = error
+        self.at = at
+    }
+}
+
+/// One delivery as stored: the row of `ledger list` and of reports.
+public struct DeliveryRecord: Sendable, Equatable, Codable {
+    public var id: String
+    public var noticeID: String
+    public var noticeTitle: String
+    public var groupID: String
+    public var groupName: String
+    public var sink: String
+    public var state: DeliveryState
+    public var attempts: Int
+    public var partsTotal: Int
+    public var partsSent: Int
+    public var plannedAt: Date
+    public var firstAttemptAt: Date?
+    public var lastAttemptAt: Date?
+    public var sentAt: Date?
+    /// The time of the latest state change: decides which day the delivery counts on.
+    public var updatedAt: Date
+    public var nextAt: Date?
+    public var leaseOwner: String?
+    public var leaseUntil: Date?
+    public var lastError: String?
+}
+
+/// What is left to do for a set of deliveries.
+public struct PendingStatus: Sendable, Equatable {
+    /// Planned or retry, due now.
+    public var dueNow: Int
+    /// Planned or retry, due later; the earliest time.
+    public var later: Int
+    public var nextDueAt: Date?
+    /// Claimed (by anyone); the earliest lease expiry.
+    public var claimed: Int
+    public var nextLeaseExpiry: Date?
+
+    /// Nothing left that any dispatcher would send.
+    public var isSettled: Bool { dueNow == 0 && later == 0 && claimed == 0 }
+
+    public init(dueNow: Int = 0, later: Int = 0, nextDueAt: Date? = nil, claimed: Int = 0, nextLeaseExpiry: Date? = nil) {
+        self.dueNow = dueNow
+        self.later = later
+        self.nextDueAt = nextDueAt
+        self.claimed = claimed
+        self.nextLeaseExpiry = nextLeaseExpiry
+    }
+}
+
+/// A claim whose lease expired or whose owner died, and what became of it.
+public struct ExpiredLease: Sendable, Equatable {
+    public var deliveryID: String
+    public var owner: String
+    public var newState: DeliveryState
+}

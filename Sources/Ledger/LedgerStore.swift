@@ -1,0 +1,43 @@
+import Foundation
+import GridcastCore
+
+/// The send ledger (台帐): the one place that decides what was sent, what is claimed and what is owed.
+///
+/// Every method is one transaction. Claims are committed before the claimer sends anything; outcomes are fenced on
+/// the claim's sequence number and owner, so a claimer that lost its lease can't overwrite what happened since.
+/// ``SQLiteLedgerStore`` is the embedded implementation; a PostgreSQL store comes later behind the same protocol.
+public protocol LedgerStore: Sendable {
+    /// Records the notice (or finds it, when the same id holds the same content) and its planned deliveries.
+    /// - Throws: ``LedgerError/conflict(noticeID:)`` when the id holds other content.
+    func plan(_ plan: Plan) async throws -> PlanResult
+
+    /// Claims up to `request.limit` due deliveries (planned, or retry whose time has come) for `request.owner`.
+    func claim(_ request: ClaimRequest) async throws -> [ClaimedDelivery]
+
+    /// Records that part `partsSent` of a multi-part delivery was confirmed, so a crash resumes after it.
+    /// Returns false when the claim was lost (fenced out).
+    func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool
+
+    /// Records outcomes in one transaction; returns the ids whose claim was lost (fenced out: zero rows updated).
+    func record(_ outcomes: [DeliveryOutcome]) async throws -> [String]
+
+    /// Ends claims whose lease expired, or whose owner `isOwnerAlive` says is dead: they become `in_doubt`
+    /// (policy `hold`) or `retry` (policy `resend`).
+    func expireLeases(now: Date, policy: InDoubtPolicy, isOwnerAlive: @Sendable (String) -> Bool) async throws
+        -> [ExpiredLease]
+
+    /// What is left to do, for one notice or for all.
+    func pending(noticeID: String?, now: Date) async throws -> PendingStatus
+
+    /// A stored notice.
+    func notice(id: String) async throws -> StoredNotice?
+
+    /// Stored notices by id.
+    func notices(ids: [String]) async throws -> [String: StoredNotice]
+
+    /// Every delivery of a notice, by group id.
+    func deliveries(noticeID: String) async throws -> [DeliveryRecord]
+
+    /// Every delivery whose latest state change happened in `[start, end)`.
+    func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord]
+}

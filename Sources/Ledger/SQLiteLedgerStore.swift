@@ -1,0 +1,402 @@
+import Crypto
+import Foundation
+import GRDB
+import GridcastCore
+
+/// The embedded ledger: one SQLite file in WAL mode with `synchronous=FULL`, so a commit survives power loss
+/// before the call returns. Several gridcast processes may share the file; SQLite's write lock serializes them.
+public final class SQLiteLedgerStore: LedgerStore {
+    private let pool: DatabasePool
+    /// The file path.
+    public let path: String
+
+    /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.label = "gridcast-ledger"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw LedgerError.storage("cannot open \(path): \(Self.describe(error))")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE notices (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        title TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        urgent INTEGER NOT NULL,
+                        content_hash TEXT NOT NULL,
+                        selector TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE deliveries (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        notice_id TEXT NOT NULL REFERENCES notices(id),
+                        group_id TEXT NOT NULL,
+                        group_name TEXT NOT NULL,
+                        sink TEXT NOT NULL,
+                        state TEXT NOT NULL
+                            CHECK (state IN ('planned','claimed','sent','retry','dead','in_doubt')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        claim_seq INTEGER NOT NULL DEFAULT 0,
+                        lease_owner TEXT,
+                        lease_until INTEGER,
+                        next_at INTEGER NOT NULL,
+                        parts_total INTEGER NOT NULL DEFAULT 1,
+                        parts_sent INTEGER NOT NULL DEFAULT 0,
+                        planned_at INTEGER NOT NULL,
+                        first_attempt_at INTEGER,
+                        last_attempt_at INTEGER,
+                        sent_at INTEGER,
+                        updated_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        UNIQUE (notice_id, group_id)
+                    );
+                    CREATE INDEX deliveries_due ON deliveries(state, next_at);
+                    CREATE INDEX deliveries_updated ON deliveries(updated_at);
+                    """
+            )
+        }
+        return migrator
+    }
+
+    /// The stable delivery id of a (notice, group) pair: the generic sink's `webhook-id`.
+    public static func deliveryID(noticeID: String, groupID: String) -> String {
+        let digest = SHA256.hash(data: Array("\(noticeID)\u{0}\(groupID)".utf8))
+        return "dlv_" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: - Writes
+
+    public func plan(_ plan: Plan) async throws -> PlanResult {
+        try await write { db in
+            let now = plan.now.ledgerMillis
+            let hash = plan.notice.contentHash
+            var created = false
+            var createdAt = plan.now
+            if let row = try Row.fetchOne(db, sql: "SELECT content_hash, created_at FROM notices WHERE id = ?", arguments: [plan.notice.id]) {
+                guard (row["content_hash"] as String) == hash else {
+                    throw LedgerError.conflict(noticeID: plan.notice.id)
+                }
+                createdAt = Date(ledgerMillis: row["created_at"])
+            } else {
+                try db.execute(
+                    sql: """
+                        INSERT INTO notices (id, title, text, urgent, content_hash, selector, origin, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        plan.notice.id, plan.notice.title, plan.notice.text, plan.notice.urgent, hash, plan.selector,
+                        plan.origin, now,
+                    ]
+                )
+                created = true
+            }
+            let insert = try db.makeStatement(
+                sql: """
+                    INSERT OR IGNORE INTO deliveries
+                        (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)
+                    """
+            )
+            var added = 0
+            for target in plan.targets {
+                try insert.execute(arguments: [
+                    Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID), plan.notice.id,
+                    target.groupID, target.groupName, target.sink, (target.notBefore ?? plan.now).ledgerMillis,
+                    target.parts, now, now,
+                ])
+                added += db.changesCount
+            }
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
+            return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
+        }
+    }
+
+    public func claim(_ request: ClaimRequest) async throws -> [ClaimedDelivery] {
+        guard request.limit > 0 else { return [] }
+        return try await write { db in
+            let now = request.now.ledgerMillis
+            var sql = """
+                UPDATE deliveries SET
+                    state = 'claimed', claim_seq = claim_seq + 1, attempts = attempts + 1,
+                    lease_owner = ?, lease_until = ? + ? * (parts_total - parts_sent),
+                    first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, updated_at = ?
+                WHERE id IN (
+                    SELECT id FROM deliveries
+                    WHERE state IN ('planned', 'retry') AND next_at <= ?
+                """
+            var arguments: StatementArguments = [
+                request.owner, now + request.leaseMargin.milliseconds, request.timeout.milliseconds, now, now, now, now,
+            ]
+            if let noticeID = request.noticeID {
+                sql += " AND notice_id = ?"
+                arguments += [noticeID]
+            }
+            sql += """
+                 ORDER BY next_at, rowid LIMIT ?)
+                RETURNING id, notice_id, group_id, claim_seq, attempts, parts_total, parts_sent
+                """
+            arguments += [request.limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                ClaimedDelivery(
+                    id: row["id"], noticeID: row["notice_id"], groupID: row["group_id"], claimSeq: row["claim_seq"],
+                    attempts: row["attempts"], partsTotal: row["parts_total"], partsSent: row["parts_sent"],
+                    owner: request.owner
+                )
+            }
+        }
+    }
+
+    public func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET parts_sent = ?, updated_at = ?
+                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                    """,
+                arguments: [partsSent, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner]
+            )
+            return db.changesCount == 1
+        }
+    }
+
+    public func record(_ outcomes: [DeliveryOutcome]) async throws -> [String] {
+        guard !outcomes.isEmpty else { return [] }
+        return try await write { db in
+            let update = try db.makeStatement(
+                sql: """
+                    UPDATE deliveries SET
+                        state = ?, next_at = COALESCE(?, next_at), attempts = attempts - ?, parts_sent = ?,
+                        sent_at = COALESCE(?, sent_at), last_error = ?, lease_owner = NULL, lease_until = NULL,
+                        updated_at = ?
+                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                    """
+            )
+            var lost: [String] = []
+            for outcome in outcomes {
+                let at = outcome.at.ledgerMillis
+                var state = DeliveryState.sent
+                var nextAt: Int64?
+                var refund = 0
+                switch outcome.result {
+                case .sent: state = .sent
+                case .dead: state = .dead
+                case .inDoubt: state = .inDoubt
+                case .retry(let date, let refundAttempt):
+                    state = .retry
+                    nextAt = date.ledgerMillis
+                    refund = refundAttempt ? 1 : 0
+                }
+                try update.execute(arguments: [
+                    state.rawValue, nextAt, refund, outcome.partsSent, state == .sent ? at : nil,
+                    state == .sent ? nil : outcome.error, at, outcome.claim.id, outcome.claim.claimSeq,
+                    outcome.claim.owner,
+                ])
+                if db.changesCount == 0 { lost.append(outcome.claim.id) }
+            }
+            return lost
+        }
+    }
+
+    public func expireLeases(
+        now: Date,
+        policy: InDoubtPolicy,
+        isOwnerAlive: @Sendable (String) -> Bool
+    ) async throws -> [ExpiredLease] {
+        // Liveness checks read /proc: do them outside the write transaction.
+        let owners = try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT lease_owner FROM deliveries WHERE state = 'claimed'")
+        }
+        let dead = owners.filter { !isOwnerAlive($0) }
+        return try await write { db in
+            let now = now.ledgerMillis
+            var expired: [ExpiredLease] = []
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, lease_owner FROM deliveries
+                    WHERE state = 'claimed' AND (lease_until < ? OR lease_owner IN (SELECT value FROM json_each(?)))
+                    """,
+                arguments: [now, String(data: try JSONEncoder().encode(dead), encoding: .utf8)]
+            )
+            for row in rows {
+                let id: String = row["id"]
+                let owner: String = row["lease_owner"]
+                let state: DeliveryState = policy == .resend ? .retry : .inDoubt
+                let why = dead.contains(owner)
+                    ? "outcome unknown: the process holding the claim died"
+                    : "outcome unknown: lease expired"
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET state = ?, next_at = ?, last_error = ?, lease_owner = NULL,
+                            lease_until = NULL, updated_at = ?
+                        WHERE id = ? AND state = 'claimed'
+                        """,
+                    arguments: [
+                        state.rawValue, now, policy == .resend ? why + "; resending (dispatch.in_doubt: resend)" : why, now, id,
+                    ]
+                )
+                expired.append(ExpiredLease(deliveryID: id, owner: owner, newState: state))
+            }
+            return expired
+        }
+    }
+
+    // MARK: - Reads
+
+    public func pending(noticeID: String?, now: Date) async throws -> PendingStatus {
+        try await read { db in
+            var sql = """
+                SELECT
+                    SUM(state IN ('planned','retry') AND next_at <= ?) AS due,
+                    SUM(state IN ('planned','retry') AND next_at > ?) AS later,
+                    MIN(CASE WHEN state IN ('planned','retry') AND next_at > ? THEN next_at END) AS next_due,
+                    SUM(state = 'claimed') AS claimed,
+                    MIN(CASE WHEN state = 'claimed' THEN lease_until END) AS lease_expiry
+                FROM deliveries WHERE state IN ('planned','retry','claimed')
+                """
+            let millis = now.ledgerMillis
+            var arguments: StatementArguments = [millis, millis, millis]
+            if let noticeID {
+                sql += " AND notice_id = ?"
+                arguments += [noticeID]
+            }
+            guard let row = try Row.fetchOne(db, sql: sql, arguments: arguments) else { return PendingStatus() }
+            return PendingStatus(
+                dueNow: row["due"] ?? 0,
+                later: row["later"] ?? 0,
+                nextDueAt: (row["next_due"] as Int64?).map(Date.init(ledgerMillis:)),
+                claimed: row["claimed"] ?? 0,
+                nextLeaseExpiry: (row["lease_expiry"] as Int64?).map(Date.init(ledgerMillis:))
+            )
+        }
+    }
+
+    public func notice(id: String) async throws -> StoredNotice? {
+        try await notices(ids: [id])[id]
+    }
+
+    public func notices(ids: [String]) async throws -> [String: StoredNotice] {
+        guard !ids.isEmpty else { return [:] }
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM notices WHERE id IN (SELECT value FROM json_each(?))",
+                arguments: [String(data: try JSONEncoder().encode(ids), encoding: .utf8)]
+            )
+            var result: [String: StoredNotice] = [:]
+            for row in rows {
+                let notice = Notice(id: row["id"], title: row["title"], text: row["text"], urgent: row["urgent"])
+                result[notice.id] = StoredNotice(
+                    notice: notice, contentHash: row["content_hash"], selector: row["selector"],
+                    origin: row["origin"], createdAt: Date(ledgerMillis: row["created_at"])
+                )
+            }
+            return result
+        }
+    }
+
+    public func deliveries(noticeID: String) async throws -> [DeliveryRecord] {
+        try await records(where: "d.notice_id = ?", [noticeID])
+    }
+
+    public func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord] {
+        try await records(where: "d.updated_at >= ? AND d.updated_at < ?", [start.ledgerMillis, end.ledgerMillis])
+    }
+
+    private func records(where condition: String, _ arguments: StatementArguments) async throws -> [DeliveryRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.*, n.title AS notice_title FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                    WHERE \(condition) ORDER BY d.notice_id, d.rowid
+                    """,
+                arguments: arguments
+            ).map(Self.record(from:))
+        }
+    }
+
+    private static func record(from row: Row) -> DeliveryRecord {
+        func date(_ column: String) -> Date? { (row[column] as Int64?).map(Date.init(ledgerMillis:)) }
+        return DeliveryRecord(
+            id: row["id"], noticeID: row["notice_id"], noticeTitle: row["notice_title"], groupID: row["group_id"],
+            groupName: row["group_name"], sink: row["sink"],
+            state: DeliveryState(rawValue: row["state"]) ?? .inDoubt,
+            attempts: row["attempts"], partsTotal: row["parts_total"], partsSent: row["parts_sent"],
+            plannedAt: Date(ledgerMillis: row["planned_at"]), firstAttemptAt: date("first_attempt_at"),
+            lastAttemptAt: date("last_attempt_at"), sentAt: date("sent_at"),
+            updatedAt: Date(ledgerMillis: row["updated_at"]), nextAt: date("next_at"),
+            leaseOwner: row["lease_owner"], leaseUntil: date("lease_until"), lastError: row["last_error"]
+        )
+    }
+
+    // MARK: - Transactions
+
+    /// One IMMEDIATE write transaction: the write lock is taken up front, so two processes never deadlock on upgrade.
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError.storage(Self.describe(error))
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw LedgerError.storage(Self.describe(error))
+        }
+    }
+
+    /// SQLite's message without the SQL text or its arguments (which could hold message content).
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "unknown")"
+        }
+        return String(describing: type(of: error))
+    }
+}
+
+extension Date {
+    /// Milliseconds since 1970, the ledger's time unit.
+    var ledgerMillis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    init(ledgerMillis: Int64) {
+        self.init(timeIntervalSince1970: Double(ledgerMillis) / 1000)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import GridcastCore
+import Transport
+
+/// A generic signed webhook per the Standard Webhooks spec.
+///
+/// The body is `{id, notice_id, group_id, title, text, urgent, created_at}` (plus `part`/`parts`); `webhook-id` is the
+/// delivery's stable id, so a receiver that dedupes on it gets exactly-once end to end. 2xx is success; 429 and
+/// 502/503/504 are retried honouring `Retry-After`; 410 and other 4xx are permanent; redirects are never followed.
+public struct GenericSink: Sink {
+    public let name = "generic"
+    public let limit = TextLimit.bytes(60_000)
+
+    /// Creates the sink.
+    public init() {}
+
+    public func problems(for group: Group) -> [GroupProblem] {
+        guard let secret = group.secret else {
+            return [GroupProblem(field: "url", message: "generic sink needs secret: whsec_… (Standard Webhooks signing)")]
+        }
+        if StandardWebhooks(secret: secret) == nil {
+            return [GroupProblem(field: "secret", message: "generic secret must be 'whsec_' followed by Base64")]
+        }
+        return []
+    }
+
+    public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
+        guard let secret = message.group.secret, let signer = StandardWebhooks(secret: secret) else {
+            throw RenderError("group \(message.group.id): generic sink needs a whsec_ secret")
+        }
+        let payload = Payload(
+            id: message.partID,
+            notice_id: message.notice.id,
+            group_id: message.group.id,
+            title: message.notice.title,
+            text: message.text,
+            urgent: message.notice.urgent,
+            created_at: ISO8601DateFormatter().string(from: message.noticeCreatedAt),
+            part: message.part,
+            parts: message.partCount
+        )
+        let body = try JSONBody.encode(payload)
+        let timestamp = Int(now.timeIntervalSince1970)
+        return HTTPRequest(
+            url: message.group.url,
+            headers: [
+                HTTPHeader("Content-Type", "application/json"),
+                HTTPHeader("webhook-id", message.partID),
+                HTTPHeader("webhook-timestamp", String(timestamp)),
+                HTTPHeader("webhook-signature", signer.signature(id: message.partID, timestamp: timestamp, body: body)),
+            ],
+            body: body,
+            timeout: message.timeout
+        )
+    }
+
+    public func classify(_ response: HTTPResponse) -> Verdict {
+        let status = response.status
+        switch status {
+        case 200...299:
+            return .sent
+        case 429:
+            return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
+        case 500, 502, 503, 504:
+            return .retry(after: RetryAfter.delay(in: response), reason: "HTTP \(status)")
+        case 300...399:
+            return .permanent(reason: "HTTP \(status): redirects are not followed")
+        case 410:
+            return .permanent(reason: "HTTP 410: endpoint gone")
+        default:
+            return .permanent(reason: "HTTP \(status)")
+        }
+    }
+
+    private struct Payload: Encodable {
+        var id: String
+        var notice_id: String
+        var group_id: String
+        var title: String
+        var text: String
+        var urgent: Bool
+        var created_at: String
+        var part: Int
+        var parts: Int
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GridcastCore
+import Transport
+
+/// One chat platform: how a message for a group becomes HTTP requests, and what the platform's answer means.
+///
+/// A sink is a stateless value: it renders and classifies, the dispatcher sends and records. Adding a platform is
+/// one new file with one type conforming to `Sink`, and one line in ``SinkRegistry/standard``.
+public protocol Sink: Sendable {
+    /// The `sink:` value that selects this platform.
+    var name: String { get }
+    /// The most one message may hold on this platform; longer notices are split into parts.
+    var limit: TextLimit { get }
+    /// What is wrong with a group for this platform (a missing key, a malformed secret…).
+    func problems(for group: Group) -> [GroupProblem]
+    /// The request that posts one part of a message. Called for every attempt, so signatures are fresh.
+    func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest
+    /// What the platform's answer means. Reads the status AND the body: several platforms answer HTTP 200 on failure.
+    func classify(_ response: HTTPResponse) -> Verdict
+}
+
+extension Sink {
+    public func problems(for group: Group) -> [GroupProblem] { [] }
+}
+
+/// One part of one notice, addressed to one group: everything a sink needs to render a request.
+public struct OutgoingMessage: Sendable {
+    /// The delivery's stable id (the generic sink's `webhook-id`).
+    public var deliveryID: String
+    /// The notice being delivered.
+    public var notice: Notice
+    /// When the notice was planned.
+    public var noticeCreatedAt: Date
+    /// The receiving group.
+    public var group: Group
+    /// 1-based part number.
+    public var part: Int
+    /// How many parts the notice has for this group.
+    public var partCount: Int
+    /// The text of this part, ready to post (title, keyword and part marker included).
+    public var text: String
+    /// The request deadline.
+    public var timeout: Duration
+
+    /// Creates a message.
+    public init(
+        deliveryID: String,
+        notice: Notice,
+        noticeCreatedAt: Date,
+        group: Group,
+        part: Int = 1,
+        partCount: Int = 1,
+        text: String,
+        timeout: Duration = .seconds(15)
+    ) {
+        self.deliveryID = deliveryID
+        self.notice = notice
+        self.noticeCreatedAt = noticeCreatedAt
+        self.group = group
+        self.part = part
+        self.partCount = partCount
+        self.text = text
+        self.timeout = timeout
+    }
+
+    /// A stable id for this part: the delivery id, suffixed with the part number when there are several.
+    public var partID: String {
+        partCount > 1 ? "\(deliveryID).\(part)" : deliveryID
+    }
+}
+
+/// What a platform's answer means for a delivery.
+public enum Verdict: Sendable, Equatable {
+    /// The platform confirmed the message.
+    case sent
+    /// A transient failure: try again after `after`, or after the backoff when nil. Spends an attempt.
+    case retry(after: Duration?, reason: String)
+    /// The platform said "too fast": pause this bot for `after` (or `dispatch.rate_limit_pause`), then try again
+    /// without spending an attempt.
+    case rateLimited(after: Duration?, reason: String)
+    /// The platform refused the message for good: never retried.
+    case permanent(reason: String)
+    /// The platform answered, but the answer does not say whether the message was posted.
+    case unknown(reason: String)
+}
+
+/// A message could not be rendered for its group.
+public struct RenderError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong (secret-free).
+    public var message: String
+
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// How a platform measures its size limit.
+public enum TextLimit: Sendable, Equatable {
+    /// UTF-8 bytes.
+    case bytes(Int)
+    /// UTF-16 code units (what platforms that say "characters" count; never fewer than graphemes).
+    case characters(Int)
+
+    /// The size of `text` in this limit's unit.
+    public func measure<S: StringProtocol>(_ text: S) -> Int {
+        switch self {
+        case .bytes: text.utf8.count
+        case .characters: text.utf16.count
+        }
+    }
+
+    /// The limit's value.
+    public var value: Int {
+        switch self {
+        case .bytes(let n), .characters(let n): n
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// Splits text to fit a size limit: at paragraph breaks first, then line breaks, then between characters
+/// (grapheme clusters), so no part ever ends inside a UTF-8 sequence or a grapheme. The parts, concatenated,
+/// are exactly the original text.
+public enum TextSplitter {
+    /// Splits `text` into pieces each measuring at most `budget` in `limit`'s unit.
+    public static func split(_ text: String, budget: Int, limit: TextLimit) -> [String] {
+        precondition(budget > 0, "split budget must be positive")
+        return split(Substring(text), budget: budget, limit: limit, level: 0).map(String.init)
+    }
+
+    private static func split(_ text: Substring, budget: Int, limit: TextLimit, level: Int) -> [Substring] {
+        if limit.measure(text) <= budget { return [text] }
+        var parts: [Substring] = []
+        var current: Substring = text[text.startIndex..<text.startIndex]
+        var currentSize = 0
+        for piece in pieces(of: text, level: level) {
+            let size = limit.measure(piece)
+            if currentSize + size <= budget {
+                current = text[current.startIndex..<piece.endIndex]
+                currentSize += size
+                continue
+            }
+            if !current.isEmpty { parts.append(current) }
+            if size <= budget {
+                current = piece
+                currentSize = size
+            } else {
+                // Only a single grapheme can't be split further; it must then go alone, even over budget.
+                var sub = level < 2 ? split(piece, budget: budget, limit: limit, level: level + 1) : [piece]
+                let last = sub.removeLast()
+                parts += sub
+                current = last
+                currentSize = limit.measure(last)
+            }
+        }
+        if !current.isEmpty { parts.append(current) }
+        return parts
+    }
+
+    /// Level 0: paragraphs (each keeps its trailing blank line); 1: lines (each keeps its newline); 2: graphemes.
+    private static func pieces(of text: Substring, level: Int) -> [Substring] {
+        if level >= 2 { return text.indices.map { text[$0...$0] } }
+        let separator: [Character] = level == 0 ? ["\n", "\n"] : ["\n"]
+        var pieces: [Substring] = []
+        var start = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index...].starts(with: separator) {
+                var end = text.index(index, offsetBy: separator.count)
+                while end < text.endIndex && text[end] == "\n" { end = text.index(after: end) }
+                pieces.append(text[start..<end])
+                start = end
+                index = end
+            } else {
+                index = text.index(after: index)
+            }
+        }
+        if start < text.endIndex { pieces.append(text[start...]) }
+        return pieces
+    }
+}

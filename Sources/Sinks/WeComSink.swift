@@ -1,0 +1,74 @@
+import Foundation
+import GridcastCore
+import Transport
+
+/// WeCom (企业微信) group robot: `POST …/cgi-bin/webhook/send?key=KEY`, JSON text message.
+///
+/// Success is HTTP 200 with `errcode` 0 — HTTP 200 alone is not. `-1` (busy) is retried, `45009` (frequency limit)
+/// pauses the robot, anything else non-zero is permanent.
+public struct WeComSink: Sink {
+    public let name = "wecom"
+    /// Text content is limited to 2048 bytes of UTF-8.
+    public let limit = TextLimit.bytes(2048)
+
+    /// Creates the sink.
+    public init() {}
+
+    public func problems(for group: Group) -> [GroupProblem] {
+        guard let components = URLComponents(string: group.url) else { return [] }
+        let key = components.queryItems?.first(where: { $0.name == "key" })?.value ?? ""
+        var problems: [GroupProblem] = []
+        if key.isEmpty {
+            problems.append(GroupProblem(field: "url", message: "wecom url must carry the robot key as ?key=…"))
+        }
+        if !components.path.hasSuffix("/cgi-bin/webhook/send") {
+            problems.append(GroupProblem(field: "url", message: "wecom url path must be /cgi-bin/webhook/send"))
+        }
+        return problems
+    }
+
+    public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
+        let body = Body(
+            msgtype: "text",
+            text: .init(content: message.text, mentioned_list: message.group.mentionAll ? ["@all"] : nil)
+        )
+        return HTTPRequest(
+            url: message.group.url,
+            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
+            body: try JSONBody.encode(body),
+            timeout: message.timeout
+        )
+    }
+
+    public func classify(_ response: HTTPResponse) -> Verdict {
+        switch response.status {
+        case 200:
+            break
+        case 429:
+            return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
+        case 500...599:
+            return .retry(after: RetryAfter.delay(in: response), reason: "HTTP \(response.status)")
+        default:
+            return .permanent(reason: "HTTP \(response.status)")
+        }
+        guard let object = JSONBody.object(response.body), let code = JSONBody.int(object, "errcode") else {
+            return .unknown(reason: "HTTP 200 without an errcode in the body")
+        }
+        let reason = "errcode \(code): \(JSONBody.message(object, "errmsg"))"
+        switch code {
+        case 0: return .sent
+        case -1: return .retry(after: nil, reason: reason)
+        case 45009: return .rateLimited(after: nil, reason: reason)
+        default: return .permanent(reason: reason)
+        }
+    }
+
+    private struct Body: Encodable {
+        struct Text: Encodable {
+            var content: String
+            var mentioned_list: [String]?
+        }
+        var msgtype: String
+        var text: Text
+    }
+}

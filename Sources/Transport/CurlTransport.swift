@@ -1,0 +1,358 @@
+import CCurl
+import CCurlShim
+import Foundation
+import Synchronization
+
+/// A ``Transport`` over libcurl: many transfers at once through one `curl_multi` handle driven by one thread.
+///
+/// The multi handle keeps connections alive and reuses them, multiplexes HTTP/2 streams when a server offers
+/// h2 over TLS, and limits open connections to ``Configuration/maxConnections``. Each transfer is limited to
+/// http/https, never follows redirects, verifies TLS peers and host names, and keeps at most
+/// ``HTTPResponse/bodyLimit`` bytes of the response body.
+///
+/// libcurl is not thread-safe per handle, so every easy and multi call except `curl_multi_wakeup` happens
+/// on the event-loop thread; other threads only hand it work through a mutex-protected queue.
+public final class CurlTransport: Transport, Sendable {
+    /// Settings for the shared connection pool.
+    public struct Configuration: Sendable {
+        /// The most connections open at once (`CURLMOPT_MAX_TOTAL_CONNECTIONS`).
+        public var maxConnections: Int
+        /// The `User-Agent` header sent with every request.
+        public var userAgent: String
+        /// The longest a connect (TCP + TLS) may take, never more than the request's own timeout.
+        public var connectTimeout: Duration
+
+        /// Creates a configuration.
+        public init(maxConnections: Int = 64, userAgent: String = "gridcast/0.1", connectTimeout: Duration = .seconds(10)) {
+            self.maxConnections = maxConnections
+            self.userAgent = userAgent
+            self.connectTimeout = connectTimeout
+        }
+    }
+
+    private struct Shared {
+        var submitted: [Transfer] = []
+        var stopping = false
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        var stopped = false
+    }
+
+    private let shared = Mutex(Shared())
+    // The multi handle is used only on the loop thread, except `curl_multi_wakeup`, which libcurl allows from any thread.
+    private nonisolated(unsafe) let multi: UnsafeMutableRawPointer
+    private let configuration: Configuration
+
+    /// Starts the event-loop thread. Call ``shutdown()`` when done.
+    public init(configuration: Configuration = Configuration()) {
+        CurlGlobal.initializeOnce()
+        self.configuration = configuration
+        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
+        self.multi = multi
+        _ = gc_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, configuration.maxConnections)
+        _ = gc_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(configuration.maxConnections, 16))
+        _ = gc_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        let loop = EventLoop(multi: multi, configuration: configuration)
+        let thread = Thread { [self] in
+            loop.run(transport: self)
+        }
+        thread.name = "gridcast-curl"
+        thread.start()
+    }
+
+    public func send(_ request: HTTPRequest) async -> Result<HTTPResponse, TransportError> {
+        await withCheckedContinuation { continuation in
+            let transfer = Transfer(request: request, continuation: continuation)
+            let accepted = shared.withLock { shared -> Bool in
+                guard !shared.stopping else { return false }
+                shared.submitted.append(transfer)
+                return true
+            }
+            if accepted {
+                curl_multi_wakeup(multi)
+            } else {
+                continuation.resume(
+                    returning: .failure(TransportError(kind: .notSent, code: 0, reason: "transport is shut down"))
+                )
+            }
+        }
+    }
+
+    /// Stops accepting requests, lets the ones in flight finish, and ends the event-loop thread.
+    public func shutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = shared.withLock { shared -> Bool in
+                shared.stopping = true
+                if shared.stopped { return true }
+                shared.stopWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() } else { curl_multi_wakeup(multi) }
+        }
+    }
+
+    /// Takes the requests handed over since the last call, and whether a stop was asked for.
+    fileprivate func takeSubmitted() -> (transfers: [Transfer], stopping: Bool) {
+        shared.withLock { shared in
+            defer { shared.submitted.removeAll(keepingCapacity: true) }
+            return (shared.submitted, shared.stopping)
+        }
+    }
+
+    fileprivate func markStopped() {
+        let waiters = shared.withLock { shared in
+            shared.stopped = true
+            defer { shared.stopWaiters = [] }
+            return shared.stopWaiters
+        }
+        curl_multi_cleanup(multi)
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+/// `curl_global_init` exactly once per process, before any other libcurl call.
+enum CurlGlobal {
+    private static let once: Bool = {
+        curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
+    }()
+
+    static func initializeOnce() {
+        precondition(once, "curl_global_init failed")
+    }
+}
+
+/// The loop that owns the multi handle; it lives on its own thread and touches nothing shared but the queue.
+private final class EventLoop: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let configuration: Configuration
+    private var idleHandles: [UnsafeMutableRawPointer] = []
+    private var active = 0
+
+    typealias Configuration = CurlTransport.Configuration
+
+    init(multi: UnsafeMutableRawPointer, configuration: Configuration) {
+        self.multi = multi
+        self.configuration = configuration
+    }
+
+    func run(transport: CurlTransport) {
+        var running: Int32 = 0
+        while true {
+            let (transfers, stopping) = transport.takeSubmitted()
+            for transfer in transfers { start(transfer) }
+            if stopping && active == 0 { break }
+            curl_multi_perform(multi, &running)
+            collectFinished()
+            if active > 0 || transfers.isEmpty {
+                curl_multi_poll(multi, nil, 0, 1000, nil)
+            }
+        }
+        for handle in idleHandles { curl_easy_cleanup(handle) }
+        idleHandles = []
+        transport.markStopped()
+    }
+
+    private func start(_ transfer: Transfer) {
+        let handle = idleHandles.popLast() ?? curl_easy_init()
+        guard let handle else {
+            transfer.finish(.failure(TransportError(kind: .notSent, code: 27, reason: "out of memory")))
+            return
+        }
+        curl_easy_reset(handle)
+        transfer.handle = handle
+        if let failure = configure(handle, for: transfer) {
+            transfer.finish(.failure(failure))
+            recycle(transfer)
+            return
+        }
+        let added = curl_multi_add_handle(multi, handle)
+        guard added == CURLM_OK else {
+            transfer.finish(
+                .failure(TransportError(kind: .notSent, code: 0, reason: "curl_multi_add_handle failed (\(added.rawValue))"))
+            )
+            recycle(transfer)
+            return
+        }
+        active += 1
+    }
+
+    /// Applies every per-transfer option; returns an error when libcurl refuses one.
+    private func configure(_ handle: UnsafeMutableRawPointer, for transfer: Transfer) -> TransportError? {
+        let request = transfer.request
+        let timeoutMS = max(1, Int(request.timeout.milliseconds))
+        let connectMS = min(timeoutMS, max(1, Int(configuration.connectTimeout.milliseconds)))
+        let box = Unmanaged.passUnretained(transfer).toOpaque()
+        var codes: [CURLcode] = [
+            gc_easy_setopt_string(handle, CURLOPT_URL, request.url),
+            gc_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"),
+            gc_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),
+            gc_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0),
+            gc_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1),
+            gc_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1),
+            gc_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2),
+            gc_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)),
+            gc_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1),
+            gc_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMS),
+            gc_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectMS),
+            gc_easy_setopt_string(handle, CURLOPT_USERAGENT, configuration.userAgent),
+            gc_easy_setopt_write_function(handle, curlWriteBody),
+            gc_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, box),
+            gc_easy_setopt_header_function(handle, curlWriteHeader),
+            gc_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, box),
+            gc_easy_setopt_pointer(handle, CURLOPT_PRIVATE, box),
+        ]
+        if request.method == "POST" {
+            codes.append(gc_easy_setopt_long(handle, CURLOPT_POST, 1))
+        } else {
+            codes.append(gc_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
+        }
+        if request.method != "GET" {
+            codes.append(gc_easy_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            if request.body.isEmpty {
+                codes.append(gc_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, ""))
+            } else {
+                codes.append(
+                    request.body.withUnsafeBytes { bytes in
+                        gc_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+                    }
+                )
+            }
+        }
+        // "Expect:" stops libcurl from waiting for a 100-continue on larger bodies.
+        var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
+        for header in request.headers {
+            list = curl_slist_append(list, "\(header.name): \(header.value)")
+        }
+        transfer.headerList = list
+        codes.append(gc_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list)))
+        if let bad = codes.first(where: { $0 != CURLE_OK }) {
+            return TransportError(kind: .notSent, code: Int(bad.rawValue), reason: CurlError.text(bad))
+        }
+        return nil
+    }
+
+    private func collectFinished() {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
+            let result = message.pointee.data.result
+            var raw: UnsafeMutableRawPointer?
+            _ = gc_easy_getinfo_pointer(handle, CURLINFO_PRIVATE, &raw)
+            curl_multi_remove_handle(multi, handle)
+            active -= 1
+            guard let raw else { continue }
+            let transfer = Unmanaged<Transfer>.fromOpaque(raw).takeUnretainedValue()
+            transfer.finish(outcome(of: handle, result: result, transfer: transfer))
+            recycle(transfer)
+        }
+    }
+
+    private func outcome(of handle: UnsafeMutableRawPointer, result: CURLcode, transfer: Transfer)
+        -> Result<HTTPResponse, TransportError>
+    {
+        if result == CURLE_OK {
+            var status = 0
+            _ = gc_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            return .success(
+                HTTPResponse(
+                    status: status,
+                    headers: transfer.responseHeaders,
+                    body: transfer.responseBody,
+                    truncated: transfer.truncated
+                )
+            )
+        }
+        var requestSize = 0
+        var pretransfer: curl_off_t = 0
+        _ = gc_easy_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &requestSize)
+        _ = gc_easy_getinfo_offset(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+        let kind = CurlError.classify(result, requestWritten: requestSize > 0 || pretransfer > 0)
+        return .failure(TransportError(kind: kind, code: Int(result.rawValue), reason: CurlError.text(result)))
+    }
+
+    private func recycle(_ transfer: Transfer) {
+        if let list = transfer.headerList { curl_slist_free_all(list) }
+        transfer.headerList = nil
+        if let handle = transfer.handle {
+            if idleHandles.count < configuration.maxConnections * 2 {
+                idleHandles.append(handle)
+            } else {
+                curl_easy_cleanup(handle)
+            }
+        }
+        transfer.handle = nil
+    }
+}
+
+/// One request on its way: the libcurl-side state plus the continuation to resume when it ends.
+/// Touched only by the event-loop thread once submitted.
+final class Transfer: @unchecked Sendable {
+    let request: HTTPRequest
+    private var continuation: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>?
+    var handle: UnsafeMutableRawPointer?
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    var responseBody: [UInt8] = []
+    var responseHeaders: [String: String] = [:]
+    var truncated = false
+
+    init(request: HTTPRequest, continuation: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>) {
+        self.request = request
+        self.continuation = continuation
+    }
+
+    func finish(_ result: Result<HTTPResponse, TransportError>) {
+        continuation?.resume(returning: result)
+        continuation = nil
+    }
+
+    func appendBody(_ bytes: UnsafeRawBufferPointer) {
+        let room = HTTPResponse.bodyLimit - responseBody.count
+        if bytes.count > room { truncated = true }
+        if room > 0 { responseBody.append(contentsOf: bytes.prefix(room)) }
+    }
+
+    func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            responseHeaders = [:]  // a new (possibly final) response starts: forget interim 1xx headers
+            return
+        }
+        guard let colon = line.firstIndex(of: ":"), responseHeaders.count < 100 else { return }
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        responseHeaders[name] = String(value.prefix(1024))
+    }
+}
+
+private func curlWriteBody(
+    _ data: UnsafeMutablePointer<CChar>?,
+    _ size: Int,
+    _ count: Int,
+    _ user: UnsafeMutableRawPointer?
+) -> Int {
+    let length = size * count
+    guard let data, let user else { return length }
+    Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+        .appendBody(UnsafeRawBufferPointer(start: data, count: length))
+    return length
+}
+
+private func curlWriteHeader(
+    _ data: UnsafeMutablePointer<CChar>?,
+    _ size: Int,
+    _ count: Int,
+    _ user: UnsafeMutableRawPointer?
+) -> Int {
+    let length = size * count
+    guard let data, let user else { return length }
+    Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+        .appendHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
+    return length
+}
+
+extension Duration {
+    /// The duration in whole milliseconds, rounded down.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
