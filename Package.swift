@@ -67,7 +67,7 @@ let package = Package(
         ),
         // claim → render → send → classify → record.
         .target(
-            name: "Dispatch",
+            name: "Fanout",
             dependencies: [
                 "GridcastCore", "Ledger", "Sinks", "Transport",
                 .product(name: "Logging", package: "swift-log"),
@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "gridcast",
             dependencies: [
-                "GridcastCore", "Transport", "Sinks", "Ledger", "Dispatch", "Reports", "Emulator",
+                "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "GridcastTests",
             dependencies: [
-                "GridcastCore", "Transport", "Sinks", "Ledger", "Dispatch", "Reports", "Emulator", "GridcastTesting",
+                "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator", "GridcastTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

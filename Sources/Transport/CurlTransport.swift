@@ -125,7 +125,9 @@ private final class EventLoop: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let configuration: Configuration
     private var idleHandles: [UnsafeMutableRawPointer] = []
-    private var active = 0
+    /// Transfers in flight by easy handle; this dictionary is what keeps each `Transfer` alive while libcurl
+    /// holds an unretained pointer to it.
+    private var active: [UnsafeMutableRawPointer: Transfer] = [:]
 
     typealias Configuration = CurlTransport.Configuration
 
@@ -139,10 +141,10 @@ private final class EventLoop: @unchecked Sendable {
         while true {
             let (transfers, stopping) = transport.takeSubmitted()
             for transfer in transfers { start(transfer) }
-            if stopping && active == 0 { break }
+            if stopping && active.isEmpty { break }
             curl_multi_perform(multi, &running)
             collectFinished()
-            if active > 0 || transfers.isEmpty {
+            if !active.isEmpty || transfers.isEmpty {
                 curl_multi_poll(multi, nil, 0, 1000, nil)
             }
         }
@@ -172,7 +174,7 @@ private final class EventLoop: @unchecked Sendable {
             recycle(transfer)
             return
         }
-        active += 1
+        active[handle] = transfer
     }
 
     /// Applies every per-transfer option; returns an error when libcurl refuses one.
@@ -198,7 +200,6 @@ private final class EventLoop: @unchecked Sendable {
             gc_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, box),
             gc_easy_setopt_header_function(handle, curlWriteHeader),
             gc_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, box),
-            gc_easy_setopt_pointer(handle, CURLOPT_PRIVATE, box),
         ]
         if request.method == "POST" {
             codes.append(gc_easy_setopt_long(handle, CURLOPT_POST, 1))
@@ -235,12 +236,8 @@ private final class EventLoop: @unchecked Sendable {
         while let message = curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
             let result = message.pointee.data.result
-            var raw: UnsafeMutableRawPointer?
-            _ = gc_easy_getinfo_pointer(handle, CURLINFO_PRIVATE, &raw)
             curl_multi_remove_handle(multi, handle)
-            active -= 1
-            guard let raw else { continue }
-            let transfer = Unmanaged<Transfer>.fromOpaque(raw).takeUnretainedValue()
+            guard let transfer = active.removeValue(forKey: handle) else { continue }
             transfer.finish(outcome(of: handle, result: result, transfer: transfer))
             recycle(transfer)
         }

@@ -1,0 +1,74 @@
+import Foundation
+import GridcastCore
+
+/// A request as the emulator saw it.
+public struct EmulatedRequest: Sendable {
+    /// The method.
+    public var method: String
+    /// Path without the query.
+    public var path: String
+    /// Query parameters (first value wins).
+    public var query: [String: String]
+    /// Header fields, names lowercased.
+    public var headers: [String: String]
+    /// The body bytes.
+    public var body: [UInt8]
+
+    /// Creates a request; `uri` is path plus optional query.
+    public init(method: String, uri: String, headers: [String: String], body: [UInt8]) {
+        self.method = method
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        self.path = String(parts.first ?? "")
+        var query: [String: String] = [:]
+        if parts.count > 1 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+                let value = kv.count > 1 ? (String(kv[1]).removingPercentEncoding ?? String(kv[1])) : ""
+                if query[key] == nil { query[key] = value }
+            }
+        }
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What the emulator does with a request.
+public enum EmulatedAction: Sendable, Equatable {
+    /// Answer with this status, headers and body.
+    case respond(status: Int, headers: [String: String], body: String)
+    /// Read the request and never answer (the client times out: outcome unknown).
+    case hang
+    /// Read the request and drop the connection (outcome unknown).
+    case reset
+
+    static func json(_ status: Int, _ body: String, headers: [String: String] = [:]) -> EmulatedAction {
+        var headers = headers
+        headers["content-type"] = "application/json"
+        return .respond(status: status, headers: headers, body: body)
+    }
+}
+
+/// One message a group accepted, as the group would see it.
+public struct ReceivedMessage: Sendable, Codable, Equatable {
+    /// The group's id (or a placeholder when the emulator has no config).
+    public var group: String
+    /// The platform.
+    public var sink: String
+    /// The text as shown in the chat.
+    public var text: String
+    /// The generic sink's `webhook-id`, when present.
+    public var webhookID: String?
+    /// Mentions everyone.
+    public var mentionAll: Bool
+    /// When it arrived.
+    public var receivedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case group, sink, text
+        case webhookID = "webhook_id"
+        case mentionAll = "mention_all"
+        case receivedAt = "received_at"
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import GridcastCore
+
+/// Everything the emulator remembers. It lives on the server's single event loop, so it needs no lock.
+final class EmulatorState {
+    private let platforms: [any PlatformEmulation] = [WeComEmulation(), GenericEmulation()]
+    private let groupsByBot: [String: Group]
+    private let knowsGroups: Bool
+    private var faults: [String: [FaultPlan.Fault]]
+    private var recentByBot: [String: [Date]] = [:]
+    private let enforceRateLimits: Bool
+    private let log: (@Sendable (String) -> Void)?
+    private(set) var received: [ReceivedMessage] = []
+    private(set) var requests = 0
+
+    init(groups: [Group], faults: FaultPlan, enforceRateLimits: Bool, log: (@Sendable (String) -> Void)?) {
+        var byBot: [String: Group] = [:]
+        for group in groups {
+            for platform in platforms {
+                if let key = platform.botKey(of: group) { byBot[key] = group }
+            }
+        }
+        self.groupsByBot = byBot
+        self.knowsGroups = !groups.isEmpty
+        self.faults = faults.faults
+        self.enforceRateLimits = enforceRateLimits
+        self.log = log
+    }
+
+    func handle(_ request: EmulatedRequest, now: Date = Date()) -> EmulatedAction {
+        requests += 1
+        guard let platform = platform(for: request) else {
+            return .json(404, #"{"error":"no emulated platform at this path"}"#)
+        }
+        let bot = platform.botKey(of: request)
+        let group = groupsByBot[bot]
+        if knowsGroups && group == nil {
+            log?("[\(timestamp(now))] ✗ \(platform.sink): request for an unknown bot refused")
+            return platform.unknownBot()
+        }
+        let label = group?.id ?? bot
+        if var queue = faults[label], !queue.isEmpty {
+            let fault = queue.removeFirst()
+            faults[label] = queue
+            log?("[\(timestamp(now))] ⚡ \(label): injected fault \(fault)")
+            return platform.answer(for: fault)
+        }
+        if enforceRateLimits, let limit = platform.perMinuteLimit {
+            let window = recentByBot[bot, default: []].filter { now.timeIntervalSince($0) < 60 }
+            if window.count >= limit {
+                recentByBot[bot] = window
+                log?("[\(timestamp(now))] ✗ \(label): over \(limit) messages a minute")
+                return platform.tooFast()
+            }
+            recentByBot[bot] = window + [now]
+        }
+        let (action, message) = platform.handle(request, group: group, now: now)
+        if let message {
+            received.append(message)
+            let name = group.map { "\($0.name) (\($0.id))" } ?? label
+            let mention = message.mentionAll ? " @所有人" : ""
+            log?("[\(timestamp(now))] → \(name) · \(platform.sink)\(mention)\n\(message.text)\n")
+        } else if case .respond(let status, _, let body) = action {
+            log?("[\(timestamp(now))] ✗ \(label): refused (HTTP \(status) \(body))")
+        }
+        return action
+    }
+
+    private func platform(for request: EmulatedRequest) -> (any PlatformEmulation)? {
+        // Exact bot matches first (a configured generic path), then the first platform claiming the path.
+        for platform in platforms where groupsByBot[platform.botKey(of: request)] != nil {
+            return platform
+        }
+        return platforms.first { $0.accepts(request) }
+    }
+
+    private func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Yams
+
+/// Faults to inject, per group: the first requests of a group fail as listed, in order, then it behaves.
+///
+/// ```yaml
+/// lingshui-01:
+///   - {fault: busy, times: 2}          # the platform's "busy" answer (WeCom errcode -1, generic 503)
+///   - {fault: rate-limit, retry_after: 1}
+///   - {fault: status, status: 502}
+///   - {fault: timeout}                 # read the request, never answer
+///   - {fault: reset}                   # read the request, drop the connection
+///   - {fault: permanent}               # the platform's permanent refusal
+/// ```
+public struct FaultPlan: Sendable, Equatable {
+    /// One injected failure.
+    public enum Fault: Sendable, Equatable {
+        case busy
+        case rateLimit(retryAfter: Int?)
+        case status(Int)
+        case timeout
+        case reset
+        case permanent
+    }
+
+    /// Faults by group id, in the order they are served.
+    public var faults: [String: [Fault]]
+
+    /// Creates a plan.
+    public init(faults: [String: [Fault]] = [:]) {
+        self.faults = faults
+    }
+
+    /// Why a faults file could not be read.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads a faults file.
+    public static func load(path: String) throws -> FaultPlan {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else { throw Failure(description: "\(path): cannot read faults file") }
+        return try parse(text, file: path)
+    }
+
+    /// Parses faults YAML.
+    public static func parse(_ text: String, file: String) throws -> FaultPlan {
+        guard let root = try Yams.compose(yaml: text), case .mapping(let groups) = root else {
+            throw Failure(description: "\(file):1:1: faults must be a mapping of group id to a list of faults")
+        }
+        var plan = FaultPlan()
+        for (key, value) in groups {
+            guard let group = key.string, case .sequence(let items) = value else {
+                throw Failure(description: "\(file):\(key.mark?.line ?? 1):\(key.mark?.column ?? 1): expected a group id with a list of faults")
+            }
+            var list: [Fault] = []
+            for item in items {
+                let at = "\(file):\(item.mark?.line ?? 1):\(item.mark?.column ?? 1)"
+                guard let kind = item["fault"]?.string else { throw Failure(description: "\(at): each fault needs 'fault:'") }
+                let times = item["times"]?.int ?? 1
+                let fault: Fault
+                switch kind {
+                case "busy": fault = .busy
+                case "rate-limit": fault = .rateLimit(retryAfter: item["retry_after"]?.int)
+                case "status":
+                    guard let status = item["status"]?.int, (100...599).contains(status) else {
+                        throw Failure(description: "\(at): fault 'status' needs status: 100…599")
+                    }
+                    fault = .status(status)
+                case "timeout": fault = .timeout
+                case "reset": fault = .reset
+                case "permanent": fault = .permanent
+                default:
+                    throw Failure(description: "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent)")
+                }
+                list += Array(repeating: fault, count: max(1, times))
+            }
+            plan.faults[group, default: []] += list
+        }
+        return plan
+    }
+}

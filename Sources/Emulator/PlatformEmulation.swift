@@ -1,0 +1,43 @@
+import Foundation
+import GridcastCore
+
+/// One platform's webhook endpoint as the emulator plays it: which requests are its, which group a request is for,
+/// and the platform's own answers — including its failures, which come back as HTTP 200 on several platforms.
+protocol PlatformEmulation: Sendable {
+    /// The sink name this emulates.
+    var sink: String { get }
+    /// Whether a request is addressed to this platform.
+    func accepts(_ request: EmulatedRequest) -> Bool
+    /// The key that identifies the bot a request addresses (a robot key, a path…).
+    func botKey(of request: EmulatedRequest) -> String
+    /// The same key computed from a configured group's URL.
+    func botKey(of group: Group) -> String?
+    /// Checks and accepts a request for `group` (nil when the emulator runs without a config).
+    func handle(_ request: EmulatedRequest, group: Group?, now: Date) -> (EmulatedAction, ReceivedMessage?)
+    /// The platform's answer to an unknown bot.
+    func unknownBot() -> EmulatedAction
+    /// The platform's answer for an injected fault.
+    func answer(for fault: FaultPlan.Fault) -> EmulatedAction
+    /// The platform's "too fast" answer, and its per-bot limit (messages per minute), if it enforces one.
+    var perMinuteLimit: Int? { get }
+    func tooFast() -> EmulatedAction
+}
+
+extension PlatformEmulation {
+    func answer(for fault: FaultPlan.Fault, busy: EmulatedAction, rateLimited: EmulatedAction, permanent: EmulatedAction)
+        -> EmulatedAction
+    {
+        switch fault {
+        case .busy: busy
+        case .rateLimit: rateLimited
+        case .permanent: permanent
+        case .status(let status): .respond(status: status, headers: [:], body: "")
+        case .timeout: .hang
+        case .reset: .reset
+        }
+    }
+
+    static func jsonObject(_ body: [UInt8]) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import GridcastCore
+import Ledger
+import Logging
+import Sinks
+import Transport
+
+/// Drains due deliveries: claim (committed) → render → send → classify → record (fenced, group-committed).
+///
+/// At most `dispatch.concurrency` requests are in flight and at most as many more are claimed and waiting, so a
+/// crash leaves at most about twice the concurrency unconfirmed. No transaction is held across HTTP.
+public struct Dispatcher: Sendable {
+    let store: any LedgerStore
+    let transport: any Transport
+    let sinks: SinkRegistry
+    let config: GridcastConfig
+    let owner: String
+    let clock: any DispatchClock
+    let logger: Logger
+    let isOwnerAlive: @Sendable (String) -> Bool
+
+    /// Creates a dispatcher.
+    public init(
+        store: any LedgerStore,
+        transport: any Transport,
+        sinks: SinkRegistry,
+        config: GridcastConfig,
+        owner: String = LeaseOwner.current.description,
+        clock: any DispatchClock = SystemDispatchClock(),
+        logger: Logger = Logger(label: "gridcast.dispatch"),
+        isOwnerAlive: @escaping @Sendable (String) -> Bool = LeaseOwner.isAlive
+    ) {
+        self.store = store
+        self.transport = transport
+        self.sinks = sinks
+        self.config = config
+        self.owner = owner
+        self.clock = clock
+        self.logger = logger
+        self.isOwnerAlive = isOwnerAlive
+    }
+
+    /// Sends every due delivery of `noticeID` (or of every notice) until none is planned, retrying or claimed;
+    /// waits for retries and for other processes' claims. `progress` is called after each recorded outcome.
+    public func drain(
+        noticeID: String?,
+        progress: (@Sendable (DispatchProgress) -> Void)? = nil
+    ) async throws -> DispatchProgress {
+        let concurrency = config.dispatch.concurrency
+        let recorder = OutcomeRecorder(store: store)
+        var tally = DispatchProgress()
+        var notices: [String: StoredNotice] = [:]
+        try await expireLeases()
+        try await withThrowingTaskGroup(of: DeliveryOutcome.Result?.self) { group in
+            var queue: [ClaimedDelivery] = []
+            var inFlight = 0
+            while true {
+                if queue.count < concurrency {
+                    let claimed = try await store.claim(
+                        ClaimRequest(
+                            owner: owner, limit: 2 * concurrency - queue.count - inFlight, noticeID: noticeID,
+                            now: clock.now(), timeout: config.dispatch.timeout
+                        )
+                    )
+                    let missing = Set(claimed.map(\.noticeID)).subtracting(notices.keys)
+                    if !missing.isEmpty {
+                        notices.merge(try await store.notices(ids: Array(missing))) { old, _ in old }
+                    }
+                    queue += claimed
+                }
+                while inFlight < concurrency, !queue.isEmpty {
+                    let claim = queue.removeFirst()
+                    let stored = notices[claim.noticeID]
+                    inFlight += 1
+                    group.addTask {
+                        let outcome = await self.deliver(claim, notice: stored)
+                        guard try await recorder.record(outcome) else {
+                            self.logger.warning(
+                                "lost lease: outcome not recorded",
+                                metadata: ["delivery": "\(claim.id)", "group": "\(claim.groupID)"]
+                            )
+                            return nil
+                        }
+                        return outcome.result
+                    }
+                }
+                if inFlight > 0 {
+                    if let finished = try await group.next() {
+                        inFlight -= 1
+                        tally.count(finished)
+                        progress?(tally)
+                    }
+                    continue
+                }
+                // Nothing in flight and nothing claimable right now: done, or wait for retries and others' claims.
+                let status = try await store.pending(noticeID: noticeID, now: clock.now())
+                if status.dueNow > 0 { continue }
+                if status.isSettled { break }
+                let expired = try await expireLeases()
+                if !expired.isEmpty { continue }
+                var wake = clock.now().addingTimeInterval(1)
+                if let due = status.nextDueAt { wake = min(wake, due) }
+                if let expiry = status.nextLeaseExpiry { wake = min(wake, expiry.addingTimeInterval(0.001)) }
+                try await clock.sleep(until: wake)
+            }
+        }
+        return tally
+    }
+
+    /// Turns claims whose lease ran out, or whose owner died, into `in_doubt` (or `retry` under `resend`).
+    @discardableResult
+    func expireLeases() async throws -> [ExpiredLease] {
+        let expired = try await store.expireLeases(
+            now: clock.now(), policy: config.dispatch.inDoubt, isOwnerAlive: isOwnerAlive
+        )
+        for lease in expired {
+            logger.warning(
+                "claim expired: outcome unknown",
+                metadata: ["delivery": "\(lease.deliveryID)", "state": "\(lease.newState.rawValue)"]
+            )
+        }
+        return expired
+    }
+
+    /// Sends the remaining parts of one claimed delivery and decides its outcome. Never throws: every failure is
+    /// an outcome to record.
+    func deliver(_ claim: ClaimedDelivery, notice stored: StoredNotice?) async -> DeliveryOutcome {
+        let settings = config.dispatch
+        func outcome(_ result: DeliveryOutcome.Result, parts: Int, _ error: String? = nil) -> DeliveryOutcome {
+            DeliveryOutcome(claim: claim, result: result, partsSent: parts, error: error, at: clock.now())
+        }
+        guard let stored else {
+            return outcome(.dead, parts: claim.partsSent, "notice \(claim.noticeID) is missing from the ledger")
+        }
+        guard let group = config.group(claim.groupID), let sink = sinks.sink(named: group.sink) else {
+            return outcome(.dead, parts: claim.partsSent, "group \(claim.groupID) is no longer in the config: not sent")
+        }
+        let secrets = group.secrets
+        let texts = MessageParts.parts(of: stored.notice, for: group, limit: sink.limit)
+        var partsSent = min(claim.partsSent, texts.count)
+        while partsSent < texts.count {
+            let message = OutgoingMessage(
+                deliveryID: claim.id, notice: stored.notice, noticeCreatedAt: stored.createdAt, group: group,
+                part: partsSent + 1, partCount: texts.count, text: texts[partsSent], timeout: settings.timeout
+            )
+            let verdict: Verdict
+            do {
+                let request = try sink.request(for: message, now: clock.now())
+                switch await transport.send(request) {
+                case .success(let response):
+                    verdict = sink.classify(response)
+                case .failure(let error) where error.kind == .notSent:
+                    verdict = .retry(after: nil, reason: error.description)
+                case .failure(let error):
+                    verdict = .unknown(reason: error.description)
+                }
+            } catch {
+                verdict = .permanent(reason: error.message)
+            }
+            let reason = verdict.reason.map { SecretMask.redact($0, secrets: secrets) }
+            logger.debug(
+                "attempt",
+                metadata: [
+                    "delivery": "\(claim.id)", "group": "\(group.id)", "sink": "\(sink.name)",
+                    "part": "\(message.part)/\(message.partCount)", "attempt": "\(claim.attempts)",
+                    "verdict": "\(verdict.name)", "reason": "\(reason ?? "")",
+                ]
+            )
+            switch verdict {
+            case .sent:
+                partsSent += 1
+                if partsSent < texts.count {
+                    // Make the part durable before sending the next one: a crash resumes after it.
+                    let kept = (try? await store.recordProgress(claim, partsSent: partsSent, at: clock.now())) ?? false
+                    if !kept { return outcome(.inDoubt, parts: partsSent, "claim lost between parts") }
+                }
+            case .retry(let after, _):
+                if claim.attempts >= settings.attempts {
+                    return outcome(.dead, parts: partsSent, "gave up after \(claim.attempts) attempts: \(reason ?? "")")
+                }
+                let delay = after ?? Backoff(settings).delay(afterAttempt: claim.attempts)
+                return outcome(.retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: false), parts: partsSent, reason)
+            case .rateLimited(let after, _):
+                let delay = after ?? settings.rateLimitPause
+                return outcome(.retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: true), parts: partsSent, reason)
+            case .permanent:
+                return outcome(.dead, parts: partsSent, reason)
+            case .unknown:
+                if settings.inDoubt == .resend && claim.attempts < settings.attempts {
+                    let delay = Backoff(settings).delay(afterAttempt: claim.attempts)
+                    return outcome(
+                        .retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: false), parts: partsSent,
+                        (reason ?? "") + "; resending (dispatch.in_doubt: resend)"
+                    )
+                }
+                return outcome(.inDoubt, parts: partsSent, reason)
+            }
+        }
+        return outcome(.sent, parts: partsSent)
+    }
+}
+
+/// Counts of what one dispatcher run did.
+public struct DispatchProgress: Sendable, Equatable {
+    /// Deliveries confirmed sent.
+    public var sent = 0
+    /// Deliveries that will be retried.
+    public var retried = 0
+    /// Deliveries that ended dead.
+    public var dead = 0
+    /// Deliveries that ended in doubt.
+    public var inDoubt = 0
+
+    /// Creates empty counts.
+    public init() {}
+
+    mutating func count(_ result: DeliveryOutcome.Result?) {
+        switch result {
+        case .sent: sent += 1
+        case .retry: retried += 1
+        case .dead: dead += 1
+        case .inDoubt: inDoubt += 1
+        case nil: break
+        }
+    }
+}
+
+extension Verdict {
+    var reason: String? {
+        switch self {
+        case .sent: nil
+        case .retry(_, let reason), .rateLimited(_, let reason), .permanent(let reason), .unknown(let reason): reason
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .sent: "sent"
+        case .retry: "retry"
+        case .rateLimited: "rate_limited"
+        case .permanent: "permanent"
+        case .unknown: "unknown"
+        }
+    }
+}

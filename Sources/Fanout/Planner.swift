@@ -1,0 +1,63 @@
+import Foundation
+import GridcastCore
+import Ledger
+import Sinks
+
+/// Turns a notice and a selector into a ``Plan``: the selected groups, and how many parts each platform needs.
+public struct Planner: Sendable {
+    let config: GridcastConfig
+    let sinks: SinkRegistry
+
+    /// Creates a planner.
+    public init(config: GridcastConfig, sinks: SinkRegistry) {
+        self.config = config
+        self.sinks = sinks
+    }
+
+    /// Why a notice can't be planned.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// What is wrong, naming the group or selector.
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// Builds the plan; refuses selectors naming unknown groups or tags and notices needing more than
+    /// `dispatch.max_parts` parts on some platform.
+    public func plan(_ notice: Notice, to selector: Selector, origin: String, now: Date) throws(Failure) -> Plan {
+        let groups: [Group]
+        do {
+            groups = try selector.resolve(in: config.groups)
+        } catch {
+            throw Failure(message: error.message)
+        }
+        guard Notice.isValidID(notice.id) else {
+            throw Failure(message: "notice id '\(notice.id)' is invalid: use 1–128 letters, digits, '.', '_', '-' or ':'")
+        }
+        guard !notice.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Failure(message: "notice text is empty")
+        }
+        var targets: [PlanTarget] = []
+        for group in groups {
+            guard let sink = sinks.sink(named: group.sink) else {
+                throw Failure(message: "group \(group.id): unknown sink '\(group.sink)'")
+            }
+            let parts = MessageParts.parts(of: notice, for: group, limit: sink.limit).count
+            if parts > config.dispatch.maxParts {
+                throw Failure(
+                    message: "notice '\(notice.id)' needs \(parts) parts for group \(group.id) (\(sink.name) allows \(sink.limit.value) \(sink.limit.unitName) per message); dispatch.max_parts is \(config.dispatch.maxParts)"
+                )
+            }
+            targets.append(PlanTarget(groupID: group.id, groupName: group.name, sink: group.sink, parts: parts))
+        }
+        return Plan(notice: notice, selector: selector.description, origin: origin, targets: targets, now: now)
+    }
+}
+
+extension TextLimit {
+    var unitName: String {
+        switch self {
+        case .bytes: "bytes"
+        case .characters: "characters"
+        }
+    }
+}

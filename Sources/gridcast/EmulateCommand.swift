@@ -1,0 +1,66 @@
+import ArgumentParser
+import Emulator
+import Foundation
+import GridcastCore
+import Sinks
+
+/// `gridcast emulate`: the platforms' webhook endpoints on a local port.
+struct EmulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulate",
+        abstract: "Run a local emulator of the chat platforms' webhook endpoints at their real paths.",
+        discussion: """
+            With --config, requests for bots not in the config are refused as the platform would, and signatures
+            are verified with the config's secrets. Accepted messages are printed as the group would see them and
+            listed as JSON at GET /_emulator/messages.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port")) var listen: String = "127.0.0.1:8641"
+    @Option(help: "A gridcast config whose groups (and secrets) the emulator plays.") var config: String?
+    @Option(help: "A YAML file of faults to inject per group.") var faults: String?
+    @Flag(help: "Don't print accepted messages.") var quiet = false
+    @Flag(help: "Don't enforce the platforms' per-bot rate limits.") var noRateLimits = false
+
+    func run() async throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            printError("--listen: expected HOST:PORT, got '\(listen)'")
+            throw ExitStatus.usage.exitCode
+        }
+        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        var groups: [Group] = []
+        if let config {
+            groups = try ConfigOption(config: config).load().groups
+        }
+        var plan = FaultPlan()
+        if let faults {
+            do { plan = try FaultPlan.load(path: faults) } catch {
+                printError("\(error)")
+                throw ExitStatus.usage.exitCode
+            }
+        }
+        let printer: @Sendable (String) -> Void = { line in printLine(line) }
+        let log = quiet ? nil : printer
+        let server = try await EmulatorServer.start(
+            host: host, port: port, groups: groups, faults: plan, enforceRateLimits: !noRateLimits, log: log
+        )
+        printLine("gridcast emulator listening on http://\(host):\(server.port) (\(groups.isEmpty ? "any bot" : "\(groups.count) groups from \(config ?? "")"))")
+        while true {
+            try await Task.sleep(for: .seconds(3600))
+        }
+    }
+}
+
+extension ConfigOption {
+    init(config: String) {
+        self.init()
+        self.config = config
+    }
+}
+
+/// Writes a line to standard output unbuffered, so a log follower sees it at once.
+func printLine(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}

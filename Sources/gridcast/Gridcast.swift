@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import GridcastCore
+
+/// `gridcast`: posts the day's fraud warning into every grid chat group, once.
+@main
+struct Gridcast: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gridcast",
+        abstract: "Broadcast anti-fraud notices to grid chat groups through their bot webhooks, exactly once.",
+        discussion: """
+            Exit codes: 0 success; 1 the work ran but some deliveries ended dead or in_doubt; 2 usage or config error.
+            """,
+        subcommands: [CheckCommand.self, SendCommand.self, ReportCommand.self, EmulateCommand.self]
+    )
+
+    /// Runs the command line; usage errors exit 2 (design.md), not ArgumentParser's 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                self.exit(withError: error)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
+        }
+    }
+}
+
+/// The exit codes of design.md.
+enum ExitStatus: Int32 {
+    case success = 0
+    case incomplete = 1
+    case usage = 2
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
+}
+
+/// Prints to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Logging
+
+/// One line per event on standard error, `level=… msg="…" key=value…`: readable in a terminal, parseable in
+/// journald. Levels from `--log-level`, else `GRIDCAST_LOG_LEVEL`, else `info`.
+struct KeyValueLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    let label: String
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var line = "level=\(event.level) logger=\(label) msg=\(Self.quote("\(event.message)"))"
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            line += " \(key)=\(Self.quote("\(value)"))"
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static func quote(_ text: String) -> String {
+        if !text.isEmpty, !text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) { return text }
+        return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+
+    /// Installs the handler once per process.
+    static func bootstrap(level: String?) {
+        let name = level ?? ProcessInfo.processInfo.environment["GRIDCAST_LOG_LEVEL"] ?? "info"
+        let parsed = Logger.Level(rawValue: name.lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in KeyValueLogHandler(logLevel: parsed, label: label) }
+    }
+}

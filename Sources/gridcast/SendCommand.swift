@@ -1,0 +1,150 @@
+import ArgumentParser
+import Fanout
+import Foundation
+import GridcastCore
+import Ledger
+import Logging
+import Sinks
+import Transport
+
+/// `gridcast send`: plan one notice for the selected groups and deliver it, exactly once per group.
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send a notice to the selected groups and wait until each delivery is sent, dead or in_doubt.",
+        discussion: """
+            Without --id the id is derived from title, text and today's date, so running the same command twice on
+            one day sends nothing the second time. Exit 0 when every delivery was sent, 1 when any ended dead or
+            in_doubt, 2 for usage or config errors.
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: ArgumentHelp("Groups: all, group:ID, tag:NAME, comma-separated for a union.", valueName: "selector"))
+    var to: String
+    @Option(help: "The notice text.") var text: String?
+    @Option(help: ArgumentHelp("Read the notice text from a file.", valueName: "path")) var file: String?
+    @Option(help: "The notice title.") var title: String = ""
+    @Option(help: "The notice id (default: derived from title, text and today's date).") var id: String?
+    @Flag(help: "Mark the notice urgent.") var urgent = false
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default: $GRIDCAST_LOG_LEVEL or info).")
+    var logLevel: String?
+
+    func validate() throws {
+        if (text == nil) == (file == nil) { throw ValidationError("give exactly one of --text and --file") }
+    }
+
+    func run() async throws {
+        KeyValueLogHandler.bootstrap(level: logLevel)
+        let logger = Logger(label: "gridcast.send")
+        let config = try options.load()
+        let body = try readText()
+        let selector: Selector
+        do { selector = try Selector(parsing: to) } catch {
+            printError("--to: \(error.message)")
+            throw ExitStatus.usage.exitCode
+        }
+        let now = Date()
+        let noticeID = id ?? Notice.derivedID(title: title, text: body, on: now, in: config.timeZone)
+        let notice = Notice(id: noticeID, title: title, text: body, urgent: urgent)
+        let plan: Plan
+        do {
+            plan = try Planner(config: config, sinks: SinkRegistry.standard).plan(notice, to: selector, origin: "cli", now: now)
+        } catch {
+            printError("error: \(error.message)")
+            throw ExitStatus.usage.exitCode
+        }
+        let store = try openLedger(config)
+        let result: PlanResult
+        do {
+            result = try await store.plan(plan)
+        } catch let error as LedgerError where error.isConflict {
+            printError("error: \(error)")
+            throw ExitStatus.usage.exitCode
+        }
+        let pending = try await store.pending(noticeID: noticeID, now: now)
+        if pending.isSettled {
+            print("notice \(noticeID) was already delivered earlier; nothing to send")
+            return try await finish(store: store, noticeID: noticeID)
+        }
+        print(
+            result.created
+                ? "notice \(noticeID): planned \(result.total) deliveries"
+                : "notice \(noticeID): resuming (\(result.added) new deliveries, \(result.total) in all)"
+        )
+        let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
+        let dispatcher = Dispatcher(
+            store: store, transport: transport, sinks: SinkRegistry.standard, config: config, logger: logger
+        )
+        let total = result.total
+        let progress = ProgressLine(total: total)
+        do {
+            _ = try await dispatcher.drain(noticeID: noticeID) { progress.update($0) }
+        } catch {
+            await transport.shutdown()
+            progress.end()
+            printError("error: \(error)")
+            throw ExitStatus.incomplete.exitCode
+        }
+        await transport.shutdown()
+        progress.end()
+        try await finish(store: store, noticeID: noticeID)
+    }
+
+    private func readText() throws -> String {
+        if let text { return text }
+        guard let file, let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else {
+            printError("--file: cannot read '\(file ?? "")' as UTF-8 text")
+            throw ExitStatus.usage.exitCode
+        }
+        return text
+    }
+
+    /// Prints the final summary from the ledger and exits 1 when anything did not get through.
+    private func finish(store: any LedgerStore, noticeID: String) async throws {
+        let records = try await store.deliveries(noticeID: noticeID)
+        let byState = Dictionary(grouping: records, by: \.state)
+        let sent = byState[.sent]?.count ?? 0
+        let dead = byState[.dead] ?? []
+        let inDoubt = byState[.inDoubt] ?? []
+        print("notice \(noticeID): \(sent) of \(records.count) groups sent, \(dead.count) dead, \(inDoubt.count) in_doubt")
+        for record in (dead + inDoubt).prefix(50) {
+            print("  \(record.state.rawValue)  \(record.groupID)  \(record.lastError ?? "")")
+        }
+        if dead.count + inDoubt.count > 50 { print("  … see `gridcast report daily`") }
+        if !inDoubt.isEmpty {
+            print("in_doubt deliveries may or may not have been posted: check those groups before resending")
+        }
+        if !dead.isEmpty || !inDoubt.isEmpty { throw ExitStatus.incomplete.exitCode }
+    }
+}
+
+/// Opens the ledger named by the config, or exits 2 with the reason.
+func openLedger(_ config: GridcastConfig) throws -> SQLiteLedgerStore {
+    do {
+        return try SQLiteLedgerStore(path: config.ledger.path)
+    } catch {
+        printError("error: \(error)")
+        throw ExitStatus.usage.exitCode
+    }
+}
+
+/// `sent 120/200 · retry 3 · dead 1` redrawn in place on a terminal; silent otherwise.
+final class ProgressLine: Sendable {
+    private let total: Int
+    private let enabled = isatty(STDERR_FILENO) == 1
+
+    init(total: Int) { self.total = total }
+
+    func update(_ progress: DispatchProgress) {
+        guard enabled else { return }
+        let line = "\rsent \(progress.sent)/\(total) · retry \(progress.retried) · dead \(progress.dead) · in_doubt \(progress.inDoubt)"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func end() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
