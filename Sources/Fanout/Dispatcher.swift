@@ -55,7 +55,9 @@ public struct Dispatcher: Sendable {
             var queue: [ClaimedDelivery] = []
             var inFlight = 0
             while true {
-                if queue.count < concurrency {
+                // Claim in batches: refill to twice the concurrency once the waiting queue is down to half of it,
+                // so each claim transaction (one fsync) covers many deliveries.
+                if queue.count <= concurrency / 2 && queue.count + inFlight < 2 * concurrency {
                     let claimed = try await store.claim(
                         ClaimRequest(
                             owner: owner, limit: 2 * concurrency - queue.count - inFlight, noticeID: noticeID,
@@ -135,7 +137,6 @@ public struct Dispatcher: Sendable {
         guard let group = config.group(claim.groupID), let sink = sinks.sink(named: group.sink) else {
             return outcome(.dead, parts: claim.partsSent, "group \(claim.groupID) is no longer in the config: not sent")
         }
-        let secrets = group.secrets
         let texts = MessageParts.parts(of: stored.notice, for: group, limit: sink.limit)
         var partsSent = min(claim.partsSent, texts.count)
         while partsSent < texts.count {
@@ -157,7 +158,7 @@ public struct Dispatcher: Sendable {
             } catch {
                 verdict = .permanent(reason: error.message)
             }
-            let reason = verdict.reason.map { SecretMask.redact($0, secrets: secrets) }
+            let reason = verdict.reason.map { SecretMask.redact($0, secrets: group.secrets) }
             logger.debug(
                 "attempt",
                 metadata: [

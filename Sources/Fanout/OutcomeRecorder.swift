@@ -7,6 +7,7 @@ actor OutcomeRecorder {
     private let store: any LedgerStore
     private var pending: [(DeliveryOutcome, CheckedContinuation<Bool, any Error>)] = []
     private var flushing = false
+    static let commitWindow = Duration.milliseconds(2)
 
     init(store: any LedgerStore) {
         self.store = store
@@ -18,7 +19,12 @@ actor OutcomeRecorder {
             pending.append((outcome, continuation))
             if !flushing {
                 flushing = true
-                Task { await self.flush() }
+                Task {
+                    // A short commit window (as PostgreSQL's commit_delay) lets outcomes that finish together
+                    // share one fsync instead of queueing for one each.
+                    try? await Task.sleep(for: Self.commitWindow)
+                    await self.flush()
+                }
             }
         }
     }

@@ -20,7 +20,7 @@ public struct EnvironmentExpansion: Sendable {
 
     /// Expands every `${NAME}` in `text`.
     public func expand(_ text: String) -> Result<String, Failure> {
-        guard text.contains("${") else { return .success(text) }
+        guard text.utf8.contains(UInt8(ascii: "$")), text.contains("${") else { return .success(text) }
         var result = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {

@@ -11,7 +11,10 @@ public struct GridcastConfig: Sendable {
     /// How deliveries are sent.
     public var dispatch: DispatchSettings
     /// Every group, inline ones first, then those of `groups_file`, in file order.
-    public var groups: [Group]
+    public var groups: [Group] {
+        didSet { groupIndex = Self.index(groups) }
+    }
+    private var groupIndex: [String: Int]
 
     /// Creates a config.
     public init(
@@ -26,11 +29,16 @@ public struct GridcastConfig: Sendable {
         self.ledger = ledger
         self.dispatch = dispatch
         self.groups = groups
+        self.groupIndex = Self.index(groups)
+    }
+
+    private static func index(_ groups: [Group]) -> [String: Int] {
+        Dictionary(groups.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The group with this id.
     public func group(_ id: String) -> Group? {
-        groups.first { $0.id == id }
+        groupIndex[id].map { groups[$0] }
     }
 
     /// Every secret of every group, for redaction of text that may have picked one up.

@@ -15,60 +15,64 @@ public struct GroupsCSV {
         public var cells: [String: String]
     }
 
-    /// Splits CSV text into records, each with the line it starts on.
+    /// Splits CSV text into records, each with the line it starts on. Works on UTF-8 bytes: every delimiter is
+    /// ASCII, so no split can fall inside a multi-byte character.
     static func records(_ text: String) -> (records: [(line: Int, fields: [String])], unterminatedQuoteLine: Int?) {
-        var records: [(Int, [String])] = []
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        var records: [(line: Int, fields: [String])] = []
         var fields: [String] = []
-        var field = ""
+        var field: [UInt8] = []
         var inQuotes = false
+        var quoted = false
         var line = 1
         var recordLine = 1
         var quoteStart = 0
-        var iterator = Array(text.unicodeScalars.map(Character.init)).makeIterator()
-        var pending: Character? = nil
-        func next() -> Character? {
-            if let p = pending { pending = nil; return p }
-            return iterator.next()
+        let bytes = Array(text.utf8)
+        var index = 0
+        func endField() {
+            fields.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            quoted = false
         }
-        var atRecordStart = true
-        while let c = next() {
-            if atRecordStart { recordLine = line; atRecordStart = false }
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             if inQuotes {
-                if c == "\"" {
-                    if let following = next() {
-                        if following == "\"" { field.append("\"") } else { inQuotes = false; pending = following }
+                if byte == quote {
+                    if index < bytes.count && bytes[index] == quote {
+                        field.append(quote)
+                        index += 1
                     } else {
                         inQuotes = false
                     }
                 } else {
-                    if c == "\n" { line += 1 }
-                    field.append(c)
+                    if byte == newline { line += 1 }
+                    field.append(byte)
                 }
                 continue
             }
-            switch c {
-            case "\"" where field.isEmpty:
+            switch byte {
+            case quote where field.isEmpty && !quoted:
                 inQuotes = true
+                quoted = true
                 quoteStart = line
-            case ",":
-                fields.append(field)
-                field = ""
-            case "\r":
+            case comma:
+                endField()
+            case cr:
                 continue
-            case "\n":
-                fields.append(field)
+            case newline:
+                endField()
                 records.append((recordLine, fields))
-                fields = []
-                field = ""
+                fields.removeAll(keepingCapacity: true)
                 line += 1
-                atRecordStart = true
+                recordLine = line
             default:
-                field.append(c)
+                field.append(byte)
             }
         }
         if inQuotes { return (records, quoteStart) }
         if !field.isEmpty || !fields.isEmpty {
-            fields.append(field)
+            endField()
             records.append((recordLine, fields))
         }
         return (records, nil)

@@ -33,7 +33,7 @@ public struct Notice: Sendable, Hashable {
             canonical += withUnsafeBytes(of: UInt32(bytes.count).bigEndian, Array.init)
             canonical += bytes
         }
-        return SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: canonical))
     }
 
     /// The id a notice gets when none is given: the local date and a digest of title and text, so an accidental

@@ -80,7 +80,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// The stable delivery id of a (notice, group) pair: the generic sink's `webhook-id`.
     public static func deliveryID(noticeID: String, groupID: String) -> String {
         let digest = SHA256.hash(data: Array("\(noticeID)\u{0}\(groupID)".utf8))
-        return "dlv_" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        return "dlv_" + Hex.encode(digest.prefix(12))
     }
 
     // MARK: - Writes
@@ -109,7 +109,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 )
                 created = true
             }
-            let insert = try db.makeStatement(
+            let insert = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO deliveries
                         (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
@@ -155,7 +155,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 RETURNING id, notice_id, group_id, claim_seq, attempts, parts_total, parts_sent
                 """
             arguments += [request.limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
                 ClaimedDelivery(
                     id: row["id"], noticeID: row["notice_id"], groupID: row["group_id"], claimSeq: row["claim_seq"],
                     attempts: row["attempts"], partsTotal: row["parts_total"], partsSent: row["parts_sent"],
@@ -181,7 +181,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     public func record(_ outcomes: [DeliveryOutcome]) async throws -> [String] {
         guard !outcomes.isEmpty else { return [] }
         return try await write { db in
-            let update = try db.makeStatement(
+            let update = try db.cachedStatement(
                 sql: """
                     UPDATE deliveries SET
                         state = ?, next_at = COALESCE(?, next_at), attempts = attempts - ?, parts_sent = ?,

@@ -308,15 +308,18 @@ final class Transfer: @unchecked Sendable {
     }
 
     func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.hasPrefix("HTTP/") {
-            responseHeaders = [:]  // a new (possibly final) response starts: forget interim 1xx headers
+        // Work on bytes: header names are ASCII, and this runs for every header of every response.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0a || bytes[end - 1] == 0x0d || bytes[end - 1] == 0x20 { end -= 1 }
+        if end >= 5, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50, bytes[4] == 0x2f {
+            responseHeaders = [:]  // "HTTP/": a new (possibly final) response starts; forget interim 1xx headers
             return
         }
-        guard let colon = line.firstIndex(of: ":"), responseHeaders.count < 100 else { return }
-        let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        responseHeaders[name] = String(value.prefix(1024))
+        guard responseHeaders.count < 100, let colon = bytes[..<end].firstIndex(of: 0x3a) else { return }
+        let name = String(decoding: bytes[..<colon].map { $0 >= 0x41 && $0 <= 0x5a ? $0 + 32 : $0 }, as: UTF8.self)
+        var start = colon + 1
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        responseHeaders[name] = String(decoding: bytes[start..<min(end, start + 1024)], as: UTF8.self)
     }
 }
 
