@@ -35,6 +35,7 @@ public final class EmulatorServer: Sendable {
         groups: [Group] = [],
         faults: FaultPlan = FaultPlan(),
         enforceRateLimits: Bool = true,
+        responseDelay: Duration = .zero,
         log: (@Sendable (String) -> Void)? = nil
     ) async throws -> EmulatorServer {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
@@ -51,7 +52,9 @@ public final class EmulatorServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(EmulatorHandler(state: state))
+                    try channel.pipeline.syncOperations.addHandler(
+                        EmulatorHandler(state: state, delay: .nanoseconds(Int64(responseDelay.nanoseconds)))
+                    )
                 }
             }
             .bind(host: host, port: port)
@@ -81,12 +84,14 @@ private final class EmulatorHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let state: NIOLoopBound<EmulatorState>
+    private let delay: TimeAmount
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private static let maxBody = 1 << 20
 
-    init(state: NIOLoopBound<EmulatorState>) {
+    init(state: NIOLoopBound<EmulatorState>, delay: TimeAmount) {
         self.state = state
+        self.delay = delay
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -116,6 +121,12 @@ private final class EmulatorHandler: ChannelInboundHandler {
         let request = EmulatedRequest(method: head.method.rawValue, uri: head.uri, headers: headers, body: body)
         let action = state.value.handle(request)
         switch action {
+        case .respond where delay > .zero:
+            // A slow platform: the message is accepted now, the answer comes later.
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: delay) {
+                bound.value.0.respond(bound.value.1, keepAlive: keepAlive, action: action)
+            }
         case .respond:
             respond(context, keepAlive: keepAlive, action: action)
         case .hang:
@@ -154,5 +165,11 @@ private final class EmulatorHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             if !keepAlive { channel.close(promise: nil) }
         }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

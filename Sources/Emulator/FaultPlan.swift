@@ -11,6 +11,7 @@ import Yams
 ///   - {fault: timeout}                 # read the request, never answer
 ///   - {fault: reset}                   # read the request, drop the connection
 ///   - {fault: permanent}               # the platform's permanent refusal
+///   - {fault: oversize}                # HTTP 200 with a 100 KiB body
 /// ```
 public struct FaultPlan: Sendable, Equatable {
     /// One injected failure.
@@ -21,6 +22,8 @@ public struct FaultPlan: Sendable, Equatable {
         case timeout
         case reset
         case permanent
+        /// HTTP 200 with a 100 KiB body (tests the client's response cap).
+        case oversize
     }
 
     /// Faults by group id, in the order they are served.
@@ -70,8 +73,9 @@ public struct FaultPlan: Sendable, Equatable {
                 case "timeout": fault = .timeout
                 case "reset": fault = .reset
                 case "permanent": fault = .permanent
+                case "oversize": fault = .oversize
                 default:
-                    throw Failure(description: "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent)")
+                    throw Failure(description: "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize)")
                 }
                 list += Array(repeating: fault, count: max(1, times))
             }

@@ -34,6 +34,7 @@ extension PlatformEmulation {
         case .status(let status): .respond(status: status, headers: [:], body: "")
         case .timeout: .hang
         case .reset: .reset
+        case .oversize: .respond(status: 200, headers: [:], body: String(repeating: "x", count: 100 * 1024))
         }
     }
 

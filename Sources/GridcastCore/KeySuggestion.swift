@@ -2,7 +2,11 @@
 public enum KeySuggestion {
     /// The candidate closest to `word` when it is close enough to be a likely typo.
     public static func closest(to word: String, in candidates: [String]) -> String? {
-        let limit = max(1, min(3, word.count / 3))
+        let lowered = word.lowercased()
+        if lowered.count >= 3, let extended = candidates.first(where: { $0.hasPrefix(lowered) || lowered.hasPrefix($0) }) {
+            return extended
+        }
+        let limit = word.count >= 6 ? 3 : 2
         let scored = candidates.map { ($0, distance(word.lowercased(), $0)) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= limit else { return nil }
         return best.0

@@ -57,6 +57,14 @@ public struct PlanResult: Sendable, Equatable {
     public var total: Int
     /// When the notice was first recorded.
     public var createdAt: Date
+
+    /// Creates a result.
+    public init(created: Bool, added: Int, total: Int, createdAt: Date) {
+        self.created = created
+        self.added = added
+        self.total = total
+        self.createdAt = createdAt
+    }
 }
 
 /// A notice as stored.
@@ -202,7 +210,17 @@ public struct PendingStatus: Sendable, Equatable {
 
 /// A claim whose lease expired or whose owner died, and what became of it.
 public struct ExpiredLease: Sendable, Equatable {
+    /// The delivery.
     public var deliveryID: String
+    /// The owner whose claim ended.
     public var owner: String
+    /// `in_doubt`, or `retry` under `dispatch.in_doubt: resend`.
     public var newState: DeliveryState
+
+    /// Creates a record of an expired lease.
+    public init(deliveryID: String, owner: String, newState: DeliveryState) {
+        self.deliveryID = deliveryID
+        self.owner = owner
+        self.newState = newState
+    }
 }

@@ -20,6 +20,8 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "A gridcast config whose groups (and secrets) the emulator plays.") var config: String?
     @Option(help: "A YAML file of faults to inject per group.") var faults: String?
     @Flag(help: "Don't print accepted messages.") var quiet = false
+    @Option(help: ArgumentHelp("Answer every accepted message after this delay (250ms, 2s…), like a slow platform.", valueName: "duration"))
+    var delay: String?
     @Flag(help: "Don't enforce the platforms' per-bot rate limits.") var noRateLimits = false
 
     func run() async throws {
@@ -41,10 +43,19 @@ struct EmulateCommand: AsyncParsableCommand {
                 throw ExitStatus.usage.exitCode
             }
         }
+        var responseDelay = Duration.zero
+        if let delay {
+            guard let parsed = DurationSyntax.parse(delay) else {
+                printError("--delay: expected a duration such as 250ms or 2s, got '\(delay)'")
+                throw ExitStatus.usage.exitCode
+            }
+            responseDelay = parsed
+        }
         let printer: @Sendable (String) -> Void = { line in printLine(line) }
         let log = quiet ? nil : printer
         let server = try await EmulatorServer.start(
-            host: host, port: port, groups: groups, faults: plan, enforceRateLimits: !noRateLimits, log: log
+            host: host, port: port, groups: groups, faults: plan, enforceRateLimits: !noRateLimits,
+            responseDelay: responseDelay, log: log
         )
         printLine("gridcast emulator listening on http://\(host):\(server.port) (\(groups.isEmpty ? "any bot" : "\(groups.count) groups from \(config ?? "")"))")
         while true {

@@ -1,0 +1,192 @@
+import Emulator
+import Fanout
+import Foundation
+import GridcastCore
+import GridcastTesting
+import Ledger
+import Sinks
+import Testing
+import Transport
+
+@Suite("Dispatcher: exactly once, through the emulator and a real ledger")
+struct DispatcherTests {
+    /// One run's parts: emulator, ledger, transport, config.
+    struct Rig {
+        let server: EmulatorServer
+        let store: SQLiteLedgerStore
+        let transport: CurlTransport
+        let config: GridcastConfig
+        let directory: TemporaryDirectory
+
+        func dispatcher(owner: String = LeaseOwner.current.description) -> Dispatcher {
+            Dispatcher(store: store, transport: transport, sinks: .standard, config: config, owner: owner)
+        }
+
+        /// Plans `notice` for every group and drains it.
+        @discardableResult
+        func send(_ notice: Notice = Notice(id: "n1", title: "每日提醒", text: "不回拨、不轻信、不点击、不透露、不转账")) async throws
+            -> [DeliveryRecord]
+        {
+            let plan = try Planner(config: config, sinks: .standard).plan(
+                notice, to: try Selector(parsing: "all"), origin: "test", now: Date()
+            )
+            _ = try await store.plan(plan)
+            _ = try await dispatcher().drain(noticeID: notice.id)
+            return try await store.deliveries(noticeID: notice.id)
+        }
+
+        func close() async throws {
+            await transport.shutdown()
+            try await server.stop()
+            directory.remove()
+        }
+    }
+
+    func rig(
+        wecom: Int = 0,
+        generic: [String] = [],
+        faults: [String: [FaultPlan.Fault]] = [:],
+        inDoubt: InDoubtPolicy = .hold,
+        timeout: Duration = .seconds(5),
+        concurrency: Int = 16
+    ) async throws -> Rig {
+        let directory = try TemporaryDirectory("dispatch")
+        let placeholder = TestGroups.wecom(wecom, port: 0) + generic.map { TestGroups.generic($0, port: 0) }
+        let server = try await EmulatorServer.start(groups: placeholder, faults: FaultPlan(faults: faults))
+        let groups = TestGroups.wecom(wecom, port: server.port) + generic.map { TestGroups.generic($0, port: server.port) }
+        let config = TestGroups.config(
+            groups, ledger: directory.file("ledger.sqlite"), concurrency: concurrency, timeout: timeout, inDoubt: inDoubt
+        )
+        return Rig(
+            server: server, store: try SQLiteLedgerStore(path: config.ledger.path), transport: CurlTransport(),
+            config: config, directory: directory
+        )
+    }
+
+    @Test func twoHundredGroupsEachGetTheNoticeExactlyOnce() async throws {
+        let rig = try await rig(wecom: 190, generic: ["h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10"])
+        let rows = try await rig.send()
+        #expect(rows.count == 200)
+        #expect(rows.allSatisfy { $0.state == .sent && $0.attempts == 1 && $0.sentAt != nil })
+        let received = try await rig.server.received()
+        #expect(received.count == 200)
+        #expect(Set(received.map(\.group)).count == 200)
+        // The generic receivers saw the stable delivery id as webhook-id.
+        let hooks = received.filter { $0.sink == "generic" }
+        #expect(Set(hooks.compactMap(\.webhookID)) == Set(rows.filter { $0.sink == "generic" }.map(\.id)))
+        // Draining again sends nothing.
+        let again = try await rig.dispatcher().drain(noticeID: "n1")
+        #expect(again == DispatchProgress())
+        #expect(try await rig.server.requestCount() == 200)
+        try await rig.close()
+    }
+
+    @Test func busyAnswersAreRetriedWithBackoffUntilSent() async throws {
+        let rig = try await rig(wecom: 2, faults: ["g0000": [.busy, .busy]])
+        let rows = try await rig.send()
+        let row = try #require(rows.first { $0.groupID == "g0000" })
+        #expect(row.state == .sent)
+        #expect(row.attempts == 3)
+        #expect(try await rig.server.received().filter { $0.group == "g0000" }.count == 1)
+        try await rig.close()
+    }
+
+    @Test func aPermanentAnswerIsDeadAfterOneRequest() async throws {
+        let rig = try await rig(wecom: 2, faults: ["g0001": [.permanent, .permanent]])
+        let rows = try await rig.send()
+        let row = try #require(rows.first { $0.groupID == "g0001" })
+        #expect(row.state == .dead)
+        #expect(row.attempts == 1)
+        #expect(row.lastError == "errcode 93000: invalid webhook url")
+        #expect(try await rig.server.requestCount() == 2)
+        try await rig.close()
+    }
+
+    @Test func attemptsRunOutIntoDead() async throws {
+        let rig = try await rig(wecom: 1, faults: ["g0000": Array(repeating: .status(503), count: 10)])
+        let rows = try await rig.send()
+        #expect(rows.first?.state == .dead)
+        #expect(rows.first?.attempts == 4)
+        #expect(rows.first?.lastError == "gave up after 4 attempts: HTTP 503")
+        #expect(try await rig.server.requestCount() == 4)
+        try await rig.close()
+    }
+
+    @Test func rateLimitAnswersDoNotSpendAttempts() async throws {
+        let rig = try await rig(wecom: 1, faults: ["g0000": Array(repeating: .rateLimit(retryAfter: nil), count: 6)])
+        let rows = try await rig.send()
+        // Six "too fast" answers with attempts: 4 still end sent, and only the successful request counts.
+        #expect(rows.first?.state == .sent)
+        #expect(rows.first?.attempts == 1)
+        #expect(try await rig.server.requestCount() == 7)
+        try await rig.close()
+    }
+
+    @Test func anUnknownOutcomeIsHeldInDoubtNeverResent() async throws {
+        let rig = try await rig(wecom: 2, faults: ["g0000": [.reset]])
+        let rows = try await rig.send()
+        let row = try #require(rows.first { $0.groupID == "g0000" })
+        #expect(row.state == .inDoubt)
+        #expect(row.lastError?.hasPrefix("outcome unknown (curl 52") == true)
+        #expect(try await rig.server.requestCount() == 2)
+        try await rig.close()
+    }
+
+    @Test func aTimeoutUnderResendPolicyIsSentAgain() async throws {
+        let rig = try await rig(wecom: 1, faults: ["g0000": [.timeout]], inDoubt: .resend, timeout: .milliseconds(300))
+        let rows = try await rig.send()
+        #expect(rows.first?.state == .sent)
+        #expect(rows.first?.attempts == 2)
+        try await rig.close()
+    }
+
+    @Test func anUnreachablePlatformIsRetriedThenDead() async throws {
+        let rig = try await rig(wecom: 1)
+        var config = rig.config
+        config.groups[0].url = "http://127.0.0.1:1/cgi-bin/webhook/send?key=nobody-listens"
+        let dispatcher = Dispatcher(store: rig.store, transport: rig.transport, sinks: .standard, config: config)
+        let plan = try Planner(config: config, sinks: .standard).plan(
+            Notice(id: "n1", title: "", text: "x"), to: try Selector(parsing: "all"), origin: "test", now: Date()
+        )
+        _ = try await rig.store.plan(plan)
+        _ = try await dispatcher.drain(noticeID: "n1")
+        let row = try #require(try await rig.store.deliveries(noticeID: "n1").first)
+        #expect(row.state == .dead)
+        #expect(row.attempts == 4)
+        #expect(row.lastError == "gave up after 4 attempts: not sent (curl 7: Couldn't connect to server)")
+        try await rig.close()
+    }
+
+    @Test func anotherDispatchersLiveClaimIsWaitedForNotStolen() async throws {
+        let rig = try await rig(wecom: 3)
+        let plan = try Planner(config: rig.config, sinks: .standard).plan(
+            Notice(id: "n1", title: "", text: "x"), to: try Selector(parsing: "all"), origin: "test", now: Date()
+        )
+        _ = try await rig.store.plan(plan)
+        // A live process holds one claim; the run sends the rest and waits for that one to be recorded.
+        let held = try #require(
+            try await rig.store.claim(
+                ClaimRequest(owner: "elsewhere/1/1/1", limit: 1, noticeID: "n1", now: Date(), timeout: .seconds(5))
+            ).first
+        )
+        async let drained = rig.dispatcher().drain(noticeID: "n1")
+        try await waitUntil { try await rig.server.requestCount() == 2 }
+        _ = try await rig.store.record([DeliveryOutcome(claim: held, result: .sent, partsSent: 1, error: nil, at: Date())])
+        let progress = try await drained
+        #expect(progress.sent == 2)
+        #expect(try await rig.store.deliveries(noticeID: "n1").allSatisfy { $0.state == .sent })
+        #expect(try await rig.server.requestCount() == 2)
+        try await rig.close()
+    }
+
+    @Test func errorsRecordedInTheLedgerNeverHoldTheBotKey() async throws {
+        let rig = try await rig(wecom: 1, faults: ["g0000": [.permanent]])
+        _ = try await rig.send()
+        let row = try #require(try await rig.store.deliveries(noticeID: "n1").first)
+        #expect(row.state == .dead)
+        #expect(row.lastError?.contains("key-g0000") == false)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: rig.config.ledger.path))
+        #expect(bytes.range(of: Data("key-g0000".utf8)) == nil)
+        try await rig.close()
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import GridcastCore
+import GridcastTesting
+import Ledger
+import Testing
+
+@Suite("SQLite ledger: plan, claim, fence, expire")
+struct LedgerTests {
+    let directory: TemporaryDirectory
+    let path: String
+    let now = Date(timeIntervalSince1970: 1_795_000_000)
+
+    init() throws {
+        directory = try TemporaryDirectory("ledger")
+        path = directory.file("ledger.sqlite")
+    }
+
+    func plan(_ ids: [String] = ["a", "b", "c"], notice: Notice = Notice(id: "n1", title: "T", text: "不转账")) -> Plan {
+        Plan(
+            notice: notice, selector: "all", origin: "test",
+            targets: ids.map { PlanTarget(groupID: $0, groupName: "群\($0)", sink: "wecom") }, now: now
+        )
+    }
+
+    func claim(_ store: any LedgerStore, owner: String, limit: Int = 10, at: Date? = nil) async throws -> [ClaimedDelivery] {
+        try await store.claim(
+            ClaimRequest(owner: owner, limit: limit, noticeID: nil, now: at ?? now, timeout: .seconds(15), leaseMargin: .seconds(30))
+        )
+    }
+
+    @Test func planIsIdempotentAndRefusesOtherContentUnderTheSameID() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        let first = try await store.plan(plan())
+        #expect(first == PlanResult(created: true, added: 3, total: 3, createdAt: now))
+        let again = try await store.plan(plan())
+        #expect(again.created == false)
+        #expect(again.added == 0)
+        let widened = try await store.plan(plan(["a", "b", "c", "d"]))
+        #expect(widened.added == 1)
+        await #expect(throws: LedgerError.conflict(noticeID: "n1")) {
+            try await store.plan(plan(notice: Notice(id: "n1", title: "T", text: "不转账!")))
+        }
+        #expect(try await store.deliveries(noticeID: "n1").count == 4)
+    }
+
+    @Test func twoProcessesNeverClaimTheSameDelivery() async throws {
+        defer { directory.remove() }
+        // Two stores on one file stand for two processes: separate connections, one SQLite write lock.
+        let one = try SQLiteLedgerStore(path: path)
+        let two = try SQLiteLedgerStore(path: path)
+        _ = try await one.plan(plan((0..<200).map { "g\($0)" }))
+        async let a = claimAll(one, owner: "one")
+        async let b = claimAll(two, owner: "two")
+        let (claimedA, claimedB) = try await (a, b)
+        #expect(claimedA.count + claimedB.count == 200)
+        #expect(Set(claimedA).isDisjoint(with: Set(claimedB)))
+    }
+
+    func claimAll(_ store: any LedgerStore, owner: String) async throws -> [String] {
+        var ids: [String] = []
+        while true {
+            let batch = try await claim(store, owner: owner, limit: 7)
+            if batch.isEmpty { return ids }
+            ids += batch.map(\.id)
+        }
+    }
+
+    @Test func completionIsFencedOnClaimSequenceAndOwner() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a"]))
+        let claimed = try #require(try await claim(store, owner: "p1").first)
+        #expect(claimed.attempts == 1)
+        #expect(claimed.claimSeq == 1)
+        var stale = claimed
+        stale.owner = "p2"
+        #expect(try await store.record([DeliveryOutcome(claim: stale, result: .sent, partsSent: 1, error: nil, at: now)]) == [claimed.id])
+        var old = claimed
+        old.claimSeq = 0
+        #expect(try await store.record([DeliveryOutcome(claim: old, result: .dead, partsSent: 0, error: "x", at: now)]) == [claimed.id])
+        #expect(try await store.record([DeliveryOutcome(claim: claimed, result: .sent, partsSent: 1, error: nil, at: now)]).isEmpty)
+        let row = try #require(try await store.deliveries(noticeID: "n1").first)
+        #expect(row.state == .sent)
+        #expect(row.sentAt == now)
+        #expect(row.leaseOwner == nil)
+        // A sent delivery is never claimed again.
+        #expect(try await claim(store, owner: "p3", at: now.addingTimeInterval(3600)).isEmpty)
+    }
+
+    @Test func retriesWaitForTheirTimeAndRateLimitsRefundTheAttempt() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a"]))
+        let first = try #require(try await claim(store, owner: "p").first)
+        let later = now.addingTimeInterval(60)
+        _ = try await store.record([DeliveryOutcome(claim: first, result: .retry(at: later, refundAttempt: true), partsSent: 0, error: "errcode 45009", at: now)])
+        #expect(try await claim(store, owner: "p", at: now.addingTimeInterval(59)).isEmpty)
+        let second = try #require(try await claim(store, owner: "p", at: later).first)
+        #expect(second.attempts == 1)  // the rate-limited attempt was refunded
+        #expect(second.claimSeq == 2)
+        _ = try await store.record([DeliveryOutcome(claim: second, result: .retry(at: later, refundAttempt: false), partsSent: 0, error: "errcode -1", at: later)])
+        let third = try #require(try await claim(store, owner: "p", at: later).first)
+        #expect(third.attempts == 2)
+    }
+
+    @Test func expiredLeasesBecomeInDoubtUnderHold() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a", "b"]))
+        let claimed = try await claim(store, owner: "alive", limit: 1)
+        // Before the lease ends nothing changes.
+        #expect(try await store.expireLeases(now: now.addingTimeInterval(44), policy: .hold, isOwnerAlive: { _ in true }).isEmpty)
+        let expired = try await store.expireLeases(now: now.addingTimeInterval(46), policy: .hold, isOwnerAlive: { _ in true })
+        #expect(expired == [ExpiredLease(deliveryID: claimed[0].id, owner: "alive", newState: .inDoubt)])
+        let rows = try await store.deliveries(noticeID: "n1")
+        #expect(rows.first { $0.id == claimed[0].id }?.state == .inDoubt)
+        #expect(rows.first { $0.id == claimed[0].id }?.lastError == "outcome unknown: lease expired")
+        // in_doubt is final for the dispatcher: it is not claimed again.
+        let next = try await claim(store, owner: "other", at: now.addingTimeInterval(50))
+        #expect(next.map(\.id) == rows.filter { $0.id != claimed[0].id }.map(\.id))
+    }
+
+    @Test func aDeadOwnersClaimsAreTakenOverAtOnceAndResentUnderResend() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a"]))
+        let claimed = try await claim(store, owner: "crashed")
+        let expired = try await store.expireLeases(now: now, policy: .resend, isOwnerAlive: { $0 != "crashed" })
+        #expect(expired.map(\.newState) == [.retry])
+        let again = try await claim(store, owner: "new", at: now)
+        #expect(again.map(\.id) == claimed.map(\.id))
+        #expect(again.first?.attempts == 2)
+    }
+
+    @Test func pendingSummarizesWhatIsLeft() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a", "b", "c"]))
+        _ = try await claim(store, owner: "p", limit: 1)
+        let status = try await store.pending(noticeID: "n1", now: now)
+        #expect(status.dueNow == 2)
+        #expect(status.claimed == 1)
+        #expect(status.nextLeaseExpiry == now.addingTimeInterval(45))
+        #expect(!status.isSettled)
+    }
+}

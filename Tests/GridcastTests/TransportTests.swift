@@ -1,0 +1,166 @@
+import Emulator
+import Foundation
+import GridcastCore
+import GridcastTesting
+import Testing
+import Transport
+
+@Suite("libcurl transport against a real loopback server")
+struct TransportTests {
+    static let body = Array(#"{"msgtype":"text","text":{"content":"反诈提醒"}}"#.utf8)
+
+    func request(port: Int, key: String = "k1", timeout: Duration = .seconds(5)) -> HTTPRequest {
+        HTTPRequest(
+            url: "http://127.0.0.1:\(port)/cgi-bin/webhook/send?key=\(key)",
+            headers: [HTTPHeader("Content-Type", "application/json")], body: Self.body, timeout: timeout
+        )
+    }
+
+    func withServer(
+        faults: [String: [FaultPlan.Fault]] = [:],
+        _ body: (EmulatorServer, CurlTransport) async throws -> Void
+    ) async throws {
+        let server = try await EmulatorServer.start(faults: FaultPlan(faults: faults), enforceRateLimits: false)
+        let transport = CurlTransport()
+        do {
+            try await body(server, transport)
+        } catch {
+            await transport.shutdown()
+            try await server.stop()
+            throw error
+        }
+        await transport.shutdown()
+        try await server.stop()
+    }
+
+    @Test func postsAndReadsStatusHeadersAndBody() async throws {
+        try await withServer { server, transport in
+            let response = try await transport.send(request(port: server.port)).get()
+            #expect(response.status == 200)
+            #expect(response.header("Content-Type") == "application/json")
+            #expect(response.bodyText == #"{"errcode":0,"errmsg":"ok"}"#)
+            let received = try await server.received()
+            #expect(received.map(\.text) == ["反诈提醒"])
+        }
+    }
+
+    @Test func refusedConnectionIsNotSent() async throws {
+        // Bind and close a port so nothing listens on it.
+        let server = try await EmulatorServer.start()
+        let port = server.port
+        try await server.stop()
+        let transport = CurlTransport()
+        let result = await transport.send(request(port: port))
+        await transport.shutdown()
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(error.kind == .notSent)
+        #expect(error.code == 7)
+    }
+
+    @Test func timeoutAfterTheRequestWasWrittenIsOutcomeUnknown() async throws {
+        try await withServer(faults: ["wecom:k1": [.timeout]]) { server, transport in
+            let result = await transport.send(request(port: server.port, timeout: .milliseconds(300)))
+            guard case .failure(let error) = result else {
+                Issue.record("expected a timeout, got \(result)")
+                return
+            }
+            #expect(error.kind == .outcomeUnknown)
+            #expect(error.code == 28)
+        }
+    }
+
+    @Test func connectionDroppedAfterTheRequestIsOutcomeUnknown() async throws {
+        try await withServer(faults: ["wecom:k1": [.reset]]) { server, transport in
+            let result = await transport.send(request(port: server.port))
+            guard case .failure(let error) = result else {
+                Issue.record("expected a dropped connection, got \(result)")
+                return
+            }
+            #expect(error.kind == .outcomeUnknown)
+            let requests = try await server.requestCount()
+            #expect(requests == 1)
+        }
+    }
+
+    @Test func responseBodyIsCappedAt64KiB() async throws {
+        try await withServer(faults: ["wecom:k1": [.oversize]]) { server, transport in
+            let response = try await transport.send(request(port: server.port)).get()
+            #expect(response.status == 200)
+            #expect(response.body.count == HTTPResponse.bodyLimit)
+            #expect(response.truncated)
+        }
+    }
+
+    @Test func redirectsAreNeverFollowed() async throws {
+        try await withServer(faults: ["wecom:k1": [.status(302)]]) { server, transport in
+            let response = try await transport.send(request(port: server.port)).get()
+            #expect(response.status == 302)
+            let requests = try await server.requestCount()
+            #expect(requests == 1)
+        }
+    }
+
+    @Test(arguments: ["ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/"])
+    func onlyHTTPAndHTTPSAreAllowed(url: String) async throws {
+        let transport = CurlTransport()
+        let result = await transport.send(HTTPRequest(url: url, body: Self.body, timeout: .seconds(2)))
+        await transport.shutdown()
+        guard case .failure(let error) = result else {
+            Issue.record("expected a refusal, got \(result)")
+            return
+        }
+        #expect(error.kind == .notSent)
+        #expect(error.code == 1)  // CURLE_UNSUPPORTED_PROTOCOL
+    }
+
+    @Test func tlsVerificationFailsClosed() async throws {
+        // A plain-HTTP server spoken to over https:// fails the handshake: nothing was sent.
+        try await withServer { server, transport in
+            let result = await transport.send(
+                HTTPRequest(url: "https://127.0.0.1:\(server.port)/cgi-bin/webhook/send?key=k1", body: Self.body)
+            )
+            guard case .failure(let error) = result else {
+                Issue.record("expected a TLS failure, got \(result)")
+                return
+            }
+            #expect(error.kind == .notSent)
+            let received = try await server.received()
+            #expect(received.isEmpty)
+        }
+    }
+
+    @Test func manyTransfersAtOnceAllComplete() async throws {
+        try await withServer { server, transport in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<500 {
+                    group.addTask { try await transport.send(request(port: server.port, key: "k\(index)")).get().status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 500)
+            #expect(statuses.allSatisfy { $0 == 200 })
+            let received = try await server.received()
+            #expect(received.count == 500)
+        }
+    }
+
+    @Test func shutdownLetsInFlightRequestsFinish() async throws {
+        let server = try await EmulatorServer.start(responseDelay: .milliseconds(200))
+        let transport = CurlTransport()
+        async let pending = transport.send(request(port: server.port))
+        try await waitUntil { try await server.requestCount() == 1 }
+        await transport.shutdown()
+        let response = try await pending.get()
+        #expect(response.status == 200)
+        let late = await transport.send(request(port: server.port))
+        guard case .failure(let error) = late else {
+            Issue.record("a stopped transport must refuse new requests")
+            return
+        }
+        #expect(error.kind == .notSent)
+        try await server.stop()
+    }
+}
