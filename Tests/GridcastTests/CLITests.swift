@@ -1,0 +1,190 @@
+import Emulator
+import Foundation
+import GridcastCore
+import GridcastTesting
+import Ledger
+import Testing
+
+/// The `gridcast` binary as an operator runs it: exit codes, output, crashes and concurrent runs.
+@Suite("gridcast command line", .serialized)
+struct CLITests {
+    /// An emulator, a scratch directory and a config file for `count` WeCom groups.
+    struct Setup {
+        let server: EmulatorServer
+        let directory: TemporaryDirectory
+        let configPath: String
+        let groups: [Group]
+
+        var ledgerPath: String { directory.file("ledger.sqlite") }
+
+        func run(_ arguments: [String]) async throws -> GridcastProcess.Result {
+            try await GridcastProcess.run(arguments, environment: ["GRIDCAST_LOG_LEVEL": "warning"])
+        }
+
+        func close() async throws {
+            try await server.stop()
+            directory.remove()
+        }
+
+        func receivedPerGroup() async throws -> [String: Int] {
+            Dictionary(try await server.received().map { ($0.group, 1) }, uniquingKeysWith: +)
+        }
+    }
+
+    func setup(
+        groups count: Int,
+        concurrency: Int = 16,
+        delay: Duration = .zero,
+        faults: [String: [FaultPlan.Fault]] = [:]
+    ) async throws -> Setup {
+        let directory = try TemporaryDirectory("cli")
+        let server = try await EmulatorServer.start(
+            groups: TestGroups.wecom(count, port: 0), faults: FaultPlan(faults: faults), enforceRateLimits: false,
+            responseDelay: delay
+        )
+        let groups = TestGroups.wecom(count, port: server.port)
+        let yaml = TestGroups.yaml(groups, ledger: directory.file("ledger.sqlite"), concurrency: concurrency)
+        let path = try directory.write("gridcast.yaml", yaml)
+        return Setup(server: server, directory: directory, configPath: path, groups: groups)
+    }
+
+    @Test func checkSummarizesAValidConfig() async throws {
+        let setup = try await setup(groups: 4)
+        let result = try await setup.run(["check", "--config", setup.configPath])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("ok: 4 groups (wecom 4); tags: even 2, odd 2;"))
+        try await setup.close()
+    }
+
+    @Test func checkListsEveryProblemAndExits2() async throws {
+        let directory = try TemporaryDirectory("cli")
+        let path = try directory.write(
+            "bad.yaml",
+            """
+            dispatch:
+              concurency: 4
+            groups:
+              - id: a
+                sink: wecom
+                url: http://example.com/cgi-bin/webhook/send?key=abcdef0123456789abcdef
+            """
+        )
+        let result = try await GridcastProcess.run(["check", "--config", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(path):2:3: dispatch: unknown key 'concurency' (did you mean 'concurrency'?)"))
+        #expect(result.stderr.contains("\(path):6:10: group a: plain http:// is allowed only to loopback addresses"))
+        #expect(!result.stderr.contains("abcdef0123456789abcdef"))
+        directory.remove()
+    }
+
+    @Test func usageErrorsExit2() async throws {
+        let setup = try await setup(groups: 2)
+        let both = try await setup.run(["send", "--config", setup.configPath, "--to", "all", "--text", "x", "--file", "y"])
+        #expect(both.status == 2)
+        let unknownGroup = try await setup.run(["send", "--config", setup.configPath, "--to", "group:nobody", "--text", "x"])
+        #expect(unknownGroup.status == 2)
+        #expect(unknownGroup.stderr.contains("selector names unknown group 'nobody'"))
+        let badDate = try await setup.run(["report", "daily", "--config", setup.configPath, "--date", "2026-02-30"])
+        #expect(badDate.status == 2)
+        #expect(try await setup.server.requestCount() == 0)
+        try await setup.close()
+    }
+
+    @Test func sendDeliversOnceAndASecondRunSendsNothing() async throws {
+        let setup = try await setup(groups: 200)
+        let send = ["send", "--config", setup.configPath, "--to", "all", "--title", "每日反诈提醒", "--text", "不回拨、不轻信、不点击、不透露、不转账"]
+        let first = try await setup.run(send)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("200 of 200 groups sent, 0 dead, 0 in_doubt"))
+        let second = try await setup.run(send)
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("already delivered earlier; nothing to send"))
+        #expect(try await setup.server.requestCount() == 200)
+        #expect(try await setup.receivedPerGroup().values.allSatisfy { $0 == 1 })
+
+        let conflict = try await setup.run(send.dropLast(2) + ["--id", first.noticeID, "--text", "别的内容"])
+        #expect(conflict.status == 2)
+        #expect(conflict.stderr.contains("already exists with different content"))
+
+        let json = try await setup.run(["report", "daily", "--config", setup.configPath, "--format", "json"])
+        #expect(json.status == 0)
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(report?["notices"] as? Int == 1)
+        #expect(report?["groups"] as? Int == 200)
+        #expect(report?["deliveries"] as? Int == 200)
+        #expect(report?["sent"] as? Int == 200)
+        #expect(report?["dead"] as? Int == 0)
+        #expect(report?["in_doubt"] as? Int == 0)
+        #expect((report?["by_group"] as? [Any])?.count == 200)
+
+        let table = try await setup.run(["report", "daily", "--config", setup.configPath])
+        #expect(table.stdout.hasSuffix("：共发布 1 条，转发 200 个群（投递 200 次，成功 200 次，失败 0 次）\n"))
+        let csv = try await setup.run(["report", "daily", "--config", setup.configPath, "--format", "csv"])
+        #expect(csv.stdout.split(separator: "\n").count == 202)
+        try await setup.close()
+    }
+
+    @Test func aPermanentFailureEndsDeadAndExits1() async throws {
+        let setup = try await setup(groups: 3, faults: ["g0001": [.permanent]])
+        let result = try await setup.run(["send", "--config", setup.configPath, "--to", "all", "--text", "不转账"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("2 of 3 groups sent, 1 dead, 0 in_doubt"))
+        #expect(result.stdout.contains("dead  g0001  errcode 93000: invalid webhook url"))
+        #expect(try await setup.server.requestCount() == 3)
+        try await setup.close()
+    }
+
+    @Test func twoConcurrentSendsDeliverOncePerGroup() async throws {
+        let setup = try await setup(groups: 300, concurrency: 8, delay: .milliseconds(2))
+        let arguments = ["send", "--config", setup.configPath, "--to", "all", "--id", "same-notice", "--text", "不点击陌生链接"]
+        let one = try GridcastProcess.start(arguments)
+        let two = try GridcastProcess.start(arguments)
+        let (a, b) = (try await one.wait(), try await two.wait())
+        #expect(a.status == 0, "\(a.stderr)")
+        #expect(b.status == 0, "\(b.stderr)")
+        let perGroup = try await setup.receivedPerGroup()
+        #expect(perGroup.count == 300)
+        #expect(perGroup.values.allSatisfy { $0 == 1 })
+        #expect(try await setup.server.requestCount() == 300)
+        try await setup.close()
+    }
+
+    @Test func killDashNineMidFanOutThenRerunLeavesNoDuplicateAndListsTheUnconfirmed() async throws {
+        let concurrency = 8
+        let setup = try await setup(groups: 400, concurrency: concurrency, delay: .milliseconds(20))
+        let arguments = ["send", "--config", setup.configPath, "--to", "all", "--id", "crash-notice", "--text", "不透露验证码"]
+        let victim = try GridcastProcess.start(arguments)
+        try await waitUntil { try await setup.server.received().count >= 80 }
+        victim.kill()
+        _ = try await victim.wait()
+
+        let rerun = try await setup.run(arguments)
+        #expect(rerun.status == 1, "in_doubt deliveries make the re-run exit 1")
+
+        let store = try SQLiteLedgerStore(path: setup.ledgerPath)
+        let rows = try await store.deliveries(noticeID: "crash-notice")
+        let perGroup = try await setup.receivedPerGroup()
+        #expect(rows.count == 400)
+        #expect(perGroup.values.allSatisfy { $0 == 1 }, "no group may get the notice twice")
+        let inDoubt = rows.filter { $0.state == .inDoubt }
+        #expect(rows.allSatisfy { $0.state == .sent || $0.state == .inDoubt })
+        for row in rows where row.state == .sent {
+            #expect(perGroup[row.groupID] == 1, "sent means received: \(row.groupID)")
+        }
+        // Only what could have been on the wire is in doubt: at most the claimed window, twice the concurrency.
+        #expect(!inDoubt.isEmpty)
+        #expect(inDoubt.count <= 2 * concurrency)
+        // The re-run took the dead process's claims over at once instead of waiting for their leases.
+        #expect(inDoubt.allSatisfy { $0.lastError == "outcome unknown: the process holding the claim died" })
+        #expect(rerun.stdout.contains("\(400 - inDoubt.count) of 400 groups sent, 0 dead, \(inDoubt.count) in_doubt"))
+        try await setup.close()
+    }
+}
+
+extension GridcastProcess.Result {
+    /// The notice id a `send` run printed.
+    var noticeID: String {
+        guard let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix("notice ") }) else { return "" }
+        return String(line.dropFirst(7).prefix(while: { $0 != ":" && $0 != " " }))
+    }
+}
