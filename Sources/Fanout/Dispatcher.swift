@@ -42,69 +42,89 @@ public struct Dispatcher: Sendable {
 
     /// Sends every due delivery of `noticeID` (or of every notice) until none is planned, retrying or claimed;
     /// waits for retries and for other processes' claims. `progress` is called after each recorded outcome.
+    ///
+    /// When `stopRequested` turns true the dispatcher claims nothing more, hands back claims it has not started,
+    /// lets the requests in flight finish and records them, and returns: a clean stop leaves nothing in doubt.
     public func drain(
         noticeID: String?,
+        stopRequested: @escaping @Sendable () -> Bool = { false },
         progress: (@Sendable (DispatchProgress) -> Void)? = nil
     ) async throws -> DispatchProgress {
         let concurrency = config.dispatch.concurrency
         let recorder = OutcomeRecorder(store: store)
         var tally = DispatchProgress()
         var notices: [String: StoredNotice] = [:]
+        var queue: [ClaimedDelivery] = []
         try await expireLeases()
-        try await withThrowingTaskGroup(of: DeliveryOutcome.Result?.self) { group in
-            var queue: [ClaimedDelivery] = []
-            var inFlight = 0
-            while true {
-                // Claim in batches: refill to twice the concurrency once the waiting queue is down to half of it,
-                // so each claim transaction (one fsync) covers many deliveries.
-                if queue.count <= concurrency / 2 && queue.count + inFlight < 2 * concurrency {
-                    let claimed = try await store.claim(
-                        ClaimRequest(
-                            owner: owner, limit: 2 * concurrency - queue.count - inFlight, noticeID: noticeID,
-                            now: clock.now(), timeout: config.dispatch.timeout
-                        )
-                    )
-                    let missing = Set(claimed.map(\.noticeID)).subtracting(notices.keys)
-                    if !missing.isEmpty {
-                        notices.merge(try await store.notices(ids: Array(missing))) { old, _ in old }
+        do {
+            try await withThrowingTaskGroup(of: DeliveryOutcome.Result?.self) { group in
+                var inFlight = 0
+                while true {
+                    let stopping = stopRequested()
+                    if stopping && !queue.isEmpty {
+                        try await store.release(queue, at: clock.now())
+                        queue = []
                     }
-                    queue += claimed
-                }
-                while inFlight < concurrency, !queue.isEmpty {
-                    let claim = queue.removeFirst()
-                    let stored = notices[claim.noticeID]
-                    inFlight += 1
-                    group.addTask {
-                        let outcome = await self.deliver(claim, notice: stored)
-                        guard try await recorder.record(outcome) else {
-                            self.logger.warning(
-                                "lost lease: outcome not recorded",
-                                metadata: ["delivery": "\(claim.id)", "group": "\(claim.groupID)"]
+                    // Claim in batches: refill to twice the concurrency once the waiting queue is down to half of
+                    // it, so each claim transaction (one fsync) covers many deliveries.
+                    if !stopping && queue.count <= concurrency / 2 && queue.count + inFlight < 2 * concurrency {
+                        let claimed = try await store.claim(
+                            ClaimRequest(
+                                owner: owner, limit: 2 * concurrency - queue.count - inFlight, noticeID: noticeID,
+                                now: clock.now(), timeout: config.dispatch.timeout,
+                                leaseMargin: config.dispatch.leaseMargin
                             )
-                            return nil
+                        )
+                        let missing = Set(claimed.map(\.noticeID)).subtracting(notices.keys)
+                        if !missing.isEmpty {
+                            notices.merge(try await store.notices(ids: Array(missing))) { old, _ in old }
                         }
-                        return outcome.result
+                        queue += claimed
                     }
-                }
-                if inFlight > 0 {
-                    if let finished = try await group.next() {
-                        inFlight -= 1
-                        tally.count(finished)
-                        progress?(tally)
+                    while inFlight < concurrency, !queue.isEmpty {
+                        let claim = queue.removeFirst()
+                        let stored = notices[claim.noticeID]
+                        inFlight += 1
+                        group.addTask {
+                            guard let outcome = await self.deliver(claim, notice: stored) else {
+                                self.logger.warning("lost lease before sending: skipped", metadata: ["delivery": "\(claim.id)"])
+                                return nil
+                            }
+                            guard try await recorder.record(outcome) else {
+                                self.logger.warning(
+                                    "lost lease: outcome not recorded",
+                                    metadata: ["delivery": "\(claim.id)", "group": "\(claim.groupID)"]
+                                )
+                                return nil
+                            }
+                            return outcome.result
+                        }
                     }
-                    continue
+                    if inFlight > 0 {
+                        if let finished = try await group.next() {
+                            inFlight -= 1
+                            tally.count(finished)
+                            progress?(tally)
+                        }
+                        continue
+                    }
+                    if stopping { break }
+                    // Nothing in flight, nothing claimable now: done, or wait for retries and others' claims.
+                    let status = try await store.pending(noticeID: noticeID, now: clock.now())
+                    if status.dueNow > 0 { continue }
+                    if status.isSettled { break }
+                    let expired = try await expireLeases()
+                    if !expired.isEmpty { continue }
+                    var wake = clock.now().addingTimeInterval(1)
+                    if let due = status.nextDueAt { wake = min(wake, due) }
+                    if let expiry = status.nextLeaseExpiry { wake = min(wake, expiry.addingTimeInterval(0.001)) }
+                    try await clock.sleep(until: wake)
                 }
-                // Nothing in flight and nothing claimable right now: done, or wait for retries and others' claims.
-                let status = try await store.pending(noticeID: noticeID, now: clock.now())
-                if status.dueNow > 0 { continue }
-                if status.isSettled { break }
-                let expired = try await expireLeases()
-                if !expired.isEmpty { continue }
-                var wake = clock.now().addingTimeInterval(1)
-                if let due = status.nextDueAt { wake = min(wake, due) }
-                if let expiry = status.nextLeaseExpiry { wake = min(wake, expiry.addingTimeInterval(0.001)) }
-                try await clock.sleep(until: wake)
             }
+        } catch {
+            // Claims never started must not turn into false "in doubt" rows.
+            try? await store.release(queue, at: clock.now())
+            throw error
         }
         return tally
     }
@@ -125,8 +145,8 @@ public struct Dispatcher: Sendable {
     }
 
     /// Sends the remaining parts of one claimed delivery and decides its outcome. Never throws: every failure is
-    /// an outcome to record.
-    func deliver(_ claim: ClaimedDelivery, notice stored: StoredNotice?) async -> DeliveryOutcome {
+    /// an outcome to record. Returns nil when the claim was lost before anything was sent.
+    func deliver(_ claim: ClaimedDelivery, notice stored: StoredNotice?) async -> DeliveryOutcome? {
         let settings = config.dispatch
         func outcome(_ result: DeliveryOutcome.Result, parts: Int, _ error: String? = nil) -> DeliveryOutcome {
             DeliveryOutcome(claim: claim, result: result, partsSent: parts, error: error, at: clock.now())
@@ -138,8 +158,25 @@ public struct Dispatcher: Sendable {
             return outcome(.dead, parts: claim.partsSent, "group \(claim.groupID) is no longer in the config: not sent")
         }
         let texts = MessageParts.parts(of: stored.notice, for: group, limit: sink.limit)
+        if claim.partsSent > 0 && texts.count != claim.partsTotal {
+            return outcome(
+                .inDoubt, parts: claim.partsSent,
+                "the notice now splits into \(texts.count) parts for this group, not \(claim.partsTotal) as when \(claim.partsSent) were sent; check the group"
+            )
+        }
         var partsSent = min(claim.partsSent, texts.count)
+        var leaseUntil = claim.leaseUntil
         while partsSent < texts.count {
+            // Never send on a lease that could run out mid-request: renew it first (fenced), or stop.
+            let remaining = settings.timeout * (texts.count - partsSent)
+            if clock.now().addingTimeInterval((remaining + .seconds(5)).seconds) > leaseUntil {
+                let until = clock.now().addingTimeInterval((remaining + settings.leaseMargin).seconds)
+                guard (try? await store.renewLease(claim, until: until)) == true else {
+                    if partsSent == claim.partsSent { return nil }
+                    return outcome(.inDoubt, parts: partsSent, "claim lost between parts")
+                }
+                leaseUntil = until
+            }
             let message = OutgoingMessage(
                 deliveryID: claim.id, notice: stored.notice, noticeCreatedAt: stored.createdAt, group: group,
                 part: partsSent + 1, partCount: texts.count, text: texts[partsSent], timeout: settings.timeout
@@ -172,8 +209,14 @@ public struct Dispatcher: Sendable {
                 partsSent += 1
                 if partsSent < texts.count {
                     // Make the part durable before sending the next one: a crash resumes after it.
-                    let kept = (try? await store.recordProgress(claim, partsSent: partsSent, at: clock.now())) ?? false
-                    if !kept { return outcome(.inDoubt, parts: partsSent, "claim lost between parts") }
+                    do {
+                        guard try await store.recordProgress(claim, partsSent: partsSent, at: clock.now()) else {
+                            return outcome(.inDoubt, parts: partsSent, "claim lost between parts")
+                        }
+                    } catch {
+                        logger.error("cannot record part progress", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
+                        return outcome(.inDoubt, parts: partsSent, "part \(partsSent) sent but its progress could not be recorded")
+                    }
                 }
             case .retry(let after, _):
                 if claim.attempts >= settings.attempts {

@@ -1,12 +1,15 @@
 import Foundation
 
-/// Who holds a claim: host, process id, the process's start time and a random nonce.
+/// Who holds a claim: host, machine instance (boot id and pid namespace), process id, the process's start time and
+/// a random nonce.
 ///
-/// The start time makes a recycled pid harmless: a claim's owner is alive only if a process with that pid *and*
-/// that start time exists on this host. That lets a new run take over a crashed run's claims at once instead of
-/// waiting for their leases to expire. Owners on other hosts are assumed alive until their lease runs out.
+/// The start time makes a recycled pid harmless: a claim's owner is dead only if, on this very machine instance,
+/// no process with that pid *and* that start time exists. That lets a new run take over a crashed run's claims at
+/// once instead of waiting for their leases to expire. Whenever liveness can't be proven either way (another host,
+/// another container, no readable /proc), the owner counts as alive and its lease must run out.
 public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
     public let host: String
+    public let machine: String
     public let pid: Int32
     public let startTime: String
     public let nonce: String
@@ -15,37 +18,44 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
     public static let current: LeaseOwner = {
         let pid = getpid()
         return LeaseOwner(
-            host: ProcessInfo.processInfo.hostName,
+            host: ProcessInfo.processInfo.hostName.replacingOccurrences(of: "/", with: "_"),
+            machine: machineInstance(),
             pid: pid,
             startTime: processStartTime(pid) ?? "0",
             nonce: String(UInt32.random(in: 0...UInt32.max), radix: 16)
         )
     }()
 
-    public var description: String { "\(host)/\(pid)/\(startTime)/\(nonce)" }
+    public var description: String { "\(host)/\(machine)/\(pid)/\(startTime)/\(nonce)" }
 
     /// Parses an owner string written by ``description``.
     public init?(parsing text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 4, let pid = Int32(parts[1]) else { return nil }
-        self.init(host: String(parts[0]), pid: pid, startTime: String(parts[2]), nonce: String(parts[3]))
+        guard parts.count == 5, let pid = Int32(parts[2]) else { return nil }
+        self.init(host: String(parts[0]), machine: String(parts[1]), pid: pid, startTime: String(parts[3]), nonce: String(parts[4]))
     }
 
-    init(host: String, pid: Int32, startTime: String, nonce: String) {
+    init(host: String, machine: String, pid: Int32, startTime: String, nonce: String) {
         self.host = host
+        self.machine = machine
         self.pid = pid
         self.startTime = startTime
         self.nonce = nonce
     }
 
-    /// False only when `owner` is provably dead: same host, and no process with its pid and start time.
+    /// False only when `owner` is provably dead: same host and machine instance, and no process with its pid and
+    /// start time. Anything that can't be told is alive.
     public static func isAlive(_ owner: String) -> Bool {
         guard let owner = LeaseOwner(parsing: owner) else { return true }
-        if owner == current { return true }
-        guard owner.host == current.host else { return true }
-        // Same pid and start time, other nonce: an earlier dispatcher of this very process; it is gone.
-        if owner.pid == current.pid && owner.startTime == current.startTime { return false }
-        return processStartTime(owner.pid) == owner.startTime
+        let me = current
+        guard owner != me, owner.host == me.host, owner.machine == me.machine, me.startTime != "0" else { return true }
+        if owner.pid == me.pid { return owner.startTime == me.startTime }
+        var info = stat()
+        if stat("/proc/\(owner.pid)", &info) != 0 {
+            return errno != ENOENT  // no such process: dead; anything else: can't tell
+        }
+        guard let start = processStartTime(owner.pid) else { return true }
+        return start == owner.startTime
     }
 
     /// Field 22 of `/proc/PID/stat`: the process's start time in clock ticks since boot.
@@ -58,5 +68,14 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
         // After the command name: field 3 (state) is fields[0], so field 22 is fields[19].
         guard fields.count > 19 else { return nil }
         return String(fields[19])
+    }
+
+    /// The kernel's boot id and this process's pid namespace: pids compare only within one such instance.
+    static func machineInstance() -> String {
+        let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+            .prefix(8) ?? "noboot"
+        let namespace = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid"))?
+            .filter(\.isNumber) ?? "nons"
+        return "\(boot):\(namespace)"
     }
 }

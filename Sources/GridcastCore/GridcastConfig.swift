@@ -88,8 +88,7 @@ public struct DispatchSettings: Sendable, Equatable {
     /// Creates settings with the defaults of design.md.
     public init() {}
 
-    /// How long a claim stays valid: longer than any request it covers, plus a margin.
-    public func lease(parts: Int) -> Duration {
-        timeout * max(1, parts) + .seconds(30)
-    }
+    /// The safety margin a lease keeps on top of the requests it covers: longer than the ledger's busy timeout,
+    /// so a slow commit can't outlive the claim.
+    public var leaseMargin: Duration = .seconds(60)
 }

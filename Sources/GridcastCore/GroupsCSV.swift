@@ -96,10 +96,14 @@ public struct GroupsCSV {
         let names = header.fields.map { $0.trimmingSpaces.lowercased() }
         var headerOK = true
         for (index, name) in names.enumerated() where !columns.contains(name) {
+            // Quote the name only when it looks like a column name: a header-less file would otherwise put a
+            // URL or a secret from its first row into the error.
+            let looksLikeName = name.count <= 32 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") }
+            let shown = looksLikeName ? "unknown column '\(name)'" : "unknown column"
             diagnostics.append(
                 Diagnostic(
                     SourceLocation(file: file, line: header.line),
-                    "unknown column '\(name)' (column \(index + 1))\(KeySuggestion.hint(for: name, in: columns))"
+                    "\(shown) (column \(index + 1))\(looksLikeName ? KeySuggestion.hint(for: name, in: columns) : "; is the header row missing? expected \(columns.prefix(7).joined(separator: ","))")"
                 )
             )
             headerOK = false

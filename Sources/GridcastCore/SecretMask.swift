@@ -10,8 +10,12 @@ public enum SecretMask {
     /// The credential parts of a webhook URL: credential query values, and long or token-like path segments
     /// (Telegram's `bot<TOKEN>`, Feishu's hook token, Discord's and Slack's webhook tokens).
     public static func credentials(in url: String) -> [String] {
-        let (_, path, query) = split(url)
+        let (authority, path, query) = split(url)
         var found: [String] = []
+        if let at = authority.lastIndex(of: "@") {
+            // user:password@host — both parts are credentials.
+            found += authority[..<at].split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        }
         for segment in path.split(separator: "/") where isTokenLike(segment) {
             found.append(String(segment))
             if segment.hasPrefix("bot") { found.append(String(segment.dropFirst(3))) }

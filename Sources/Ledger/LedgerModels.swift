@@ -97,7 +97,7 @@ public struct ClaimRequest: Sendable {
     public var leaseMargin: Duration
 
     /// Creates a claim request.
-    public init(owner: String, limit: Int, noticeID: String?, now: Date, timeout: Duration, leaseMargin: Duration = .seconds(30)) {
+    public init(owner: String, limit: Int, noticeID: String?, now: Date, timeout: Duration, leaseMargin: Duration = .seconds(60)) {
         self.owner = owner
         self.limit = limit
         self.noticeID = noticeID
@@ -124,6 +124,8 @@ public struct ClaimedDelivery: Sendable, Hashable {
     public var partsSent: Int
     /// The owner that holds the lease.
     public var owner: String
+    /// When the lease runs out; the holder must renew it before sending past this point.
+    public var leaseUntil: Date
 }
 
 /// How a claimed delivery ended, to be recorded (fenced on claim sequence and owner).

@@ -18,6 +18,13 @@ public protocol LedgerStore: Sendable {
     /// Returns false when the claim was lost (fenced out).
     func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool
 
+    /// Extends a claim's lease; returns false when the claim was lost (fenced out), in which case nothing may be sent.
+    func renewLease(_ claim: ClaimedDelivery, until: Date) async throws -> Bool
+
+    /// Hands back claims that were never sent (a stopping dispatcher): `planned` again, or `retry` when earlier
+    /// attempts exist, with the attempt refunded.
+    func release(_ claims: [ClaimedDelivery], at: Date) async throws
+
     /// Records outcomes in one transaction; returns the ids whose claim was lost (fenced out: zero rows updated).
     func record(_ outcomes: [DeliveryOutcome]) async throws -> [String]
 

@@ -152,14 +152,14 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             sql += """
                  ORDER BY next_at, rowid LIMIT ?)
-                RETURNING id, notice_id, group_id, claim_seq, attempts, parts_total, parts_sent
+                RETURNING id, notice_id, group_id, claim_seq, attempts, parts_total, parts_sent, lease_until
                 """
             arguments += [request.limit]
             return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
                 ClaimedDelivery(
                     id: row["id"], noticeID: row["notice_id"], groupID: row["group_id"], claimSeq: row["claim_seq"],
                     attempts: row["attempts"], partsTotal: row["parts_total"], partsSent: row["parts_sent"],
-                    owner: request.owner
+                    owner: request.owner, leaseUntil: Date(ledgerMillis: row["lease_until"])
                 )
             }
         }
@@ -175,6 +175,37 @@ public final class SQLiteLedgerStore: LedgerStore {
                 arguments: [partsSent, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner]
             )
             return db.changesCount == 1
+        }
+    }
+
+    public func renewLease(_ claim: ClaimedDelivery, until: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET lease_until = ?
+                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                    """,
+                arguments: [until.ledgerMillis, claim.id, claim.claimSeq, claim.owner]
+            )
+            return db.changesCount == 1
+        }
+    }
+
+    public func release(_ claims: [ClaimedDelivery], at: Date) async throws {
+        guard !claims.isEmpty else { return }
+        try await write { db in
+            let release = try db.cachedStatement(
+                sql: """
+                    UPDATE deliveries SET
+                        state = CASE WHEN attempts > 1 OR parts_sent > 0 THEN 'retry' ELSE 'planned' END,
+                        first_attempt_at = CASE WHEN attempts > 1 OR parts_sent > 0 THEN first_attempt_at END,
+                        attempts = attempts - 1, next_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                    """
+            )
+            for claim in claims {
+                try release.execute(arguments: [at.ledgerMillis, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner])
+            }
         }
     }
 

@@ -37,23 +37,33 @@ public enum TextSplitter {
         return parts
     }
 
-    /// Level 0: paragraphs (each keeps its trailing blank line); 1: lines (each keeps its newline); 2: graphemes.
+    /// Level 0: paragraphs (each keeps its trailing blank lines); 1: lines (each keeps its line break); 2: graphemes.
+    /// `"\r\n"` is one `Character` in Swift, so line breaks are found with `isNewline`, not by comparing to `"\n"`.
     private static func pieces(of text: Substring, level: Int) -> [Substring] {
         if level >= 2 { return text.indices.map { text[$0...$0] } }
-        let separator: [Character] = level == 0 ? ["\n", "\n"] : ["\n"]
         var pieces: [Substring] = []
         var start = text.startIndex
         var index = text.startIndex
         while index < text.endIndex {
-            if text[index...].starts(with: separator) {
-                var end = text.index(index, offsetBy: separator.count)
-                while end < text.endIndex && text[end] == "\n" { end = text.index(after: end) }
+            let next = text.index(after: index)
+            guard text[index].isNewline else {
+                index = next
+                continue
+            }
+            if level == 1 {
+                pieces.append(text[start..<next])
+                start = next
+                index = next
+                continue
+            }
+            // A paragraph ends at two or more consecutive line breaks; they stay with it.
+            var end = next
+            while end < text.endIndex && text[end].isNewline { end = text.index(after: end) }
+            if text.distance(from: index, to: end) >= 2 {
                 pieces.append(text[start..<end])
                 start = end
-                index = end
-            } else {
-                index = text.index(after: index)
             }
+            index = end
         }
         if start < text.endIndex { pieces.append(text[start...]) }
         return pieces

@@ -4,8 +4,9 @@ import Transport
 
 /// WeCom (企业微信) group robot: `POST …/cgi-bin/webhook/send?key=KEY`, JSON text message.
 ///
-/// Success is HTTP 200 with `errcode` 0 — HTTP 200 alone is not. `-1` (busy) is retried, `45009` (frequency limit)
-/// pauses the robot, anything else non-zero is permanent.
+/// Success is HTTP 200 with `errcode` 0 — HTTP 200 alone is not. `-1` (busy) and HTTP 503 are retried, `45009`
+/// (frequency limit) and HTTP 429 pause the robot, other 5xx are "outcome unknown" (a gateway may answer after the
+/// message was posted, and WeCom has no deduplication), anything else is permanent.
 public struct WeComSink: Sink {
     public let name = "wecom"
     /// Text content is limited to 2048 bytes of UTF-8.
@@ -46,8 +47,12 @@ public struct WeComSink: Sink {
             break
         case 429:
             return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
+        case 503:
+            // "Unavailable": the robot service did not take the message.
+            return .retry(after: RetryAfter.delay(in: response), reason: "HTTP 503")
         case 500...599:
-            return .retry(after: RetryAfter.delay(in: response), reason: "HTTP \(response.status)")
+            // A gateway error may come after the message was posted, and WeCom does not deduplicate.
+            return .unknown(reason: "HTTP \(response.status)")
         default:
             return .permanent(reason: "HTTP \(response.status)")
         }

@@ -2,8 +2,9 @@ import CCurl
 
 /// How libcurl's error numbers map onto "not sent" and "outcome unknown".
 enum CurlError {
-    /// Errors that happen before a connection is up and a request can be written: safe to send again.
-    private static let beforeConnection: Set<UInt32> = [
+    /// Errors that happen before a connection is up and a request can be written (documentation of intent: the
+    /// decision itself rests on whether request bytes were counted, which also covers these).
+    static let beforeConnection: Set<UInt32> = [
         CURLE_UNSUPPORTED_PROTOCOL.rawValue,
         CURLE_URL_MALFORMAT.rawValue,
         CURLE_COULDNT_RESOLVE_PROXY.rawValue,
@@ -29,8 +30,10 @@ enum CurlError {
     /// - Parameter requestWritten: libcurl had started to send the request (request bytes counted, or the
     ///   pre-transfer point reached). Any failure past that point may have left the request with the server.
     static func classify(_ code: CURLcode, requestWritten: Bool) -> TransportError.Kind {
-        if beforeConnection.contains(code.rawValue) { return .notSent }
-        return requestWritten ? .outcomeUnknown : .notSent
+        // Once request bytes went out, nothing is "not sent": libcurl may have written the request on a reused
+        // connection and failed only on its own silent reconnect.
+        if requestWritten { return .outcomeUnknown }
+        return .notSent
     }
 
     /// libcurl's generic text for an error number: it never contains the URL, so it is safe to log and store.

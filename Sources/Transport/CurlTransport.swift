@@ -104,8 +104,12 @@ public final class CurlTransport: Transport, Sendable {
             defer { shared.stopWaiters = [] }
             return shared.stopWaiters
         }
-        curl_multi_cleanup(multi)
         for waiter in waiters { waiter.resume() }
+    }
+
+    deinit {
+        // Only here, when no caller can reach `curl_multi_wakeup` any more, is the multi handle freed.
+        curl_multi_cleanup(multi)
     }
 }
 

@@ -79,7 +79,10 @@ struct SendCommand: AsyncParsableCommand {
         let total = result.total
         let progress = ProgressLine(total: total)
         do {
-            _ = try await dispatcher.drain(noticeID: noticeID) { progress.update($0) }
+            StopSignal.install()
+            _ = try await dispatcher.drain(noticeID: noticeID, stopRequested: { StopSignal.isRequested }) {
+                progress.update($0)
+            }
         } catch {
             await transport.shutdown()
             progress.end()
@@ -108,7 +111,11 @@ struct SendCommand: AsyncParsableCommand {
         let sent = byState[.sent]?.count ?? 0
         let dead = byState[.dead] ?? []
         let inDoubt = byState[.inDoubt] ?? []
+        let unsent = records.count - sent - dead.count - inDoubt.count
         print("notice \(noticeID): \(sent) of \(records.count) groups sent, \(dead.count) dead, \(inDoubt.count) in_doubt")
+        if unsent > 0 {
+            print("stopped before \(unsent) deliveries were sent; run the same command again to continue")
+        }
         for record in (dead + inDoubt).prefix(50) {
             print("  \(record.state.rawValue)  \(record.groupID)  \(record.lastError ?? "")")
         }
@@ -116,7 +123,7 @@ struct SendCommand: AsyncParsableCommand {
         if !inDoubt.isEmpty {
             print("in_doubt deliveries may or may not have been posted: check those groups before resending")
         }
-        if !dead.isEmpty || !inDoubt.isEmpty { throw ExitStatus.incomplete.exitCode }
+        if !dead.isEmpty || !inDoubt.isEmpty || unsent > 0 { throw ExitStatus.incomplete.exitCode }
     }
 }
 

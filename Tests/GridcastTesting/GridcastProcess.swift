@@ -79,6 +79,11 @@ public struct GridcastProcess: Sendable {
             Foundation.kill(process.processIdentifier, SIGKILL)
         }
 
+        /// Sends `SIGTERM`: the polite stop a service manager sends.
+        public func terminate() {
+            Foundation.kill(process.processIdentifier, SIGTERM)
+        }
+
         /// Waits for the process to end.
         public func wait() async throws -> Result {
             var iterator = exits.makeAsyncIterator()

@@ -181,6 +181,31 @@ struct CLITests {
     }
 }
 
+extension CLITests {
+    @Test func sigtermStopsClaimingFinishesInFlightAndLeavesNothingInDoubt() async throws {
+        let setup = try await setup(groups: 300, concurrency: 8, delay: .milliseconds(20))
+        let arguments = ["send", "--config", setup.configPath, "--to", "all", "--id", "stop-notice", "--text", "不转账"]
+        let run = try GridcastProcess.start(arguments)
+        try await waitUntil { try await setup.server.received().count >= 40 }
+        run.terminate()
+        let stopped = try await run.wait()
+        #expect(stopped.status == 1)
+        #expect(stopped.stdout.contains("run the same command again to continue"))
+        let store = try SQLiteLedgerStore(path: setup.ledgerPath)
+        let rows = try await store.deliveries(noticeID: "stop-notice")
+        #expect(rows.allSatisfy { $0.state == .sent || $0.state == .planned }, "a clean stop leaves nothing claimed or in doubt")
+        let received = try await setup.receivedPerGroup()
+        #expect(Set(rows.filter { $0.state == .sent }.map(\.groupID)) == Set(received.keys))
+
+        let resumed = try await setup.run(arguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let perGroup = try await setup.receivedPerGroup()
+        #expect(perGroup.count == 300)
+        #expect(perGroup.values.allSatisfy { $0 == 1 })
+        try await setup.close()
+    }
+}
+
 extension GridcastProcess.Result {
     /// The notice id a `send` run printed.
     var noticeID: String {

@@ -144,4 +144,28 @@ struct LedgerTests {
         #expect(status.nextLeaseExpiry == now.addingTimeInterval(45))
         #expect(!status.isSettled)
     }
+
+    @Test func renewingALeaseIsFenced() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a"]))
+        let claimed = try #require(try await claim(store, owner: "p1").first)
+        #expect(claimed.leaseUntil == now.addingTimeInterval(45))  // 15 s timeout × 1 part + 30 s margin
+        #expect(try await store.renewLease(claimed, until: now.addingTimeInterval(500)))
+        var stranger = claimed
+        stranger.owner = "p2"
+        #expect(try await store.renewLease(stranger, until: now.addingTimeInterval(900)) == false)
+        #expect(try await store.deliveries(noticeID: "n1").first?.leaseUntil == now.addingTimeInterval(500))
+    }
+
+    @Test func releasedClaimsGoBackUnspent() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a", "b"]))
+        let claimed = try await claim(store, owner: "p1")
+        try await store.release(claimed, at: now)
+        let rows = try await store.deliveries(noticeID: "n1")
+        #expect(rows.allSatisfy { $0.state == .planned && $0.attempts == 0 && $0.firstAttemptAt == nil && $0.leaseOwner == nil })
+        #expect(try await claim(store, owner: "p2").count == 2)
+    }
 }

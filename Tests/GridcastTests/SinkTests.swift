@@ -76,9 +76,16 @@ struct SinkTests {
         #expect(verdict == .permanent(reason: "errcode 40058: content exceed max length 2048"))
     }
 
-    @Test func wecomServerErrorIsRetried() async throws {
-        let (verdict, _) = try await verdict(for: Self.wecom, faults: [.status(502)])
-        #expect(verdict == .retry(after: nil, reason: "HTTP 502"))
+    @Test func wecomUnavailableIsRetried() async throws {
+        let (verdict, _) = try await verdict(for: Self.wecom, faults: [.status(503)])
+        #expect(verdict == .retry(after: nil, reason: "HTTP 503"))
+    }
+
+    @Test(arguments: [500, 502, 504])
+    func wecomGatewayErrorsAreOutcomeUnknown(status: Int) async throws {
+        // The message may have been posted before the gateway failed, and WeCom has no deduplication.
+        let (verdict, _) = try await verdict(for: Self.wecom, faults: [.status(status)])
+        #expect(verdict == .unknown(reason: "HTTP \(status)"))
     }
 
     @Test func wecom200WithoutErrcodeIsUnknown() {
