@@ -59,7 +59,8 @@ public final class EmulatorServer: Sendable {
             }
             .bind(host: host, port: port)
             .get()
-        return EmulatorServer(port: channel.localAddress?.port ?? port, channel: channel, state: state, eventLoop: eventLoop)
+        return EmulatorServer(
+            port: channel.localAddress?.port ?? port, channel: channel, state: state, eventLoop: eventLoop)
     }
 
     /// Every message accepted so far, in arrival order.

@@ -54,12 +54,17 @@ public struct FaultPlan: Sendable, Equatable {
         var plan = FaultPlan()
         for (key, value) in groups {
             guard let group = key.string, case .sequence(let items) = value else {
-                throw Failure(description: "\(file):\(key.mark?.line ?? 1):\(key.mark?.column ?? 1): expected a group id with a list of faults")
+                throw Failure(
+                    description:
+                        "\(file):\(key.mark?.line ?? 1):\(key.mark?.column ?? 1): expected a group id with a list of faults"
+                )
             }
             var list: [Fault] = []
             for item in items {
                 let at = "\(file):\(item.mark?.line ?? 1):\(item.mark?.column ?? 1)"
-                guard let kind = item["fault"]?.string else { throw Failure(description: "\(at): each fault needs 'fault:'") }
+                guard let kind = item["fault"]?.string else {
+                    throw Failure(description: "\(at): each fault needs 'fault:'")
+                }
                 let times = item["times"]?.int ?? 1
                 let fault: Fault
                 switch kind {
@@ -75,7 +80,10 @@ public struct FaultPlan: Sendable, Equatable {
                 case "permanent": fault = .permanent
                 case "oversize": fault = .oversize
                 default:
-                    throw Failure(description: "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize)")
+                    throw Failure(
+                        description:
+                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize)"
+                    )
                 }
                 list += Array(repeating: fault, count: max(1, times))
             }

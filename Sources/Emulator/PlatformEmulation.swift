@@ -24,7 +24,9 @@ protocol PlatformEmulation: Sendable {
 }
 
 extension PlatformEmulation {
-    func answer(for fault: FaultPlan.Fault, busy: EmulatedAction, rateLimited: EmulatedAction, permanent: EmulatedAction)
+    func answer(
+        for fault: FaultPlan.Fault, busy: EmulatedAction, rateLimited: EmulatedAction, permanent: EmulatedAction
+    )
         -> EmulatedAction
     {
         switch fault {

@@ -87,7 +87,8 @@ public struct Dispatcher: Sendable {
                         inFlight += 1
                         group.addTask {
                             guard let outcome = await self.deliver(claim, notice: stored) else {
-                                self.logger.warning("lost lease before sending: skipped", metadata: ["delivery": "\(claim.id)"])
+                                self.logger.warning(
+                                    "lost lease before sending: skipped", metadata: ["delivery": "\(claim.id)"])
                                 return nil
                             }
                             guard try await recorder.record(outcome) else {
@@ -214,8 +215,10 @@ public struct Dispatcher: Sendable {
                             return outcome(.inDoubt, parts: partsSent, "claim lost between parts")
                         }
                     } catch {
-                        logger.error("cannot record part progress", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
-                        return outcome(.inDoubt, parts: partsSent, "part \(partsSent) sent but its progress could not be recorded")
+                        logger.error(
+                            "cannot record part progress", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
+                        return outcome(
+                            .inDoubt, parts: partsSent, "part \(partsSent) sent but its progress could not be recorded")
                     }
                 }
             case .retry(let after, _):
@@ -223,17 +226,22 @@ public struct Dispatcher: Sendable {
                     return outcome(.dead, parts: partsSent, "gave up after \(claim.attempts) attempts: \(reason ?? "")")
                 }
                 let delay = after ?? Backoff(settings).delay(afterAttempt: claim.attempts)
-                return outcome(.retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: false), parts: partsSent, reason)
+                return outcome(
+                    .retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: false), parts: partsSent,
+                    reason)
             case .rateLimited(let after, _):
                 let delay = after ?? settings.rateLimitPause
-                return outcome(.retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: true), parts: partsSent, reason)
+                return outcome(
+                    .retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: true), parts: partsSent,
+                    reason)
             case .permanent:
                 return outcome(.dead, parts: partsSent, reason)
             case .unknown:
                 if settings.inDoubt == .resend && claim.attempts < settings.attempts {
                     let delay = Backoff(settings).delay(afterAttempt: claim.attempts)
                     return outcome(
-                        .retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: false), parts: partsSent,
+                        .retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: false),
+                        parts: partsSent,
                         (reason ?? "") + "; resending (dispatch.in_doubt: resend)"
                     )
                 }

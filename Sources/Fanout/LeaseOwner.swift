@@ -32,7 +32,9 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
     public init?(parsing text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 5, let pid = Int32(parts[2]) else { return nil }
-        self.init(host: String(parts[0]), machine: String(parts[1]), pid: pid, startTime: String(parts[3]), nonce: String(parts[4]))
+        self.init(
+            host: String(parts[0]), machine: String(parts[1]), pid: pid, startTime: String(parts[3]),
+            nonce: String(parts[4]))
     }
 
     init(host: String, machine: String, pid: Int32, startTime: String, nonce: String) {
@@ -72,9 +74,11 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
 
     /// The kernel's boot id and this process's pid namespace: pids compare only within one such instance.
     static func machineInstance() -> String {
-        let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+        let boot =
+            (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
             .prefix(8) ?? "noboot"
-        let namespace = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid"))?
+        let namespace =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid"))?
             .filter(\.isNumber) ?? "nons"
         return "\(boot):\(namespace)"
     }

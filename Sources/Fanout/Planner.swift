@@ -31,7 +31,8 @@ public struct Planner: Sendable {
             throw Failure(message: error.message)
         }
         guard Notice.isValidID(notice.id) else {
-            throw Failure(message: "notice id '\(notice.id)' is invalid: use 1–128 letters, digits, '.', '_', '-' or ':'")
+            throw Failure(
+                message: "notice id '\(notice.id)' is invalid: use 1–128 letters, digits, '.', '_', '-' or ':'")
         }
         guard !notice.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw Failure(message: "notice text is empty")
@@ -44,7 +45,8 @@ public struct Planner: Sendable {
             let parts = MessageParts.parts(of: notice, for: group, limit: sink.limit).count
             if parts > config.dispatch.maxParts {
                 throw Failure(
-                    message: "notice '\(notice.id)' needs \(parts) parts for group \(group.id) (\(sink.name) allows \(sink.limit.value) \(sink.limit.unitName) per message); dispatch.max_parts is \(config.dispatch.maxParts)"
+                    message:
+                        "notice '\(notice.id)' needs \(parts) parts for group \(group.id) (\(sink.name) allows \(sink.limit.value) \(sink.limit.unitName) per message); dispatch.max_parts is \(config.dispatch.maxParts)"
                 )
             }
             targets.append(PlanTarget(groupID: group.id, groupName: group.name, sink: group.sink, parts: parts))

@@ -51,7 +51,11 @@ public struct ConfigLoader: Sendable {
             throw ConfigError([Diagnostic(SourceLocation(file: file, line: 1, column: 1), "cannot parse YAML")])
         }
         guard let root, case .mapping(let mapping) = root else {
-            throw ConfigError([Diagnostic(SourceLocation(file: file, line: 1, column: 1), "config must be a mapping of keys (timezone, ledger, dispatch, groups…)")])
+            throw ConfigError([
+                Diagnostic(
+                    SourceLocation(file: file, line: 1, column: 1),
+                    "config must be a mapping of keys (timezone, ledger, dispatch, groups…)")
+            ])
         }
         var config = GridcastConfig(file: file)
         var groupsNode: Node?
@@ -63,7 +67,8 @@ public struct ConfigLoader: Sendable {
                     if let zone = TimeZone(identifier: name) {
                         config.timeZone = zone
                     } else {
-                        reader.error(location, "timezone: unknown time zone '\(name)' (use an IANA name such as Asia/Shanghai)")
+                        reader.error(
+                            location, "timezone: unknown time zone '\(name)' (use an IANA name such as Asia/Shanghai)")
                     }
                 }
             case "ledger":
@@ -90,7 +95,9 @@ public struct ConfigLoader: Sendable {
             groups += reader.csvGroups(path: resolve(path, relativeTo: file), named: path, at: location)
         }
         if groupsNode == nil && groupsFile == nil {
-            reader.error(SourceLocation(file: file, line: 1, column: 1), "config defines no groups: add `groups:` or `groups_file:`")
+            reader.error(
+                SourceLocation(file: file, line: 1, column: 1),
+                "config defines no groups: add `groups:` or `groups_file:`")
         }
         config.groups = reader.checked(groups, catalog: catalog)
         guard reader.diagnostics.isEmpty else {
@@ -138,7 +145,8 @@ private struct Reader {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
-            return Diagnostic(SourceLocation(file: file, line: mark.line, column: mark.column), "invalid YAML: \(problem)")
+            return Diagnostic(
+                SourceLocation(file: file, line: mark.line, column: mark.column), "invalid YAML: \(problem)")
         case .reader(let problem, _, _, _):
             return Diagnostic(SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(problem)")
         default:
@@ -278,7 +286,9 @@ private struct Reader {
                 case "mention_all":
                     mentionAll = bool(value, name) ?? false
                 default:
-                    if let found = string(value, name, optional: ["secret", "keyword", "chat_id", "name"].contains(key)) {
+                    if let found = string(
+                        value, name, optional: ["secret", "keyword", "chat_id", "name"].contains(key))
+                    {
                         fields[key] = found
                     }
                 }
@@ -365,7 +375,9 @@ private struct Reader {
                 secret: cell("secret"),
                 keyword: cell("keyword"),
                 chatID: cell("chat_id"),
-                tags: (cell("tags") ?? "").split(separator: ";").map { String($0).trimmingSpaces }.filter { !$0.isEmpty },
+                tags: (cell("tags") ?? "").split(separator: ";").map { String($0).trimmingSpaces }.filter {
+                    !$0.isEmpty
+                },
                 mentionAll: mentionAll,
                 location: at
             )
@@ -383,7 +395,10 @@ private struct Reader {
             let before = diagnostics.count
             func at(_ field: String) -> SourceLocation? { group.fieldLocations[field] ?? group.location }
             if !Group.isValidID(group.id) {
-                error(at("id"), "group id '\(group.id)' is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit")
+                error(
+                    at("id"),
+                    "group id '\(group.id)' is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"
+                )
             }
             if let first = firstByID[group.id] {
                 error(at("id"), "duplicate group id '\(group.id)' (first defined at \(first))")
@@ -403,7 +418,8 @@ private struct Reader {
                     error(at(problem.field), "group \(group.id): \(problem.message)")
                 }
             }
-            for tag in group.tags where tag.isEmpty || tag.contains(where: { $0.isWhitespace || $0 == "," || $0 == ":" }) {
+            for tag in group.tags
+            where tag.isEmpty || tag.contains(where: { $0.isWhitespace || $0 == "," || $0 == ":" }) {
                 error(at("tags"), "group \(group.id): tag '\(tag)' may not contain spaces, ',' or ':'")
             }
             if diagnostics.count == before { valid.append(group) }

@@ -83,14 +83,18 @@ public struct GroupsCSV {
         var diagnostics: [Diagnostic] = []
         let (records, unterminated) = records(text)
         if let unterminated {
-            diagnostics.append(Diagnostic(SourceLocation(file: file, line: unterminated), "quoted field is never closed"))
+            diagnostics.append(
+                Diagnostic(SourceLocation(file: file, line: unterminated), "quoted field is never closed"))
         }
         let meaningful = records.filter { record in
             !(record.fields.count == 1 && record.fields[0].trimmingSpaces.isEmpty)
                 && !(record.fields.first?.hasPrefix("#") ?? false)
         }
         guard let header = meaningful.first else {
-            diagnostics.append(Diagnostic(SourceLocation(file: file, line: 1), "groups file is empty: it needs a header row \(columns.prefix(7).joined(separator: ","))"))
+            diagnostics.append(
+                Diagnostic(
+                    SourceLocation(file: file, line: 1),
+                    "groups file is empty: it needs a header row \(columns.prefix(7).joined(separator: ","))"))
             return ([], diagnostics)
         }
         let names = header.fields.map { $0.trimmingSpaces.lowercased() }
@@ -109,11 +113,14 @@ public struct GroupsCSV {
             headerOK = false
         }
         for name in Set(names) where names.filter({ $0 == name }).count > 1 {
-            diagnostics.append(Diagnostic(SourceLocation(file: file, line: header.line), "column '\(name)' appears twice"))
+            diagnostics.append(
+                Diagnostic(SourceLocation(file: file, line: header.line), "column '\(name)' appears twice"))
             headerOK = false
         }
         for required in requiredColumns where !names.contains(required) {
-            diagnostics.append(Diagnostic(SourceLocation(file: file, line: header.line), "header lacks the required column '\(required)'"))
+            diagnostics.append(
+                Diagnostic(
+                    SourceLocation(file: file, line: header.line), "header lacks the required column '\(required)'"))
             headerOK = false
         }
         guard headerOK else { return ([], diagnostics) }
@@ -122,7 +129,8 @@ public struct GroupsCSV {
             let location = SourceLocation(file: file, line: record.line)
             guard record.fields.count == names.count else {
                 diagnostics.append(
-                    Diagnostic(location, "expected \(names.count) fields as in the header, found \(record.fields.count)")
+                    Diagnostic(
+                        location, "expected \(names.count) fields as in the header, found \(record.fields.count)")
                 )
                 continue
             }

@@ -3,7 +3,9 @@ public enum KeySuggestion {
     /// The candidate closest to `word` when it is close enough to be a likely typo.
     public static func closest(to word: String, in candidates: [String]) -> String? {
         let lowered = word.lowercased()
-        if lowered.count >= 3, let extended = candidates.first(where: { $0.hasPrefix(lowered) || lowered.hasPrefix($0) }) {
+        if lowered.count >= 3,
+            let extended = candidates.first(where: { $0.hasPrefix(lowered) || lowered.hasPrefix($0) })
+        {
             return extended
         }
         let limit = word.count >= 6 ? 3 : 2

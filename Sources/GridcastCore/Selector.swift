@@ -32,7 +32,8 @@ public struct Selector: Sendable, Hashable, CustomStringConvertible {
             } else if part.hasPrefix("tag:"), part.count > 4 {
                 terms.append(.tag(String(part.dropFirst(4))))
             } else {
-                throw Failure(message: "invalid selector term '\(part)': use all, group:ID or tag:NAME, joined by commas")
+                throw Failure(
+                    message: "invalid selector term '\(part)': use all, group:ID or tag:NAME, joined by commas")
             }
         }
         guard !terms.isEmpty else { throw Failure(message: "empty selector: use all, group:ID or tag:NAME") }

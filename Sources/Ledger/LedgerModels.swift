@@ -97,7 +97,9 @@ public struct ClaimRequest: Sendable {
     public var leaseMargin: Duration
 
     /// Creates a claim request.
-    public init(owner: String, limit: Int, noticeID: String?, now: Date, timeout: Duration, leaseMargin: Duration = .seconds(60)) {
+    public init(
+        owner: String, limit: Int, noticeID: String?, now: Date, timeout: Duration, leaseMargin: Duration = .seconds(60)
+    ) {
         self.owner = owner
         self.limit = limit
         self.noticeID = noticeID
@@ -201,7 +203,8 @@ public struct PendingStatus: Sendable, Equatable {
     /// Nothing left that any dispatcher would send.
     public var isSettled: Bool { dueNow == 0 && later == 0 && claimed == 0 }
 
-    public init(dueNow: Int = 0, later: Int = 0, nextDueAt: Date? = nil, claimed: Int = 0, nextLeaseExpiry: Date? = nil) {
+    public init(dueNow: Int = 0, later: Int = 0, nextDueAt: Date? = nil, claimed: Int = 0, nextLeaseExpiry: Date? = nil)
+    {
         self.dueNow = dueNow
         self.later = later
         self.nextDueAt = nextDueAt

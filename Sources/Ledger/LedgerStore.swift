@@ -30,7 +30,9 @@ public protocol LedgerStore: Sendable {
 
     /// Ends claims whose lease expired, or whose owner `isOwnerAlive` says is dead: they become `in_doubt`
     /// (policy `hold`) or `retry` (policy `resend`).
-    func expireLeases(now: Date, policy: InDoubtPolicy, isOwnerAlive: @Sendable (String) -> Bool) async throws
+    func expireLeases(
+        now: Date, policy: InDoubtPolicy, isOwnerAlive: @Sendable (String) -> Bool
+    ) async throws
         -> [ExpiredLease]
 
     /// What is left to do, for one notice or for all.

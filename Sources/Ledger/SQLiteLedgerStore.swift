@@ -91,7 +91,9 @@ public final class SQLiteLedgerStore: LedgerStore {
             let hash = plan.notice.contentHash
             var created = false
             var createdAt = plan.now
-            if let row = try Row.fetchOne(db, sql: "SELECT content_hash, created_at FROM notices WHERE id = ?", arguments: [plan.notice.id]) {
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT content_hash, created_at FROM notices WHERE id = ?", arguments: [plan.notice.id])
+            {
                 guard (row["content_hash"] as String) == hash else {
                     throw LedgerError.conflict(noticeID: plan.notice.id)
                 }
@@ -125,7 +127,9 @@ public final class SQLiteLedgerStore: LedgerStore {
                 ])
                 added += db.changesCount
             }
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
             return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
         }
     }
@@ -204,7 +208,9 @@ public final class SQLiteLedgerStore: LedgerStore {
                     """
             )
             for claim in claims {
-                try release.execute(arguments: [at.ledgerMillis, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner])
+                try release.execute(arguments: [
+                    at.ledgerMillis, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner,
+                ])
             }
         }
     }
@@ -272,7 +278,8 @@ public final class SQLiteLedgerStore: LedgerStore {
                 let id: String = row["id"]
                 let owner: String = row["lease_owner"]
                 let state: DeliveryState = policy == .resend ? .retry : .inDoubt
-                let why = dead.contains(owner)
+                let why =
+                    dead.contains(owner)
                     ? "outcome unknown: the process holding the claim died"
                     : "outcome unknown: lease expired"
                 try db.execute(
@@ -282,7 +289,8 @@ public final class SQLiteLedgerStore: LedgerStore {
                         WHERE id = ? AND state = 'claimed'
                         """,
                     arguments: [
-                        state.rawValue, now, policy == .resend ? why + "; resending (dispatch.in_doubt: resend)" : why, now, id,
+                        state.rawValue, now, policy == .resend ? why + "; resending (dispatch.in_doubt: resend)" : why,
+                        now, id,
                     ]
                 )
                 expired.append(ExpiredLease(deliveryID: id, owner: owner, newState: state))

@@ -102,7 +102,9 @@ public struct DailyReport: Sendable, Codable, Equatable {
             )
         }.sorted { $0.noticeID < $1.noticeID }
         let failures = records.filter { $0.state == .dead || $0.state == .inDoubt }.map {
-            Failure(noticeID: $0.noticeID, groupID: $0.groupID, state: $0.state.rawValue, attempts: $0.attempts, reason: $0.lastError ?? "")
+            Failure(
+                noticeID: $0.noticeID, groupID: $0.groupID, state: $0.state.rawValue, attempts: $0.attempts,
+                reason: $0.lastError ?? "")
         }
         return DailyReport(
             date: day.description,

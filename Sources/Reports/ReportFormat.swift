@@ -27,11 +27,15 @@ extension DailyReport {
         var lines = ["date,group_id,group_name,sink,deliveries,sent,dead,in_doubt"]
         for row in byGroup {
             lines.append(
-                [date, row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)", "\(row.inDoubt)"]
-                    .map(CSVField.escape).joined(separator: ",")
+                [
+                    date, row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
+                    "\(row.inDoubt)",
+                ]
+                .map(CSVField.escape).joined(separator: ",")
             )
         }
-        lines.append([date, "TOTAL", "", "", "\(deliveries)", "\(sent)", "\(dead)", "\(inDoubt)"].joined(separator: ","))
+        lines.append(
+            [date, "TOTAL", "", "", "\(deliveries)", "\(sent)", "\(dead)", "\(inDoubt)"].joined(separator: ","))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -39,14 +43,18 @@ extension DailyReport {
     public var table: String {
         var rows: [[String]] = [["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT"]]
         for row in byGroup {
-            rows.append([row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)", "\(row.inDoubt)"])
+            rows.append([
+                row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
+                "\(row.inDoubt)",
+            ])
         }
         var out = "Daily report \(date) (\(timezone))\n\n"
         out += TextTable.render(rows)
         if !failures.isEmpty {
             out += "\nFailures:\n"
             for failure in failures {
-                out += "  \(failure.groupID)  \(failure.noticeID)  \(failure.state) after \(failure.attempts) attempt(s): \(failure.reason)\n"
+                out +=
+                    "  \(failure.groupID)  \(failure.noticeID)  \(failure.state) after \(failure.attempts) attempt(s): \(failure.reason)\n"
             }
         }
         out += "\n" + summary + "\n"
@@ -75,6 +83,10 @@ enum TextTable {
     }
 
     static func width(_ text: String) -> Int {
-        text.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x1100 && $1.properties.isIdeographic || (0xFF00...0xFFEF).contains($1.value) || (0x3000...0x303F).contains($1.value) ? 2 : 1) }
+        text.unicodeScalars.reduce(0) {
+            $0
+                + ($1.value >= 0x1100 && $1.properties.isIdeographic || (0xFF00...0xFFEF).contains($1.value)
+                    || (0x3000...0x303F).contains($1.value) ? 2 : 1)
+        }
     }
 }

@@ -16,7 +16,9 @@ public struct GenericSink: Sink {
 
     public func problems(for group: Group) -> [GroupProblem] {
         guard let secret = group.secret else {
-            return [GroupProblem(field: "url", message: "generic sink needs secret: whsec_… (Standard Webhooks signing)")]
+            return [
+                GroupProblem(field: "url", message: "generic sink needs secret: whsec_… (Standard Webhooks signing)")
+            ]
         }
         if StandardWebhooks(secret: secret) == nil {
             return [GroupProblem(field: "secret", message: "generic secret must be 'whsec_' followed by Base64")]

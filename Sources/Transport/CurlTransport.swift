@@ -23,7 +23,9 @@ public final class CurlTransport: Transport, Sendable {
         public var connectTimeout: Duration
 
         /// Creates a configuration.
-        public init(maxConnections: Int = 64, userAgent: String = "gridcast/0.1", connectTimeout: Duration = .seconds(10)) {
+        public init(
+            maxConnections: Int = 64, userAgent: String = "gridcast/0.1", connectTimeout: Duration = .seconds(10)
+        ) {
             self.maxConnections = maxConnections
             self.userAgent = userAgent
             self.connectTimeout = connectTimeout
@@ -173,7 +175,8 @@ private final class EventLoop: @unchecked Sendable {
         let added = curl_multi_add_handle(multi, handle)
         guard added == CURLM_OK else {
             transfer.finish(
-                .failure(TransportError(kind: .notSent, code: 0, reason: "curl_multi_add_handle failed (\(added.rawValue))"))
+                .failure(
+                    TransportError(kind: .notSent, code: 0, reason: "curl_multi_add_handle failed (\(added.rawValue))"))
             )
             recycle(transfer)
             return
@@ -217,7 +220,8 @@ private final class EventLoop: @unchecked Sendable {
             } else {
                 codes.append(
                     request.body.withUnsafeBytes { bytes in
-                        gc_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+                        gc_easy_setopt_pointer(
+                            handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
                     }
                 )
             }
@@ -247,7 +251,9 @@ private final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func outcome(of handle: UnsafeMutableRawPointer, result: CURLcode, transfer: Transfer)
+    private func outcome(
+        of handle: UnsafeMutableRawPointer, result: CURLcode, transfer: Transfer
+    )
         -> Result<HTTPResponse, TransportError>
     {
         if result == CURLE_OK {

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import GridcastCore
 
 /// `gridcast check`: validates a config and summarizes it.

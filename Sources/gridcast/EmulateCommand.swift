@@ -20,7 +20,10 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "A gridcast config whose groups (and secrets) the emulator plays.") var config: String?
     @Option(help: "A YAML file of faults to inject per group.") var faults: String?
     @Flag(help: "Don't print accepted messages.") var quiet = false
-    @Option(help: ArgumentHelp("Answer every accepted message after this delay (250ms, 2s…), like a slow platform.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Answer every accepted message after this delay (250ms, 2s…), like a slow platform.", valueName: "duration")
+    )
     var delay: String?
     @Flag(help: "Don't enforce the platforms' per-bot rate limits.") var noRateLimits = false
 
@@ -57,7 +60,9 @@ struct EmulateCommand: AsyncParsableCommand {
             host: host, port: port, groups: groups, faults: plan, enforceRateLimits: !noRateLimits,
             responseDelay: responseDelay, log: log
         )
-        printLine("gridcast emulator listening on http://\(host):\(server.port) (\(groups.isEmpty ? "any bot" : "\(groups.count) groups from \(config ?? "")"))")
+        printLine(
+            "gridcast emulator listening on http://\(host):\(server.port) (\(groups.isEmpty ? "any bot" : "\(groups.count) groups from \(config ?? "")"))"
+        )
         while true {
             try await Task.sleep(for: .seconds(3600))
         }

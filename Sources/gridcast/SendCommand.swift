@@ -49,7 +49,8 @@ struct SendCommand: AsyncParsableCommand {
         let notice = Notice(id: noticeID, title: title, text: body, urgent: urgent)
         let plan: Plan
         do {
-            plan = try Planner(config: config, sinks: SinkRegistry.standard).plan(notice, to: selector, origin: "cli", now: now)
+            plan = try Planner(config: config, sinks: SinkRegistry.standard).plan(
+                notice, to: selector, origin: "cli", now: now)
         } catch {
             printError("error: \(error.message)")
             throw ExitStatus.usage.exitCode
@@ -96,7 +97,8 @@ struct SendCommand: AsyncParsableCommand {
 
     private func readText() throws -> String {
         if let text { return text }
-        guard let file, let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        guard let file, let data = FileManager.default.contents(atPath: file),
+            let text = String(data: data, encoding: .utf8)
         else {
             printError("--file: cannot read '\(file ?? "")' as UTF-8 text")
             throw ExitStatus.usage.exitCode
@@ -112,7 +114,9 @@ struct SendCommand: AsyncParsableCommand {
         let dead = byState[.dead] ?? []
         let inDoubt = byState[.inDoubt] ?? []
         let unsent = records.count - sent - dead.count - inDoubt.count
-        print("notice \(noticeID): \(sent) of \(records.count) groups sent, \(dead.count) dead, \(inDoubt.count) in_doubt")
+        print(
+            "notice \(noticeID): \(sent) of \(records.count) groups sent, \(dead.count) dead, \(inDoubt.count) in_doubt"
+        )
         if unsent > 0 {
             print("stopped before \(unsent) deliveries were sent; run the same command again to continue")
         }
@@ -146,7 +150,8 @@ final class ProgressLine: Sendable {
 
     func update(_ progress: DispatchProgress) {
         guard enabled else { return }
-        let line = "\rsent \(progress.sent)/\(total) · retry \(progress.retried) · dead \(progress.dead) · in_doubt \(progress.inDoubt)"
+        let line =
+            "\rsent \(progress.sent)/\(total) · retry \(progress.retried) · dead \(progress.dead) · in_doubt \(progress.inDoubt)"
         FileHandle.standardError.write(Data(line.utf8))
     }
 

@@ -24,7 +24,9 @@ public struct GridcastProcess: Sendable {
     }
 
     /// Runs `gridcast args…` to completion.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil)
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil
+    )
         async throws -> Result
     {
         let running = try start(arguments, environment: environment, in: directory)
@@ -32,7 +34,9 @@ public struct GridcastProcess: Sendable {
     }
 
     /// Starts `gridcast args…` without waiting.
-    public static func start(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil)
+    public static func start(
+        _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil
+    )
         throws -> Running
     {
         let process = Process()

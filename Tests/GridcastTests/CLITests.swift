@@ -79,9 +79,13 @@ struct CLITests {
 
     @Test func usageErrorsExit2() async throws {
         let setup = try await setup(groups: 2)
-        let both = try await setup.run(["send", "--config", setup.configPath, "--to", "all", "--text", "x", "--file", "y"])
+        let both = try await setup.run([
+            "send", "--config", setup.configPath, "--to", "all", "--text", "x", "--file", "y",
+        ])
         #expect(both.status == 2)
-        let unknownGroup = try await setup.run(["send", "--config", setup.configPath, "--to", "group:nobody", "--text", "x"])
+        let unknownGroup = try await setup.run([
+            "send", "--config", setup.configPath, "--to", "group:nobody", "--text", "x",
+        ])
         #expect(unknownGroup.status == 2)
         #expect(unknownGroup.stderr.contains("selector names unknown group 'nobody'"))
         let badDate = try await setup.run(["report", "daily", "--config", setup.configPath, "--date", "2026-02-30"])
@@ -92,7 +96,9 @@ struct CLITests {
 
     @Test func sendDeliversOnceAndASecondRunSendsNothing() async throws {
         let setup = try await setup(groups: 200)
-        let send = ["send", "--config", setup.configPath, "--to", "all", "--title", "每日反诈提醒", "--text", "不回拨、不轻信、不点击、不透露、不转账"]
+        let send = [
+            "send", "--config", setup.configPath, "--to", "all", "--title", "每日反诈提醒", "--text", "不回拨、不轻信、不点击、不透露、不转账",
+        ]
         let first = try await setup.run(send)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("200 of 200 groups sent, 0 dead, 0 in_doubt"))
@@ -136,7 +142,9 @@ struct CLITests {
 
     @Test func twoConcurrentSendsDeliverOncePerGroup() async throws {
         let setup = try await setup(groups: 300, concurrency: 8, delay: .milliseconds(2))
-        let arguments = ["send", "--config", setup.configPath, "--to", "all", "--id", "same-notice", "--text", "不点击陌生链接"]
+        let arguments = [
+            "send", "--config", setup.configPath, "--to", "all", "--id", "same-notice", "--text", "不点击陌生链接",
+        ]
         let one = try GridcastProcess.start(arguments)
         let two = try GridcastProcess.start(arguments)
         let (a, b) = (try await one.wait(), try await two.wait())
@@ -152,7 +160,9 @@ struct CLITests {
     @Test func killDashNineMidFanOutThenRerunLeavesNoDuplicateAndListsTheUnconfirmed() async throws {
         let concurrency = 8
         let setup = try await setup(groups: 400, concurrency: concurrency, delay: .milliseconds(20))
-        let arguments = ["send", "--config", setup.configPath, "--to", "all", "--id", "crash-notice", "--text", "不透露验证码"]
+        let arguments = [
+            "send", "--config", setup.configPath, "--to", "all", "--id", "crash-notice", "--text", "不透露验证码",
+        ]
         let victim = try GridcastProcess.start(arguments)
         try await waitUntil { try await setup.server.received().count >= 80 }
         victim.kill()
@@ -193,7 +203,9 @@ extension CLITests {
         #expect(stopped.stdout.contains("run the same command again to continue"))
         let store = try SQLiteLedgerStore(path: setup.ledgerPath)
         let rows = try await store.deliveries(noticeID: "stop-notice")
-        #expect(rows.allSatisfy { $0.state == .sent || $0.state == .planned }, "a clean stop leaves nothing claimed or in doubt")
+        #expect(
+            rows.allSatisfy { $0.state == .sent || $0.state == .planned },
+            "a clean stop leaves nothing claimed or in doubt")
         let received = try await setup.receivedPerGroup()
         #expect(Set(rows.filter { $0.state == .sent }.map(\.groupID)) == Set(received.keys))
 

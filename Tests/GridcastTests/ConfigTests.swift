@@ -65,15 +65,17 @@ struct ConfigTests {
     @Test func unknownKeysAreErrorsWithASuggestion() throws {
         let yaml = Self.valid.replacingOccurrences(of: "  concurrency: 8", with: "  concurrancy: 8")
             .replacingOccurrences(of: "    mention_all: true", with: "    mention: true")
-        #expect(try problems(yaml) == [
-            "gridcast.yaml:5:3: dispatch: unknown key 'concurrancy' (did you mean 'concurrency'?)",
-            "gridcast.yaml:17:5: groups[0]: unknown key 'mention' (did you mean 'mention_all'?)",
-        ])
+        #expect(
+            try problems(yaml) == [
+                "gridcast.yaml:5:3: dispatch: unknown key 'concurrancy' (did you mean 'concurrency'?)",
+                "gridcast.yaml:17:5: groups[0]: unknown key 'mention' (did you mean 'mention_all'?)",
+            ])
     }
 
     @Test func unsetEnvironmentVariableIsAnErrorAtItsValue() throws {
         let yaml = Self.valid.replacingOccurrences(of: "${WECOM_KEY}", with: "${WECOM_KEY_02}")
-        #expect(try problems(yaml) == ["gridcast.yaml:15:10: groups[0].url: environment variable WECOM_KEY_02 is not set"])
+        #expect(
+            try problems(yaml) == ["gridcast.yaml:15:10: groups[0].url: environment variable WECOM_KEY_02 is not set"])
     }
 
     @Test func everyProblemIsReportedNotJustTheFirst() throws {
@@ -97,15 +99,16 @@ struct ConfigTests {
                 sink: wecom
                 url: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k2
             """
-        #expect(try problems(yaml) == [
-            "gridcast.yaml:1:11: timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as Asia/Shanghai)",
-            "gridcast.yaml:3:12: dispatch.timeout: expected a duration such as 250ms, 15s, 5m or 1h, got 'soon'",
-            "gridcast.yaml:4:13: dispatch.in_doubt: expected hold or resend, got 'maybe'",
-            "gridcast.yaml:6:9: group id 'Bad_ID' is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
-            "gridcast.yaml:10:11: group ok: unknown sink 'wechat' (did you mean 'wecom'?); one of wecom, generic",
-            "gridcast.yaml:14:10: group plain: plain http:// is allowed only to loopback addresses; use https:// for http://example.com/hook",
-            "gridcast.yaml:16:9: duplicate group id 'ok' (first defined at gridcast.yaml:9:5)",
-        ])
+        #expect(
+            try problems(yaml) == [
+                "gridcast.yaml:1:11: timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as Asia/Shanghai)",
+                "gridcast.yaml:3:12: dispatch.timeout: expected a duration such as 250ms, 15s, 5m or 1h, got 'soon'",
+                "gridcast.yaml:4:13: dispatch.in_doubt: expected hold or resend, got 'maybe'",
+                "gridcast.yaml:6:9: group id 'Bad_ID' is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+                "gridcast.yaml:10:11: group ok: unknown sink 'wechat' (did you mean 'wecom'?); one of wecom, generic",
+                "gridcast.yaml:14:10: group plain: plain http:// is allowed only to loopback addresses; use https:// for http://example.com/hook",
+                "gridcast.yaml:16:9: duplicate group id 'ok' (first defined at gridcast.yaml:9:5)",
+            ])
     }
 
     @Test func yamlSyntaxErrorsHaveALocation() throws {
@@ -146,21 +149,23 @@ struct ConfigTests {
             """,
             files: [
                 "groups.csv": """
-                    id,name,sink,url,secret,keyword,tags
-                    a-1,dup,wecom,https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1,,,
-                    a-2,short,wecom
-                    a-3,bad sink,dingding,https://oapi.dingtalk.com/robot/send?access_token=t,,,
-                    a-4,no key,wecom,https://qyapi.weixin.qq.com/cgi-bin/webhook/send,,,
+                id,name,sink,url,secret,keyword,tags
+                a-1,dup,wecom,https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1,,,
+                a-2,short,wecom
+                a-3,bad sink,dingding,https://oapi.dingtalk.com/robot/send?access_token=t,,,
+                a-4,no key,wecom,https://qyapi.weixin.qq.com/cgi-bin/webhook/send,,,
 
-                    """
+                """
             ]
         )
-        #expect(found == [
-            "groups.csv:2: duplicate group id 'a-1' (first defined at gridcast.yaml:3:5)",
-            "groups.csv:3: expected 7 fields as in the header, found 3",
-            "groups.csv:4: group a-3: unknown sink 'dingding'; one of wecom, generic",
-            "groups.csv:5: group a-4: wecom url must carry the robot key as ?key=…",
-        ].sorted())
+        #expect(
+            found
+                == [
+                    "groups.csv:2: duplicate group id 'a-1' (first defined at gridcast.yaml:3:5)",
+                    "groups.csv:3: expected 7 fields as in the header, found 3",
+                    "groups.csv:4: group a-3: unknown sink 'dingding'; one of wecom, generic",
+                    "groups.csv:5: group a-4: wecom url must carry the robot key as ?key=…",
+                ].sorted())
     }
 
     @Test func csvHeaderMustNameKnownColumns() throws {
@@ -172,9 +177,10 @@ struct ConfigTests {
     }
 
     @Test func aConfigWithoutGroupsIsRefused() throws {
-        #expect(try problems("timezone: Asia/Shanghai\n") == [
-            "gridcast.yaml:1:1: config defines no groups: add `groups:` or `groups_file:`"
-        ])
+        #expect(
+            try problems("timezone: Asia/Shanghai\n") == [
+                "gridcast.yaml:1:1: config defines no groups: add `groups:` or `groups_file:`"
+            ])
     }
 
     @Test func errorsNeverQuoteASecret() throws {
@@ -220,9 +226,12 @@ struct ConfigTests {
     }
 
     @Test func urlsAreMaskedForDisplay() {
-        #expect(SecretMask.maskURL("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa")
-            == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***")
-        #expect(SecretMask.maskURL("https://api.telegram.org/bot123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11/sendMessage")
-            == "https://api.telegram.org/***/sendMessage")
+        #expect(
+            SecretMask.maskURL(
+                "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa")
+                == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***")
+        #expect(
+            SecretMask.maskURL("https://api.telegram.org/bot123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11/sendMessage")
+                == "https://api.telegram.org/***/sendMessage")
     }
 }

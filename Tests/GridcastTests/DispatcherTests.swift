@@ -24,7 +24,9 @@ struct DispatcherTests {
 
         /// Plans `notice` for every group and drains it.
         @discardableResult
-        func send(_ notice: Notice = Notice(id: "n1", title: "每日提醒", text: "不回拨、不轻信、不点击、不透露、不转账")) async throws
+        func send(
+            _ notice: Notice = Notice(id: "n1", title: "每日提醒", text: "不回拨、不轻信、不点击、不透露、不转账")
+        ) async throws
             -> [DeliveryRecord]
         {
             let plan = try Planner(config: config, sinks: .standard).plan(
@@ -53,9 +55,11 @@ struct DispatcherTests {
         let directory = try TemporaryDirectory("dispatch")
         let placeholder = TestGroups.wecom(wecom, port: 0) + generic.map { TestGroups.generic($0, port: 0) }
         let server = try await EmulatorServer.start(groups: placeholder, faults: FaultPlan(faults: faults))
-        let groups = TestGroups.wecom(wecom, port: server.port) + generic.map { TestGroups.generic($0, port: server.port) }
+        let groups =
+            TestGroups.wecom(wecom, port: server.port) + generic.map { TestGroups.generic($0, port: server.port) }
         let config = TestGroups.config(
-            groups, ledger: directory.file("ledger.sqlite"), concurrency: concurrency, timeout: timeout, inDoubt: inDoubt
+            groups, ledger: directory.file("ledger.sqlite"), concurrency: concurrency, timeout: timeout,
+            inDoubt: inDoubt
         )
         return Rig(
             server: server, store: try SQLiteLedgerStore(path: config.ledger.path), transport: CurlTransport(),
@@ -171,7 +175,9 @@ struct DispatcherTests {
         )
         async let drained = rig.dispatcher().drain(noticeID: "n1")
         try await waitUntil { try await rig.server.requestCount() == 2 }
-        _ = try await rig.store.record([DeliveryOutcome(claim: held, result: .sent, partsSent: 1, error: nil, at: Date())])
+        _ = try await rig.store.record([
+            DeliveryOutcome(claim: held, result: .sent, partsSent: 1, error: nil, at: Date())
+        ])
         let progress = try await drained
         #expect(progress.sent == 2)
         #expect(try await rig.store.deliveries(noticeID: "n1").allSatisfy { $0.state == .sent })

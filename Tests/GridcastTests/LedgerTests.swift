@@ -22,9 +22,13 @@ struct LedgerTests {
         )
     }
 
-    func claim(_ store: any LedgerStore, owner: String, limit: Int = 10, at: Date? = nil) async throws -> [ClaimedDelivery] {
+    func claim(
+        _ store: any LedgerStore, owner: String, limit: Int = 10, at: Date? = nil
+    ) async throws -> [ClaimedDelivery] {
         try await store.claim(
-            ClaimRequest(owner: owner, limit: limit, noticeID: nil, now: at ?? now, timeout: .seconds(15), leaseMargin: .seconds(30))
+            ClaimRequest(
+                owner: owner, limit: limit, noticeID: nil, now: at ?? now, timeout: .seconds(15),
+                leaseMargin: .seconds(30))
         )
     }
 
@@ -75,11 +79,18 @@ struct LedgerTests {
         #expect(claimed.claimSeq == 1)
         var stale = claimed
         stale.owner = "p2"
-        #expect(try await store.record([DeliveryOutcome(claim: stale, result: .sent, partsSent: 1, error: nil, at: now)]) == [claimed.id])
+        #expect(
+            try await store.record([DeliveryOutcome(claim: stale, result: .sent, partsSent: 1, error: nil, at: now)])
+                == [claimed.id])
         var old = claimed
         old.claimSeq = 0
-        #expect(try await store.record([DeliveryOutcome(claim: old, result: .dead, partsSent: 0, error: "x", at: now)]) == [claimed.id])
-        #expect(try await store.record([DeliveryOutcome(claim: claimed, result: .sent, partsSent: 1, error: nil, at: now)]).isEmpty)
+        #expect(
+            try await store.record([DeliveryOutcome(claim: old, result: .dead, partsSent: 0, error: "x", at: now)]) == [
+                claimed.id
+            ])
+        #expect(
+            try await store.record([DeliveryOutcome(claim: claimed, result: .sent, partsSent: 1, error: nil, at: now)])
+                .isEmpty)
         let row = try #require(try await store.deliveries(noticeID: "n1").first)
         #expect(row.state == .sent)
         #expect(row.sentAt == now)
@@ -94,12 +105,20 @@ struct LedgerTests {
         _ = try await store.plan(plan(["a"]))
         let first = try #require(try await claim(store, owner: "p").first)
         let later = now.addingTimeInterval(60)
-        _ = try await store.record([DeliveryOutcome(claim: first, result: .retry(at: later, refundAttempt: true), partsSent: 0, error: "errcode 45009", at: now)])
+        _ = try await store.record([
+            DeliveryOutcome(
+                claim: first, result: .retry(at: later, refundAttempt: true), partsSent: 0, error: "errcode 45009",
+                at: now)
+        ])
         #expect(try await claim(store, owner: "p", at: now.addingTimeInterval(59)).isEmpty)
         let second = try #require(try await claim(store, owner: "p", at: later).first)
         #expect(second.attempts == 1)  // the rate-limited attempt was refunded
         #expect(second.claimSeq == 2)
-        _ = try await store.record([DeliveryOutcome(claim: second, result: .retry(at: later, refundAttempt: false), partsSent: 0, error: "errcode -1", at: later)])
+        _ = try await store.record([
+            DeliveryOutcome(
+                claim: second, result: .retry(at: later, refundAttempt: false), partsSent: 0, error: "errcode -1",
+                at: later)
+        ])
         let third = try #require(try await claim(store, owner: "p", at: later).first)
         #expect(third.attempts == 2)
     }
@@ -110,8 +129,11 @@ struct LedgerTests {
         _ = try await store.plan(plan(["a", "b"]))
         let claimed = try await claim(store, owner: "alive", limit: 1)
         // Before the lease ends nothing changes.
-        #expect(try await store.expireLeases(now: now.addingTimeInterval(44), policy: .hold, isOwnerAlive: { _ in true }).isEmpty)
-        let expired = try await store.expireLeases(now: now.addingTimeInterval(46), policy: .hold, isOwnerAlive: { _ in true })
+        #expect(
+            try await store.expireLeases(now: now.addingTimeInterval(44), policy: .hold, isOwnerAlive: { _ in true })
+                .isEmpty)
+        let expired = try await store.expireLeases(
+            now: now.addingTimeInterval(46), policy: .hold, isOwnerAlive: { _ in true })
         #expect(expired == [ExpiredLease(deliveryID: claimed[0].id, owner: "alive", newState: .inDoubt)])
         let rows = try await store.deliveries(noticeID: "n1")
         #expect(rows.first { $0.id == claimed[0].id }?.state == .inDoubt)
@@ -165,7 +187,10 @@ struct LedgerTests {
         let claimed = try await claim(store, owner: "p1")
         try await store.release(claimed, at: now)
         let rows = try await store.deliveries(noticeID: "n1")
-        #expect(rows.allSatisfy { $0.state == .planned && $0.attempts == 0 && $0.firstAttemptAt == nil && $0.leaseOwner == nil })
+        #expect(
+            rows.allSatisfy {
+                $0.state == .planned && $0.attempts == 0 && $0.firstAttemptAt == nil && $0.leaseOwner == nil
+            })
         #expect(try await claim(store, owner: "p2").count == 2)
     }
 }

@@ -9,14 +9,20 @@ import Transport
 @Suite("Sinks read status and body, through real HTTP")
 struct SinkTests {
     /// Renders a message for `group`, sends it through libcurl to an emulator with `faults`, and classifies.
-    func verdict(for group: Group, faults: [FaultPlan.Fault], text: String = "不回拨、不轻信", configure: Bool = true)
+    func verdict(
+        for group: Group, faults: [FaultPlan.Fault], text: String = "不回拨、不轻信", configure: Bool = true
+    )
         async throws -> (Verdict, [ReceivedMessage])
     {
         let server = try await EmulatorServer.start(
             groups: configure ? [group.on(port: 0)] : [], faults: FaultPlan(faults: [group.id: faults])
         )
         let transport = CurlTransport()
-        defer { Task { await transport.shutdown(); try? await server.stop() } }
+        defer {
+            Task {
+                await transport.shutdown(); try? await server.stop()
+            }
+        }
         let sink = try #require(SinkRegistry.standard.sink(named: group.sink))
         let target = group.on(port: server.port)
         let message = OutgoingMessage(
@@ -28,7 +34,8 @@ struct SinkTests {
         return (sink.classify(response), try await server.received())
     }
 
-    static let wecom = Group(id: "w1", name: "网格群", sink: "wecom", url: "http://127.0.0.1:PORT/cgi-bin/webhook/send?key=wk1")
+    static let wecom = Group(
+        id: "w1", name: "网格群", sink: "wecom", url: "http://127.0.0.1:PORT/cgi-bin/webhook/send?key=wk1")
     static let generic = TestGroups.generic("h1", port: 0)
 
     @Test func wecomErrcodeZeroIsSent() async throws {
@@ -65,7 +72,9 @@ struct SinkTests {
         )
         let response = try await transport.send(try WeComSink().request(for: message, now: Date())).get()
         #expect(response.status == 200)
-        #expect(WeComSink().classify(response) == .permanent(reason: "errcode 93000: invalid webhook url, hint: [emulator]"))
+        #expect(
+            WeComSink().classify(response) == .permanent(reason: "errcode 93000: invalid webhook url, hint: [emulator]")
+        )
         await transport.shutdown()
         try await server.stop()
     }
@@ -89,8 +98,9 @@ struct SinkTests {
     }
 
     @Test func wecom200WithoutErrcodeIsUnknown() {
-        #expect(WeComSink().classify(HTTPResponse(status: 200, body: Array("<html>ok</html>".utf8)))
-            == .unknown(reason: "HTTP 200 without an errcode in the body"))
+        #expect(
+            WeComSink().classify(HTTPResponse(status: 200, body: Array("<html>ok</html>".utf8)))
+                == .unknown(reason: "HTTP 200 without an errcode in the body"))
     }
 
     @Test func wecomMentionAllGoesInsideText() throws {

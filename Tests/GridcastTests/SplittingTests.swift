@@ -59,6 +59,7 @@ struct SplittingTests {
 
     @Test func aShortNoticeIsOnePartWithoutMarker() {
         let group = Group(id: "w1", name: "群", sink: "wecom", url: "https://x")
-        #expect(MessageParts.parts(of: Notice(id: "n", title: "", text: "不转账"), for: group, limit: .bytes(2048)) == ["不转账"])
+        #expect(
+            MessageParts.parts(of: Notice(id: "n", title: "", text: "不转账"), for: group, limit: .bytes(2048)) == ["不转账"])
     }
 }

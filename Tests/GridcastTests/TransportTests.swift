@@ -136,7 +136,9 @@ struct TransportTests {
         try await withServer { server, transport in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<500 {
-                    group.addTask { try await transport.send(request(port: server.port, key: "k\(index)")).get().status }
+                    group.addTask {
+                        try await transport.send(request(port: server.port, key: "k\(index)")).get().status
+                    }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds once (sources and tests), and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+gridcast_install_deps
+swift build --build-tests
+swift test --skip-build
