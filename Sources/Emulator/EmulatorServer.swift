@@ -7,7 +7,8 @@ import NIOPosix
 /// The chat platforms' webhook endpoints on a local port, for the demo, the tests and rehearsals.
 ///
 /// Runs on one SwiftNIO event loop that owns all emulator state. Besides the platforms' paths it answers
-/// `GET /_emulator/messages` (every accepted message as JSON) and `GET /_emulator/healthz`.
+/// `GET /_emulator/messages` (every accepted message as JSON), `GET /_emulator/stats` (request and accepted counts)
+/// and `GET /_emulator/healthz`.
 public final class EmulatorServer: Sendable {
     /// The bound port (useful when started on port 0).
     public let port: Int
@@ -36,12 +37,15 @@ public final class EmulatorServer: Sendable {
         faults: FaultPlan = FaultPlan(),
         enforceRateLimits: Bool = true,
         responseDelay: Duration = .zero,
+        blackhole: Bool = false,
         log: (@Sendable (String) -> Void)? = nil
     ) async throws -> EmulatorServer {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let state = try await eventLoop.submit {
             NIOLoopBound(
-                EmulatorState(groups: groups, faults: faults, enforceRateLimits: enforceRateLimits, log: log),
+                EmulatorState(
+                    groups: groups, faults: faults, enforceRateLimits: enforceRateLimits, blackhole: blackhole, log: log
+                ),
                 eventLoop: eventLoop
             )
         }.get()
@@ -144,6 +148,9 @@ private final class EmulatorHandler: ChannelInboundHandler {
             encoder.dateEncodingStrategy = .iso8601
             let data = (try? encoder.encode(state.value.received)) ?? Data("[]".utf8)
             return .json(200, String(decoding: data, as: UTF8.self))
+        case "/_emulator/stats":
+            let stats = state.value
+            return .json(200, #"{"requests":\#(stats.requests),"accepted":\#(stats.acceptedCount)}"#)
         case "/_emulator/healthz":
             return .respond(status: 200, headers: [:], body: "ok\n")
         default:

@@ -9,11 +9,19 @@ final class EmulatorState {
     private var faults: [String: [FaultPlan.Fault]]
     private var recentByBot: [String: [Date]] = [:]
     private let enforceRateLimits: Bool
+    private let blackhole: Bool
     private let log: (@Sendable (String) -> Void)?
     private(set) var received: [ReceivedMessage] = []
     private(set) var requests = 0
+    private(set) var acceptedCount = 0
 
-    init(groups: [Group], faults: FaultPlan, enforceRateLimits: Bool, log: (@Sendable (String) -> Void)?) {
+    init(
+        groups: [Group],
+        faults: FaultPlan,
+        enforceRateLimits: Bool,
+        blackhole: Bool = false,
+        log: (@Sendable (String) -> Void)?
+    ) {
         var byBot: [String: Group] = [:]
         for group in groups {
             for platform in platforms {
@@ -24,6 +32,7 @@ final class EmulatorState {
         self.knowsGroups = !groups.isEmpty
         self.faults = faults.faults
         self.enforceRateLimits = enforceRateLimits
+        self.blackhole = blackhole
         self.log = log
     }
 
@@ -31,6 +40,11 @@ final class EmulatorState {
         requests += 1
         guard let platform = platform(for: request) else {
             return .json(404, #"{"error":"no emulated platform at this path"}"#)
+        }
+        if blackhole {
+            // Benchmark receiver: the platform's success answer, no parsing, no checks, no log.
+            acceptedCount += 1
+            return platform.accepted()
         }
         let bot = platform.botKey(of: request)
         let group = groupsByBot[bot]
@@ -57,6 +71,7 @@ final class EmulatorState {
         let (action, message) = platform.handle(request, group: group, now: now)
         if let message {
             received.append(message)
+            acceptedCount += 1
             let name = group.map { "\($0.name) (\($0.id))" } ?? label
             let mention = message.mentionAll ? " @所有人" : ""
             log?("[\(timestamp(now))] → \(name) · \(platform.sink)\(mention)\n\(message.text)\n")

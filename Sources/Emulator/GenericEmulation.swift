@@ -25,6 +25,10 @@ struct GenericEmulation: PlatformEmulation {
         .json(404, #"{"error":"no such webhook"}"#)
     }
 
+    func accepted() -> EmulatedAction {
+        .respond(status: 204, headers: [:], body: "")
+    }
+
     func tooFast() -> EmulatedAction {
         .json(429, #"{"error":"too many requests"}"#, headers: ["retry-after": "1"])
     }
@@ -64,6 +68,6 @@ struct GenericEmulation: PlatformEmulation {
             group: group?.id ?? (body["group_id"] as? String) ?? botKey(of: request), sink: sink, text: text,
             webhookID: id, mentionAll: false, receivedAt: now
         )
-        return (.respond(status: 204, headers: [:], body: ""), message)
+        return (accepted(), message)
     }
 }

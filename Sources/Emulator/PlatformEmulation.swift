@@ -18,6 +18,8 @@ protocol PlatformEmulation: Sendable {
     func unknownBot() -> EmulatedAction
     /// The platform's answer for an injected fault.
     func answer(for fault: FaultPlan.Fault) -> EmulatedAction
+    /// The platform's success answer, for `--blackhole` mode.
+    func accepted() -> EmulatedAction
     /// The platform's "too fast" answer, and its per-bot limit (messages per minute), if it enforces one.
     var perMinuteLimit: Int? { get }
     func tooFast() -> EmulatedAction

@@ -28,6 +28,10 @@ struct WeComEmulation: PlatformEmulation {
         errcode(93000, "invalid webhook url, hint: [emulator]")
     }
 
+    func accepted() -> EmulatedAction {
+        errcode(0, "ok")
+    }
+
     func tooFast() -> EmulatedAction {
         errcode(45009, "api freq out of limit")
     }
@@ -72,6 +76,6 @@ struct WeComEmulation: PlatformEmulation {
             group: group?.id ?? botKey(of: request), sink: sink, text: content, webhookID: nil,
             mentionAll: mentionAll, receivedAt: now
         )
-        return (errcode(0, "ok"), message)
+        return (accepted(), message)
     }
 }

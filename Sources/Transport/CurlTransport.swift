@@ -34,6 +34,8 @@ public final class CurlTransport: Transport, Sendable {
 
     private struct Shared {
         var submitted: [Transfer] = []
+        /// A wakeup was sent and the loop has not taken the queue since: further submissions need none.
+        var wakePending = false
         var stopping = false
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
         var stopped = false
@@ -64,14 +66,16 @@ public final class CurlTransport: Transport, Sendable {
     public func send(_ request: HTTPRequest) async -> Result<HTTPResponse, TransportError> {
         await withCheckedContinuation { continuation in
             let transfer = Transfer(request: request, continuation: continuation)
-            let accepted = shared.withLock { shared -> Bool in
-                guard !shared.stopping else { return false }
+            let (accepted, wake) = shared.withLock { shared -> (Bool, Bool) in
+                guard !shared.stopping else { return (false, false) }
                 shared.submitted.append(transfer)
-                return true
+                defer { shared.wakePending = true }
+                return (true, !shared.wakePending)
             }
-            if accepted {
+            if wake {
                 curl_multi_wakeup(multi)
-            } else {
+            }
+            if !accepted {
                 continuation.resume(
                     returning: .failure(TransportError(kind: .notSent, code: 0, reason: "transport is shut down"))
                 )
@@ -95,7 +99,10 @@ public final class CurlTransport: Transport, Sendable {
     /// Takes the requests handed over since the last call, and whether a stop was asked for.
     fileprivate func takeSubmitted() -> (transfers: [Transfer], stopping: Bool) {
         shared.withLock { shared in
-            defer { shared.submitted.removeAll(keepingCapacity: true) }
+            defer {
+                shared.submitted.removeAll(keepingCapacity: true)
+                shared.wakePending = false
+            }
             return (shared.submitted, shared.stopping)
         }
     }

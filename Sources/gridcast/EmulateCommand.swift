@@ -26,6 +26,8 @@ struct EmulateCommand: AsyncParsableCommand {
     )
     var delay: String?
     @Flag(help: "Don't enforce the platforms' per-bot rate limits.") var noRateLimits = false
+    @Flag(help: "Benchmark receiver: answer every request with the platform's success, checking and logging nothing.")
+    var blackhole = false
 
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
@@ -58,7 +60,7 @@ struct EmulateCommand: AsyncParsableCommand {
         let log = quiet ? nil : printer
         let server = try await EmulatorServer.start(
             host: host, port: port, groups: groups, faults: plan, enforceRateLimits: !noRateLimits,
-            responseDelay: responseDelay, log: log
+            responseDelay: responseDelay, blackhole: blackhole, log: log
         )
         printLine(
             "gridcast emulator listening on http://\(host):\(server.port) (\(groups.isEmpty ? "any bot" : "\(groups.count) groups from \(config ?? "")"))"

@@ -4,7 +4,7 @@
 #
 #   benchmarks/fanout/run.sh [N]          (default 10000)
 #
-# The receiver is `gridcast emulate --quiet --no-rate-limits` (release build). The gridcast figure includes
+# The receiver is `gridcast emulate --blackhole` (release build): WeCom's success answer to every request, no checks. The gridcast figure includes
 # process start, config load, planning N deliveries in the SQLite ledger (WAL, synchronous=FULL) and every
 # durable claim and outcome commit.
 set -euo pipefail
@@ -37,7 +37,7 @@ with open(f"{work}/curl.cfg", "w") as f:
         f.write('output = "/dev/null"\n')
 PY
 
-"$bin" emulate --listen 127.0.0.1:$PORT --quiet --no-rate-limits >/dev/null &
+"$bin" emulate --listen 127.0.0.1:$PORT --blackhole --quiet >/dev/null &
 emu=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/_emulator/healthz >/dev/null && break; sleep 0.05; done
 
@@ -47,15 +47,18 @@ for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/_emulator/healthz >/dev/
 /usr/bin/time -f "%e %M" -o "$work/curl.time" \
     curl --silent --no-progress-meter --parallel --parallel-max 64 --config "$work/curl.cfg"
 
+received=$(curl -sf http://127.0.0.1:$PORT/_emulator/stats)
 read -r g_wall g_rss <"$work/gridcast.time"
 read -r c_wall c_rss <"$work/curl.time"
 sent=$(tail -1 "$work/send.out")
-python3 - "$N" "$g_wall" "$g_rss" "$c_wall" "$c_rss" "$sent" <<'PY'
-import sys
+python3 - "$N" "$g_wall" "$g_rss" "$c_wall" "$c_rss" "$sent" "$received" <<'PY'
+import json, sys
 n, gw, gr, cw, cr, sent = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+received = json.loads(sys.argv[7])
 print(f"groups               {n}")
 print(f"gridcast send        wall {gw:.2f} s   {n/gw:,.0f} deliveries/s   peak RSS {gr/1024:.1f} MiB")
 print(f"curl --parallel 64   wall {cw:.2f} s   {n/cw:,.0f} requests/s     peak RSS {cr/1024:.1f} MiB")
 print(f"ratio gridcast/curl  {gw/cw:.2f}x wall time")
 print(f"ledger               {sent}")
+print(f"receiver             {received['accepted']} accepted (gridcast {n} + curl {n} expected: {2 * n})")
 PY
