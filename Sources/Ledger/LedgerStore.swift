@@ -47,6 +47,12 @@ public protocol LedgerStore: Sendable {
     /// Every delivery of a notice, by group id.
     func deliveries(noticeID: String) async throws -> [DeliveryRecord]
 
+    /// A notice's deliveries in the given states, at most `limit` of them.
+    func deliveries(noticeID: String, states: Set<DeliveryState>, limit: Int) async throws -> [DeliveryRecord]
+
+    /// How many of a notice's deliveries are in each state.
+    func stateCounts(noticeID: String) async throws -> [DeliveryState: Int]
+
     /// Every delivery whose latest state change happened in `[start, end)`.
     func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord]
 }

@@ -357,17 +357,43 @@ public final class SQLiteLedgerStore: LedgerStore {
         try await records(where: "d.notice_id = ?", [noticeID])
     }
 
+    public func deliveries(noticeID: String, states: Set<DeliveryState>, limit: Int) async throws -> [DeliveryRecord] {
+        let names = String(data: try JSONEncoder().encode(states.map(\.rawValue).sorted()), encoding: .utf8)
+        return try await records(
+            where: "d.notice_id = ? AND d.state IN (SELECT value FROM json_each(?))", [noticeID, names],
+            limit: limit
+        )
+    }
+
+    public func stateCounts(noticeID: String) async throws -> [DeliveryState: Int] {
+        try await read { db in
+            var counts: [DeliveryState: Int] = [:]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT state, COUNT(*) AS n FROM deliveries WHERE notice_id = ? GROUP BY state",
+                arguments: [noticeID]
+            )
+            for row in rows {
+                if let state = DeliveryState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
     public func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord] {
         try await records(where: "d.updated_at >= ? AND d.updated_at < ?", [start.ledgerMillis, end.ledgerMillis])
     }
 
-    private func records(where condition: String, _ arguments: StatementArguments) async throws -> [DeliveryRecord] {
+    private func records(
+        where condition: String,
+        _ arguments: StatementArguments,
+        limit: Int? = nil
+    ) async throws -> [DeliveryRecord] {
         try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT d.*, n.title AS notice_title FROM deliveries d JOIN notices n ON n.id = d.notice_id
-                    WHERE \(condition) ORDER BY d.notice_id, d.rowid
+                    WHERE \(condition) ORDER BY d.notice_id, d.rowid \(limit.map { "LIMIT \(max(0, $0))" } ?? "")
                     """,
                 arguments: arguments
             ).map(Self.record(from:))

@@ -30,18 +30,17 @@ public struct GenericSink: Sink {
         guard let secret = message.group.secret, let signer = StandardWebhooks(secret: secret) else {
             throw RenderError("group \(message.group.id): generic sink needs a whsec_ secret")
         }
-        let payload = Payload(
-            id: message.partID,
-            notice_id: message.notice.id,
-            group_id: message.group.id,
-            title: message.notice.title,
-            text: message.text,
-            urgent: message.notice.urgent,
-            created_at: ISO8601DateFormatter().string(from: message.noticeCreatedAt),
-            part: message.part,
-            parts: message.partCount
-        )
-        let body = try JSONBody.encode(payload)
+        var payload = JSONWriter()
+        payload.field("id", message.partID)
+        payload.field("notice_id", message.notice.id)
+        payload.field("group_id", message.group.id)
+        payload.field("title", message.notice.title)
+        payload.field("text", message.text)
+        payload.field("urgent", message.notice.urgent)
+        payload.field("created_at", ISO8601DateFormatter().string(from: message.noticeCreatedAt))
+        payload.field("part", message.part)
+        payload.field("parts", message.partCount)
+        let body = payload.finished
         let timestamp = Int(now.timeIntervalSince1970)
         return HTTPRequest(
             url: message.group.url,
@@ -72,17 +71,5 @@ public struct GenericSink: Sink {
         default:
             return .permanent(reason: "HTTP \(status)")
         }
-    }
-
-    private struct Payload: Encodable {
-        var id: String
-        var notice_id: String
-        var group_id: String
-        var title: String
-        var text: String
-        var urgent: Bool
-        var created_at: String
-        var part: Int
-        var parts: Int
     }
 }

@@ -1,17 +1,7 @@
 import Foundation
 
-/// JSON helpers shared by the sinks: compact, stable key order, no escaped slashes.
+/// Reading platforms' JSON answers.
 enum JSONBody {
-    static func encode<T: Encodable>(_ value: T) throws(RenderError) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return Array(try encoder.encode(value))
-        } catch {
-            throw RenderError("cannot encode message as JSON")
-        }
-    }
-
     /// The body as a JSON object, or nil when it is not one.
     static func object(_ bytes: [UInt8]) -> [String: Any]? {
         guard !bytes.isEmpty else { return nil }

@@ -29,14 +29,16 @@ public struct WeComSink: Sink {
     }
 
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
-        let body = Body(
-            msgtype: "text",
-            text: .init(content: message.text, mentioned_list: message.group.mentionAll ? ["@all"] : nil)
-        )
+        var body = JSONWriter()
+        body.field("msgtype", "text")
+        body.object("text") { text in
+            text.field("content", message.text)
+            if message.group.mentionAll { text.field("mentioned_list", ["@all"]) }
+        }
         return HTTPRequest(
             url: message.group.url,
             headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
-            body: try JSONBody.encode(body),
+            body: body.finished,
             timeout: message.timeout
         )
     }
@@ -66,14 +68,5 @@ public struct WeComSink: Sink {
         case 45009: return .rateLimited(after: nil, reason: reason)
         default: return .permanent(reason: reason)
         }
-    }
-
-    private struct Body: Encodable {
-        struct Text: Encodable {
-            var content: String
-            var mentioned_list: [String]?
-        }
-        var msgtype: String
-        var text: Text
     }
 }

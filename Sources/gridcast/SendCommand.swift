@@ -108,26 +108,26 @@ struct SendCommand: AsyncParsableCommand {
 
     /// Prints the final summary from the ledger and exits 1 when anything did not get through.
     private func finish(store: any LedgerStore, noticeID: String) async throws {
-        let records = try await store.deliveries(noticeID: noticeID)
-        let byState = Dictionary(grouping: records, by: \.state)
-        let sent = byState[.sent]?.count ?? 0
-        let dead = byState[.dead] ?? []
-        let inDoubt = byState[.inDoubt] ?? []
-        let unsent = records.count - sent - dead.count - inDoubt.count
-        print(
-            "notice \(noticeID): \(sent) of \(records.count) groups sent, \(dead.count) dead, \(inDoubt.count) in_doubt"
-        )
+        let counts = try await store.stateCounts(noticeID: noticeID)
+        let total = counts.values.reduce(0, +)
+        let sent = counts[.sent] ?? 0
+        let dead = counts[.dead] ?? 0
+        let inDoubt = counts[.inDoubt] ?? 0
+        let unsent = total - sent - dead - inDoubt
+        print("notice \(noticeID): \(sent) of \(total) groups sent, \(dead) dead, \(inDoubt) in_doubt")
         if unsent > 0 {
             print("stopped before \(unsent) deliveries were sent; run the same command again to continue")
         }
-        for record in (dead + inDoubt).prefix(50) {
+        let shown = 50
+        let failed = try await store.deliveries(noticeID: noticeID, states: [.dead, .inDoubt], limit: shown)
+        for record in failed {
             print("  \(record.state.rawValue)  \(record.groupID)  \(record.lastError ?? "")")
         }
-        if dead.count + inDoubt.count > 50 { print("  … see `gridcast report daily`") }
-        if !inDoubt.isEmpty {
+        if dead + inDoubt > shown { print("  … see `gridcast report daily`") }
+        if inDoubt > 0 {
             print("in_doubt deliveries may or may not have been posted: check those groups before resending")
         }
-        if !dead.isEmpty || !inDoubt.isEmpty || unsent > 0 { throw ExitStatus.incomplete.exitCode }
+        if dead + inDoubt + unsent > 0 { throw ExitStatus.incomplete.exitCode }
     }
 }
 

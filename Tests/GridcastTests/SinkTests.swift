@@ -188,3 +188,21 @@ extension Group {
         return copy
     }
 }
+
+@Suite("JSON bodies")
+struct JSONWriterTests {
+    @Test(arguments: ["plain", "引号\"和\\反斜杠", "line\nbreak\r\ttab", "\u{01}\u{1F}控制", "👨‍👩‍👧 emoji", "</script>"])
+    func stringsRoundTripThroughAJSONParser(text: String) throws {
+        var group = Group(id: "w", name: "n", sink: "wecom", url: "https://x/cgi-bin/webhook/send?key=k")
+        group.mentionAll = true
+        let message = OutgoingMessage(
+            deliveryID: "d", notice: Notice(id: "n", title: "", text: text), noticeCreatedAt: Date(), group: group,
+            text: text
+        )
+        let body = try WeComSink().request(for: message, now: Date()).body
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        let inner = try #require(parsed["text"] as? [String: Any])
+        #expect(inner["content"] as? String == text)
+        #expect(inner["mentioned_list"] as? [String] == ["@all"])
+    }
+}

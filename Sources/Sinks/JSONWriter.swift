@@ -1,0 +1,77 @@
+/// Writes the small JSON objects webhook bodies are made of, in the order the fields are added.
+///
+/// Foundation's `JSONEncoder` costs more than the rest of rendering a message put together, and a fan-out renders
+/// one body per group; this writer only appends escaped UTF-8.
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var first = true
+
+    /// Adds `"key": "value"`.
+    mutating func field(_ key: String, _ value: String) {
+        name(key)
+        Self.appendString(value, to: &bytes)
+    }
+
+    /// Adds `"key": true|false`.
+    mutating func field(_ key: String, _ value: Bool) {
+        name(key)
+        bytes += Array((value ? "true" : "false").utf8)
+    }
+
+    /// Adds `"key": n`.
+    mutating func field(_ key: String, _ value: Int) {
+        name(key)
+        bytes += Array(String(value).utf8)
+    }
+
+    /// Adds `"key": ["a", "b"]`.
+    mutating func field(_ key: String, _ values: [String]) {
+        name(key)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.appendString(value, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Adds `"key": {…}` written by `build`.
+    mutating func object(_ key: String, _ build: (inout JSONWriter) -> Void) {
+        name(key)
+        var inner = JSONWriter()
+        build(&inner)
+        bytes += inner.finished
+    }
+
+    /// The object, closed.
+    var finished: [UInt8] {
+        bytes + [UInt8(ascii: "}")]
+    }
+
+    private mutating func name(_ key: String) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        Self.appendString(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// A JSON string literal: `"`, `\` and control characters escaped; everything else as UTF-8.
+    static func appendString(_ text: String, to bytes: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0a: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0d: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20:
+                bytes += Array("\\u00".utf8)
+                bytes += [hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
