@@ -348,7 +348,7 @@ private struct Reader {
         for row in rows {
             let at = SourceLocation(file: path, line: row.line)
             func cell(_ name: String) -> String? {
-                guard let value = row.cells[name], !value.isEmpty else { return nil }
+                guard let value = row[name], !value.isEmpty else { return nil }
                 return value
             }
             guard let id = cell("id") else {
@@ -411,9 +411,6 @@ private struct Reader {
                     "group \(group.id): unknown sink '\(group.sink)'\(KeySuggestion.hint(for: group.sink, in: catalog.sinkNames)); one of \(catalog.sinkNames.joined(separator: ", "))"
                 )
             } else {
-                if let problem = WebhookURL.problem(group.url) {
-                    error(at("url"), "group \(group.id): \(problem)")
-                }
                 for problem in catalog.problems(for: group) {
                     error(at(problem.field), "group \(group.id): \(problem.message)")
                 }

@@ -32,9 +32,13 @@ public enum DurationSyntax {
 extension String {
     /// The string without leading and trailing spaces, tabs and newlines.
     var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        // Scalars, not Characters: grapheme breaking is the expensive part, and no whitespace combines.
+        var scalars = Substring(self).unicodeScalars
+        while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+        if scalars.startIndex == unicodeScalars.startIndex && scalars.endIndex == unicodeScalars.endIndex {
+            return self
+        }
         return String(scalars)
     }
 }

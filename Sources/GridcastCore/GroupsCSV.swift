@@ -7,12 +7,19 @@ public struct GroupsCSV {
     /// Columns it must have.
     public static let requiredColumns = ["id", "sink", "url"]
 
-    /// One data row: its starting line and its cells by column name.
+    /// One data row: its starting line and its cells.
     public struct Row: Sendable {
         /// The physical line the record starts on.
         public var line: Int
-        /// Cells by column name, env-expanded.
-        public var cells: [String: String]
+        /// Cells in header order, env-expanded.
+        var cells: [String]
+        /// Column positions by name, shared by every row of a file.
+        var columns: [String: Int]
+
+        /// The cell of a column, nil when the file has no such column.
+        public subscript(column: String) -> String? {
+            columns[column].map { cells[$0] }
+        }
     }
 
     /// Splits CSV text into records, each with the line it starts on. Works on UTF-8 bytes: every delimiter is
@@ -124,6 +131,7 @@ public struct GroupsCSV {
             headerOK = false
         }
         guard headerOK else { return ([], diagnostics) }
+        let columns = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         var rows: [Row] = []
         for record in meaningful.dropFirst() {
             let location = SourceLocation(file: file, line: record.line)
@@ -134,11 +142,12 @@ public struct GroupsCSV {
                 )
                 continue
             }
-            var cells: [String: String] = [:]
+            var cells: [String] = []
+            cells.reserveCapacity(names.count)
             var ok = true
             for (name, raw) in zip(names, record.fields) {
                 switch expansion.expand(raw.trimmingSpaces) {
-                case .success(let value): cells[name] = value
+                case .success(let value): cells.append(value)
                 case .failure(.unset(let variable)):
                     diagnostics.append(Diagnostic(location, "\(name): environment variable \(variable) is not set"))
                     ok = false
@@ -147,7 +156,7 @@ public struct GroupsCSV {
                     ok = false
                 }
             }
-            if ok { rows.append(Row(line: record.line, cells: cells)) }
+            if ok { rows.append(Row(line: record.line, cells: cells, columns: columns)) }
         }
         return (rows, diagnostics)
     }

@@ -14,7 +14,7 @@ public struct GenericSink: Sink {
     /// Creates the sink.
     public init() {}
 
-    public func problems(for group: Group) -> [GroupProblem] {
+    public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
         guard let secret = group.secret else {
             return [
                 GroupProblem(field: "url", message: "generic sink needs secret: whsec_… (Standard Webhooks signing)")

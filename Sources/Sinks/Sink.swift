@@ -11,8 +11,9 @@ public protocol Sink: Sendable {
     var name: String { get }
     /// The most one message may hold on this platform; longer notices are split into parts.
     var limit: TextLimit { get }
-    /// What is wrong with a group for this platform (a missing key, a malformed secret…).
-    func problems(for group: Group) -> [GroupProblem]
+    /// What is wrong with a group for this platform (a missing key, a malformed secret…); `address` is its URL as
+    /// the transport reads it.
+    func problems(for group: Group, address: WebhookAddress) -> [GroupProblem]
     /// The request that posts one part of a message. Called for every attempt, so signatures are fresh.
     func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest
     /// What the platform's answer means. Reads the status AND the body: several platforms answer HTTP 200 on failure.
@@ -20,7 +21,7 @@ public protocol Sink: Sendable {
 }
 
 extension Sink {
-    public func problems(for group: Group) -> [GroupProblem] { [] }
+    public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] { [] }
 }
 
 /// One part of one notice, addressed to one group: everything a sink needs to render a request.

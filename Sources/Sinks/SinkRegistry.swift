@@ -1,4 +1,5 @@
 import GridcastCore
+import Transport
 
 /// The sinks gridcast knows, by `sink:` name; also the ``SinkCatalog`` the config loader validates against.
 public struct SinkRegistry: SinkCatalog {
@@ -20,7 +21,14 @@ public struct SinkRegistry: SinkCatalog {
         sinks[name]
     }
 
+    /// The transport's URL rules (`https://`, or `http://` to loopback only), then the sink's own.
     public func problems(for group: Group) -> [GroupProblem] {
-        sinks[group.sink]?.problems(for: group) ?? []
+        guard let address = WebhookAddress(group.url) else {
+            return [GroupProblem(field: "url", message: "url is not a valid absolute URL")]
+        }
+        if let problem = address.problem(masked: group.maskedURL) {
+            return [GroupProblem(field: "url", message: problem)]
+        }
+        return sinks[group.sink]?.problems(for: group, address: address) ?? []
     }
 }

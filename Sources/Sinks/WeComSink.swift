@@ -15,14 +15,12 @@ public struct WeComSink: Sink {
     /// Creates the sink.
     public init() {}
 
-    public func problems(for group: Group) -> [GroupProblem] {
-        guard let components = URLComponents(string: group.url) else { return [] }
-        let key = components.queryItems?.first(where: { $0.name == "key" })?.value ?? ""
+    public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
         var problems: [GroupProblem] = []
-        if key.isEmpty {
+        if address.query["key", default: ""].isEmpty {
             problems.append(GroupProblem(field: "url", message: "wecom url must carry the robot key as ?key=…"))
         }
-        if !components.path.hasSuffix("/cgi-bin/webhook/send") {
+        if !address.path.hasSuffix("/cgi-bin/webhook/send") {
             problems.append(GroupProblem(field: "url", message: "wecom url path must be /cgi-bin/webhook/send"))
         }
         return problems

@@ -1,0 +1,88 @@
+import CCurl
+
+/// A webhook URL as libcurl itself reads it (`curl_url`), so the safety rules are checked on exactly the scheme
+/// and host the transport will connect to — no second URL parser that could disagree about `user@host` tricks.
+public struct WebhookAddress: Sendable, Equatable {
+    /// Lowercased scheme.
+    public var scheme: String
+    /// Host name or address, without brackets.
+    public var host: String
+    /// The path, percent-encoded as written.
+    public var path: String
+    /// Query parameters, percent-decoded; the first value of a repeated name wins.
+    public var query: [String: String]
+
+    /// Parses `url`; nil when libcurl can't read it as an absolute URL with a host.
+    public init?(_ url: String) {
+        CurlGlobal.initializeOnce()
+        guard let handle = curl_url() else { return nil }
+        defer { curl_url_cleanup(handle) }
+        guard curl_url_set(handle, CURLUPART_URL, url, UInt32(CURLU_NON_SUPPORT_SCHEME)) == CURLUE_OK else {
+            return nil
+        }
+        func part(_ which: CURLUPart, _ flags: Int32 = 0) -> String? {
+            var value: UnsafeMutablePointer<CChar>?
+            guard curl_url_get(handle, which, &value, UInt32(flags)) == CURLUE_OK, let value else { return nil }
+            defer { curl_free(value) }
+            return String(cString: value)
+        }
+        guard let scheme = part(CURLUPART_SCHEME), let host = part(CURLUPART_HOST), !host.isEmpty else { return nil }
+        self.scheme = scheme.lowercased()
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        self.path = part(CURLUPART_PATH) ?? "/"
+        var query: [String: String] = [:]
+        for pair in (part(CURLUPART_QUERY) ?? "").split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = Self.percentDecoded(kv[0])
+            if query[name] == nil { query[name] = kv.count > 1 ? Self.percentDecoded(kv[1]) : "" }
+        }
+        self.query = query
+    }
+
+    /// Whether the host is a loopback address: `localhost`, `127.0.0.0/8` or `::1`.
+    public var isLoopback: Bool {
+        let host = host.lowercased()
+        if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// Why `url` may not be used as a webhook, or nil when it may: `https://`, or plain `http://` to a loopback
+    /// address only. `masked` is how the URL may be shown (credentials hidden).
+    public static func problem(_ url: String, masked: @autoclosure () -> String) -> String? {
+        guard let address = WebhookAddress(url) else { return "url is not a valid absolute URL" }
+        return address.problem(masked: masked())
+    }
+
+    /// Why this address may not be used as a webhook, or nil when it may.
+    public func problem(masked: @autoclosure () -> String) -> String? {
+        switch scheme {
+        case "https":
+            return nil
+        case "http":
+            return isLoopback
+                ? nil : "plain http:// is allowed only to loopback addresses; use https:// for \(masked())"
+        default:
+            return "url scheme '\(scheme)' is not allowed: use https:// (http:// only to loopback addresses)"
+        }
+    }
+
+    private static func percentDecoded(_ text: Substring) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(text)
+        }
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "%"), utf8.count >= 2,
+                let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
