@@ -42,11 +42,11 @@ public struct Planner: Sendable {
             guard let sink = sinks.sink(named: group.sink) else {
                 throw Failure(message: "group \(group.id): unknown sink '\(group.sink)'")
             }
-            let parts = MessageParts.parts(of: notice, for: group, limit: sink.limit).count
+            let parts = MessageParts.parts(of: notice, for: group, limit: sink.limit(for: group)).count
             if parts > config.dispatch.maxParts {
                 throw Failure(
                     message:
-                        "notice '\(notice.id)' needs \(parts) parts for group \(group.id) (\(sink.name) allows \(sink.limit.value) \(sink.limit.unitName) per message); dispatch.max_parts is \(config.dispatch.maxParts)"
+                        "notice '\(notice.id)' needs \(parts) parts for group \(group.id) (\(sink.name) allows \(sink.limit(for: group).value) \(sink.limit(for: group).unitName) per message); dispatch.max_parts is \(config.dispatch.maxParts)"
                 )
             }
             targets.append(PlanTarget(groupID: group.id, groupName: group.name, sink: group.sink, parts: parts))

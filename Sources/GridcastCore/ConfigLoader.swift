@@ -12,7 +12,9 @@ public struct ConfigLoader: Sendable {
     static let dispatchKeys = [
         "concurrency", "timeout", "attempts", "backoff", "max_backoff", "rate_limit_pause", "in_doubt", "max_parts",
     ]
-    static let groupKeys = ["id", "name", "sink", "url", "secret", "keyword", "chat_id", "tags", "mention_all"]
+    static let groupKeys = [
+        "id", "name", "sink", "url", "secret", "keyword", "chat_id", "tags", "mention_all", "rate", "format",
+    ]
 
     /// The environment `${VAR}` reads from.
     public var expansion: EnvironmentExpansion
@@ -276,6 +278,8 @@ private struct Reader {
             var fields: [String: (String, SourceLocation)] = [:]
             var tags: [String] = []
             var mentionAll = false
+            var rate: RateLimit?
+            var format = MessageFormat.text
             let groupEntries = entries(mapping, allowed: ConfigLoader.groupKeys, context: "groups[\(index)]")
             let present = Set(groupEntries.map(\.0))
             for (key, value) in groupEntries {
@@ -285,6 +289,10 @@ private struct Reader {
                     tags = tagList(value, name)
                 case "mention_all":
                     mentionAll = bool(value, name) ?? false
+                case "rate":
+                    rate = rateLimit(value, name)
+                case "format":
+                    format = messageFormat(value, name) ?? .text
                 default:
                     if let found = string(
                         value, name, optional: ["secret", "keyword", "chat_id", "name"].contains(key))
@@ -312,12 +320,32 @@ private struct Reader {
                 chatID: fields["chat_id"]?.0,
                 tags: tags,
                 mentionAll: mentionAll,
+                rate: rate,
+                format: format,
                 location: at
             )
             group.fieldLocations = fields.mapValues(\.1)
             groups.append(group)
         }
         return groups
+    }
+
+    mutating func rateLimit(_ node: Node, _ key: String) -> RateLimit? {
+        guard let (text, at) = string(node, key) else { return nil }
+        guard let rate = RateLimit(parsing: text) else {
+            error(at, "\(key): expected a rate such as 10/min, 1/s or 5/s,100/min, got '\(text)'")
+            return nil
+        }
+        return rate
+    }
+
+    mutating func messageFormat(_ node: Node, _ key: String) -> MessageFormat? {
+        guard let (text, at) = string(node, key) else { return nil }
+        guard let format = MessageFormat(rawValue: text) else {
+            error(at, "\(key): expected text or markdown, got '\(text)'")
+            return nil
+        }
+        return format
     }
 
     mutating func tagList(_ node: Node, _ key: String) -> [String] {
@@ -367,6 +395,17 @@ private struct Reader {
                 default: error(at, "group \(id): mention_all must be true or false")
                 }
             }
+            var rate: RateLimit?
+            if let text = cell("rate") {
+                rate = RateLimit(parsing: text)
+                if rate == nil { error(at, "group \(id): rate must look like 10/min, 1/s or 5/s,100/min") }
+            }
+            var format = MessageFormat.text
+            if let text = cell("format") {
+                if let parsed = MessageFormat(rawValue: text) { format = parsed } else {
+                    error(at, "group \(id): format must be text or markdown")
+                }
+            }
             var group = Group(
                 id: id,
                 name: cell("name") ?? id,
@@ -379,6 +418,8 @@ private struct Reader {
                     !$0.isEmpty
                 },
                 mentionAll: mentionAll,
+                rate: rate,
+                format: format,
                 location: at
             )
             group.fieldLocations = [:]

@@ -18,6 +18,10 @@ public struct Group: Sendable, Hashable, Identifiable {
     public var tags: [String]
     /// Mention everyone in the group.
     public var mentionAll: Bool
+    /// Overrides the platform's published rate for this group's bot (`rate: 10/min`).
+    public var rate: RateLimit?
+    /// Text or the platform's markdown.
+    public var format: MessageFormat = .text
     /// Where the group was defined.
     public var location: SourceLocation?
     /// Where each of its keys was written, for errors that point at the value (YAML groups only).
@@ -34,6 +38,8 @@ public struct Group: Sendable, Hashable, Identifiable {
         chatID: String? = nil,
         tags: [String] = [],
         mentionAll: Bool = false,
+        rate: RateLimit? = nil,
+        format: MessageFormat = .text,
         location: SourceLocation? = nil
     ) {
         self.id = id
@@ -45,6 +51,8 @@ public struct Group: Sendable, Hashable, Identifiable {
         self.chatID = chatID
         self.tags = tags
         self.mentionAll = mentionAll
+        self.rate = rate
+        self.format = format
         self.location = location
     }
 

@@ -9,7 +9,11 @@ import Transport
 /// 502/503/504 are retried honouring `Retry-After`; 410 and other 4xx are permanent; redirects are never followed.
 public struct GenericSink: Sink {
     public let name = "generic"
-    public let limit = TextLimit.bytes(60_000)
+    /// Receivers publish no limit; `rate:` on the group sets one.
+    public let rate: RateLimit? = nil
+
+    /// Bodies up to about 60 KB, far past any notice.
+    public func limit(for group: Group) -> TextLimit { .bytes(60_000) }
 
     /// Creates the sink.
     public init() {}

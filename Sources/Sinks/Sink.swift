@@ -9,8 +9,14 @@ import Transport
 public protocol Sink: Sendable {
     /// The `sink:` value that selects this platform.
     var name: String { get }
-    /// The most one message may hold on this platform; longer notices are split into parts.
-    var limit: TextLimit { get }
+    /// The most one message may hold for this group (it may depend on the group's `format`); longer notices are
+    /// split into parts.
+    func limit(for group: Group) -> TextLimit
+    /// The platform's published per-bot rate, which pacing follows unless the group sets `rate:`; nil when the
+    /// platform publishes none (pacing then follows ``pacing(after:)``).
+    var rate: RateLimit? { get }
+    /// The bot a group's messages count against for pacing: its webhook URL, or more (Telegram: URL and chat).
+    func botKey(for group: Group) -> String
     /// What is wrong with a group for this platform (a missing key, a malformed secret…); `address` is its URL as
     /// the transport reads it.
     func problems(for group: Group, address: WebhookAddress) -> [GroupProblem]
@@ -18,10 +24,15 @@ public protocol Sink: Sendable {
     func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest
     /// What the platform's answer means. Reads the status AND the body: several platforms answer HTTP 200 on failure.
     func classify(_ response: HTTPResponse) -> Verdict
+    /// How long this bot must wait before its next request, as the answer says (Discord's `X-RateLimit-*`
+    /// headers); nil when the answer says nothing about it.
+    func pacing(after response: HTTPResponse) -> Duration?
 }
 
 extension Sink {
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] { [] }
+    public func botKey(for group: Group) -> String { group.url }
+    public func pacing(after response: HTTPResponse) -> Duration? { nil }
 }
 
 /// One part of one notice, addressed to one group: everything a sink needs to render a request.

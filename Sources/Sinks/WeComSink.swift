@@ -9,8 +9,18 @@ import Transport
 /// message was posted, and WeCom has no deduplication), anything else is permanent.
 public struct WeComSink: Sink {
     public let name = "wecom"
-    /// Text content is limited to 2048 bytes of UTF-8.
-    public let limit = TextLimit.bytes(2048)
+    /// 20 messages a minute per robot.
+    public let rate: RateLimit? = .perMinute(20)
+
+    /// Text content is limited to 2048 bytes of UTF-8, markdown to 4096.
+    public func limit(for group: Group) -> TextLimit {
+        usesMarkdown(group) ? .bytes(4096) : .bytes(2048)
+    }
+
+    /// Markdown when asked for, except with `mention_all`: WeCom markdown can't mention everyone.
+    func usesMarkdown(_ group: Group) -> Bool {
+        group.format == .markdown && !group.mentionAll
+    }
 
     /// Creates the sink.
     public init() {}
@@ -28,10 +38,15 @@ public struct WeComSink: Sink {
 
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         var body = JSONWriter()
-        body.field("msgtype", "text")
-        body.object("text") { text in
-            text.field("content", message.text)
-            if message.group.mentionAll { text.field("mentioned_list", ["@all"]) }
+        if usesMarkdown(message.group) {
+            body.field("msgtype", "markdown")
+            body.object("markdown") { markdown in markdown.field("content", message.text) }
+        } else {
+            body.field("msgtype", "text")
+            body.object("text") { text in
+                text.field("content", message.text)
+                if message.group.mentionAll { text.field("mentioned_list", ["@all"]) }
+            }
         }
         return HTTPRequest(
             url: message.group.url,
