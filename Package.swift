@@ -104,7 +104,7 @@ let package = Package(
         ),
         .target(
             name: "GridcastTesting",
-            dependencies: ["GridcastCore", "Emulator", "Ledger"],
+            dependencies: ["GridcastCore", "Emulator", "Ledger", "Fanout"],
             path: "Tests/GridcastTesting",
             swiftSettings: swiftSettings
         ),

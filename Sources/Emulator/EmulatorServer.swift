@@ -38,6 +38,7 @@ public final class EmulatorServer: Sendable {
         enforceRateLimits: Bool = true,
         responseDelay: Duration = .zero,
         blackhole: Bool = false,
+        clock: @escaping @Sendable () -> Date = { Date() },
         log: (@Sendable (String) -> Void)? = nil
     ) async throws -> EmulatorServer {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
@@ -57,7 +58,9 @@ public final class EmulatorServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        EmulatorHandler(state: state, delay: .nanoseconds(Int64(responseDelay.nanoseconds)))
+                        EmulatorHandler(
+                            state: state, delay: .nanoseconds(Int64(responseDelay.nanoseconds)), clock: clock
+                        )
                     )
                 }
             }
@@ -90,13 +93,15 @@ private final class EmulatorHandler: ChannelInboundHandler {
 
     private let state: NIOLoopBound<EmulatorState>
     private let delay: TimeAmount
+    private let clock: @Sendable () -> Date
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private static let maxBody = 1 << 20
 
-    init(state: NIOLoopBound<EmulatorState>, delay: TimeAmount) {
+    init(state: NIOLoopBound<EmulatorState>, delay: TimeAmount, clock: @escaping @Sendable () -> Date) {
         self.state = state
         self.delay = delay
+        self.clock = clock
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -124,7 +129,7 @@ private final class EmulatorHandler: ChannelInboundHandler {
         var headers: [String: String] = [:]
         for (name, value) in head.headers { headers[name.lowercased()] = value }
         let request = EmulatedRequest(method: head.method.rawValue, uri: head.uri, headers: headers, body: body)
-        let action = state.value.handle(request)
+        let action = state.value.handle(request, now: clock())
         switch action {
         case .respond where delay > .zero:
             // A slow platform: the message is accepted now, the answer comes later.

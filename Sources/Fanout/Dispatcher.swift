@@ -18,6 +18,7 @@ public struct Dispatcher: Sendable {
     let clock: any DispatchClock
     let logger: Logger
     let isOwnerAlive: @Sendable (String) -> Bool
+    let pacer = BotPacer()
 
     /// Creates a dispatcher.
     public init(
@@ -167,7 +168,17 @@ public struct Dispatcher: Sendable {
         }
         var partsSent = min(claim.partsSent, texts.count)
         var leaseUntil = claim.leaseUntil
+        let bot = sink.botKey(for: group)
+        let spacing = (group.rate ?? sink.rate).map(BotPacer.spacing) ?? 0
+        // Hold a claim for a paced bot only briefly; longer waits go back to the ledger, not in a claim.
+        let horizon = max(5, 2 * spacing)
         while partsSent < texts.count {
+            switch await pacer.reserve(bot: bot, spacing: spacing, now: clock.now(), horizon: horizon) {
+            case .sendAt(let slot):
+                if slot > clock.now() { try? await clock.sleep(until: slot) }
+            case .deferUntil(let slot):
+                return outcome(.deferred(until: slot), parts: partsSent)
+            }
             // Never send on a lease that could run out mid-request: renew it first (fenced), or stop.
             let remaining = settings.timeout * (texts.count - partsSent)
             if clock.now().addingTimeInterval((remaining + .seconds(5)).seconds) > leaseUntil {
@@ -177,6 +188,18 @@ public struct Dispatcher: Sendable {
                     return outcome(.inDoubt, parts: partsSent, "claim lost between parts")
                 }
                 leaseUntil = until
+            }
+            if texts.count > 1 {
+                // Mark the part before it leaves, so a crash is known to have happened between parts or not.
+                let marked: Bool
+                do {
+                    marked = try await store.markPartInFlight(claim, part: partsSent + 1, at: clock.now())
+                } catch {
+                    logger.error("cannot mark part in flight", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
+                    return outcome(.deferred(until: clock.now().addingTimeInterval(settings.backoff.seconds)), parts: partsSent)
+                }
+                // Lost: everything sent so far is recorded, this part was not sent; the new holder decides.
+                if !marked { return nil }
             }
             let message = OutgoingMessage(
                 deliveryID: claim.id, notice: stored.notice, noticeCreatedAt: stored.createdAt, group: group,
@@ -188,6 +211,9 @@ public struct Dispatcher: Sendable {
                 switch await transport.send(request) {
                 case .success(let response):
                     verdict = sink.classify(response)
+                    if let wait = sink.pacing(after: response) {
+                        await pacer.pause(bot: bot, until: clock.now().addingTimeInterval(wait.seconds))
+                    }
                 case .failure(let error) where error.kind == .notSent:
                     verdict = .retry(after: nil, reason: error.description)
                 case .failure(let error):
@@ -231,6 +257,7 @@ public struct Dispatcher: Sendable {
                     reason)
             case .rateLimited(let after, _):
                 let delay = after ?? settings.rateLimitPause
+                await pacer.pause(bot: bot, until: clock.now().addingTimeInterval(delay.seconds))
                 return outcome(
                     .retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: true), parts: partsSent,
                     reason)
@@ -262,6 +289,8 @@ public struct DispatchProgress: Sendable, Equatable {
     public var dead = 0
     /// Deliveries that ended in doubt.
     public var inDoubt = 0
+    /// Deliveries handed back unsent because their bot was paced or paused.
+    public var deferred = 0
 
     /// Creates empty counts.
     public init() {}
@@ -272,6 +301,7 @@ public struct DispatchProgress: Sendable, Equatable {
         case .retry: retried += 1
         case .dead: dead += 1
         case .inDoubt: inDoubt += 1
+        case .deferred: deferred += 1
         case nil: break
         }
     }

@@ -142,6 +142,9 @@ public struct DeliveryOutcome: Sendable {
         case dead
         /// Outcome unknown.
         case inDoubt
+        /// Not sent at all (its bot is paced or paused): back to `planned` (or `retry` after earlier attempts)
+        /// until the given time, with this claim's attempt refunded.
+        case deferred(until: Date)
     }
 
     /// The claim this outcome ends.

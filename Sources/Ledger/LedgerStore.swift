@@ -18,6 +18,10 @@ public protocol LedgerStore: Sendable {
     /// Returns false when the claim was lost (fenced out).
     func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool
 
+    /// Marks, durably, that part `part` of a multi-part delivery is about to be sent; returns false when the claim
+    /// was lost. A claim that ends with no part marked is known to have ended between parts and is resumed.
+    func markPartInFlight(_ claim: ClaimedDelivery, part: Int, at: Date) async throws -> Bool
+
     /// Extends a claim's lease; returns false when the claim was lost (fenced out), in which case nothing may be sent.
     func renewLease(_ claim: ClaimedDelivery, until: Date) async throws -> Bool
 

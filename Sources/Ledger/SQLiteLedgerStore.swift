@@ -74,6 +74,11 @@ public final class SQLiteLedgerStore: LedgerStore {
                     """
             )
         }
+        migrator.registerMigration("v2-part-in-flight") { db in
+            // Multi-part deliveries mark each part durably before sending it, so a crash between parts is known
+            // to be one: such a delivery resumes at its first unsent part instead of going in_doubt.
+            try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN part_in_flight INTEGER")
+        }
         return migrator
     }
 
@@ -173,10 +178,23 @@ public final class SQLiteLedgerStore: LedgerStore {
         try await write { db in
             try db.execute(
                 sql: """
-                    UPDATE deliveries SET parts_sent = ?, updated_at = ?
+                    UPDATE deliveries SET parts_sent = ?, part_in_flight = NULL, updated_at = ?
                     WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
                     """,
                 arguments: [partsSent, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner]
+            )
+            return db.changesCount == 1
+        }
+    }
+
+    public func markPartInFlight(_ claim: ClaimedDelivery, part: Int, at: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET part_in_flight = ?, updated_at = ?
+                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                    """,
+                arguments: [part, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner]
             )
             return db.changesCount == 1
         }
@@ -223,20 +241,36 @@ public final class SQLiteLedgerStore: LedgerStore {
                     UPDATE deliveries SET
                         state = ?, next_at = COALESCE(?, next_at), attempts = attempts - ?, parts_sent = ?,
                         sent_at = COALESCE(?, sent_at), last_error = ?, lease_owner = NULL, lease_until = NULL,
-                        updated_at = ?
+                        part_in_flight = NULL, updated_at = ?
+                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                    """
+            )
+            let deferral = try db.cachedStatement(
+                sql: """
+                    UPDATE deliveries SET
+                        state = CASE WHEN attempts > 1 OR parts_sent > 0 THEN 'retry' ELSE 'planned' END,
+                        first_attempt_at = CASE WHEN attempts > 1 OR parts_sent > 0 THEN first_attempt_at END,
+                        attempts = attempts - 1, next_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
                     WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
                     """
             )
             var lost: [String] = []
             for outcome in outcomes {
                 let at = outcome.at.ledgerMillis
+                if case .deferred(let until) = outcome.result {
+                    try deferral.execute(arguments: [
+                        until.ledgerMillis, at, outcome.claim.id, outcome.claim.claimSeq, outcome.claim.owner,
+                    ])
+                    if db.changesCount == 0 { lost.append(outcome.claim.id) }
+                    continue
+                }
                 var state = DeliveryState.sent
                 var nextAt: Int64?
                 var refund = 0
                 switch outcome.result {
                 case .sent: state = .sent
                 case .dead: state = .dead
-                case .inDoubt: state = .inDoubt
+                case .inDoubt, .deferred: state = .inDoubt
                 case .retry(let date, let refundAttempt):
                     state = .retry
                     nextAt = date.ledgerMillis
@@ -269,7 +303,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, lease_owner FROM deliveries
+                    SELECT id, lease_owner, parts_total, parts_sent, part_in_flight FROM deliveries
                     WHERE state = 'claimed' AND (lease_until < ? OR lease_owner IN (SELECT value FROM json_each(?)))
                     """,
                 arguments: [now, String(data: try JSONEncoder().encode(dead), encoding: .utf8)]
@@ -277,6 +311,25 @@ public final class SQLiteLedgerStore: LedgerStore {
             for row in rows {
                 let id: String = row["id"]
                 let owner: String = row["lease_owner"]
+                let partsTotal: Int = row["parts_total"]
+                let partsSent: Int = row["parts_sent"]
+                let inFlight: Int? = row["part_in_flight"]
+                if partsTotal > 1 && inFlight == nil {
+                    // Between parts: nothing is on the wire, so resume at the first unsent part. A live owner's next
+                    // marker write is fenced out by this change, so it can't send either.
+                    try db.execute(
+                        sql: """
+                            UPDATE deliveries SET state = 'retry', next_at = ?, last_error = ?, lease_owner = NULL,
+                                lease_until = NULL, updated_at = ?
+                            WHERE id = ? AND state = 'claimed'
+                            """,
+                        arguments: [
+                            now, "claim ended between parts (\(partsSent) of \(partsTotal) sent): resuming", now, id,
+                        ]
+                    )
+                    expired.append(ExpiredLease(deliveryID: id, owner: owner, newState: .retry))
+                    continue
+                }
                 let state: DeliveryState = policy == .resend ? .retry : .inDoubt
                 let why =
                     dead.contains(owner)

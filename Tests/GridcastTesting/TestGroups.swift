@@ -10,17 +10,21 @@ public enum TestGroups {
     public static func wecom(_ count: Int, port: Int, prefix: String = "g") -> [Group] {
         (0..<count).map { index in
             let id = "\(prefix)\(String(format: "%04d", index))"
+            // Fast pacing unless a test is about pacing: retries to one bot shouldn't wait WeCom's 3 s.
             return Group(
                 id: id, name: "网格群\(index)", sink: "wecom",
                 url: "http://127.0.0.1:\(port)/cgi-bin/webhook/send?key=key-\(id)",
-                tags: [index % 2 == 0 ? "even" : "odd"]
+                tags: [index % 2 == 0 ? "even" : "odd"], rate: .perSecond(1000)
             )
         }
     }
 
     /// One generic (Standard Webhooks) group on the emulator at `port`.
     public static func generic(_ id: String, port: Int, secret: String = genericSecret) -> Group {
-        Group(id: id, name: "通用\(id)", sink: "generic", url: "http://127.0.0.1:\(port)/hooks/\(id)", secret: secret)
+        Group(
+            id: id, name: "通用\(id)", sink: "generic", url: "http://127.0.0.1:\(port)/hooks/\(id)", secret: secret,
+            rate: .perSecond(1000)
+        )
     }
 
     /// A config with these groups, a ledger in `directory`, and fast retries.

@@ -195,4 +195,94 @@ struct DispatcherTests {
         #expect(bytes.range(of: Data("key-g0000".utf8)) == nil)
         try await rig.close()
     }
+
+    /// About 6,000 bytes of Chinese text: three WeCom text parts.
+    static let longText = (1...36).map { "第\($0)段：冒充公检法的骗子会说你的账户涉嫌洗钱，要求把钱转入“安全账户”。公检法机关不会这样办案。" }
+        .joined(separator: "\n\n")
+
+    func planLong(_ rig: Rig) async throws -> Notice {
+        let notice = Notice(id: "long", title: "长文提醒", text: Self.longText)
+        let plan = try Planner(config: rig.config, sinks: .standard).plan(
+            notice, to: try Selector(parsing: "all"), origin: "test", now: Date()
+        )
+        #expect(plan.targets.allSatisfy { $0.parts == 3 })
+        _ = try await rig.store.plan(plan)
+        return notice
+    }
+
+    @Test func aLongNoticeArrivesInOrderedPartsWithinTheLimit() async throws {
+        let rig = try await rig(wecom: 2)
+        let notice = try await planLong(rig)
+        _ = try await rig.dispatcher().drain(noticeID: notice.id)
+        let rows = try await rig.store.deliveries(noticeID: notice.id)
+        #expect(rows.allSatisfy { $0.state == .sent && $0.partsSent == 3 && $0.partsTotal == 3 })
+        let received = try await rig.server.received().filter { $0.group == "g0000" }
+        #expect(received.map { String($0.text.prefix(6)) } == ["(1/3) ", "(2/3) ", "(3/3) "])
+        #expect(received.allSatisfy { $0.text.utf8.count <= 2048 })
+        let body = received.map { String($0.text.dropFirst(6)) }.joined()
+        #expect(body == MessageParts.body(of: notice))
+        try await rig.close()
+    }
+
+    @Test func aClaimThatEndedBetweenPartsResumesAtTheFirstUnsentPart() async throws {
+        let rig = try await rig(wecom: 1)
+        let notice = try await planLong(rig)
+        // A process claimed it, confirmed part 1, and died before marking part 2.
+        let claim = try #require(
+            try await rig.store.claim(
+                ClaimRequest(owner: "gone", limit: 1, noticeID: notice.id, now: Date(), timeout: .seconds(5))
+            ).first
+        )
+        #expect(try await rig.store.recordProgress(claim, partsSent: 1, at: Date()))
+        let dispatcher = Dispatcher(
+            store: rig.store, transport: rig.transport, sinks: .standard, config: rig.config,
+            isOwnerAlive: { $0 != "gone" }
+        )
+        _ = try await dispatcher.drain(noticeID: notice.id)
+        let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
+        #expect(row.state == .sent)
+        #expect(row.partsSent == 3)
+        let texts = try await rig.server.received().map { String($0.text.prefix(6)) }
+        #expect(texts == ["(2/3) ", "(3/3) "], "part 1 is not repeated")
+        try await rig.close()
+    }
+
+    @Test func aClaimThatDiedWithAPartInFlightIsInDoubt() async throws {
+        let rig = try await rig(wecom: 1)
+        let notice = try await planLong(rig)
+        let claim = try #require(
+            try await rig.store.claim(
+                ClaimRequest(owner: "gone", limit: 1, noticeID: notice.id, now: Date(), timeout: .seconds(5))
+            ).first
+        )
+        #expect(try await rig.store.recordProgress(claim, partsSent: 1, at: Date()))
+        #expect(try await rig.store.markPartInFlight(claim, part: 2, at: Date()))
+        let dispatcher = Dispatcher(
+            store: rig.store, transport: rig.transport, sinks: .standard, config: rig.config,
+            isOwnerAlive: { $0 != "gone" }
+        )
+        _ = try await dispatcher.drain(noticeID: notice.id)
+        let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
+        #expect(row.state == .inDoubt)
+        #expect(row.partsSent == 1)
+        #expect(try await rig.server.requestCount() == 0)
+        try await rig.close()
+    }
+
+    @Test func aNoticeNeedingTooManyPartsIsRefusedWhenPlanned() async throws {
+        let rig = try await rig(wecom: 1)
+        let huge = Notice(id: "huge", title: "", text: String(repeating: Self.longText + "\n\n", count: 3))
+        #expect(throws: Planner.Failure.self) {
+            try Planner(config: rig.config, sinks: .standard).plan(
+                huge, to: try Selector(parsing: "all"), origin: "test", now: Date()
+            )
+        }
+        let all = try Selector(parsing: "all")
+        do {
+            _ = try Planner(config: rig.config, sinks: .standard).plan(huge, to: all, origin: "test", now: Date())
+        } catch {
+            #expect(error.message.hasPrefix("notice 'huge' needs 8 parts for group g0000 (wecom allows 2048 bytes per message); dispatch.max_parts is 5"))
+        }
+        try await rig.close()
+    }
 }

@@ -1,0 +1,38 @@
+import Foundation
+import GridcastCore
+
+/// Per-bot pacing: each bot (webhook URL, or URL and chat) gets its next send slot no sooner than its rate allows,
+/// so gridcast never provokes a "too fast" answer in normal operation, and a bot that said "too fast" (or whose
+/// headers said "wait") is paused while every other bot keeps full speed.
+///
+/// The bucket holds one token: messages to one bot are spaced `period / count` apart for the tightest window, which
+/// can never exceed any of the platform's windows, sliding or fixed.
+actor BotPacer {
+    /// What a sender should do.
+    enum Slot: Equatable {
+        /// Send at this time (now or soon): the slot is reserved.
+        case sendAt(Date)
+        /// The bot is busy for longer than is worth holding a claim: give the delivery back until then.
+        case deferUntil(Date)
+    }
+
+    private var nextFree: [String: Date] = [:]
+
+    /// The smallest spacing that keeps a bot within every window of `rate`.
+    static func spacing(_ rate: RateLimit) -> TimeInterval {
+        rate.windows.map { Double($0.period.components.seconds) / Double($0.count) }.max() ?? 0
+    }
+
+    /// Reserves the bot's next slot if it is within `horizon` of `now`; otherwise says when to come back.
+    func reserve(bot: String, spacing: TimeInterval, now: Date, horizon: TimeInterval) -> Slot {
+        let slot = max(now, nextFree[bot] ?? now)
+        if slot.timeIntervalSince(now) > horizon { return .deferUntil(slot) }
+        nextFree[bot] = slot.addingTimeInterval(spacing)
+        return .sendAt(slot)
+    }
+
+    /// Pauses the bot until `until` (a rate-limit answer, or headers saying the bucket is empty).
+    func pause(bot: String, until: Date) {
+        nextFree[bot] = max(nextFree[bot] ?? until, until)
+    }
+}
