@@ -49,7 +49,12 @@ public struct RateLimit: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         windows.map { window in
-            let unit = window.period == .seconds(1) ? "s" : window.period == .seconds(60) ? "min" : "h"
+            let unit =
+                switch window.period {
+                case .seconds(1): "s"
+                case .seconds(60): "min"
+                default: "h"
+                }
             return "\(window.count)/\(unit)"
         }.joined(separator: ",")
     }

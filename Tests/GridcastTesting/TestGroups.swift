@@ -80,6 +80,7 @@ public enum TestGroups {
                 """
             if let secret = group.secret { text += "    secret: \"\(secret)\"\n" }
             if !group.tags.isEmpty { text += "    tags: [\(group.tags.joined(separator: ", "))]\n" }
+            if let rate = group.rate { text += "    rate: \"\(rate)\"\n" }
         }
         return text
     }

@@ -218,6 +218,32 @@ extension CLITests {
     }
 }
 
+extension CLITests {
+    @Test func killDashNineDuringMultiPartDeliveriesNeverRepeatsAPart() async throws {
+        let concurrency = 4
+        let setup = try await setup(groups: 40, concurrency: concurrency, delay: .milliseconds(15))
+        let text = try setup.directory.write("long.md", DispatcherTests.longText)
+        let arguments = ["send", "--config", setup.configPath, "--to", "all", "--id", "long-notice", "--file", text]
+        let victim = try GridcastProcess.start(arguments)
+        try await waitUntil { try await setup.server.received().count >= 30 }
+        victim.kill()
+        _ = try await victim.wait()
+        _ = try await setup.run(arguments)
+
+        let received = try await setup.server.received()
+        let perPart = Dictionary(received.map { ("\($0.group) \($0.text.prefix(6))", 1) }, uniquingKeysWith: +)
+        #expect(perPart.values.allSatisfy { $0 == 1 }, "no part reaches a group twice")
+        let rows = try await SQLiteLedgerStore(path: setup.ledgerPath).deliveries(noticeID: "long-notice")
+        #expect(rows.filter { $0.state == .inDoubt }.count <= 2 * concurrency)
+        for row in rows where row.state == .sent {
+            let parts = received.filter { $0.group == row.groupID }.map { String($0.text.prefix(6)) }
+            #expect(parts == ["(1/3) ", "(2/3) ", "(3/3) "], "\(row.groupID) got every part once, in order")
+        }
+        #expect(rows.allSatisfy { $0.state == .sent || $0.state == .inDoubt })
+        try await setup.close()
+    }
+}
+
 extension GridcastProcess.Result {
     /// The notice id a `send` run printed.
     var noticeID: String {
