@@ -74,6 +74,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Cron schedules and quiet hours, in the config's time zone.
+        .target(name: "Scheduling", swiftSettings: swiftSettings),
         // Daily reports read from the ledger.
         .target(
             name: "Reports",
@@ -112,6 +114,7 @@ let package = Package(
             name: "GridcastTests",
             dependencies: [
                 "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator", "GridcastTesting",
+                "Scheduling",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -3,7 +3,10 @@ import GridcastCore
 
 /// Everything the emulator remembers. It lives on the server's single event loop, so it needs no lock.
 final class EmulatorState {
-    private let platforms: [any PlatformEmulation] = [WeComEmulation(), GenericEmulation()]
+    private let platforms: [any PlatformEmulation] = [
+        WeComEmulation(), DingTalkEmulation(), FeishuEmulation(), SlackEmulation(), TelegramEmulation(),
+        DiscordEmulation(), TeamsEmulation(), GenericEmulation(),
+    ]
     private let groupsByBot: [String: Group]
     private let knowsGroups: Bool
     private var faults: [String: [FaultPlan.Fault]]

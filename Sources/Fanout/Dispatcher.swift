@@ -195,8 +195,10 @@ public struct Dispatcher: Sendable {
                 do {
                     marked = try await store.markPartInFlight(claim, part: partsSent + 1, at: clock.now())
                 } catch {
-                    logger.error("cannot mark part in flight", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
-                    return outcome(.deferred(until: clock.now().addingTimeInterval(settings.backoff.seconds)), parts: partsSent)
+                    logger.error(
+                        "cannot mark part in flight", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
+                    return outcome(
+                        .deferred(until: clock.now().addingTimeInterval(settings.backoff.seconds)), parts: partsSent)
                 }
                 // Lost: everything sent so far is recorded, this part was not sent; the new holder decides.
                 if !marked { return nil }

@@ -402,7 +402,9 @@ private struct Reader {
             }
             var format = MessageFormat.text
             if let text = cell("format") {
-                if let parsed = MessageFormat(rawValue: text) { format = parsed } else {
+                if let parsed = MessageFormat(rawValue: text) {
+                    format = parsed
+                } else {
                     error(at, "group \(id): format must be text or markdown")
                 }
             }

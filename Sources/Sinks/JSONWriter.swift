@@ -43,6 +43,23 @@ struct JSONWriter {
         bytes += inner.finished
     }
 
+    /// Adds `"key": [{…}, {…}]` from finished writers.
+    mutating func array(_ key: String, objects: [JSONWriter]) {
+        name(key)
+        bytes.append(UInt8(ascii: "["))
+        for (index, object) in objects.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes += object.finished
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Adds `"key": {…}` from a finished writer.
+    mutating func object(_ key: String, _ object: JSONWriter) {
+        name(key)
+        bytes += object.finished
+    }
+
     /// The object, closed.
     var finished: [UInt8] {
         bytes + [UInt8(ascii: "}")]

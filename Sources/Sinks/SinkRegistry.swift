@@ -14,7 +14,10 @@ public struct SinkRegistry: SinkCatalog {
     }
 
     /// Every platform gridcast supports.
-    public static let standard = SinkRegistry([WeComSink(), GenericSink()])
+    public static let standard = SinkRegistry([
+        WeComSink(), DingTalkSink(), FeishuSink(name: "feishu"), FeishuSink(name: "lark"), SlackSink(), TelegramSink(),
+        DiscordSink(), TeamsSink(), GenericSink(),
+    ])
 
     /// The sink for a `sink:` name.
     public func sink(named name: String) -> (any Sink)? {

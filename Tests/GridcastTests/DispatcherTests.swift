@@ -281,7 +281,10 @@ struct DispatcherTests {
         do {
             _ = try Planner(config: rig.config, sinks: .standard).plan(huge, to: all, origin: "test", now: Date())
         } catch {
-            #expect(error.message.hasPrefix("notice 'huge' needs 8 parts for group g0000 (wecom allows 2048 bytes per message); dispatch.max_parts is 5"))
+            #expect(
+                error.message.hasPrefix(
+                    "notice 'huge' needs 8 parts for group g0000 (wecom allows 2048 bytes per message); dispatch.max_parts is 5"
+                ))
         }
         try await rig.close()
     }

@@ -107,7 +107,8 @@ struct PacingTests {
 
     @Test func aTooFastAnswerPausesThatBotOnlyAndSpendsNoAttempt() async throws {
         let groups = wecom(2)
-        let rig = try await rig(groups: groups, faults: ["g0000": [.rateLimit(retryAfter: nil), .rateLimit(retryAfter: nil)]])
+        let rig = try await rig(
+            groups: groups, faults: ["g0000": [.rateLimit(retryAfter: nil), .rateLimit(retryAfter: nil)]])
         try await rig.send(1)
         let received = try await rig.server.received()
         let slow = try #require(received.first { $0.group == "g0000" })

@@ -1,0 +1,106 @@
+import Crypto
+import Foundation
+import GridcastCore
+
+/// DingTalk custom robot at `/robot/send?access_token=TOKEN`: errcode answers inside HTTP 200, signatures
+/// (`timestamp` + `sign` in the query, within one hour) and custom keywords checked when the group has them, 20000
+/// bytes of text, 20 messages a minute per robot.
+struct DingTalkEmulation: PlatformEmulation {
+    let sink = "dingtalk"
+    let perMinuteLimit: Int? = 20
+
+    /// The help link DingTalk appends to its security errors.
+    private static let more = ", more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"
+
+    func accepts(_ request: EmulatedRequest) -> Bool {
+        request.path == "/robot/send"
+    }
+
+    func botKey(of request: EmulatedRequest) -> String {
+        "dingtalk:" + (request.query["access_token"] ?? "")
+    }
+
+    func botKey(of group: Group) -> String? {
+        guard group.sink == sink, let components = URLComponents(string: group.url) else { return nil }
+        return "dingtalk:" + (components.queryItems?.first(where: { $0.name == "access_token" })?.value ?? "")
+    }
+
+    private func errcode(_ code: Int, _ message: String) -> EmulatedAction {
+        .json(200, #"{"errcode":\#(code),"errmsg":"\#(message)"}"#)
+    }
+
+    func unknownBot() -> EmulatedAction {
+        errcode(300001, "token is not exist")
+    }
+
+    func accepted() -> EmulatedAction {
+        errcode(0, "ok")
+    }
+
+    func tooFast() -> EmulatedAction {
+        errcode(130101, "send too fast, exceed 20 times per minute")
+    }
+
+    func answer(for fault: FaultPlan.Fault) -> EmulatedAction {
+        answer(
+            for: fault, busy: errcode(-1, "系统繁忙"), rateLimited: tooFast(),
+            permanent: errcode(310000, "sign not match" + Self.more)
+        )
+    }
+
+    /// The signature DingTalk expects, computed here rather than by the sink under test.
+    static func expectedSign(secret: String, timestamp: Int) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array("\(timestamp)\n\(secret)".utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        return Data(mac).base64EncodedString()
+    }
+
+    func handle(_ request: EmulatedRequest, group: Group?, now: Date) -> (EmulatedAction, ReceivedMessage?) {
+        guard request.method == "POST" else { return (.respond(status: 405, headers: [:], body: ""), nil) }
+        if let secret = group?.secret, !secret.isEmpty {
+            guard let timestamp = request.query["timestamp"].flatMap({ Int($0) }),
+                abs(Double(timestamp) - now.timeIntervalSince1970 * 1000) <= 3_600_000
+            else {
+                return (errcode(310000, "invalid timestamp" + Self.more), nil)
+            }
+            // The query arrives percent-decoded once: a sign encoded twice still holds `%2B` here and fails.
+            guard request.query["sign"] == Self.expectedSign(secret: secret, timestamp: timestamp) else {
+                return (errcode(310000, "sign not match" + Self.more), nil)
+            }
+        }
+        guard let body = Self.jsonObject(request.body), let type = body["msgtype"] as? String else {
+            return (errcode(40035, "缺少参数 msgtype"), nil)
+        }
+        let content: String
+        let searched: String
+        switch type {
+        case "text":
+            guard let text = body["text"] as? [String: Any], let value = text["content"] as? String else {
+                return (errcode(40035, "缺少参数 content"), nil)
+            }
+            content = value
+            searched = value
+        case "markdown":
+            guard let markdown = body["markdown"] as? [String: Any], let value = markdown["text"] as? String,
+                let title = markdown["title"] as? String
+            else {
+                return (errcode(40035, "缺少参数 markdown"), nil)
+            }
+            content = value
+            searched = title + "\n" + value
+        default:
+            return (errcode(40035, "不支持的消息类型 \(type)"), nil)
+        }
+        if content.isEmpty { return (errcode(40035, "缺少参数 content"), nil) }
+        if let keyword = group?.keyword, !keyword.isEmpty, !searched.contains(keyword) {
+            return (errcode(310000, "keywords not in content" + Self.more), nil)
+        }
+        if content.utf8.count > 20000 { return (errcode(460101, "message too long"), nil) }
+        let at = body["at"] as? [String: Any]
+        let message = ReceivedMessage(
+            group: group?.id ?? botKey(of: request), sink: sink, text: content, webhookID: nil,
+            mentionAll: (at?["isAtAll"] as? NSNumber)?.boolValue ?? false, receivedAt: now
+        )
+        return (accepted(), message)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import GridcastCore
+
+/// Slack incoming webhooks at `/services/…`: plain-text answers (`ok`, `invalid_payload`, `channel_not_found`…),
+/// text up to 40000 characters, about one message a second per webhook.
+struct SlackEmulation: PlatformEmulation {
+    let sink = "slack"
+    let perMinuteLimit: Int? = 60
+
+    func accepts(_ request: EmulatedRequest) -> Bool {
+        request.path.hasPrefix("/services/")
+    }
+
+    func botKey(of request: EmulatedRequest) -> String {
+        "slack:" + request.path
+    }
+
+    func botKey(of group: Group) -> String? {
+        guard group.sink == sink, let components = URLComponents(string: group.url) else { return nil }
+        return "slack:" + components.percentEncodedPath
+    }
+
+    private func text(_ status: Int, _ body: String, headers: [String: String] = [:]) -> EmulatedAction {
+        var headers = headers
+        headers["content-type"] = "text/plain"
+        return .respond(status: status, headers: headers, body: body)
+    }
+
+    func unknownBot() -> EmulatedAction {
+        text(404, "no_service")
+    }
+
+    func accepted() -> EmulatedAction {
+        text(200, "ok")
+    }
+
+    func tooFast() -> EmulatedAction {
+        text(429, "rate_limited", headers: ["retry-after": "1"])
+    }
+
+    func answer(for fault: FaultPlan.Fault) -> EmulatedAction {
+        var rateLimited = tooFast()
+        if case .rateLimit(let seconds?) = fault {
+            rateLimited = text(429, "rate_limited", headers: ["retry-after": "\(seconds)"])
+        }
+        return answer(
+            for: fault, busy: text(503, "service_unavailable"), rateLimited: rateLimited,
+            permanent: text(404, "channel_not_found")
+        )
+    }
+
+    func handle(_ request: EmulatedRequest, group: Group?, now: Date) -> (EmulatedAction, ReceivedMessage?) {
+        guard request.method == "POST" else { return (text(405, "invalid_method"), nil) }
+        guard let body = Self.jsonObject(request.body) else { return (text(400, "invalid_payload"), nil) }
+        guard var content = body["text"] as? String, !content.isEmpty else { return (text(400, "no_text"), nil) }
+        if content.utf16.count > 40000 { return (text(400, "invalid_payload"), nil) }
+        var mentionAll = false
+        for mention in ["<!channel>", "<!everyone>", "<!here>"] where content.hasPrefix(mention) {
+            mentionAll = true
+            content = String(content.dropFirst(mention.count).drop { $0 == " " })
+        }
+        let message = ReceivedMessage(
+            group: group?.id ?? botKey(of: request), sink: sink, text: content, webhookID: nil,
+            mentionAll: mentionAll, receivedAt: now
+        )
+        return (accepted(), message)
+    }
+}

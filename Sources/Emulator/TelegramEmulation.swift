@@ -1,0 +1,102 @@
+import Foundation
+import GridcastCore
+
+/// Telegram Bot API `sendMessage` at `/bot{token}/sendMessage`: `{"ok":…}` answers with the real HTTP status,
+/// `parameters.retry_after` on 429, text up to 4096 characters (after HTML entities are parsed), about 20 messages a
+/// minute per chat. A bot is its token plus the body's `chat_id`: one bot token posts into many groups.
+struct TelegramEmulation: PlatformEmulation {
+    let sink = "telegram"
+    let perMinuteLimit: Int? = 20
+
+    func accepts(_ request: EmulatedRequest) -> Bool {
+        request.path.hasPrefix("/bot") && request.path.hasSuffix("/sendMessage")
+    }
+
+    func botKey(of request: EmulatedRequest) -> String {
+        // Every request is asked for its key on every platform: parse the body only for Telegram's own paths.
+        guard accepts(request) else { return "telegram:" }
+        return "telegram:" + Self.token(request.path) + "#" + (Self.chatID(in: Self.jsonObject(request.body)) ?? "")
+    }
+
+    func botKey(of group: Group) -> String? {
+        guard group.sink == sink, let components = URLComponents(string: group.url) else { return nil }
+        return "telegram:" + Self.token(components.percentEncodedPath) + "#" + (group.chatID ?? "")
+    }
+
+    private static func token(_ path: String) -> String {
+        guard path.hasPrefix("/bot"), path.hasSuffix("/sendMessage") else { return "" }
+        return String(path.dropFirst("/bot".count).dropLast("/sendMessage".count))
+    }
+
+    /// `chat_id` as sent: a number or a string.
+    private static func chatID(in body: [String: Any]?) -> String? {
+        if let text = body?["chat_id"] as? String { return text }
+        if let number = body?["chat_id"] as? NSNumber { return number.stringValue }
+        return nil
+    }
+
+    private func failure(_ code: Int, _ description: String, parameters: String? = nil) -> EmulatedAction {
+        let extra = parameters.map { #","parameters":\#($0)"# } ?? ""
+        return .json(code, #"{"ok":false,"error_code":\#(code),"description":"\#(description)"\#(extra)}"#)
+    }
+
+    private func tooManyRequests(_ seconds: Int) -> EmulatedAction {
+        failure(429, "Too Many Requests: retry after \(seconds)", parameters: #"{"retry_after":\#(seconds)}"#)
+    }
+
+    func unknownBot() -> EmulatedAction {
+        failure(400, "Bad Request: chat not found")
+    }
+
+    func accepted() -> EmulatedAction {
+        .json(200, #"{"ok":true,"result":{"message_id":1,"date":0,"chat":{"id":0,"type":"group"},"text":""}}"#)
+    }
+
+    func tooFast() -> EmulatedAction {
+        tooManyRequests(3)
+    }
+
+    /// The permanent fault is the one operators must act on: the group became a supergroup with a new id.
+    static let migratedChatID = -1_001_234_567_890
+
+    func answer(for fault: FaultPlan.Fault) -> EmulatedAction {
+        var rateLimited = tooFast()
+        if case .rateLimit(let seconds?) = fault { rateLimited = tooManyRequests(seconds) }
+        return answer(
+            for: fault, busy: failure(500, "Internal Server Error"), rateLimited: rateLimited,
+            permanent: failure(
+                400, "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters: #"{"migrate_to_chat_id":\#(Self.migratedChatID)}"#)
+        )
+    }
+
+    func handle(_ request: EmulatedRequest, group: Group?, now: Date) -> (EmulatedAction, ReceivedMessage?) {
+        guard request.method == "POST" else { return (failure(405, "Method Not Allowed"), nil) }
+        guard let body = Self.jsonObject(request.body) else { return (failure(400, "Bad Request: invalid JSON"), nil) }
+        guard let chat = Self.chatID(in: body), !chat.isEmpty else {
+            return (failure(400, "Bad Request: chat_id is empty"), nil)
+        }
+        guard var text = body["text"] as? String, !text.isEmpty else {
+            return (failure(400, "Bad Request: message text is empty"), nil)
+        }
+        switch body["parse_mode"] as? String {
+        case nil:
+            break
+        case "HTML":
+            // gridcast sends no tags: any `<` left unescaped is a rendering bug, refused as Telegram would.
+            if text.contains("<") {
+                return (failure(400, "Bad Request: can't parse entities: unsupported start tag"), nil)
+            }
+            text = text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+        case let mode?:
+            return (failure(400, "Bad Request: unsupported parse_mode \(mode)"), nil)
+        }
+        if text.utf16.count > 4096 { return (failure(400, "Bad Request: message is too long"), nil) }
+        let message = ReceivedMessage(
+            group: group?.id ?? "telegram:\(chat)", sink: sink, text: text, webhookID: nil, mentionAll: false,
+            receivedAt: now
+        )
+        return (accepted(), message)
+    }
+}

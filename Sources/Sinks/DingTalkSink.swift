@@ -1,0 +1,149 @@
+import Crypto
+import Foundation
+import GridcastCore
+import Transport
+
+/// DingTalk (钉钉) custom robot: `POST …/robot/send?access_token=TOKEN`, JSON text or markdown message.
+///
+/// With a signing secret (加签) every attempt carries a fresh `timestamp` (Unix milliseconds) and `sign`
+/// (Base64 HMAC-SHA256, percent-encoded exactly once) in the query. Success is HTTP 200 with `errcode` 0 — HTTP 200
+/// alone is not. `310000` (a security check: keyword, signature, timestamp or IP) and other codes are permanent,
+/// `130101` (too fast) and HTTP 429 pause the robot, `-1` (busy) and HTTP 503 are retried, other 5xx are "outcome
+/// unknown" (a gateway may answer after the message was posted, and DingTalk does not deduplicate).
+public struct DingTalkSink: Sink {
+    public let name = "dingtalk"
+    /// 20 messages a minute per robot; over it DingTalk throttles the robot for about ten minutes.
+    public let rate: RateLimit? = .perMinute(20)
+
+    /// The message body is limited to 20000 bytes.
+    public func limit(for group: Group) -> TextLimit { .bytes(20000) }
+
+    /// Creates the sink.
+    public init() {}
+
+    /// The Base64 signature (not yet percent-encoded) for `timestampMillis`: HMAC-SHA256 of
+    /// `"\(timestampMillis)\n\(secret)"`, keyed with the secret.
+    public static func signature(secret: String, timestampMillis: Int) -> String {
+        let key = SymmetricKey(data: Array(secret.utf8))
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(timestampMillis)\n\(secret)".utf8), using: key)
+        return Data(mac).base64EncodedString()
+    }
+
+    public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
+        if address.query["access_token", default: ""].isEmpty {
+            return [
+                GroupProblem(field: "url", message: "dingtalk url must carry the robot token as ?access_token=…")
+            ]
+        }
+        return []
+    }
+
+    public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
+        let group = message.group
+        var body = JSONWriter()
+        if group.format == .markdown {
+            body.field("msgtype", "markdown")
+            body.object("markdown") { markdown in
+                markdown.field("title", Self.title(of: message))
+                markdown.field("text", message.text)
+            }
+        } else {
+            body.field("msgtype", "text")
+            body.object("text") { text in text.field("content", message.text) }
+        }
+        if group.mentionAll {
+            body.object("at") { at in at.field("isAtAll", true) }
+        }
+        var url = group.url
+        if let secret = group.secret, !secret.isEmpty {
+            let timestamp = Int((now.timeIntervalSince1970 * 1000).rounded())
+            let sign = Self.signature(secret: secret, timestampMillis: timestamp)
+            url = Self.replacingSignature(in: url, timestamp: timestamp, encodedSign: Self.percentEncoded(sign))
+        }
+        return HTTPRequest(
+            url: url,
+            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
+            body: body.finished,
+            timeout: message.timeout
+        )
+    }
+
+    public func classify(_ response: HTTPResponse) -> Verdict {
+        switch response.status {
+        case 200:
+            break
+        case 429:
+            return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
+        case 503:
+            return .retry(after: RetryAfter.delay(in: response), reason: "HTTP 503")
+        case 500...599:
+            // A gateway error may come after the message was posted, and DingTalk does not deduplicate.
+            return .unknown(reason: "HTTP \(response.status)")
+        default:
+            return .permanent(reason: "HTTP \(response.status)")
+        }
+        guard let object = JSONBody.object(response.body), let code = JSONBody.int(object, "errcode") else {
+            return .unknown(reason: "HTTP 200 without an errcode in the body")
+        }
+        let errmsg = JSONBody.message(object, "errmsg")
+        let reason = "errcode \(code): \(errmsg)"
+        switch code {
+        case 0: return .sent
+        case -1: return .retry(after: nil, reason: reason)
+        case 130101: return .rateLimited(after: nil, reason: reason)
+        case 310000: return .permanent(reason: reason + Self.securityHint(errmsg))
+        default: return .permanent(reason: reason)
+        }
+    }
+
+    /// What the operator should check for a failed security check; errmsg may carry a suffix, so match substrings.
+    static func securityHint(_ errmsg: String) -> String {
+        if errmsg.contains("keywords not in content") { return " (the text lacks the robot's custom keyword)" }
+        if errmsg.contains("sign not match") { return " (check the group's secret)" }
+        if errmsg.contains("invalid timestamp") { return " (check this machine's clock)" }
+        if errmsg.contains("ip not in whitelist") { return " (add this machine's address to the robot's IP list)" }
+        return ""
+    }
+
+    /// The markdown title shown in notifications: the notice title, or the first line of the text.
+    static func title(of message: OutgoingMessage) -> String {
+        let title =
+            message.notice.title.isEmpty
+            ? String(message.text.split(whereSeparator: \.isNewline).first ?? "")
+            : message.notice.title
+        return String(title.prefix(64))
+    }
+
+    /// `url` with any earlier `timestamp`/`sign` parameters dropped and fresh ones appended; the rest as written.
+    static func replacingSignature(in url: String, timestamp: Int, encodedSign: String) -> String {
+        var base = Substring(url)
+        var fragment: Substring = ""
+        if let hash = base.firstIndex(of: "#") {
+            fragment = base[hash...]
+            base = base[..<hash]
+        }
+        let parts = base.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var items = parts.count > 1 ? parts[1].split(separator: "&").map(String.init) : []
+        items.removeAll { $0.hasPrefix("timestamp=") || $0.hasPrefix("sign=") || $0 == "timestamp" || $0 == "sign" }
+        items += ["timestamp=\(timestamp)", "sign=\(encodedSign)"]
+        return String(parts[0]) + "?" + items.joined(separator: "&") + fragment
+    }
+
+    /// Percent-encodes everything but RFC 3986 unreserved characters: Base64's `+`, `/` and `=` become `%2B`,
+    /// `%2F` and `%3D`. Applied once, to the raw Base64.
+    static func percentEncoded(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                bytes.append(byte)
+            default:
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

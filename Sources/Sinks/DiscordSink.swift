@@ -1,0 +1,104 @@
+import Foundation
+import GridcastCore
+import Transport
+
+/// Discord webhook: `POST https://discord.com/api/webhooks/{id}/{token}?wait=true` with `{"content": …}`.
+///
+/// `wait=true` is always added: without it Discord answers 204 before the message is saved, even when saving
+/// fails. Mentions are off unless the group sets `mention_all` (then `@everyone` only). 2xx is sent; 429 pauses the
+/// webhook for `Retry-After` (or the body's `retry_after`); 5xx are retried; `10015` unknown webhook, `50027`
+/// invalid token and other client errors are permanent. Discord publishes no fixed rate: pacing follows the
+/// `X-RateLimit-*` headers of each answer.
+public struct DiscordSink: Sink {
+    public let name = "discord"
+    /// None hard-coded: see ``pacing(after:)``.
+    public let rate: RateLimit? = nil
+
+    /// Message content is limited to 2000 characters.
+    public func limit(for group: Group) -> TextLimit { .characters(2000) }
+
+    /// Creates the sink.
+    public init() {}
+
+    public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
+        guard let range = address.path.range(of: "/webhooks/"),
+            address.path[range.upperBound...].split(separator: "/").count == 2
+        else {
+            return [GroupProblem(field: "url", message: "discord url path must be /api/webhooks/{id}/{token}")]
+        }
+        return []
+    }
+
+    public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
+        var body = JSONWriter()
+        if message.group.mentionAll {
+            body.field("content", "@everyone " + message.text)
+            body.object("allowed_mentions") { mentions in mentions.field("parse", ["everyone"]) }
+        } else {
+            body.field("content", message.text)
+            body.object("allowed_mentions") { mentions in mentions.field("parse", [String]()) }
+        }
+        return HTTPRequest(
+            url: Self.waiting(message.group.url),
+            headers: [HTTPHeader("Content-Type", "application/json")],
+            body: body.finished,
+            timeout: message.timeout
+        )
+    }
+
+    /// `url` with `wait=true` as its only `wait` parameter; other parameters (`thread_id`…) kept as written.
+    static func waiting(_ url: String) -> String {
+        var base = Substring(url)
+        var fragment: Substring = ""
+        if let hash = base.firstIndex(of: "#") {
+            fragment = base[hash...]
+            base = base[..<hash]
+        }
+        let parts = base.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var items = parts.count > 1 ? parts[1].split(separator: "&").map(String.init) : []
+        items.removeAll { $0 == "wait" || $0.hasPrefix("wait=") }
+        items.append("wait=true")
+        return String(parts[0]) + "?" + items.joined(separator: "&") + fragment
+    }
+
+    public func classify(_ response: HTTPResponse) -> Verdict {
+        let status = response.status
+        let object = JSONBody.object(response.body)
+        var reason = "HTTP \(status)"
+        if let object {
+            if let code = JSONBody.int(object, "code"), code != 0 { reason += ": code \(code)" }
+            let message = JSONBody.message(object, "message")
+            if !message.isEmpty { reason += ": \(message)" }
+        }
+        switch status {
+        case 200...299:
+            return .sent
+        case 429:
+            var after = RetryAfter.delay(in: response)
+            if after == nil, let object, let seconds = (object["retry_after"] as? NSNumber)?.doubleValue {
+                after = Self.duration(seconds: seconds)
+            }
+            return .rateLimited(after: after, reason: reason)
+        case 500...599:
+            return .retry(after: RetryAfter.delay(in: response), reason: reason)
+        default:
+            return .permanent(reason: reason)
+        }
+    }
+
+    /// When the answer says this webhook's bucket is empty (`X-RateLimit-Remaining: 0`), the wait until it refills
+    /// (`X-RateLimit-Reset-After`, fractional seconds).
+    public func pacing(after response: HTTPResponse) -> Duration? {
+        guard response.header("x-ratelimit-remaining")?.trimmingCharacters(in: .whitespaces) == "0",
+            let text = response.header("x-ratelimit-reset-after"),
+            let seconds = Double(text.trimmingCharacters(in: .whitespaces))
+        else { return nil }
+        return Self.duration(seconds: seconds)
+    }
+
+    /// Seconds as a duration, capped at one day; nil for negative or non-finite values.
+    static func duration(seconds: Double) -> Duration? {
+        guard seconds >= 0, seconds.isFinite else { return nil }
+        return .milliseconds(Int64((min(seconds, 86_400) * 1000).rounded()))
+    }
+}

@@ -1,0 +1,118 @@
+import Crypto
+import Foundation
+import GridcastCore
+import Transport
+
+/// Feishu (飞书) and Lark custom bots: `POST …/open-apis/bot/v2/hook/TOKEN` on `open.feishu.cn` or
+/// `open.larksuite.com` — the same API, registered once per name.
+///
+/// Text goes as `msg_type: text`; the markdown format as an `interactive` card with one `lark_md` block. With a
+/// signing secret every attempt carries fresh top-level `timestamp` (Unix seconds) and `sign` fields. Success is
+/// `code` 0 (or, in legacy answers without `code`, `StatusCode` 0) — HTTP 200 alone is not. `11232` (frequency
+/// limited) and HTTP 429 pause the bot, HTTP 503 is retried, other 5xx are "outcome unknown", and every other code
+/// (`19021` signature, `19024` keyword, `9499` bad request, `10208` type unsupported…) is permanent.
+public struct FeishuSink: Sink {
+    /// `feishu` or `lark`.
+    public let name: String
+    /// Commonly quoted as 5 messages a second and 100 a minute per bot.
+    public let rate: RateLimit? = RateLimit.perSecond(5).and(.perMinute(100))
+
+    /// Request bodies are limited to about 20 KB.
+    public func limit(for group: Group) -> TextLimit { .bytes(20000) }
+
+    /// Creates the sink under `name` (`feishu` or `lark`).
+    public init(name: String) {
+        self.name = name
+    }
+
+    /// The Base64 signature for `timestampSeconds`: HMAC-SHA256 of empty content, keyed with
+    /// `"\(timestampSeconds)\n\(secret)"`.
+    public static func signature(secret: String, timestampSeconds: Int) -> String {
+        let key = SymmetricKey(data: Array("\(timestampSeconds)\n\(secret)".utf8))
+        let mac = HMAC<SHA256>.authenticationCode(for: [UInt8](), using: key)
+        return Data(mac).base64EncodedString()
+    }
+
+    public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
+        guard let range = address.path.range(of: "/open-apis/bot/v2/hook/"), !address.path[range.upperBound...].isEmpty
+        else {
+            return [GroupProblem(field: "url", message: "\(name) url path must be /open-apis/bot/v2/hook/TOKEN")]
+        }
+        return []
+    }
+
+    public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
+        let group = message.group
+        var body = JSONWriter()
+        let bytes: [UInt8]
+        if let secret = group.secret, !secret.isEmpty {
+            let timestamp = Int(now.timeIntervalSince1970)
+            body.field("timestamp", String(timestamp))
+            body.field("sign", Self.signature(secret: secret, timestampSeconds: timestamp))
+        }
+        if group.format == .markdown {
+            body.field("msg_type", "interactive")
+            let content = group.mentionAll ? "<at id=all></at> " + message.text : message.text
+            var block = JSONWriter()
+            block.field("tag", "div")
+            block.object("text") { text in
+                text.field("tag", "lark_md")
+                text.field("content", content)
+            }
+            var card = JSONWriter()
+            card.array("elements", objects: [block])
+            body.object("card", card)
+            bytes = body.finished
+        } else {
+            body.field("msg_type", "text")
+            let text = group.mentionAll ? #"<at user_id="all">所有人</at> "# + message.text : message.text
+            body.object("content") { content in content.field("text", text) }
+            bytes = body.finished
+        }
+        return HTTPRequest(
+            url: group.url,
+            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
+            body: bytes,
+            timeout: message.timeout
+        )
+    }
+
+    public func classify(_ response: HTTPResponse) -> Verdict {
+        let status = response.status
+        switch status {
+        case 429:
+            return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
+        case 503:
+            return .retry(after: RetryAfter.delay(in: response), reason: "HTTP 503")
+        case 500...599:
+            // A gateway error may come after the message was posted, and Feishu does not deduplicate.
+            return .unknown(reason: "HTTP \(status)")
+        default:
+            break
+        }
+        // Feishu puts its error codes in the body, under HTTP 200 and under HTTP 400 alike.
+        let object = JSONBody.object(response.body)
+        if let object, let code = JSONBody.int(object, "code") {
+            return verdict(code: code, message: JSONBody.message(object, "msg"), status: status)
+        }
+        if let object, let code = JSONBody.int(object, "StatusCode") {
+            return verdict(code: code, message: JSONBody.message(object, "StatusMessage"), status: status)
+        }
+        if (200...299).contains(status) {
+            return .unknown(reason: "HTTP \(status) without a code in the body")
+        }
+        return .permanent(reason: "HTTP \(status)")
+    }
+
+    private func verdict(code: Int, message: String, status: Int) -> Verdict {
+        let reason = "code \(code): \(message)"
+        switch code {
+        case 0 where (200...299).contains(status): return .sent
+        case 0: return .permanent(reason: "HTTP \(status) with \(reason)")
+        case 11232: return .rateLimited(after: nil, reason: reason)
+        case 19021: return .permanent(reason: reason + " (check the group's secret and this machine's clock)")
+        case 19024: return .permanent(reason: reason + " (the text lacks the bot's custom keyword)")
+        default: return .permanent(reason: reason)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import GridcastCore
+import Transport
+
+/// Microsoft Teams through a Workflows (Power Automate) webhook: `POST …/workflows/…/invoke?…&sig=SECRET` with a
+/// message holding one Adaptive Card (version 1.4) with one wrapping `TextBlock`.
+///
+/// HTTP 200 or 202 is sent (202 means the workflow accepted the message and posts it itself). 429 pauses the
+/// webhook for `Retry-After`, 5xx are retried, other client errors are permanent. `mention_all` is ignored: a
+/// Workflows card can mention only people by id.
+public struct TeamsSink: Sink {
+    public let name = "teams"
+    /// Microsoft publishes no per-webhook limit for Workflows; one a second is a reasonable default that keeps
+    /// well below the flow trigger throttles. Set `rate:` on the group to change it.
+    public let rate: RateLimit? = .perMinute(60)
+
+    /// Teams messages are limited to about 28 KB including the card; 20000 bytes of text leaves room for it.
+    public func limit(for group: Group) -> TextLimit { .bytes(20000) }
+
+    /// Creates the sink.
+    public init() {}
+
+    public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
+        var block = JSONWriter()
+        block.field("type", "TextBlock")
+        block.field("text", message.text)
+        block.field("wrap", true)
+        var card = JSONWriter()
+        card.field("type", "AdaptiveCard")
+        card.field("version", "1.4")
+        card.array("body", objects: [block])
+        var attachment = JSONWriter()
+        attachment.field("contentType", "application/vnd.microsoft.card.adaptive")
+        attachment.object("content", card)
+        var body = JSONWriter()
+        body.field("type", "message")
+        body.array("attachments", objects: [attachment])
+        return HTTPRequest(
+            url: message.group.url,
+            headers: [HTTPHeader("Content-Type", "application/json")],
+            body: body.finished,
+            timeout: message.timeout
+        )
+    }
+
+    public func classify(_ response: HTTPResponse) -> Verdict {
+        let status = response.status
+        var reason = "HTTP \(status)"
+        if let object = JSONBody.object(response.body), let error = object["error"] as? [String: Any] {
+            let code = JSONBody.message(error, "code")
+            if !code.isEmpty { reason += ": \(code)" }
+            let message = JSONBody.message(error, "message")
+            if !message.isEmpty { reason += ": \(message)" }
+        }
+        switch status {
+        case 200, 202:
+            return .sent
+        case 429:
+            return .rateLimited(after: RetryAfter.delay(in: response), reason: reason)
+        case 500...599:
+            return .retry(after: RetryAfter.delay(in: response), reason: reason)
+        case 201...299:
+            return .unknown(reason: reason)
+        default:
+            return .permanent(reason: reason)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GridcastCore
+import Transport
+
+/// Telegram Bot API: `POST https://api.telegram.org/bot<TOKEN>/sendMessage` with `{"chat_id", "text"}`; one bot
+/// posts into many chats, so each group names its chat with `chat_id`.
+///
+/// The markdown format is sent as `parse_mode: HTML` with `&`, `<` and `>` escaped. `{"ok":true}` is sent;
+/// `error_code` 429 pauses the chat for `parameters.retry_after`; `parameters.migrate_to_chat_id` (the group became
+/// a supergroup) is permanent and names the new chat id; 400/401/403/404 are permanent; 5xx are retried.
+public struct TelegramSink: Sink {
+    public let name = "telegram"
+    /// About 20 messages a minute per group.
+    public let rate: RateLimit? = .perMinute(20)
+
+    /// Text is limited to 4096 characters (after entity parsing).
+    public func limit(for group: Group) -> TextLimit { .characters(4096) }
+
+    /// Creates the sink.
+    public init() {}
+
+    /// Telegram limits per chat, not per bot: the URL (which names the bot) and the chat id.
+    public func botKey(for group: Group) -> String {
+        group.url + "#" + (group.chatID ?? "")
+    }
+
+    public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
+        var problems: [GroupProblem] = []
+        if group.chatID.map({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? true {
+            problems.append(
+                GroupProblem(field: "chat_id", message: "telegram needs chat_id: the chat the bot posts into"))
+        }
+        if Self.token(inPath: address.path) == nil {
+            problems.append(
+                GroupProblem(field: "url", message: "telegram url path must be /bot<token>/sendMessage"))
+        }
+        return problems
+    }
+
+    /// The token in a `/bot<token>/sendMessage` path, or nil when the path has another shape.
+    static func token(inPath path: String) -> Substring? {
+        guard path.hasPrefix("/bot"), path.hasSuffix("/sendMessage") else { return nil }
+        let token = path.dropFirst("/bot".count).dropLast("/sendMessage".count)
+        return token.isEmpty || token.contains("/") ? nil : token
+    }
+
+    public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
+        guard let chatID = message.group.chatID, !chatID.isEmpty else {
+            throw RenderError("group \(message.group.id): telegram needs chat_id")
+        }
+        var body = JSONWriter()
+        body.field("chat_id", chatID)
+        if message.group.format == .markdown {
+            body.field("text", Self.escapedHTML(message.text))
+            body.field("parse_mode", "HTML")
+        } else {
+            body.field("text", message.text)
+        }
+        return HTTPRequest(
+            url: message.group.url,
+            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
+            body: body.finished,
+            timeout: message.timeout
+        )
+    }
+
+    /// Escapes the three characters Telegram's HTML mode requires escaped.
+    static func escapedHTML(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text.unicodeScalars {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped
+    }
+
+    public func classify(_ response: HTTPResponse) -> Verdict {
+        let status = response.status
+        guard let object = JSONBody.object(response.body), let ok = (object["ok"] as? NSNumber)?.boolValue else {
+            switch status {
+            case 429: return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
+            case 500...599: return .retry(after: RetryAfter.delay(in: response), reason: "HTTP \(status)")
+            case 200...299: return .unknown(reason: "HTTP \(status) without ok in the body")
+            default: return .permanent(reason: "HTTP \(status)")
+            }
+        }
+        if ok { return .sent }
+        let code = JSONBody.int(object, "error_code") ?? status
+        let reason = "error \(code): \(JSONBody.message(object, "description"))"
+        let parameters = object["parameters"] as? [String: Any]
+        if let newChat = parameters.flatMap({ JSONBody.int($0, "migrate_to_chat_id") }) {
+            return .permanent(
+                reason: "\(reason); the group moved to chat id \(newChat): set the group's chat_id to \(newChat)")
+        }
+        switch code {
+        case 429:
+            let seconds = parameters.flatMap { JSONBody.int($0, "retry_after") }
+            return .rateLimited(
+                after: seconds.map { .seconds($0) } ?? RetryAfter.delay(in: response), reason: reason)
+        case 500...599:
+            return .retry(after: RetryAfter.delay(in: response), reason: reason)
+        default:
+            return .permanent(reason: reason)
+        }
+    }
+}
