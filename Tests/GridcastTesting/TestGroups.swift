@@ -79,6 +79,9 @@ public enum TestGroups {
 
                 """
             if let secret = group.secret { text += "    secret: \"\(secret)\"\n" }
+            if let keyword = group.keyword { text += "    keyword: \(keyword)\n" }
+            if let chatID = group.chatID { text += "    chat_id: \"\(chatID)\"\n" }
+            if group.mentionAll { text += "    mention_all: true\n" }
             if !group.tags.isEmpty { text += "    tags: [\(group.tags.joined(separator: ", "))]\n" }
             if let rate = group.rate { text += "    rate: \"\(rate)\"\n" }
         }
