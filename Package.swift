@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
     ],
     targets: [
         // libcurl, the system C library, and a tiny C shim for its variadic setopt calls.
@@ -41,6 +45,7 @@ let package = Package(
         .target(
             name: "GridcastCore",
             dependencies: [
+                "Scheduling",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -69,8 +74,9 @@ let package = Package(
         .target(
             name: "Fanout",
             dependencies: [
-                "GridcastCore", "Ledger", "Sinks", "Transport",
+                "GridcastCore", "Ledger", "Sinks", "Transport", "Scheduling",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -95,10 +101,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // gridcast serve: scheduler, dispatcher, HTTP API, systemd integration.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Scheduling",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "gridcast",
             dependencies: [
-                "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator",
+                "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator", "Daemon", "Scheduling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -114,7 +134,8 @@ let package = Package(
             name: "GridcastTests",
             dependencies: [
                 "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator", "GridcastTesting",
-                "Scheduling",
+                "Scheduling", "Daemon",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

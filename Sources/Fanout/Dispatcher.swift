@@ -43,11 +43,13 @@ public struct Dispatcher: Sendable {
 
     /// Sends every due delivery of `noticeID` (or of every notice) until none is planned, retrying or claimed;
     /// waits for retries and for other processes' claims. `progress` is called after each recorded outcome.
+    /// With `keepRunning` (the daemon) it never runs out of work: it polls the ledger for new plans until stopped.
     ///
     /// When `stopRequested` turns true the dispatcher claims nothing more, hands back claims it has not started,
     /// lets the requests in flight finish and records them, and returns: a clean stop leaves nothing in doubt.
     public func drain(
         noticeID: String?,
+        keepRunning: Bool = false,
         stopRequested: @escaping @Sendable () -> Bool = { false },
         progress: (@Sendable (DispatchProgress) -> Void)? = nil
     ) async throws -> DispatchProgress {
@@ -114,10 +116,11 @@ public struct Dispatcher: Sendable {
                     // Nothing in flight, nothing claimable now: done, or wait for retries and others' claims.
                     let status = try await store.pending(noticeID: noticeID, now: clock.now())
                     if status.dueNow > 0 { continue }
-                    if status.isSettled { break }
+                    if status.isSettled && !keepRunning { break }
                     let expired = try await expireLeases()
                     if !expired.isEmpty { continue }
-                    var wake = clock.now().addingTimeInterval(1)
+                    // Poll: plans may come from the scheduler, the API or another process on this ledger.
+                    var wake = clock.now().addingTimeInterval(keepRunning ? 0.25 : 1)
                     if let due = status.nextDueAt { wake = min(wake, due) }
                     if let expiry = status.nextLeaseExpiry { wake = min(wake, expiry.addingTimeInterval(0.001)) }
                     try await clock.sleep(until: wake)

@@ -1,4 +1,5 @@
 import Foundation
+import Scheduling
 import Yams
 
 /// Reads and validates a gridcast YAML config (and its `groups_file`), collecting every problem with its place.
@@ -7,7 +8,11 @@ import Yams
 /// values after parsing, so a variable's content can never change the YAML structure.
 public struct ConfigLoader: Sendable {
     /// Top-level keys.
-    static let rootKeys = ["timezone", "ledger", "dispatch", "groups_file", "groups"]
+    static let rootKeys = [
+        "timezone", "ledger", "dispatch", "groups_file", "groups", "notices", "schedules", "quiet_hours", "api",
+    ]
+    static let scheduleKeys = ["id", "cron", "to", "pick", "catch_up"]
+    static let apiKeys = ["listen", "token", "token_file"]
     static let ledgerKeys = ["path"]
     static let dispatchKeys = [
         "concurrency", "timeout", "attempts", "backoff", "max_backoff", "rate_limit_pause", "in_doubt", "max_parts",
@@ -62,6 +67,8 @@ public struct ConfigLoader: Sendable {
         var config = GridcastConfig(file: file)
         var groupsNode: Node?
         var groupsFile: (String, SourceLocation)?
+        var schedulesNode: Node?
+        var noticesDirectory: (String, SourceLocation)?
         for (key, value) in reader.entries(mapping, allowed: Self.rootKeys, context: "config") {
             switch key {
             case "timezone":
@@ -85,8 +92,31 @@ public struct ConfigLoader: Sendable {
                 if let (path, location) = reader.string(value, key) { groupsFile = (path, location) }
             case "groups":
                 groupsNode = value
+            case "schedules":
+                schedulesNode = value
+            case "notices":
+                guard let notices = reader.mapping(value, key) else { continue }
+                for (key, value) in reader.entries(notices, allowed: ["dir"], context: "notices") where key == "dir" {
+                    if let found = reader.string(value, "notices.dir") { noticesDirectory = found }
+                }
+            case "quiet_hours":
+                if let (text, at) = reader.string(value, key) {
+                    do { config.quietHours = try QuietHours(parsing: text) } catch { reader.error(at, error.message) }
+                }
+            case "api":
+                guard let api = reader.mapping(value, key) else { continue }
+                config.api = reader.api(api, at: reader.location(value), resolve: { resolve($0, relativeTo: file) })
             default:
                 break
+            }
+        }
+        if let (directory, at) = noticesDirectory {
+            let (library, problems) = NoticeLibrary.load(
+                directory: resolve(directory, relativeTo: file), environment: expansion
+            )
+            config.library = library
+            for problem in problems {
+                reader.error(problem.location ?? at, problem.message)
             }
         }
         var groups: [Group] = []
@@ -102,6 +132,9 @@ public struct ConfigLoader: Sendable {
                 "config defines no groups: add `groups:` or `groups_file:`")
         }
         config.groups = reader.checked(groups, catalog: catalog)
+        if let schedulesNode {
+            config.schedules = reader.schedules(schedulesNode, groups: config.groups, library: config.library)
+        }
         guard reader.diagnostics.isEmpty else {
             throw ConfigError(reader.diagnostics.sorted(by: Reader.fileOrder))
         }
@@ -328,6 +361,116 @@ private struct Reader {
             groups.append(group)
         }
         return groups
+    }
+
+    mutating func api(_ mapping: Node.Mapping, at: SourceLocation, resolve: (String) -> String) -> APIConfig? {
+        var listen = ("127.0.0.1:8640", at)
+        var token: String?
+        for (key, value) in entries(mapping, allowed: ConfigLoader.apiKeys, context: "api") {
+            switch key {
+            case "listen":
+                if let found = string(value, "api.listen") { listen = found }
+            case "token":
+                token = string(value, "api.token")?.0
+            case "token_file":
+                guard let (path, location) = string(value, "api.token_file") else { continue }
+                let resolved = resolve(path)
+                guard let data = FileManager.default.contents(atPath: resolved),
+                    let text = String(data: data, encoding: .utf8)
+                else {
+                    error(location, "api.token_file: cannot read \(resolved)")
+                    continue
+                }
+                token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            default: break
+            }
+        }
+        guard let colon = listen.0.lastIndex(of: ":"), let port = Int(listen.0[listen.0.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            error(listen.1, "api.listen: expected HOST:PORT such as 127.0.0.1:8640, got '\(listen.0)'")
+            return nil
+        }
+        guard let token, token.count >= 16 else {
+            error(at, "api: needs token: or token_file: with a token of at least 16 characters")
+            return nil
+        }
+        let host = String(listen.0[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return APIConfig(host: host, port: port, token: token)
+    }
+
+    mutating func schedules(_ node: Node, groups: [Group], library: NoticeLibrary) -> [ScheduleSpec] {
+        guard case .sequence(let items) = node else {
+            error(location(node), "schedules: expected a list of schedules (each starting with '- id: …')")
+            return []
+        }
+        var result: [ScheduleSpec] = []
+        var seen: Set<String> = []
+        for (index, item) in items.enumerated() {
+            guard case .mapping(let mapping) = item else {
+                error(location(item), "schedules[\(index)]: expected a mapping with id, cron, to, pick")
+                continue
+            }
+            var values: [String: (String, SourceLocation)] = [:]
+            var catchUp = Duration.seconds(3600)
+            for (key, value) in entries(mapping, allowed: ConfigLoader.scheduleKeys, context: "schedules[\(index)]") {
+                if key == "catch_up" {
+                    catchUp = duration(value, "schedules[\(index)].catch_up") ?? catchUp
+                } else if let found = string(value, "schedules[\(index)].\(key)") {
+                    values[key] = found
+                }
+            }
+            let at = location(item)
+            guard let (id, idAt) = values["id"] else {
+                error(at, "schedules[\(index)]: missing required key 'id'")
+                continue
+            }
+            if !Group.isValidID(id) {
+                error(idAt, "schedule id '\(id)' is invalid: use lowercase letters, digits, '.', '_', '-'")
+            }
+            if !seen.insert(id).inserted { error(idAt, "duplicate schedule id '\(id)'") }
+            guard let (cronText, cronAt) = values["cron"] else {
+                error(at, "schedule \(id): missing required key 'cron'")
+                continue
+            }
+            let cron: CronSchedule
+            do { cron = try CronSchedule(parsing: cronText) } catch {
+                self.error(cronAt, "schedule \(id): \(error.message)")
+                continue
+            }
+            let (toText, toAt) = values["to"] ?? ("all", at)
+            let selector: Selector
+            do {
+                selector = try Selector(parsing: toText)
+                _ = try selector.resolve(in: groups)
+            } catch {
+                self.error(toAt, "schedule \(id): \(error.message)")
+                continue
+            }
+            let (pickText, pickAt) = values["pick"] ?? ("next-unsent", at)
+            let pick: ScheduleSpec.Pick
+            switch pickText {
+            case "next-unsent": pick = .nextUnsent
+            case "dated": pick = .dated
+            case let text where text.hasPrefix("notice:"):
+                let noticeID = String(text.dropFirst(7))
+                guard library.entry(noticeID) != nil else {
+                    error(pickAt, "schedule \(id): pick names notice '\(noticeID)', which is not in the notice library")
+                    continue
+                }
+                pick = .notice(noticeID)
+            default:
+                error(pickAt, "schedule \(id): pick must be next-unsent, dated or notice:ID, got '\(pickText)'")
+                continue
+            }
+            if library.entries.isEmpty {
+                error(pickAt, "schedule \(id): the config has no notice library (notices: {dir: …}) to pick from")
+                continue
+            }
+            result.append(
+                ScheduleSpec(id: id, cron: cron, selector: selector, pick: pick, catchUp: catchUp, location: at))
+        }
+        return result
     }
 
     mutating func rateLimit(_ node: Node, _ key: String) -> RateLimit? {

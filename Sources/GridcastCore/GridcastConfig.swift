@@ -1,4 +1,5 @@
 import Foundation
+import Scheduling
 
 /// Everything gridcast reads from its YAML config, validated.
 public struct GridcastConfig: Sendable {
@@ -15,6 +16,14 @@ public struct GridcastConfig: Sendable {
         didSet { groupIndex = Self.index(groups) }
     }
     private var groupIndex: [String: Int]
+    /// The notice library (`notices.dir`), empty when the config names none.
+    public var library = NoticeLibrary()
+    /// Scheduled firings.
+    public var schedules: [ScheduleSpec] = []
+    /// Non-urgent deliveries due inside this daily window wait for its end.
+    public var quietHours: QuietHours?
+    /// The HTTP API of `gridcast serve`, when configured.
+    public var api: APIConfig?
 
     /// Creates a config.
     public init(
@@ -41,9 +50,9 @@ public struct GridcastConfig: Sendable {
         groupIndex[id].map { groups[$0] }
     }
 
-    /// Every secret of every group, for redaction of text that may have picked one up.
+    /// Every secret of every group and the API token, for redaction of text that may have picked one up.
     public var secrets: [String] {
-        groups.flatMap(\.secrets)
+        groups.flatMap(\.secrets) + (api.map { [$0.token] } ?? [])
     }
 }
 

@@ -20,6 +20,11 @@ public struct Selector: Sendable, Hashable, CustomStringConvertible {
         public var description: String { message }
     }
 
+    /// Exactly these groups.
+    public init(groupIDs: [String]) {
+        terms = groupIDs.map(Term.group)
+    }
+
     /// Parses `all`, `group:ID`, `tag:NAME`, comma-separated.
     public init(parsing text: String) throws(Failure) {
         var terms: [Term] = []

@@ -232,3 +232,31 @@ public struct ExpiredLease: Sendable, Equatable {
         self.newState = newState
     }
 }
+
+/// One firing of a schedule, recorded once (schedule id and fire time are unique).
+public struct Firing: Sendable, Equatable {
+    /// What happened.
+    public enum Outcome: String, Sendable {
+        /// Planned its notices.
+        case fired
+        /// Not run: missed beyond `catch_up`, superseded by a later missed firing, or nothing to send.
+        case skipped
+    }
+
+    public var scheduleID: String
+    /// The cron time it is for.
+    public var fireAt: Date
+    public var outcome: Outcome
+    /// Why, in a few words.
+    public var note: String
+    /// When it was recorded.
+    public var recordedAt: Date
+
+    public init(scheduleID: String, fireAt: Date, outcome: Outcome, note: String, recordedAt: Date) {
+        self.scheduleID = scheduleID
+        self.fireAt = fireAt
+        self.outcome = outcome
+        self.note = note
+        self.recordedAt = recordedAt
+    }
+}

@@ -11,6 +11,19 @@ public protocol LedgerStore: Sendable {
     /// - Throws: ``LedgerError/conflict(noticeID:)`` when the id holds other content.
     func plan(_ plan: Plan) async throws -> PlanResult
 
+    /// Records a schedule firing and its plans in one transaction; nil (and nothing planned) when that firing was
+    /// already recorded, so a firing happens once across restarts and processes.
+    func recordFiring(_ firing: Firing, plans: [Plan]) async throws -> [PlanResult]?
+
+    /// The latest recorded firing time of a schedule.
+    func lastFiring(scheduleID: String) async throws -> Date?
+
+    /// Every recorded firing of a schedule, oldest first.
+    func firings(scheduleID: String) async throws -> [Firing]
+
+    /// For each group, which of these notices it already has (any delivery not `dead`).
+    func noticesHad(groupIDs: [String], among noticeIDs: [String]) async throws -> [String: Set<String>]
+
     /// Claims up to `request.limit` due deliveries (planned, or retry whose time has come) for `request.owner`.
     func claim(_ request: ClaimRequest) async throws -> [ClaimedDelivery]
 

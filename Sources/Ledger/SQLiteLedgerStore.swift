@@ -79,6 +79,22 @@ public final class SQLiteLedgerStore: LedgerStore {
             // to be one: such a delivery resumes at its first unsent part instead of going in_doubt.
             try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN part_in_flight INTEGER")
         }
+        migrator.registerMigration("v3-schedule-firings") { db in
+            // Every firing of a schedule, fired or skipped, once: a restart never fires it twice.
+            try db.execute(
+                sql: """
+                    CREATE TABLE schedule_firings (
+                        schedule_id TEXT NOT NULL,
+                        fire_at INTEGER NOT NULL,
+                        outcome TEXT NOT NULL CHECK (outcome IN ('fired', 'skipped')),
+                        note TEXT NOT NULL DEFAULT '',
+                        notices TEXT NOT NULL DEFAULT '',
+                        recorded_at INTEGER NOT NULL,
+                        PRIMARY KEY (schedule_id, fire_at)
+                    )
+                    """
+            )
+        }
         return migrator
     }
 
@@ -91,52 +107,119 @@ public final class SQLiteLedgerStore: LedgerStore {
     // MARK: - Writes
 
     public func plan(_ plan: Plan) async throws -> PlanResult {
+        try await write { db in try Self.insert(plan, into: db) }
+    }
+
+    public func recordFiring(_ firing: Firing, plans: [Plan]) async throws -> [PlanResult]? {
         try await write { db in
-            let now = plan.now.ledgerMillis
-            let hash = plan.notice.contentHash
-            var created = false
-            var createdAt = plan.now
-            if let row = try Row.fetchOne(
-                db, sql: "SELECT content_hash, created_at FROM notices WHERE id = ?", arguments: [plan.notice.id])
-            {
-                guard (row["content_hash"] as String) == hash else {
-                    throw LedgerError.conflict(noticeID: plan.notice.id)
-                }
-                createdAt = Date(ledgerMillis: row["created_at"])
-            } else {
-                try db.execute(
-                    sql: """
-                        INSERT INTO notices (id, title, text, urgent, content_hash, selector, origin, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        plan.notice.id, plan.notice.title, plan.notice.text, plan.notice.urgent, hash, plan.selector,
-                        plan.origin, now,
-                    ]
-                )
-                created = true
-            }
-            let insert = try db.cachedStatement(
+            try db.execute(
                 sql: """
-                    INSERT OR IGNORE INTO deliveries
-                        (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)
-                    """
+                    INSERT OR IGNORE INTO schedule_firings
+                        (schedule_id, fire_at, outcome, note, notices, recorded_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    firing.scheduleID, firing.fireAt.ledgerMillis, firing.outcome.rawValue, firing.note,
+                    plans.map(\.notice.id).joined(separator: ","), firing.recordedAt.ledgerMillis,
+                ]
             )
-            var added = 0
-            for target in plan.targets {
-                try insert.execute(arguments: [
-                    Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID), plan.notice.id,
-                    target.groupID, target.groupName, target.sink, (target.notBefore ?? plan.now).ledgerMillis,
-                    target.parts, now, now,
-                ])
-                added += db.changesCount
-            }
-            let total =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
-            return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
+            // Already recorded (a restart, or another daemon on this ledger): the firing happened once already.
+            guard db.changesCount == 1 else { return nil }
+            return try plans.map { try Self.insert($0, into: db) }
         }
+    }
+
+    public func lastFiring(scheduleID: String) async throws -> Date? {
+        try await read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT MAX(fire_at) FROM schedule_firings WHERE schedule_id = ?", arguments: [scheduleID]
+            ).map(Date.init(ledgerMillis:))
+        }
+    }
+
+    public func firings(scheduleID: String) async throws -> [Firing] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM schedule_firings WHERE schedule_id = ? ORDER BY fire_at",
+                arguments: [scheduleID]
+            ).map { row in
+                Firing(
+                    scheduleID: row["schedule_id"], fireAt: Date(ledgerMillis: row["fire_at"]),
+                    outcome: Firing.Outcome(rawValue: row["outcome"]) ?? .skipped, note: row["note"],
+                    recordedAt: Date(ledgerMillis: row["recorded_at"])
+                )
+            }
+        }
+    }
+
+    public func noticesHad(groupIDs: [String], among noticeIDs: [String]) async throws -> [String: Set<String>] {
+        guard !groupIDs.isEmpty, !noticeIDs.isEmpty else { return [:] }
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT group_id, notice_id FROM deliveries
+                    WHERE state != 'dead'
+                      AND group_id IN (SELECT value FROM json_each(?)) AND notice_id IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [Self.jsonArray(groupIDs), Self.jsonArray(noticeIDs)]
+            )
+            var had: [String: Set<String>] = [:]
+            for row in rows { had[row["group_id"], default: []].insert(row["notice_id"]) }
+            return had
+        }
+    }
+
+    static func jsonArray(_ values: [String]) -> String {
+        String(data: (try? JSONEncoder().encode(values)) ?? Data("[]".utf8), encoding: .utf8) ?? "[]"
+    }
+
+    /// Records a notice (or finds it with the same content) and its deliveries, inside the caller's transaction.
+    static func insert(_ plan: Plan, into db: Database) throws -> PlanResult {
+        let now = plan.now.ledgerMillis
+        let hash = plan.notice.contentHash
+        var created = false
+        var createdAt = plan.now
+        if let row = try Row.fetchOne(
+            db, sql: "SELECT content_hash, created_at FROM notices WHERE id = ?", arguments: [plan.notice.id])
+        {
+            guard (row["content_hash"] as String) == hash else {
+                throw LedgerError.conflict(noticeID: plan.notice.id)
+            }
+            createdAt = Date(ledgerMillis: row["created_at"])
+        } else {
+            try db.execute(
+                sql: """
+                    INSERT INTO notices (id, title, text, urgent, content_hash, selector, origin, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    plan.notice.id, plan.notice.title, plan.notice.text, plan.notice.urgent, hash, plan.selector,
+                    plan.origin, now,
+                ]
+            )
+            created = true
+        }
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO deliveries
+                    (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)
+                """
+        )
+        var added = 0
+        for target in plan.targets {
+            try insert.execute(arguments: [
+                Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID), plan.notice.id,
+                target.groupID, target.groupName, target.sink, (target.notBefore ?? plan.now).ledgerMillis,
+                target.parts, now, now,
+            ])
+            added += db.changesCount
+        }
+        let total =
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
+        return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
     }
 
     public func claim(_ request: ClaimRequest) async throws -> [ClaimedDelivery] {
@@ -293,10 +376,19 @@ public final class SQLiteLedgerStore: LedgerStore {
         isOwnerAlive: @Sendable (String) -> Bool
     ) async throws -> [ExpiredLease] {
         // Liveness checks read /proc: do them outside the write transaction.
-        let owners = try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT lease_owner FROM deliveries WHERE state = 'claimed'")
+        let millis = now.ledgerMillis
+        let (owners, overdue) = try await read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT DISTINCT lease_owner FROM deliveries WHERE state = 'claimed'"),
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM deliveries WHERE state = 'claimed' AND lease_until < ?",
+                    arguments: [millis]
+                ) ?? 0
+            )
         }
         let dead = owners.filter { !isOwnerAlive($0) }
+        // The common case, checked without a write transaction (and its fsync): nothing to expire.
+        if dead.isEmpty && overdue == 0 { return [] }
         return try await write { db in
             let now = now.ledgerMillis
             var expired: [ExpiredLease] = []

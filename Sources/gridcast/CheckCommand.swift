@@ -24,7 +24,12 @@ struct CheckCommand: ParsableCommand {
         }
         let sinks = counts(config.groups.map(\.sink))
         let tags = counts(config.groups.flatMap(\.tags))
-        return "ok: \(config.groups.count) groups (\(sinks)); tags: \(tags.isEmpty ? "none" : tags); "
+        var line =
+            "ok: \(config.groups.count) groups (\(sinks)); tags: \(tags.isEmpty ? "none" : tags); "
             + "ledger \(config.ledger.path); timezone \(config.timeZone.identifier)"
+        if !config.library.entries.isEmpty { line += "; \(config.library.entries.count) library notices" }
+        if !config.schedules.isEmpty { line += "; schedules: \(config.schedules.map(\.id).joined(separator: ", "))" }
+        if let api = config.api { line += "; api \(api.host):\(api.port)" }
+        return line
     }
 }

@@ -11,7 +11,10 @@ struct Gridcast: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 the work ran but some deliveries ended dead or in_doubt; 2 usage or config error.
             """,
-        subcommands: [CheckCommand.self, SendCommand.self, ReportCommand.self, EmulateCommand.self]
+        subcommands: [
+            CheckCommand.self, SendCommand.self, ServeCommand.self, ScheduleCommand.self, ReportCommand.self,
+            EmulateCommand.self,
+        ]
     )
 
     /// Runs the command line; usage errors exit 2 (design.md), not ArgumentParser's 64.

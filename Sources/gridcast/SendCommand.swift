@@ -39,46 +39,36 @@ struct SendCommand: AsyncParsableCommand {
         let logger = Logger(label: "gridcast.send")
         let config = try options.load()
         let body = try readText()
-        let selector: Selector
-        do { selector = try Selector(parsing: to) } catch {
-            printError("--to: \(error.message)")
-            throw ExitStatus.usage.exitCode
-        }
         let now = Date()
-        let noticeID = id ?? Notice.derivedID(title: title, text: body, on: now, in: config.timeZone)
-        let notice = Notice(id: noticeID, title: title, text: body, urgent: urgent)
-        let plan: Plan
-        do {
-            plan = try Planner(config: config, sinks: SinkRegistry.standard).plan(
-                notice, to: selector, origin: "cli", now: now)
-        } catch {
-            printError("error: \(error.message)")
-            throw ExitStatus.usage.exitCode
-        }
         let store = try openLedger(config)
-        let result: PlanResult
+        let intake = NoticeIntake(config: config, sinks: SinkRegistry.standard, store: store)
+        let receipt: NoticeIntake.Receipt
         do {
-            result = try await store.plan(plan)
-        } catch let error as LedgerError where error.isConflict {
-            printError("error: \(error)")
+            receipt = try await intake.submit(
+                .init(id: id, title: title, text: body, to: to, urgent: urgent), origin: "cli", now: now
+            )
+        } catch let refusal as NoticeIntake.Refusal {
+            printError(
+                "error: --\(refusal.field == "text" ? (file == nil ? "text" : "file") : refusal.field): \(refusal.message)"
+            )
             throw ExitStatus.usage.exitCode
         }
+        let noticeID = receipt.noticeID
         let pending = try await store.pending(noticeID: noticeID, now: now)
         if pending.isSettled {
             print("notice \(noticeID) was already delivered earlier; nothing to send")
             return try await finish(store: store, noticeID: noticeID)
         }
         print(
-            result.created
-                ? "notice \(noticeID): planned \(result.total) deliveries"
-                : "notice \(noticeID): resuming (\(result.added) new deliveries, \(result.total) in all)"
+            receipt.created
+                ? "notice \(noticeID): planned \(receipt.deliveries) deliveries"
+                : "notice \(noticeID): resuming (\(receipt.added) new deliveries, \(receipt.deliveries) in all)"
         )
         let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
         let dispatcher = Dispatcher(
             store: store, transport: transport, sinks: SinkRegistry.standard, config: config, logger: logger
         )
-        let total = result.total
-        let progress = ProgressLine(total: total)
+        let progress = ProgressLine(total: receipt.deliveries)
         do {
             StopSignal.install()
             _ = try await dispatcher.drain(noticeID: noticeID, stopRequested: { StopSignal.isRequested }) {

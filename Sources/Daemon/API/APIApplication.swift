@@ -1,0 +1,93 @@
+import Fanout
+import Foundation
+import Hummingbird
+import Ledger
+import Logging
+import Prometheus
+
+/// Builds the HTTP API of `gridcast serve` (a Hummingbird application, itself a `Service` to run in the daemon's
+/// service group).
+///
+/// | Route | Answer |
+/// |---|---|
+/// | `GET /healthz` | 200 `ok`, without a token |
+/// | `POST /v1/notices` | 202 new, 200 same id and content, 409 other content, 422 invalid, 400 unreadable, 413 too big |
+/// | `GET /v1/notices/{id}` | 200 per-group states, 404 unknown |
+/// | `GET /v1/reports/daily?date=` | 200 the daily report JSON, 400 bad date |
+/// | `GET /metrics` | 200 Prometheus text |
+///
+/// Every route but `/healthz` needs `Authorization: Bearer <token>` (else 401). Errors are JSON
+/// `{"error": "...", "field": "..."}`; no answer holds a token or a group's URL.
+///
+/// - Parameters:
+///   - settings: Where to listen, and the token.
+///   - intake: Plans submitted notices, as for `gridcast send`.
+///   - store: The ledger, for notice states and reports.
+///   - timeZone: The config's time zone: "today" for the daily report.
+///   - registry: The Prometheus registry swift-metrics was bootstrapped with.
+///   - logger: The API's logger.
+///   - now: The clock for planning and for "today".
+///   - onServerRunning: Called with the bound port once the server listens (useful with port 0).
+public func makeAPIApplication(
+    settings: APISettings,
+    intake: NoticeIntake,
+    store: any LedgerStore,
+    timeZone: TimeZone,
+    registry: PrometheusCollectorRegistry,
+    logger: Logger,
+    now: @escaping @Sendable () -> Date = { Date() },
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    makeAPIApplication(
+        settings: settings, intake: { intake }, store: store, timeZone: timeZone, registry: registry,
+        logger: logger, now: now, onServerRunning: onServerRunning
+    )
+}
+
+/// Builds the HTTP API like ``makeAPIApplication(settings:intake:store:timeZone:registry:logger:now:onServerRunning:)``,
+/// asking `intake` for the intake of the current config on every submission, so that notices posted after a
+/// SIGHUP reload are planned for the reloaded groups.
+public func makeAPIApplication(
+    settings: APISettings,
+    intake: @escaping @Sendable () async -> NoticeIntake,
+    store: any LedgerStore,
+    timeZone: TimeZone,
+    registry: PrometheusCollectorRegistry,
+    logger: Logger,
+    now: @escaping @Sendable () -> Date = { Date() },
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = makeAPIRouter(
+        token: settings.token, intake: intake, store: store, timeZone: timeZone, registry: registry, now: now
+    )
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "gridcast"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? settings.port
+            logger.info("api listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])
+            await onServerRunning(port)
+        },
+        logger: logger
+    )
+}
+
+/// The API's routes and middleware, in order: JSON errors around everything, `/healthz`, the token check, then
+/// the authenticated routes (and the 404 of unknown routes, which therefore needs a token too).
+func makeAPIRouter(
+    token: String,
+    intake: @escaping @Sendable () async -> NoticeIntake,
+    store: any LedgerStore,
+    timeZone: TimeZone,
+    registry: PrometheusCollectorRegistry,
+    now: @escaping @Sendable () -> Date
+) -> Router<APIRequestContext> {
+    let router = Router(context: APIRequestContext.self)
+    router.add(middleware: APIErrorMiddleware())
+    router.get("healthz") { _, _ in "ok" }
+    router.add(middleware: BearerTokenMiddleware(token: token))
+    NoticeController(intake: intake, store: store, now: now).addRoutes(to: router.group("v1/notices"))
+    ReportController(store: store, timeZone: timeZone, now: now).addRoutes(to: router.group("v1/reports"))
+    MetricsController(registry: registry).addRoutes(to: router)
+    return router
+}

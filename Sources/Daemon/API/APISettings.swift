@@ -1,0 +1,31 @@
+/// Where the HTTP API listens and the bearer token it requires (config `api:`).
+///
+/// The token is resolved by the caller (from `token:` or `token_file:`); it is never part of a description, so
+/// logging the settings can't leak it.
+public struct APISettings: Sendable {
+    /// The largest request body accepted, in bytes; a larger one is answered 413.
+    public static let maxBodySize = 64 * 1024
+
+    /// The address to listen on, e.g. `127.0.0.1`.
+    public var host: String
+    /// The TCP port; 0 lets the system pick a free one (reported through `onServerRunning`).
+    public var port: Int
+    /// The bearer token every route but `/healthz` requires. An empty token refuses every request.
+    public var token: String
+
+    /// Creates settings.
+    public init(host: String = "127.0.0.1", port: Int = 8640, token: String) {
+        self.host = host
+        self.port = port
+        self.token = token
+    }
+}
+
+extension APISettings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// `host:port`, without the token.
+    public var description: String { "\(host):\(port)" }
+    /// Same as ``description``: the token never shows.
+    public var debugDescription: String { "APISettings(\(description), token: ***)" }
+    /// Hides the token from `dump` and the debugger.
+    public var customMirror: Mirror { Mirror(self, children: ["host": host, "port": port, "token": "***"]) }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import GridcastCore
+import Ledger
+
+/// The answer to `POST /v1/notices`: `{"id", "deliveries", "created"}`.
+struct NoticeReceiptAnswer: Codable, Equatable, Sendable {
+    /// The notice's id, given or derived.
+    var id: String
+    /// The notice's deliveries in all (one per selected group).
+    var deliveries: Int
+    /// True when this request recorded the notice; false when the same id already held the same content.
+    var created: Bool
+}
+
+/// The answer to `GET /v1/notices/{id}`: the notice and where each of its deliveries stands.
+struct NoticeStatusAnswer: Codable, Equatable, Sendable {
+    var id: String
+    var title: String
+    var urgent: Bool
+    var createdAt: Date
+    var deliveries: [Delivery]
+    /// Deliveries per state (`planned`, `claimed`, `sent`, `retry`, `dead`, `in_doubt`), states with none left out.
+    var counts: [String: Int]
+
+    /// One group's delivery.
+    struct Delivery: Codable, Equatable, Sendable {
+        var groupID: String
+        var groupName: String
+        var sink: String
+        var state: String
+        var attempts: Int
+        var partsSent: Int
+        var partsTotal: Int
+        var sentAt: Date?
+        /// Why the latest attempt failed, as the ledger recorded it (secret-free).
+        var lastError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case groupID = "group_id", groupName = "group_name", sink, state, attempts
+            case partsSent = "parts_sent", partsTotal = "parts_total", sentAt = "sent_at", lastError = "last_error"
+        }
+
+        /// Encodes `sent_at` and `last_error` as `null` when absent, so every row has every key.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(groupID, forKey: .groupID)
+            try container.encode(groupName, forKey: .groupName)
+            try container.encode(sink, forKey: .sink)
+            try container.encode(state, forKey: .state)
+            try container.encode(attempts, forKey: .attempts)
+            try container.encode(partsSent, forKey: .partsSent)
+            try container.encode(partsTotal, forKey: .partsTotal)
+            try container.encode(sentAt, forKey: .sentAt)
+            try container.encode(lastError, forKey: .lastError)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, urgent, createdAt = "created_at", deliveries, counts
+    }
+}
+
+extension NoticeStatusAnswer {
+    /// The answer for a stored notice, its deliveries and its state counts.
+    init(notice: StoredNotice, deliveries: [DeliveryRecord], counts: [DeliveryState: Int]) {
+        self.id = notice.notice.id
+        self.title = notice.notice.title
+        self.urgent = notice.notice.urgent
+        self.createdAt = notice.createdAt
+        self.deliveries = deliveries.map {
+            Delivery(
+                groupID: $0.groupID, groupName: $0.groupName, sink: $0.sink, state: $0.state.rawValue,
+                attempts: $0.attempts, partsSent: $0.partsSent, partsTotal: $0.partsTotal, sentAt: $0.sentAt,
+                lastError: $0.lastError
+            )
+        }
+        self.counts = Dictionary(
+            uniqueKeysWithValues: counts.filter { $0.value > 0 }.map { ($0.key.rawValue, $0.value) })
+    }
+}

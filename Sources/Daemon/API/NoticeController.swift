@@ -1,0 +1,71 @@
+import Fanout
+import Foundation
+import GridcastCore
+import Hummingbird
+import Ledger
+import Logging
+
+/// `POST /v1/notices` and `GET /v1/notices/{id}`: a thin shell over ``NoticeIntake`` and the ledger, as
+/// `gridcast send` is on the command line.
+struct NoticeController: Sendable {
+    /// The intake of the current config (it changes on reload).
+    let intake: @Sendable () async -> NoticeIntake
+    let store: any LedgerStore
+    let now: @Sendable () -> Date
+
+    /// Adds the routes to `group` (mounted at `/v1/notices`).
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.post(use: submit)
+        group.get("{id}", use: status)
+    }
+
+    /// Plans a notice: 202 when new, 200 when the same id already holds the same content, 409 when other content,
+    /// 422 when invalid, 400 when unreadable.
+    @Sendable func submit(_ request: Request, context: APIRequestContext) async throws -> Response {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError.contentTooLarge
+        }
+        let notice = try NoticeRequest(json: body.readableBytesView)
+        let receipt: NoticeIntake.Receipt
+        do {
+            receipt = try await intake().submit(notice.submission, origin: "api", now: now())
+        } catch let refusal as NoticeIntake.Refusal {
+            switch refusal.kind {
+            case .conflict:
+                throw APIError.conflict(
+                    "a notice with this id already exists with different content; choose another id", field: "id"
+                )
+            case .invalid:
+                throw APIError.unprocessable(refusal.message, field: refusal.field)
+            }
+        }
+        context.logger.info(
+            "api notice",
+            metadata: [
+                "notice": "\(receipt.noticeID)", "created": "\(receipt.created)",
+                "deliveries": "\(receipt.deliveries)", "added": "\(receipt.added)",
+            ]
+        )
+        return JSONResponse.make(
+            NoticeReceiptAnswer(id: receipt.noticeID, deliveries: receipt.deliveries, created: receipt.created),
+            status: receipt.created ? .accepted : .ok
+        )
+    }
+
+    /// A notice and its per-group states; 404 when unknown.
+    @Sendable func status(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        guard Notice.isValidID(id), let notice = try await store.notice(id: id) else {
+            throw APIError.notFound("no notice with this id", field: "id")
+        }
+        async let deliveries = store.deliveries(noticeID: id)
+        async let counts = store.stateCounts(noticeID: id)
+        return try await JSONResponse.make(
+            NoticeStatusAnswer(notice: notice, deliveries: deliveries, counts: counts)
+        )
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import GridcastCore
+import Hummingbird
+import Ledger
+import Reports
+
+/// `GET /v1/reports/daily?date=YYYY-MM-DD`: the daily report as `gridcast report daily --format json` prints it.
+struct ReportController: Sendable {
+    let store: any LedgerStore
+    let timeZone: TimeZone
+    let now: @Sendable () -> Date
+
+    /// Adds the routes to `group` (mounted at `/v1/reports`).
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.get("daily", use: daily)
+    }
+
+    /// The report for `date` (default: today in the config's time zone); 400 with field `date` when it is no date.
+    @Sendable func daily(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let day: LocalDay
+        if let text = request.uri.queryParameters["date"] {
+            guard let parsed = LocalDay(parsing: String(text), timeZone: timeZone) else {
+                throw APIError.badRequest("date must be a calendar date YYYY-MM-DD", field: "date")
+            }
+            day = parsed
+        } else {
+            day = LocalDay(date: now(), timeZone: timeZone)
+        }
+        let report = try await DailyReport.make(day: day, store: store)
+        return JSONResponse.make(json: report.rendered(as: .json).utf8)
+    }
+}

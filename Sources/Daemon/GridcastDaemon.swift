@@ -1,0 +1,92 @@
+import Fanout
+import Foundation
+import GridcastCore
+import Ledger
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Sinks
+import Transport
+import UnixSignals
+
+/// `gridcast serve`: the scheduler, the dispatcher and the HTTP API on one ledger, under swift-service-lifecycle.
+///
+/// SIGTERM/SIGINT stop claiming, let requests in flight finish and be recorded, then exit 0. SIGHUP re-reads the
+/// config and the notice library; an invalid new config is refused with its errors logged and the old one kept.
+/// Under systemd (`Type=notify`) it reports READY, RELOADING, STOPPING, STATUS and watchdog pings.
+public struct GridcastDaemon: Sendable {
+    let configPath: String
+    let logger: Logger
+    let load: @Sendable (String) throws -> GridcastConfig
+
+    /// Creates a daemon for the config at `configPath`; `load` validates a config (the CLI's loader).
+    public init(configPath: String, logger: Logger, load: @escaping @Sendable (String) throws -> GridcastConfig) {
+        self.configPath = configPath
+        self.logger = logger
+        self.load = load
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    public func run() async throws {
+        let config = try load(configPath)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let store = try SQLiteLedgerStore(path: config.ledger.path)
+        let live = LiveConfig(config)
+        let notifier = SystemdNotifier()
+        let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(
+                service: DispatchService(live: live, store: store, transport: transport, logger: logger),
+                successTerminationBehavior: .gracefullyShutdownGroup
+            ),
+            .init(service: SchedulerService(live: live, store: store, logger: logger)),
+            .init(
+                service: StatusService(live: live, store: store, notifier: notifier, logger: logger),
+                successTerminationBehavior: .gracefullyShutdownGroup
+            ),
+            .init(service: ReloadService(live: live, notifier: notifier, logger: logger, path: configPath, load: load)),
+        ]
+        if let api = config.api {
+            services.append(
+                .init(service: try await makeAPIService(api: api, live: live, store: store, registry: registry))
+            )
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.info(
+            "gridcast serving",
+            metadata: [
+                "groups": "\(config.groups.count)", "schedules": "\(config.schedules.count)",
+                "notices": "\(config.library.entries.count)", "ledger": "\(config.ledger.path)",
+                "api": "\(config.api.map { "\($0.host):\($0.port)" } ?? "off")",
+            ]
+        )
+        try await group.run()
+    }
+
+    func makeAPIService(
+        api: APIConfig, live: LiveConfig, store: any LedgerStore, registry: PrometheusCollectorRegistry
+    )
+        async throws -> any Service
+    {
+        makeAPIApplication(
+            settings: APISettings(host: api.host, port: api.port, token: api.token),
+            // Each submission is planned against the config of the moment (SIGHUP may have changed the groups);
+            // non-urgent notices posted during quiet hours wait for their end.
+            intake: {
+                NoticeIntake(config: await live.current, sinks: .standard, store: store, respectQuietHours: true)
+            },
+            store: store,
+            timeZone: await live.current.timeZone,
+            registry: registry,
+            logger: Logger(label: "gridcast.api")
+        )
+    }
+}

@@ -1,0 +1,49 @@
+import Fanout
+import Foundation
+import GridcastCore
+import Ledger
+import Logging
+import Metrics
+import ServiceLifecycle
+import Sinks
+
+/// Fires the config's schedules: catches up at start, then sleeps until the next firing (or a reload).
+struct SchedulerService: Service {
+    let live: LiveConfig
+    let store: any LedgerStore
+    let logger: Logger
+
+    func run() async throws {
+        var warnedExhausted: Set<String> = []
+        while !Task.isShuttingDownGracefully {
+            let config = await live.current
+            let generation = live.generation
+            let scheduler = Scheduler(config: config, sinks: .standard, store: store, logger: logger)
+            do {
+                for report in try await scheduler.fireDue(now: Date()) {
+                    Counter(
+                        label: "gridcast_scheduler_firings_total",
+                        dimensions: [
+                            ("schedule", report.scheduleID), ("outcome", report.outcome.rawValue),
+                        ]
+                    ).increment()
+                    // Warn once a day per schedule when groups have had the whole library.
+                    let day = LocalDay(date: report.fireAt, timeZone: config.timeZone).description
+                    if !report.exhausted.isEmpty && warnedExhausted.insert("\(report.scheduleID)@\(day)").inserted {
+                        logger.warning(
+                            "groups have had every library notice: add notices to the library",
+                            metadata: ["schedule": "\(report.scheduleID)", "groups": "\(report.exhausted.count)"]
+                        )
+                    }
+                }
+            } catch {
+                logger.error("scheduler could not fire", metadata: ["error": "\(error)"])
+            }
+            // Sleep until the next firing, waking at least every few seconds to notice a reload or a stop.
+            let next = scheduler.nextFiring(after: Date()) ?? Date().addingTimeInterval(3600)
+            while !Task.isShuttingDownGracefully && live.generation == generation && Date() < next {
+                try? await Task.sleep(for: .milliseconds(Int64(min(2_000, max(10, next.timeIntervalSinceNow * 1000)))))
+            }
+        }
+    }
+}

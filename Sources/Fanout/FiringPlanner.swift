@@ -1,0 +1,100 @@
+import Foundation
+import GridcastCore
+import Ledger
+import Scheduling
+import Sinks
+
+/// Decides what one firing of a schedule sends: which library notice each selected group gets, when (quiet hours),
+/// and which groups have had the whole library.
+public struct FiringPlanner: Sendable {
+    let config: GridcastConfig
+    let sinks: SinkRegistry
+    let store: any LedgerStore
+
+    /// Creates a planner.
+    public init(config: GridcastConfig, sinks: SinkRegistry, store: any LedgerStore) {
+        self.config = config
+        self.sinks = sinks
+        self.store = store
+    }
+
+    /// What a firing would plan.
+    public struct Outcome: Sendable {
+        /// One plan per notice chosen.
+        public var plans: [Plan]
+        /// Groups that got nothing because they have had every notice they may receive.
+        public var exhausted: [String]
+        /// Why nothing was planned, when nothing was (no dated notice for the day…).
+        public var note: String
+    }
+
+    /// Which library notice goes to which of the selected groups, given what each group already `had`.
+    public func choose(
+        _ schedule: ScheduleSpec, at fireAt: Date, had: [String: Set<String>]
+    ) throws
+        -> (choices: [(entry: NoticeLibrary.Entry, groups: [Group])], exhausted: [String], note: String)
+    {
+        let groups = try schedule.selector.resolve(in: config.groups)
+        let library = config.library
+        switch schedule.pick {
+        case .notice(let id):
+            guard let entry = library.entry(id) else { return ([], [], "notice \(id) is not in the library") }
+            return ([(entry, groups)], [], "")
+        case .dated:
+            let day = LocalDay(date: fireAt, timeZone: config.timeZone).description
+            guard let entry = library.entries.first(where: { $0.date == day }) else {
+                return ([], [], "no library notice is dated \(day)")
+            }
+            return ([(entry, groups)], [], "")
+        case .nextUnsent:
+            var order: [String] = []
+            var chosen: [String: (NoticeLibrary.Entry, [Group])] = [:]
+            var exhausted: [String] = []
+            for group in groups {
+                let next = library.entries.first { entry in
+                    guard !(had[group.id]?.contains(entry.notice.id) ?? false) else { return false }
+                    guard let audience = entry.selector else { return true }
+                    // A library notice for `tag:elderly` goes only to groups that selector would pick.
+                    return (try? audience.resolve(in: [group]))?.isEmpty == false
+                }
+                guard let next else {
+                    exhausted.append(group.id)
+                    continue
+                }
+                if chosen[next.notice.id] == nil {
+                    order.append(next.notice.id)
+                    chosen[next.notice.id] = (next, [])
+                }
+                chosen[next.notice.id]!.1.append(group)
+            }
+            let choices = order.map { (entry: chosen[$0]!.0, groups: chosen[$0]!.1) }
+            return (choices, exhausted, choices.isEmpty ? "every selected group has had every library notice" : "")
+        }
+    }
+
+    /// The plans for `schedule` firing at `fireAt`.
+    public func plans(for schedule: ScheduleSpec, at fireAt: Date, now: Date) async throws -> Outcome {
+        let groups = try schedule.selector.resolve(in: config.groups)
+        var had: [String: Set<String>] = [:]
+        if schedule.pick == .nextUnsent {
+            had = try await store.noticesHad(
+                groupIDs: groups.map(\.id), among: config.library.entries.map(\.notice.id)
+            )
+        }
+        let (choices, exhausted, note) = try choose(schedule, at: fireAt, had: had)
+        let byNotice = choices.map { ($0.entry, $0.groups) }
+        let planner = Planner(config: config, sinks: sinks)
+        var plans: [Plan] = []
+        for (entry, members) in byNotice where !members.isEmpty {
+            var plan = try planner.plan(
+                entry.notice, to: Selector(groupIDs: members.map(\.id)), origin: "schedule:\(schedule.id)", now: now
+            )
+            // Due at the firing; non-urgent notices inside quiet hours wait for their end.
+            var due = max(fireAt, now)
+            if !entry.notice.urgent, let quiet = config.quietHours { due = quiet.release(due, in: config.timeZone) }
+            for index in plan.targets.indices { plan.targets[index].notBefore = due }
+            plans.append(plan)
+        }
+        return Outcome(plans: plans, exhausted: exhausted, note: note)
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Yams
+
+/// The notices a daemon's schedules draw from: one Markdown file per notice, with YAML front matter.
+///
+/// ```markdown
+/// ---
+/// id: five-donts          # required
+/// title: 牢记“五不”       # optional
+/// to: tag:elderly         # optional: only these groups get it in a next-unsent rotation
+/// date: 2026-12-01        # optional: the notice for that day (`pick: dated`)
+/// urgent: false           # optional
+/// ---
+/// 正文……
+/// ```
+///
+/// Notices are ordered by file name: `next-unsent` gives each group the first one it has never had.
+public struct NoticeLibrary: Sendable {
+    /// One notice of the library.
+    public struct Entry: Sendable, Hashable {
+        /// The notice.
+        public var notice: Notice
+        /// The file it came from (its name orders the rotation).
+        public var file: String
+        /// Who may receive it in a rotation; nil for everyone.
+        public var selector: Selector?
+        /// The day it is for, `YYYY-MM-DD`, when dated.
+        public var date: String?
+
+        /// Creates an entry.
+        public init(notice: Notice, file: String, selector: Selector? = nil, date: String? = nil) {
+            self.notice = notice
+            self.file = file
+            self.selector = selector
+            self.date = date
+        }
+    }
+
+    static let keys = ["id", "title", "to", "date", "urgent"]
+
+    /// The notices in file-name order.
+    public var entries: [Entry]
+
+    /// An empty library.
+    public init(entries: [Entry] = []) {
+        self.entries = entries
+    }
+
+    /// The entry with this id.
+    public func entry(_ id: String) -> Entry? {
+        entries.first { $0.notice.id == id }
+    }
+
+    /// Reads every `*.md` file of `directory`; every problem is reported with its `FILE:LINE:COL`.
+    public static func load(directory: String, environment: EnvironmentExpansion) -> (NoticeLibrary, [Diagnostic]) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            return (NoticeLibrary(), [Diagnostic(nil, "notices.dir: cannot read directory \(directory)")])
+        }
+        var entries: [Entry] = []
+        var diagnostics: [Diagnostic] = []
+        var seen: [String: String] = [:]
+        for name in names.filter({ $0.hasSuffix(".md") }).sorted() {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+            else {
+                diagnostics.append(
+                    Diagnostic(SourceLocation(file: path, line: 1, column: 1), "not readable as UTF-8 text"))
+                continue
+            }
+            switch parse(text, file: path) {
+            case .success(let entry):
+                if let first = seen[entry.notice.id] {
+                    diagnostics.append(
+                        Diagnostic(
+                            SourceLocation(file: path, line: 2, column: 1),
+                            "duplicate notice id '\(entry.notice.id)' (also in \(first))")
+                    )
+                } else {
+                    seen[entry.notice.id] = name
+                    entries.append(entry)
+                }
+            case .failure(let problems):
+                diagnostics += problems.diagnostics
+            }
+        }
+        return (NoticeLibrary(entries: entries), diagnostics)
+    }
+
+    /// Parses one notice file.
+    public static func parse(_ text: String, file: String) -> Result<Entry, ConfigError> {
+        func problem(_ line: Int, _ column: Int, _ message: String) -> Result<Entry, ConfigError> {
+            .failure(ConfigError([Diagnostic(SourceLocation(file: file, line: line, column: column), message)]))
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        }
+        guard lines.first == "---" else {
+            return problem(1, 1, "a notice starts with front matter: a line '---', id: …, and another '---'")
+        }
+        lines.removeFirst()
+        guard let end = lines.firstIndex(of: "---") else {
+            return problem(1, 1, "front matter is never closed with a line '---'")
+        }
+        let front = lines[..<end].joined(separator: "\n")
+        let body = lines[(end + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: front)
+        } catch let error as YamlError {
+            if case .scanner(_, let why, let mark, _) = error {
+                return problem(mark.line + 1, mark.column, "invalid YAML: \(why)")
+            }
+            if case .parser(_, let why, let mark, _) = error {
+                return problem(mark.line + 1, mark.column, "invalid YAML: \(why)")
+            }
+            return problem(2, 1, "invalid YAML front matter")
+        } catch {
+            return problem(2, 1, "invalid YAML front matter")
+        }
+        guard let node, case .mapping(let mapping) = node else {
+            return problem(2, 1, "front matter must be a mapping with at least id:")
+        }
+        var fields: [String: (String, Int, Int)] = [:]
+        var problems: [Diagnostic] = []
+        for (key, value) in mapping {
+            let line = (key.mark?.line ?? 1) + 1
+            let column = key.mark?.column ?? 1
+            guard let name = key.string, keys.contains(name) else {
+                let name = key.string ?? "?"
+                problems.append(
+                    Diagnostic(
+                        SourceLocation(file: file, line: line, column: column),
+                        "unknown front matter key '\(name)'\(KeySuggestion.hint(for: name, in: keys))"
+                    )
+                )
+                continue
+            }
+            guard let scalar = value.string else {
+                problems.append(
+                    Diagnostic(
+                        SourceLocation(file: file, line: line, column: column), "\(name): expected a single value"))
+                continue
+            }
+            fields[name] = (scalar, (value.mark?.line ?? 1) + 1, value.mark?.column ?? 1)
+        }
+        func at(_ key: String) -> SourceLocation {
+            SourceLocation(file: file, line: fields[key]?.1 ?? 2, column: fields[key]?.2 ?? 1)
+        }
+        let id = fields["id"]?.0 ?? ""
+        if fields["id"] == nil {
+            problems.append(
+                Diagnostic(SourceLocation(file: file, line: 2, column: 1), "front matter lacks the required id:"))
+        } else if !Notice.isValidID(id) {
+            problems.append(Diagnostic(at("id"), "id '\(id)' is invalid: use letters, digits, '.', '_', '-' or ':'"))
+        }
+        var selector: Selector?
+        if let to = fields["to"]?.0 {
+            do { selector = try Selector(parsing: to) } catch {
+                problems.append(Diagnostic(at("to"), "to: \(error.message)"))
+            }
+        }
+        if let date = fields["date"]?.0, LocalDay(parsing: date, timeZone: TimeZone(identifier: "UTC")!) == nil {
+            problems.append(Diagnostic(at("date"), "date: expected YYYY-MM-DD, got '\(date)'"))
+        }
+        var urgent = false
+        if let flag = fields["urgent"]?.0 {
+            switch flag.lowercased() {
+            case "true", "yes": urgent = true
+            case "false", "no": urgent = false
+            default: problems.append(Diagnostic(at("urgent"), "urgent: expected true or false, got '\(flag)'"))
+            }
+        }
+        if body.isEmpty {
+            problems.append(
+                Diagnostic(
+                    SourceLocation(file: file, line: end + 3, column: 1),
+                    "the notice has no text after its front matter"))
+        }
+        guard problems.isEmpty else { return .failure(ConfigError(problems)) }
+        let notice = Notice(id: id, title: fields["title"]?.0 ?? "", text: body, urgent: urgent)
+        return .success(
+            Entry(
+                notice: notice, file: (file as NSString).lastPathComponent, selector: selector, date: fields["date"]?.0)
+        )
+    }
+}
