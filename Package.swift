@@ -136,6 +136,8 @@ let package = Package(
                 "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator", "GridcastTesting",
                 "Scheduling", "Daemon",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -24,10 +24,28 @@ public final class SQLiteLedgerStore: LedgerStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try Self.open(path: path, configuration: configuration)
         } catch {
             throw LedgerError.storage("cannot open \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// Opens the pool and brings the schema up to date. Two processes creating a new ledger at once collide
+    /// briefly: switching a new file to WAL can answer "locked" without waiting, and migrations (each its own
+    /// transaction) can interleave so that the loser's next one was already applied. Both are settled by looking
+    /// again a moment later.
+    static func open(path: String, configuration: Configuration) throws -> DatabasePool {
+        var attempt = 0
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try migrator.migrate(pool)
+                return pool
+            } catch {
+                attempt += 1
+                if attempt >= 8 { throw error }
+                usleep(useconds_t(25_000 * attempt))
+            }
         }
     }
 
