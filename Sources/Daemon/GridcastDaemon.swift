@@ -36,17 +36,19 @@ public struct GridcastDaemon: Sendable {
         let live = LiveConfig(config)
         let notifier = SystemdNotifier()
         let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
+        // ServiceGroup stops services in reverse order: first the API and the scheduler (no new plans), then the
+        // dispatcher (finishes and records what is in flight), last the reload handler and systemd status.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(
-                service: DispatchService(live: live, store: store, transport: transport, logger: logger),
-                successTerminationBehavior: .gracefullyShutdownGroup
-            ),
-            .init(service: SchedulerService(live: live, store: store, logger: logger)),
             .init(
                 service: StatusService(live: live, store: store, notifier: notifier, logger: logger),
                 successTerminationBehavior: .gracefullyShutdownGroup
             ),
             .init(service: ReloadService(live: live, notifier: notifier, logger: logger, path: configPath, load: load)),
+            .init(
+                service: DispatchService(live: live, store: store, transport: transport, logger: logger),
+                successTerminationBehavior: .gracefullyShutdownGroup
+            ),
+            .init(service: SchedulerService(live: live, store: store, logger: logger)),
         ]
         if let api = config.api {
             services.append(

@@ -18,7 +18,7 @@ struct StatusService: Service {
         let interval = notifier.watchdogInterval ?? .seconds(15)
         var lastStatus = ContinuousClock.now
         while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: min(interval, .seconds(15)))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(interval, .seconds(15))) }
             notifier.watchdog()
             if ContinuousClock.now - lastStatus >= .seconds(15), let line = try? await statusLine() {
                 notifier.status(line)

@@ -71,6 +71,7 @@ public struct Dispatcher: Sendable {
                     // Claim in batches: refill to twice the concurrency once the waiting queue is down to half of
                     // it, so each claim transaction (one fsync) covers many deliveries.
                     if !stopping && queue.count <= concurrency / 2 && queue.count + inFlight < 2 * concurrency {
+                        let started = ContinuousClock.now
                         let claimed = try await store.claim(
                             ClaimRequest(
                                 owner: owner, limit: 2 * concurrency - queue.count - inFlight, noticeID: noticeID,
@@ -78,6 +79,7 @@ public struct Dispatcher: Sendable {
                                 leaseMargin: config.dispatch.leaseMargin
                             )
                         )
+                        FanoutMetrics.commit("claim", duration: ContinuousClock.now - started)
                         let missing = Set(claimed.map(\.noticeID)).subtracting(notices.keys)
                         if !missing.isEmpty {
                             notices.merge(try await store.notices(ids: Array(missing))) { old, _ in old }
@@ -104,6 +106,7 @@ public struct Dispatcher: Sendable {
                             return outcome.result
                         }
                     }
+                    FanoutMetrics.window(inFlight: inFlight, waiting: queue.count)
                     if inFlight > 0 {
                         if let finished = try await group.next() {
                             inFlight -= 1
@@ -213,7 +216,10 @@ public struct Dispatcher: Sendable {
             let verdict: Verdict
             do {
                 let request = try sink.request(for: message, now: clock.now())
-                switch await transport.send(request) {
+                let started = ContinuousClock.now
+                let answer = await transport.send(request)
+                FanoutMetrics.request(sink: sink.name, duration: ContinuousClock.now - started)
+                switch answer {
                 case .success(let response):
                     verdict = sink.classify(response)
                     if let wait = sink.pacing(after: response) {
@@ -227,6 +233,7 @@ public struct Dispatcher: Sendable {
             } catch {
                 verdict = .permanent(reason: error.message)
             }
+            FanoutMetrics.outcome(sink: sink.name, verdict.name)
             let reason = verdict.reason.map { SecretMask.redact($0, secrets: group.secrets) }
             logger.debug(
                 "attempt",

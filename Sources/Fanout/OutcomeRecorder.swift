@@ -34,7 +34,9 @@ actor OutcomeRecorder {
             let batch = pending
             pending = []
             do {
+                let started = ContinuousClock.now
                 let lost = Set(try await store.record(batch.map(\.0)))
+                FanoutMetrics.commit("outcomes", duration: ContinuousClock.now - started)
                 for (outcome, continuation) in batch {
                     continuation.resume(returning: !lost.contains(outcome.claim.id))
                 }

@@ -1,0 +1,201 @@
+import Emulator
+import Foundation
+import GridcastCore
+import GridcastTesting
+import Ledger
+import Testing
+import Transport
+
+/// `gridcast serve` as systemd runs it: the real binary, a loopback emulator, a real ledger.
+@Suite("gridcast serve", .serialized)
+struct DaemonTests {
+    static let token = "daemon-test-token-0123456789"
+
+    struct Setup {
+        let server: EmulatorServer
+        let directory: TemporaryDirectory
+        let configPath: String
+        let apiPort: Int
+        let client = CurlTransport()
+
+        var ledger: String { directory.file("ledger.sqlite") }
+
+        func start() throws -> GridcastProcess.Running {
+            try GridcastProcess.start(["serve", "--config", configPath], environment: ["GRIDCAST_LOG_LEVEL": "info"])
+        }
+
+        func http(
+            _ method: String, _ path: String, token: String? = DaemonTests.token, body: String = ""
+        ) async
+            -> Result<HTTPResponse, TransportError>
+        {
+            var headers = [HTTPHeader("Content-Type", "application/json")]
+            if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
+            return await client.send(
+                HTTPRequest(
+                    method: method, url: "http://127.0.0.1:\(apiPort)\(path)", headers: headers,
+                    body: Array(body.utf8), timeout: .seconds(5)
+                )
+            )
+        }
+
+        func status(
+            _ method: String, _ path: String, token: String? = DaemonTests.token, body: String = ""
+        ) async -> Int {
+            (try? await http(method, path, token: token, body: body).get().status) ?? 0
+        }
+
+        func waitUntilServing() async throws {
+            try await waitUntil { await status("GET", "/healthz", token: nil) == 200 }
+        }
+
+        func close() async throws {
+            await client.shutdown()
+            try await server.stop()
+            directory.remove()
+        }
+    }
+
+    static func freePort() async throws -> Int {
+        let probe = try await EmulatorServer.start()
+        let port = probe.port
+        try await probe.stop()
+        return port
+    }
+
+    func setup(groups count: Int = 12) async throws -> Setup {
+        let directory = try TemporaryDirectory("daemon")
+        let server = try await EmulatorServer.start(groups: TestGroups.wecom(count, port: 0), enforceRateLimits: false)
+        let groups = TestGroups.wecom(count, port: server.port)
+        try FileManager.default.createDirectory(atPath: directory.file("notices"), withIntermediateDirectories: true)
+        for (index, theme) in ["不回拨陌生来电", "不点击陌生链接", "不向“安全账户”转账"].enumerated() {
+            try directory.write(
+                "notices/00\(index + 1)-n\(index + 1).md",
+                "---\nid: n\(index + 1)\ntitle: 提醒\(index + 1)\n---\n\(theme)。\n"
+            )
+        }
+        let apiPort = try await Self.freePort()
+        let yaml = TestGroups.yaml(
+            groups, ledger: directory.file("ledger.sqlite"),
+            extra: """
+                notices:
+                  dir: notices
+                schedules:
+                  - id: every-minute
+                    cron: "* * * * *"
+                    to: all
+                    pick: next-unsent
+                    catch_up: 2m
+                api:
+                  listen: 127.0.0.1:\(apiPort)
+                  token: \(Self.token)
+                """
+        )
+        let path = try directory.write("gridcast.yaml", yaml)
+        return Setup(server: server, directory: directory, configPath: path, apiPort: apiPort)
+    }
+
+    @Test func servesFiresOnceAcrossARestartAnswersTheAPIAndStopsCleanly() async throws {
+        let setup = try await setup()
+        var daemon = try setup.start()
+        try await setup.waitUntilServing()
+        // The schedule's latest minute is caught up at start: every group gets the first library notice.
+        try await waitUntil { try await setup.server.received().count >= 12 }
+
+        // The API.
+        #expect(await setup.status("GET", "/healthz", token: nil) == 200)
+        let alert = #"{"id":"alert-1","title":"紧急","text":"冒充医保局的电话又来了，挂断！","to":"tag:even","urgent":true}"#
+        #expect(await setup.status("POST", "/v1/notices", token: nil, body: alert) == 401)
+        #expect(await setup.status("POST", "/v1/notices", token: "wrong-token-wrong-token", body: alert) == 401)
+        #expect(await setup.status("POST", "/v1/notices", body: alert) == 202)
+        #expect(await setup.status("POST", "/v1/notices", body: alert) == 200)
+        #expect(
+            await setup.status("POST", "/v1/notices", body: alert.replacingOccurrences(of: "挂断", with: "别理")) == 409)
+        try await waitUntil { try await setup.server.received().filter { $0.text.contains("冒充医保局") }.count == 6 }
+        let metrics = try await setup.http("GET", "/metrics").get()
+        #expect(metrics.status == 200)
+        #expect(metrics.bodyText.contains("gridcast_deliveries_total"))
+        #expect(metrics.bodyText.contains("gridcast_scheduler_firings_total"))
+        #expect(!metrics.bodyText.contains(Self.token))
+
+        // SIGTERM: exit 0, nothing claimed or in doubt.
+        daemon.terminate()
+        let first = try await daemon.wait()
+        #expect(first.status == 0, "\(first.stderr)")
+        let store = try SQLiteLedgerStore(path: setup.ledger)
+        let rows = try await store.deliveries(changedFrom: .distantPast, to: .distantFuture)
+        #expect(rows.allSatisfy { $0.state == .sent }, "\(rows.filter { $0.state != .sent }.map(\.state))")
+
+        // A restart fires no firing twice: only a new minute (if one began meanwhile) fires.
+        daemon = try setup.start()
+        try await setup.waitUntilServing()
+        daemon.terminate()
+        #expect(try await daemon.wait().status == 0)
+        let firings = try await store.firings(scheduleID: "every-minute")
+        #expect(Set(firings.map(\.fireAt)).count == firings.count)
+        let received = try await setup.server.received()
+        let perPair = Dictionary(received.map { ("\($0.group)|\($0.text)", 1) }, uniquingKeysWith: +)
+        #expect(perPair.values.allSatisfy { $0 == 1 }, "no group got any notice twice")
+        let fired = firings.filter { $0.outcome == .fired }.count
+        #expect(received.filter { !$0.text.contains("冒充医保局") }.count == 12 * fired, "one notice per group per firing")
+        try await setup.close()
+    }
+
+    @Test func sighupWithABadConfigKeepsTheRunningOne() async throws {
+        let setup = try await setup(groups: 2)
+        let daemon = try setup.start()
+        try await setup.waitUntilServing()
+        let good = try String(contentsOfFile: setup.configPath, encoding: .utf8)
+        try (good + "\nunknown_key: 1\n").write(toFile: setup.configPath, atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        // The daemon keeps answering with the old config: group g0001 still exists for the API.
+        try await waitUntil {
+            await setup.status("POST", "/v1/notices", body: #"{"text":"重载后","to":"group:g0001"}"#) == 202
+        }
+        try good.replacingOccurrences(of: "  - id: g0001", with: "  - id: g0009").write(
+            toFile: setup.configPath, atomically: true, encoding: .utf8
+        )
+        kill(daemon.pid, SIGHUP)
+        // The good config is taken: g0001 is gone, g0009 exists.
+        try await waitUntil {
+            await setup.status("POST", "/v1/notices", body: #"{"text":"新配置","to":"group:g0009"}"#) == 202
+        }
+        #expect(await setup.status("POST", "/v1/notices", body: #"{"text":"旧组","to":"group:g0001"}"#) == 422)
+        daemon.terminate()
+        let result = try await daemon.wait()
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("reload refused"))
+        #expect(result.stderr.contains("unknown key 'unknown_key'"))
+        #expect(result.stderr.contains("config reloaded"))
+        try await setup.close()
+    }
+
+    @Test func sigtermDuringAFanOutLeavesNothingClaimedOrInDoubt() async throws {
+        let directory = try TemporaryDirectory("daemon-stop")
+        let server = try await EmulatorServer.start(
+            groups: TestGroups.wecom(200, port: 0), enforceRateLimits: false, responseDelay: .milliseconds(30)
+        )
+        let groups = TestGroups.wecom(200, port: server.port)
+        let apiPort = try await Self.freePort()
+        let yaml = TestGroups.yaml(
+            groups, ledger: directory.file("ledger.sqlite"), concurrency: 8,
+            extra: "api:\n  listen: 127.0.0.1:\(apiPort)\n  token: \(Self.token)\n"
+        )
+        let setup = Setup(
+            server: server, directory: directory, configPath: try directory.write("gridcast.yaml", yaml),
+            apiPort: apiPort
+        )
+        let daemon = try setup.start()
+        try await setup.waitUntilServing()
+        #expect(await setup.status("POST", "/v1/notices", body: #"{"id":"big","text":"不转账","to":"all"}"#) == 202)
+        try await waitUntil { try await server.received().count >= 30 }
+        daemon.terminate()
+        let result = try await daemon.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try await SQLiteLedgerStore(path: setup.ledger).deliveries(noticeID: "big")
+        #expect(rows.allSatisfy { $0.state == .sent || $0.state == .planned })
+        #expect(rows.contains { $0.state == .planned }, "the stop came mid fan-out")
+        #expect(Set(rows.filter { $0.state == .sent }.map(\.groupID)) == Set(try await server.received().map(\.group)))
+        try await setup.close()
+    }
+}
