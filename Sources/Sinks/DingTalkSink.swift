@@ -69,19 +69,7 @@ public struct DingTalkSink: Sink {
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {
-        switch response.status {
-        case 200:
-            break
-        case 429:
-            return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
-        case 503:
-            return .retry(after: RetryAfter.delay(in: response), reason: "HTTP 503")
-        case 500...599:
-            // A gateway error may come after the message was posted, and DingTalk does not deduplicate.
-            return .unknown(reason: "HTTP \(response.status)")
-        default:
-            return .permanent(reason: "HTTP \(response.status)")
-        }
+        if let verdict = ErrcodeStatus.verdict(for: response) { return verdict }
         guard let object = JSONBody.object(response.body), let code = JSONBody.int(object, "errcode") else {
             return .unknown(reason: "HTTP 200 without an errcode in the body")
         }
@@ -116,17 +104,7 @@ public struct DingTalkSink: Sink {
 
     /// `url` with any earlier `timestamp`/`sign` parameters dropped and fresh ones appended; the rest as written.
     static func replacingSignature(in url: String, timestamp: Int, encodedSign: String) -> String {
-        var base = Substring(url)
-        var fragment: Substring = ""
-        if let hash = base.firstIndex(of: "#") {
-            fragment = base[hash...]
-            base = base[..<hash]
-        }
-        let parts = base.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        var items = parts.count > 1 ? parts[1].split(separator: "&").map(String.init) : []
-        items.removeAll { $0.hasPrefix("timestamp=") || $0.hasPrefix("sign=") || $0 == "timestamp" || $0 == "sign" }
-        items += ["timestamp=\(timestamp)", "sign=\(encodedSign)"]
-        return String(parts[0]) + "?" + items.joined(separator: "&") + fragment
+        QueryRewrite.setting([("timestamp", String(timestamp)), ("sign", encodedSign)], in: url)
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters: Base64's `+`, `/` and `=` become `%2B`,

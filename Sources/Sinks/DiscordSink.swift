@@ -48,17 +48,7 @@ public struct DiscordSink: Sink {
 
     /// `url` with `wait=true` as its only `wait` parameter; other parameters (`thread_id`…) kept as written.
     static func waiting(_ url: String) -> String {
-        var base = Substring(url)
-        var fragment: Substring = ""
-        if let hash = base.firstIndex(of: "#") {
-            fragment = base[hash...]
-            base = base[..<hash]
-        }
-        let parts = base.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        var items = parts.count > 1 ? parts[1].split(separator: "&").map(String.init) : []
-        items.removeAll { $0 == "wait" || $0.hasPrefix("wait=") }
-        items.append("wait=true")
-        return String(parts[0]) + "?" + items.joined(separator: "&") + fragment
+        QueryRewrite.setting([("wait", "true")], in: url)
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

@@ -57,20 +57,7 @@ public struct WeComSink: Sink {
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {
-        switch response.status {
-        case 200:
-            break
-        case 429:
-            return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
-        case 503:
-            // "Unavailable": the robot service did not take the message.
-            return .retry(after: RetryAfter.delay(in: response), reason: "HTTP 503")
-        case 500...599:
-            // A gateway error may come after the message was posted, and WeCom does not deduplicate.
-            return .unknown(reason: "HTTP \(response.status)")
-        default:
-            return .permanent(reason: "HTTP \(response.status)")
-        }
+        if let verdict = ErrcodeStatus.verdict(for: response) { return verdict }
         guard let object = JSONBody.object(response.body), let code = JSONBody.int(object, "errcode") else {
             return .unknown(reason: "HTTP 200 without an errcode in the body")
         }

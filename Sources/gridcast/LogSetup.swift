@@ -13,13 +13,29 @@ struct KeyValueLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Under systemd (`JOURNAL_STREAM` set) each line starts with its syslog priority, `<3>`…`<7>`, so journald
+    /// files it at the right level.
+    static let journald = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
+
     func log(event: LogEvent) {
-        var line = "level=\(event.level) logger=\(label) msg=\(Self.quote("\(event.message)"))"
+        var line = Self.journald ? Self.priority(event.level) : ""
+        line += "level=\(event.level) logger=\(label) msg=\(Self.quote("\(event.message)"))"
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             line += " \(key)=\(Self.quote("\(value)"))"
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static func priority(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace, .debug: "<7>"
+        case .info: "<6>"
+        case .notice: "<5>"
+        case .warning: "<4>"
+        case .error: "<3>"
+        case .critical: "<2>"
+        }
     }
 
     static func quote(_ text: String) -> String {

@@ -1,0 +1,16 @@
+import Transport
+
+/// The HTTP status rules shared by the "errcode in an HTTP 200 body" robots (WeCom, DingTalk), which do not
+/// deduplicate: nil for 200 (read the body), "too fast" for 429, retry for 503 ("unavailable": not taken), outcome
+/// unknown for other 5xx (a gateway may fail after the message was posted), permanent for anything else.
+enum ErrcodeStatus {
+    static func verdict(for response: HTTPResponse) -> Verdict? {
+        switch response.status {
+        case 200: nil
+        case 429: .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
+        case 503: .retry(after: RetryAfter.delay(in: response), reason: "HTTP 503")
+        case 500...599: .unknown(reason: "HTTP \(response.status)")
+        default: .permanent(reason: "HTTP \(response.status)")
+        }
+    }
+}
