@@ -32,6 +32,7 @@ public struct GridcastDaemon: Sendable {
         let config = try load(configPath)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        FanoutMetrics.enable()
         let store = try SQLiteLedgerStore(path: config.ledger.path)
         let live = LiveConfig(config)
         let notifier = SystemdNotifier()
