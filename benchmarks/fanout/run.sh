@@ -29,11 +29,15 @@ with open(f"{work}/groups.csv", "w") as f:
 with open(f"{work}/bench.yaml", "w") as f:
     f.write(f"ledger:\n  path: {work}/ledger.sqlite\ndispatch:\n  concurrency: 64\ngroups_file: groups.csv\n")
 body = '{"msgtype":"text","text":{"content":"【反诈提醒】不回拨、不轻信、不点击、不透露、不转账。"}}'
+# One block per URL, separated by `next`: without it curl accumulates every header and data line into every request.
+quoted = body.replace("\\", "\\\\").replace('"', '\\"')
 with open(f"{work}/curl.cfg", "w") as f:
     for i in range(n):
+        if i:
+            f.write("next\n")
         f.write(f'url = "http://127.0.0.1:{port}/cgi-bin/webhook/send?key=bench-{i:05d}"\n')
         f.write('header = "Content-Type: application/json"\n')
-        f.write(f"data = '{body}'\n")
+        f.write(f'data = "{quoted}"\n')
         f.write('output = "/dev/null"\n')
 PY
 
