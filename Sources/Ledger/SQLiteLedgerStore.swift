@@ -315,23 +315,12 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func release(_ claims: [ClaimedDelivery], at: Date) async throws {
-        guard !claims.isEmpty else { return }
-        try await write { db in
-            let release = try db.cachedStatement(
-                sql: """
-                    UPDATE deliveries SET
-                        state = CASE WHEN attempts > 1 OR parts_sent > 0 THEN 'retry' ELSE 'planned' END,
-                        first_attempt_at = CASE WHEN attempts > 1 OR parts_sent > 0 THEN first_attempt_at END,
-                        attempts = attempts - 1, next_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
-                    """
-            )
-            for claim in claims {
-                try release.execute(arguments: [
-                    at.ledgerMillis, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner,
-                ])
+        // Handing back is a deferral to now: the same fenced update, attempt refunded.
+        _ = try await record(
+            claims.map {
+                DeliveryOutcome(claim: $0, result: .deferred(until: at), partsSent: $0.partsSent, error: nil, at: at)
             }
-        }
+        )
     }
 
     public func record(_ outcomes: [DeliveryOutcome]) async throws -> [String] {

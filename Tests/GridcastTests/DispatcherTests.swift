@@ -224,21 +224,31 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func aClaimThatEndedBetweenPartsResumesAtTheFirstUnsentPart() async throws {
-        let rig = try await rig(wecom: 1)
-        let notice = try await planLong(rig)
-        // A process claimed it, confirmed part 1, and died before marking part 2.
+    /// Claims the long notice as a process called "gone" and confirms its first part.
+    func claimAndConfirmPartOne(_ rig: Rig, _ notice: Notice) async throws -> ClaimedDelivery {
         let claim = try #require(
             try await rig.store.claim(
                 ClaimRequest(owner: "gone", limit: 1, noticeID: notice.id, now: Date(), timeout: .seconds(5))
             ).first
         )
         #expect(try await rig.store.recordProgress(claim, partsSent: 1, at: Date()))
-        let dispatcher = Dispatcher(
+        return claim
+    }
+
+    /// The next run's dispatcher, which knows "gone" is dead.
+    func afterTheCrash(_ rig: Rig) -> Dispatcher {
+        Dispatcher(
             store: rig.store, transport: rig.transport, sinks: .standard, config: rig.config,
             isOwnerAlive: { $0 != "gone" }
         )
-        _ = try await dispatcher.drain(noticeID: notice.id)
+    }
+
+    @Test func aClaimThatEndedBetweenPartsResumesAtTheFirstUnsentPart() async throws {
+        let rig = try await rig(wecom: 1)
+        let notice = try await planLong(rig)
+        // A process claimed it, confirmed part 1, and died before marking part 2.
+        _ = try await claimAndConfirmPartOne(rig, notice)
+        _ = try await afterTheCrash(rig).drain(noticeID: notice.id)
         let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
         #expect(row.state == .sent)
         #expect(row.partsSent == 3)
@@ -250,18 +260,10 @@ struct DispatcherTests {
     @Test func aClaimThatDiedWithAPartInFlightIsInDoubt() async throws {
         let rig = try await rig(wecom: 1)
         let notice = try await planLong(rig)
-        let claim = try #require(
-            try await rig.store.claim(
-                ClaimRequest(owner: "gone", limit: 1, noticeID: notice.id, now: Date(), timeout: .seconds(5))
-            ).first
-        )
-        #expect(try await rig.store.recordProgress(claim, partsSent: 1, at: Date()))
+        // ... and this one died after marking part 2, which may be on the wire.
+        let claim = try await claimAndConfirmPartOne(rig, notice)
         #expect(try await rig.store.markPartInFlight(claim, part: 2, at: Date()))
-        let dispatcher = Dispatcher(
-            store: rig.store, transport: rig.transport, sinks: .standard, config: rig.config,
-            isOwnerAlive: { $0 != "gone" }
-        )
-        _ = try await dispatcher.drain(noticeID: notice.id)
+        _ = try await afterTheCrash(rig).drain(noticeID: notice.id)
         let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
         #expect(row.state == .inDoubt)
         #expect(row.partsSent == 1)
