@@ -260,3 +260,32 @@ public struct Firing: Sendable, Equatable {
         self.recordedAt = recordedAt
     }
 }
+
+/// Which deliveries `ledger list` shows; every field narrows the selection.
+public struct DeliveryFilter: Sendable, Equatable {
+    /// Latest state change in `[start, end)`.
+    public var changedFrom: Date?
+    public var changedBefore: Date?
+    public var noticeID: String?
+    public var groupID: String?
+    public var state: DeliveryState?
+
+    public init(
+        changedFrom: Date? = nil, changedBefore: Date? = nil, noticeID: String? = nil, groupID: String? = nil,
+        state: DeliveryState? = nil
+    ) {
+        self.changedFrom = changedFrom
+        self.changedBefore = changedBefore
+        self.noticeID = noticeID
+        self.groupID = groupID
+        self.state = state
+    }
+}
+
+/// How an operator settles an `in_doubt` delivery.
+public enum Resolution: String, Sendable, CaseIterable {
+    /// The operator saw the message in the group: it counts as sent.
+    case sent
+    /// The operator found it missing: send it again now.
+    case resend
+}

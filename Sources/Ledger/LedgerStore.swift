@@ -70,6 +70,16 @@ public protocol LedgerStore: Sendable {
     /// How many of a notice's deliveries are in each state.
     func stateCounts(noticeID: String) async throws -> [DeliveryState: Int]
 
+    /// Deliveries matching a filter, by notice then planning order.
+    func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryRecord]
+
+    /// Settles an `in_doubt` delivery as an operator decided, recording who and why; returns the updated row.
+    /// - Throws: ``LedgerError/invalid(_:)`` when there is no such delivery or it is not `in_doubt`.
+    func resolve(
+        noticeID: String, groupID: String, as resolution: Resolution, by operatorName: String, note: String, at: Date
+    )
+        async throws -> DeliveryRecord
+
     /// Every delivery whose latest state change happened in `[start, end)`.
     func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord]
 }

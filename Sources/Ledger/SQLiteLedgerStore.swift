@@ -531,6 +531,84 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    public func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryRecord] {
+        var conditions = ["1 = 1"]
+        var arguments: StatementArguments = []
+        if let from = filter.changedFrom {
+            conditions.append("d.updated_at >= ?")
+            arguments += [from.ledgerMillis]
+        }
+        if let before = filter.changedBefore {
+            conditions.append("d.updated_at < ?")
+            arguments += [before.ledgerMillis]
+        }
+        if let noticeID = filter.noticeID {
+            conditions.append("d.notice_id = ?")
+            arguments += [noticeID]
+        }
+        if let groupID = filter.groupID {
+            conditions.append("d.group_id = ?")
+            arguments += [groupID]
+        }
+        if let state = filter.state {
+            conditions.append("d.state = ?")
+            arguments += [state.rawValue]
+        }
+        return try await records(where: conditions.joined(separator: " AND "), arguments)
+    }
+
+    public func resolve(
+        noticeID: String,
+        groupID: String,
+        as resolution: Resolution,
+        by operatorName: String,
+        note: String,
+        at: Date
+    ) async throws -> DeliveryRecord {
+        try await write { db in
+            guard
+                let state = try String.fetchOne(
+                    db, sql: "SELECT state FROM deliveries WHERE notice_id = ? AND group_id = ?",
+                    arguments: [noticeID, groupID]
+                )
+            else {
+                throw LedgerError.invalid("no delivery of notice \(noticeID) to group \(groupID)")
+            }
+            guard state == DeliveryState.inDoubt.rawValue else {
+                throw LedgerError.invalid(
+                    "delivery of notice \(noticeID) to group \(groupID) is \(state), not in_doubt: nothing to resolve")
+            }
+            let millis = at.ledgerMillis
+            let record = "resolved as \(resolution.rawValue) by \(operatorName)" + (note.isEmpty ? "" : ": \(note)")
+            switch resolution {
+            case .sent:
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET state = 'sent', sent_at = ?, last_error = ?, updated_at = ?
+                        WHERE notice_id = ? AND group_id = ? AND state = 'in_doubt'
+                        """,
+                    arguments: [millis, record, millis, noticeID, groupID]
+                )
+            case .resend:
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET state = 'retry', next_at = ?, last_error = ?, updated_at = ?
+                        WHERE notice_id = ? AND group_id = ? AND state = 'in_doubt'
+                        """,
+                    arguments: [millis, record, millis, noticeID, groupID]
+                )
+            }
+            return try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT d.*, n.title AS notice_title FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                    WHERE d.notice_id = ? AND d.group_id = ?
+                    """,
+                arguments: [noticeID, groupID]
+            ).map(Self.record(from:))!
+        }
+    }
+
     public func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord] {
         try await records(where: "d.updated_at >= ? AND d.updated_at < ?", [start.ledgerMillis, end.ledgerMillis])
     }

@@ -13,6 +13,7 @@ struct Gridcast: AsyncParsableCommand {
             """,
         subcommands: [
             CheckCommand.self, SendCommand.self, ServeCommand.self, ScheduleCommand.self, ReportCommand.self,
+            LedgerCommand.self,
             EmulateCommand.self,
         ]
     )

@@ -244,6 +244,61 @@ extension CLITests {
     }
 }
 
+extension CLITests {
+    @Test func ledgerListsDeliveriesAndAnOperatorResolvesTheOnesInDoubt() async throws {
+        let setup = try await setup(groups: 3, faults: ["g0000": [.reset], "g0001": [.reset]])
+        let send = ["send", "--config", setup.configPath, "--to", "all", "--id", "doubt", "--text", "不回拨"]
+        let first = try await setup.run(send)
+        #expect(first.status == 1)
+        #expect(first.stdout.contains("1 of 3 groups sent, 0 dead, 2 in_doubt"))
+
+        let listed = try await setup.run([
+            "ledger", "list", "--config", setup.configPath, "--state", "in_doubt", "--format", "json",
+        ])
+        let rows = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: String]] ?? []
+        #expect(rows.map { $0["group_id"] } == ["g0000", "g0001"])
+        #expect(rows.allSatisfy { $0["last_error"]?.hasPrefix("outcome unknown") == true })
+        let csv = try await setup.run([
+            "ledger", "list", "--config", setup.configPath, "--notice", "doubt", "--format", "csv",
+        ])
+        #expect(csv.stdout.split(separator: "\n").count == 4)
+
+        // g0000: the operator saw it in the group; g0001: it never arrived, send it again.
+        let seen = try await setup.run(
+            [
+                "ledger", "resolve", "--config", setup.configPath, "--notice", "doubt", "--group", "g0000", "--as",
+                "sent", "--note", "checked the group",
+            ]
+        )
+        #expect(seen.status == 0, "\(seen.stderr)")
+        let resend = try await setup.run(
+            [
+                "ledger", "resolve", "--config", setup.configPath, "--notice", "doubt", "--group", "g0001", "--as",
+                "resend",
+            ]
+        )
+        #expect(resend.status == 0)
+        let again = try await setup.run(send)
+        #expect(again.status == 0, "\(again.stdout)")
+        #expect(again.stdout.contains("3 of 3 groups sent, 0 dead, 0 in_doubt"))
+        let perGroup = try await setup.receivedPerGroup()
+        #expect(perGroup == ["g0001": 1, "g0002": 1], "g0000's copy was the operator's call; g0001 got exactly one")
+
+        let notInDoubt = try await setup.run(
+            [
+                "ledger", "resolve", "--config", setup.configPath, "--notice", "doubt", "--group", "g0002", "--as",
+                "sent",
+            ]
+        )
+        #expect(notInDoubt.status == 2)
+        #expect(notInDoubt.stderr.contains("is sent, not in_doubt"))
+        let store = try SQLiteLedgerStore(path: setup.ledgerPath)
+        let resolved = try #require(try await store.deliveries(noticeID: "doubt").first { $0.groupID == "g0000" })
+        #expect(resolved.lastError?.hasSuffix(": checked the group") == true)
+        try await setup.close()
+    }
+}
+
 extension GridcastProcess.Result {
     /// The notice id a `send` run printed.
     var noticeID: String {

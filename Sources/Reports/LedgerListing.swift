@@ -1,0 +1,57 @@
+import Foundation
+import Ledger
+
+/// `gridcast ledger list`: one row per delivery, in the report formats.
+public struct LedgerListing: Sendable {
+    /// The rows.
+    public var rows: [DeliveryRecord]
+    /// The zone times are shown in.
+    public var timeZone: TimeZone
+
+    /// Creates a listing.
+    public init(rows: [DeliveryRecord], timeZone: TimeZone) {
+        self.rows = rows
+        self.timeZone = timeZone
+    }
+
+    static let columns = [
+        "notice_id", "notice_title", "group_id", "group_name", "sink", "state", "attempts", "first_attempt_at",
+        "last_attempt_at", "sent_at", "parts", "last_error",
+    ]
+
+    private func cells(_ row: DeliveryRecord) -> [String] {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = timeZone
+        func time(_ date: Date?) -> String { date.map(formatter.string(from:)) ?? "" }
+        return [
+            row.noticeID, row.noticeTitle, row.groupID, row.groupName, row.sink, row.state.rawValue, "\(row.attempts)",
+            time(row.firstAttemptAt), time(row.lastAttemptAt), time(row.sentAt), "\(row.partsSent)/\(row.partsTotal)",
+            row.lastError ?? "",
+        ]
+    }
+
+    /// The listing in `format`.
+    public func rendered(as format: ReportFormat) -> String {
+        switch format {
+        case .csv:
+            return
+                ([Self.columns.joined(separator: ",")]
+                + rows.map { cells($0).map(CSVField.escape).joined(separator: ",") }).joined(separator: "\n") + "\n"
+        case .json:
+            let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(Self.columns, cells($0))) }
+            let data =
+                (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self) + "\n"
+        case .table:
+            let shown = ["notice_id", "group_id", "state", "attempts", "sent_at", "parts", "last_error"]
+            let indexes = shown.compactMap { Self.columns.firstIndex(of: $0) }
+            let table =
+                [shown.map { $0.uppercased() }]
+                + rows.map { row in
+                    let all = cells(row)
+                    return indexes.map { all[$0] }
+                }
+            return TextTable.render(table) + "\(rows.count) deliveries\n"
+        }
+    }
+}
