@@ -31,7 +31,7 @@ struct StatusService: Service {
     /// `today: 1 notices to 18 groups; 18 sent, 0 dead, 0 in doubt, 0 pending`.
     func statusLine() async throws -> String {
         let config = await live.current
-        let report = try await DailyReport.make(day: LocalDay(date: Date(), timeZone: config.timeZone), store: store)
+        let report = try await PeriodReport.make(day: LocalDay(date: Date(), timeZone: config.timeZone), store: store)
         return "today: \(report.notices) notices to \(report.groups) groups; \(report.sent) sent, \(report.dead) dead, "
             + "\(report.inDoubt) in doubt, \(report.pending + report.retry) pending"
     }

@@ -50,6 +50,18 @@ public struct LocalDay: Sendable, Hashable, CustomStringConvertible {
         calendar.date(byAdding: .day, value: 1, to: start)!
     }
 
+    /// The day `count` days later (earlier when negative).
+    public func adding(days count: Int) -> LocalDay {
+        LocalDay(
+            date: calendar.date(byAdding: .day, value: count, to: start)!.addingTimeInterval(3600), timeZone: timeZone)
+    }
+
+    /// 1 for Monday … 7 for Sunday.
+    public var isoWeekday: Int {
+        let weekday = calendar.component(.weekday, from: start)  // 1 = Sunday
+        return weekday == 1 ? 7 : weekday - 1
+    }
+
     /// `YYYY-MM-DD`.
     public var description: String {
         String(format: "%04d-%02d-%02d", year, month, day)

@@ -190,6 +190,34 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
     public var leaseOwner: String?
     public var leaseUntil: Date?
     public var lastError: String?
+
+    /// Creates a record (the store builds them from rows; tests and tools build them directly).
+    public init(
+        id: String, noticeID: String, noticeTitle: String, groupID: String, groupName: String, sink: String,
+        state: DeliveryState, attempts: Int, partsTotal: Int, partsSent: Int, plannedAt: Date, firstAttemptAt: Date?,
+        lastAttemptAt: Date?, sentAt: Date?, updatedAt: Date, nextAt: Date?, leaseOwner: String?, leaseUntil: Date?,
+        lastError: String?
+    ) {
+        self.id = id
+        self.noticeID = noticeID
+        self.noticeTitle = noticeTitle
+        self.groupID = groupID
+        self.groupName = groupName
+        self.sink = sink
+        self.state = state
+        self.attempts = attempts
+        self.partsTotal = partsTotal
+        self.partsSent = partsSent
+        self.plannedAt = plannedAt
+        self.firstAttemptAt = firstAttemptAt
+        self.lastAttemptAt = lastAttemptAt
+        self.sentAt = sentAt
+        self.updatedAt = updatedAt
+        self.nextAt = nextAt
+        self.leaseOwner = leaseOwner
+        self.leaseUntil = leaseUntil
+        self.lastError = lastError
+    }
 }
 
 /// What is left to do for a set of deliveries.

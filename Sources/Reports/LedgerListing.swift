@@ -42,7 +42,7 @@ public struct LedgerListing: Sendable {
             let data =
                 (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self) + "\n"
-        case .table:
+        case .table, .markdown:
             let shown = ["notice_id", "group_id", "state", "attempts", "sent_at", "parts", "last_error"]
             let indexes = shown.compactMap { Self.columns.firstIndex(of: $0) }
             let table =

@@ -2,17 +2,52 @@ import Foundation
 
 /// Output formats for reports.
 public enum ReportFormat: String, Sendable, CaseIterable {
-    case table, json, csv
+    case table, json, csv, markdown
 }
 
-extension DailyReport {
+extension PeriodReport {
     /// The report in `format`.
     public func rendered(as format: ReportFormat) -> String {
         switch format {
         case .json: json
         case .csv: csv
         case .table: table
+        case .markdown: markdown
         }
+    }
+
+    /// The period's name for headings: `2026-11-29`, `2026-11-23 – 2026-11-29`, `2026-11`.
+    var title: String {
+        switch period {
+        case .day: "Daily report \(date)"
+        case .week: "Weekly report \(from) – \(to)"
+        case .month: "Monthly report \(from.prefix(7))"
+        }
+    }
+
+    /// Ready to paste into a work summary: the Chinese summary, the days, the groups, the failures.
+    public var markdown: String {
+        var out = "## 反诈信息发布台帐 \(title.split(separator: " ").dropFirst(2).joined(separator: " "))\n\n\(summary)\n\n"
+        if byDay.count > 1 {
+            out += "| 日期 | 发布条数 | 转发群数 | 投递 | 成功 | 失败 | 待核实 |\n|---|---:|---:|---:|---:|---:|---:|\n"
+            for day in byDay {
+                out +=
+                    "| \(day.date) | \(day.notices) | \(day.groups) | \(day.deliveries) | \(day.sent) | \(day.dead) | \(day.inDoubt) |\n"
+            }
+            out += "\n"
+        }
+        out += "| 群 | 名称 | 平台 | 投递 | 成功 | 失败 | 待核实 |\n|---|---|---|---:|---:|---:|---:|\n"
+        for row in byGroup {
+            out +=
+                "| \(row.groupID) | \(row.groupName) | \(row.sink) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) |\n"
+        }
+        if !failures.isEmpty {
+            out += "\n**未送达 / 待核实**\n\n"
+            for failure in failures {
+                out += "- \(failure.groupID) · \(failure.noticeID) · \(failure.state)：\(failure.reason)\n"
+            }
+        }
+        return out
     }
 
     /// Pretty JSON with stable key order.
@@ -48,7 +83,17 @@ extension DailyReport {
                 "\(row.inDoubt)",
             ])
         }
-        var out = "Daily report \(date) (\(timezone))\n\n"
+        var out = "\(title) (\(timezone))\n\n"
+        if byDay.count > 1 {
+            var days: [[String]] = [["DAY", "NOTICES", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT"]]
+            for day in byDay {
+                days.append([
+                    day.date, "\(day.notices)", "\(day.groups)", "\(day.deliveries)", "\(day.sent)", "\(day.dead)",
+                    "\(day.inDoubt)",
+                ])
+            }
+            out += TextTable.render(days) + "\n"
+        }
         out += TextTable.render(rows)
         if !failures.isEmpty {
             out += "\nFailures:\n"

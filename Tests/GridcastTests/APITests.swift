@@ -336,7 +336,7 @@ struct APITests {
                 claims.map { DeliveryOutcome(claim: $0, result: .sent, partsSent: 1, error: nil, at: Self.now) }
             )
             let day = LocalDay(date: Self.now, timeZone: api.config.timeZone)
-            let expected = try await DailyReport.make(day: day, store: api.store)
+            let expected = try await PeriodReport.make(day: day, store: api.store)
             #expect(expected.sent == 3)
 
             for path in ["/v1/reports/daily", "/v1/reports/daily?date=2026-11-28"] {
@@ -348,12 +348,13 @@ struct APITests {
                 let keys = Set(try object(response).keys)
                 #expect(
                     keys == [
-                        "date", "timezone", "notices", "groups", "deliveries", "sent", "pending", "retry", "dead",
-                        "in_doubt", "by_group", "by_notice", "failures",
+                        "period", "date", "from", "to", "timezone", "notices", "groups", "deliveries", "sent",
+                        "pending",
+                        "retry", "dead", "in_doubt", "by_day", "by_group", "by_notice", "failures",
                     ])
             }
             let yesterday = try await api.call("GET", "/v1/reports/daily?date=2026-11-27")
-            #expect(try JSONDecoder().decode(DailyReport.self, from: Data(yesterday.body)).deliveries == 0)
+            #expect(try JSONDecoder().decode(PeriodReport.self, from: Data(yesterday.body)).deliveries == 0)
 
             for bad in ["2026-02-30", "yesterday", "2026-1-5", ""] {
                 let response = try await api.call("GET", "/v1/reports/daily?date=\(bad)")

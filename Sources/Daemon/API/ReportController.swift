@@ -26,7 +26,7 @@ struct ReportController: Sendable {
         } else {
             day = LocalDay(date: now(), timeZone: timeZone)
         }
-        let report = try await DailyReport.make(day: day, store: store)
+        let report = try await PeriodReport.make(day: day, store: store)
         return JSONResponse.make(json: report.rendered(as: .json).utf8)
     }
 }

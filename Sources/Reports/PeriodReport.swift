@@ -1,0 +1,225 @@
+import Foundation
+import GridcastCore
+import Ledger
+
+/// The dispatch count of a day, a week (Monday–Sunday) or a calendar month, from the ledger: "this month 25
+/// notices went to 18 groups". The same fields for every period.
+///
+/// Which day a delivery counts on: the local day (in the config's `timezone`) of its latest state change —
+/// its sent time when sent, the time it became dead or in_doubt when it did, otherwise its last attempt or its
+/// planning. So every delivery counts on exactly one day, and a notice planned before midnight and sent after
+/// counts on the day it was sent.
+public struct PeriodReport: Sendable, Codable, Equatable {
+    /// The kinds of period.
+    public enum Period: String, Sendable, Codable, CaseIterable {
+        case day, week, month
+    }
+
+    /// Which period.
+    public var period: Period
+    /// The day asked for, `YYYY-MM-DD` (for a week or month: a day inside it).
+    public var date: String
+    /// The period's first and last day, `YYYY-MM-DD`.
+    public var from: String
+    public var to: String
+    /// The IANA time zone the day is counted in.
+    public var timezone: String
+    /// Distinct notices with at least one delivery sent that day.
+    public var notices: Int
+    /// Distinct groups that received at least one notice that day.
+    public var groups: Int
+    /// Deliveries counted on that day, and their states.
+    public var deliveries: Int
+    public var sent: Int
+    /// Planned or claimed: not yet settled.
+    public var pending: Int
+    public var retry: Int
+    public var dead: Int
+    public var inDoubt: Int
+    /// One row per group.
+    public var byGroup: [GroupRow]
+    /// One row per notice.
+    public var byNotice: [NoticeRow]
+    /// Deliveries that ended dead or in doubt, with the reason.
+    public var failures: [Failure]
+    /// One row per day of the period.
+    public var byDay: [DayRow]
+
+    /// A day's counts.
+    public struct DayRow: Sendable, Codable, Equatable {
+        public var date: String
+        public var notices: Int
+        public var groups: Int
+        public var deliveries: Int
+        public var sent: Int
+        public var dead: Int
+        public var inDoubt: Int
+        enum CodingKeys: String, CodingKey {
+            case date, notices, groups, deliveries, sent, dead, inDoubt = "in_doubt"
+        }
+    }
+
+    /// A group's counts.
+    public struct GroupRow: Sendable, Codable, Equatable {
+        public var groupID: String
+        public var groupName: String
+        public var sink: String
+        public var deliveries: Int
+        public var sent: Int
+        public var dead: Int
+        public var inDoubt: Int
+        enum CodingKeys: String, CodingKey {
+            case groupID = "group_id", groupName = "group_name", sink, deliveries, sent, dead, inDoubt = "in_doubt"
+        }
+    }
+
+    /// A notice's counts.
+    public struct NoticeRow: Sendable, Codable, Equatable {
+        public var noticeID: String
+        public var title: String
+        public var deliveries: Int
+        public var sent: Int
+        public var dead: Int
+        public var inDoubt: Int
+        enum CodingKeys: String, CodingKey {
+            case noticeID = "notice_id", title, deliveries, sent, dead, inDoubt = "in_doubt"
+        }
+    }
+
+    /// A delivery that did not get through.
+    public struct Failure: Sendable, Codable, Equatable {
+        public var noticeID: String
+        public var groupID: String
+        public var state: String
+        public var attempts: Int
+        public var reason: String
+        enum CodingKeys: String, CodingKey {
+            case noticeID = "notice_id", groupID = "group_id", state, attempts, reason
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case period, date, from, to, timezone, notices, groups, deliveries, sent, pending, retry, dead
+        case byDay = "by_day"
+        case inDoubt = "in_doubt"
+        case byGroup = "by_group"
+        case byNotice = "by_notice"
+        case failures
+    }
+
+    /// The days of the `period` containing `day`: the day itself, its Monday–Sunday week, or its calendar month.
+    public static func days(of period: Period, containing day: LocalDay) -> [LocalDay] {
+        switch period {
+        case .day:
+            return [day]
+        case .week:
+            let monday = day.adding(days: 1 - day.isoWeekday)
+            return (0..<7).map { monday.adding(days: $0) }
+        case .month:
+            var first = day
+            first.day = 1
+            var days: [LocalDay] = []
+            var cursor = first
+            while cursor.month == day.month {
+                days.append(cursor)
+                cursor = cursor.adding(days: 1)
+            }
+            return days
+        }
+    }
+
+    /// Builds the report for the day `day` from the ledger.
+    public static func make(day: LocalDay, store: any LedgerStore) async throws -> PeriodReport {
+        try await make(.day, containing: day, store: store)
+    }
+
+    /// Builds the report for the `period` containing `day` from the ledger.
+    public static func make(
+        _ period: Period, containing day: LocalDay, store: any LedgerStore
+    ) async throws
+        -> PeriodReport
+    {
+        let days = days(of: period, containing: day)
+        let records = try await store.deliveries(changedFrom: days.first!.start, to: days.last!.end)
+        return make(period, asked: day, days: days, records: records)
+    }
+
+    /// Builds the report for one day from the deliveries counted on it.
+    public static func make(day: LocalDay, records: [DeliveryRecord]) -> PeriodReport {
+        make(.day, asked: day, days: [day], records: records)
+    }
+
+    /// Builds a report from the deliveries counted in `days`.
+    public static func make(
+        _ period: Period, asked day: LocalDay, days: [LocalDay], records: [DeliveryRecord]
+    )
+        -> PeriodReport
+    {
+        func count(_ rows: [DeliveryRecord], _ state: DeliveryState) -> Int { rows.filter { $0.state == state }.count }
+        let sentRows = records.filter { $0.state == .sent }
+        let byGroup = Dictionary(grouping: records, by: \.groupID).map { id, rows in
+            GroupRow(
+                groupID: id, groupName: rows[0].groupName, sink: rows[0].sink, deliveries: rows.count,
+                sent: count(rows, .sent), dead: count(rows, .dead), inDoubt: count(rows, .inDoubt)
+            )
+        }.sorted { $0.groupID < $1.groupID }
+        let byNotice = Dictionary(grouping: records, by: \.noticeID).map { id, rows in
+            NoticeRow(
+                noticeID: id, title: rows[0].noticeTitle, deliveries: rows.count, sent: count(rows, .sent),
+                dead: count(rows, .dead), inDoubt: count(rows, .inDoubt)
+            )
+        }.sorted { $0.noticeID < $1.noticeID }
+        let failures = records.filter { $0.state == .dead || $0.state == .inDoubt }.map {
+            Failure(
+                noticeID: $0.noticeID, groupID: $0.groupID, state: $0.state.rawValue, attempts: $0.attempts,
+                reason: $0.lastError ?? "")
+        }
+        let byDay = days.map { day in
+            let rows = records.filter { $0.updatedAt >= day.start && $0.updatedAt < day.end }
+            let sent = rows.filter { $0.state == .sent }
+            return DayRow(
+                date: day.description, notices: Set(sent.map(\.noticeID)).count, groups: Set(sent.map(\.groupID)).count,
+                deliveries: rows.count, sent: sent.count, dead: count(rows, .dead), inDoubt: count(rows, .inDoubt)
+            )
+        }
+        return PeriodReport(
+            period: period,
+            date: day.description,
+            from: days.first!.description,
+            to: days.last!.description,
+            timezone: day.timeZone.identifier,
+            notices: Set(sentRows.map(\.noticeID)).count,
+            groups: Set(sentRows.map(\.groupID)).count,
+            deliveries: records.count,
+            sent: sentRows.count,
+            pending: count(records, .planned) + count(records, .claimed),
+            retry: count(records, .retry),
+            dead: count(records, .dead),
+            inDoubt: count(records, .inDoubt),
+            byGroup: byGroup,
+            byNotice: byNotice,
+            failures: failures,
+            byDay: byDay
+        )
+    }
+
+    /// The Chinese summary line: for a day `2026-11-28：共发布 25 条，转发 18 个群（投递 450 次，成功 448 次，失败 2 次）`,
+    /// for a month `2026年11月：本月共发布反诈信息 25 条，转发 18 个群，累计投递 450 次（成功 448 次，失败 2 次，待核实 0 次）`.
+    public var summary: String {
+        switch period {
+        case .day:
+            var detail = "投递 \(deliveries) 次，成功 \(sent) 次，失败 \(dead) 次"
+            if inDoubt > 0 { detail += "，待核实 \(inDoubt) 次" }
+            if pending + retry > 0 { detail += "，待发送 \(pending + retry) 次" }
+            return "\(date)：共发布 \(notices) 条，转发 \(groups) 个群（\(detail)）"
+        case .week, .month:
+            let name =
+                period == .week
+                ? "\(from) 至 \(to)：本周" : "\(from.prefix(4))年\(Int(from.dropFirst(5).prefix(2)) ?? 0)月：本月"
+            var line = "\(name)共发布反诈信息 \(notices) 条，转发 \(groups) 个群，累计投递 \(deliveries) 次"
+            line += "（成功 \(sent) 次，失败 \(dead) 次，待核实 \(inDoubt) 次"
+            if pending + retry > 0 { line += "，待发送 \(pending + retry) 次" }
+            return line + "）"
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import GridcastCore
+import Ledger
+import Reports
+import Testing
+
+@Suite("Reports by day, week and month, counted in the config's time zone")
+struct ReportTests {
+    let shanghai = TimeZone(identifier: "Asia/Shanghai")!
+
+    func at(_ text: String) -> Date {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = shanghai
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.date(from: text)!
+    }
+
+    func row(_ notice: String, _ group: String, _ state: DeliveryState, at time: String) -> DeliveryRecord {
+        let date = at(time)
+        return DeliveryRecord(
+            id: "\(notice)-\(group)", noticeID: notice, noticeTitle: "标题", groupID: group, groupName: "群\(group)",
+            sink: "wecom", state: state, attempts: 1, partsTotal: 1, partsSent: state == .sent ? 1 : 0, plannedAt: date,
+            firstAttemptAt: date, lastAttemptAt: date, sentAt: state == .sent ? date : nil, updatedAt: date,
+            nextAt: nil,
+            leaseOwner: nil, leaseUntil: nil, lastError: state == .dead ? "errcode 93000: invalid webhook url" : nil
+        )
+    }
+
+    @Test func periodsAreMondayToSundayWeeksAndCalendarMonths() {
+        let sunday = LocalDay(parsing: "2026-11-29", timeZone: shanghai)!
+        let week = PeriodReport.days(of: .week, containing: sunday).map(\.description)
+        #expect(week.first == "2026-11-23")
+        #expect(week.last == "2026-11-29")
+        let monday = LocalDay(parsing: "2026-11-30", timeZone: shanghai)!
+        #expect(PeriodReport.days(of: .week, containing: monday).first?.description == "2026-11-30")
+        let month = PeriodReport.days(of: .month, containing: sunday)
+        #expect(month.count == 30)
+        #expect(month.last?.description == "2026-11-30")
+        let february = PeriodReport.days(of: .month, containing: LocalDay(parsing: "2028-02-10", timeZone: shanghai)!)
+        #expect(february.count == 29)
+    }
+
+    @Test func aDeliveryCountsOnTheLocalDayOfItsLatestChange() {
+        let day = LocalDay(parsing: "2026-11-29", timeZone: shanghai)!
+        // 23:59:59 the day before and 00:00:00 the day after are outside; local midnight is inside.
+        #expect(day.start == at("2026-11-29 00:00:00"))
+        #expect(day.end == at("2026-11-30 00:00:00"))
+        let rows = [
+            row("n1", "a", .sent, at: "2026-11-29 00:00:00"), row("n1", "b", .sent, at: "2026-11-29 23:59:59"),
+        ]
+        let report = PeriodReport.make(day: day, records: rows)
+        #expect(report.sent == 2)
+        #expect(report.summary == "2026-11-29：共发布 1 条，转发 2 个群（投递 2 次，成功 2 次，失败 0 次）")
+    }
+
+    @Test func weeklyAndMonthlyShareFieldsAndSumTheirDays() {
+        let rows = [
+            row("n1", "a", .sent, at: "2026-11-24 09:30:00"), row("n1", "b", .sent, at: "2026-11-24 09:30:01"),
+            row("n2", "a", .sent, at: "2026-11-29 09:30:00"), row("n2", "b", .dead, at: "2026-11-29 09:30:00"),
+        ]
+        let day = LocalDay(parsing: "2026-11-26", timeZone: shanghai)!
+        let week = PeriodReport.make(
+            .week, asked: day, days: PeriodReport.days(of: .week, containing: day), records: rows)
+        #expect(week.from == "2026-11-23")
+        #expect(week.to == "2026-11-29")
+        #expect(week.notices == 2)
+        #expect(week.groups == 2)
+        #expect(week.deliveries == 4)
+        #expect(week.byDay.count == 7)
+        #expect(week.byDay.map(\.deliveries).reduce(0, +) == week.deliveries)
+        #expect(week.summary == "2026-11-23 至 2026-11-29：本周共发布反诈信息 2 条，转发 2 个群，累计投递 4 次（成功 3 次，失败 1 次，待核实 0 次）")
+        let month = PeriodReport.make(
+            .month, asked: day, days: PeriodReport.days(of: .month, containing: day), records: rows)
+        #expect(month.summary.hasPrefix("2026年11月：本月共发布反诈信息 2 条，转发 2 个群，累计投递 4 次"))
+        // Same JSON field names for every period.
+        let keys = { (report: PeriodReport) in
+            Set(
+                (try? JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])?.keys.map { $0 }
+                    ?? [])
+        }
+        #expect(keys(week) == keys(month))
+        #expect(keys(week) == keys(PeriodReport.make(day: day, records: rows)))
+        let markdown = month.rendered(as: .markdown)
+        #expect(markdown.contains(month.summary))
+        #expect(markdown.contains("| 2026-11-24 | 1 | 2 | 2 | 2 | 0 | 0 |"))
+        #expect(markdown.contains("- b · n2 · dead：errcode 93000: invalid webhook url"))
+    }
+}
