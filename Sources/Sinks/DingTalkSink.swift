@@ -60,12 +60,7 @@ public struct DingTalkSink: Sink {
             let sign = Self.signature(secret: secret, timestampMillis: timestamp)
             url = Self.replacingSignature(in: url, timestamp: timestamp, encodedSign: Self.percentEncoded(sign))
         }
-        return HTTPRequest(
-            url: url,
-            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
-            body: body.finished,
-            timeout: message.timeout
-        )
+        return message.jsonRequest(body.finished, to: url)
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

@@ -38,12 +38,7 @@ public struct DiscordSink: Sink {
             body.field("content", message.text)
             body.object("allowed_mentions") { mentions in mentions.field("parse", [String]()) }
         }
-        return HTTPRequest(
-            url: Self.waiting(message.group.url),
-            headers: [HTTPHeader("Content-Type", "application/json")],
-            body: body.finished,
-            timeout: message.timeout
-        )
+        return message.jsonRequest(body.finished, to: Self.waiting(message.group.url))
     }
 
     /// `url` with `wait=true` as its only `wait` parameter; other parameters (`thread_id`…) kept as written.

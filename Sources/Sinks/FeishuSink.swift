@@ -69,12 +69,7 @@ public struct FeishuSink: Sink {
             body.object("content") { content in content.field("text", text) }
             bytes = body.finished
         }
-        return HTTPRequest(
-            url: group.url,
-            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
-            body: bytes,
-            timeout: message.timeout
-        )
+        return message.jsonRequest(bytes)
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

@@ -129,3 +129,15 @@ public enum TextLimit: Sendable, Equatable {
         }
     }
 }
+
+extension OutgoingMessage {
+    /// The usual webhook request: POST `body` as JSON to `url` (the group's URL unless a sink rewrites it).
+    func jsonRequest(_ body: [UInt8], to url: String? = nil) -> HTTPRequest {
+        HTTPRequest(
+            url: url ?? group.url,
+            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
+            body: body,
+            timeout: timeout
+        )
+    }
+}

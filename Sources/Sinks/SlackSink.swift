@@ -29,12 +29,7 @@ public struct SlackSink: Sink {
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         var body = JSONWriter()
         body.field("text", message.group.mentionAll ? "<!channel> " + message.text : message.text)
-        return HTTPRequest(
-            url: message.group.url,
-            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
-            body: body.finished,
-            timeout: message.timeout
-        )
+        return message.jsonRequest(body.finished)
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

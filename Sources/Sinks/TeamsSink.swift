@@ -35,12 +35,7 @@ public struct TeamsSink: Sink {
         var body = JSONWriter()
         body.field("type", "message")
         body.array("attachments", objects: [attachment])
-        return HTTPRequest(
-            url: message.group.url,
-            headers: [HTTPHeader("Content-Type", "application/json")],
-            body: body.finished,
-            timeout: message.timeout
-        )
+        return message.jsonRequest(body.finished)
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

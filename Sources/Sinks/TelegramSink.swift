@@ -56,12 +56,7 @@ public struct TelegramSink: Sink {
         } else {
             body.field("text", message.text)
         }
-        return HTTPRequest(
-            url: message.group.url,
-            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
-            body: body.finished,
-            timeout: message.timeout
-        )
+        return message.jsonRequest(body.finished)
     }
 
     /// Escapes the three characters Telegram's HTML mode requires escaped.

@@ -48,12 +48,7 @@ public struct WeComSink: Sink {
                 if message.group.mentionAll { text.field("mentioned_list", ["@all"]) }
             }
         }
-        return HTTPRequest(
-            url: message.group.url,
-            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
-            body: body.finished,
-            timeout: message.timeout
-        )
+        return message.jsonRequest(body.finished)
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

@@ -1,4 +1,5 @@
 import Foundation
+import GridcastTesting
 import Scheduling
 import Testing
 
@@ -6,14 +7,7 @@ import Testing
 struct CronTests {
     let shanghai = TimeZone(identifier: "Asia/Shanghai")!
 
-    /// A local time in Shanghai.
-    func at(_ text: String) -> Date {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = shanghai
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.date(from: text)!
-    }
+    let at = LocalTime()
 
     func next(_ expression: String, after text: String) throws -> Date? {
         try CronSchedule(parsing: expression).next(after: at(text), in: shanghai)

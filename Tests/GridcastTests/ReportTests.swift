@@ -1,5 +1,6 @@
 import Foundation
 import GridcastCore
+import GridcastTesting
 import Ledger
 import Reports
 import Testing
@@ -8,13 +9,7 @@ import Testing
 struct ReportTests {
     let shanghai = TimeZone(identifier: "Asia/Shanghai")!
 
-    func at(_ text: String) -> Date {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = shanghai
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.date(from: text)!
-    }
+    let at = LocalTime()
 
     func row(_ notice: String, _ group: String, _ state: DeliveryState, at time: String) -> DeliveryRecord {
         let date = at(time)

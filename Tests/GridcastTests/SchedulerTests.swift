@@ -12,13 +12,7 @@ import Testing
 struct SchedulerTests {
     let shanghai = TimeZone(identifier: "Asia/Shanghai")!
 
-    func at(_ text: String) -> Date {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = shanghai
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.date(from: text)!
-    }
+    let at = LocalTime()
 
     static func entry(_ id: String, to: String? = nil, date: String? = nil, urgent: Bool = false) -> NoticeLibrary.Entry
     {
