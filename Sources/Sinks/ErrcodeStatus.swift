@@ -19,3 +19,17 @@ enum ErrcodeStatus {
         }
     }
 }
+
+/// The status rules of platforms whose only success signal is the status (and, for Slack, a plain `ok` body):
+/// "too fast" for 429, retry for 5xx, outcome unknown for an unexpected 2xx, permanent for anything else.
+enum PlainStatus {
+    /// The verdict for an answer the caller did not recognize as success.
+    static func verdict(for response: HTTPResponse, reason: String) -> Verdict {
+        switch response.status {
+        case 429: .rateLimited(after: RetryAfter.delay(in: response), reason: reason)
+        case 500...599: .retry(after: RetryAfter.delay(in: response), reason: reason)
+        case 200...299: .unknown(reason: reason)
+        default: .permanent(reason: reason)
+        }
+    }
+}

@@ -36,17 +36,7 @@ public struct SlackSink: Sink {
         let status = response.status
         let text = String(response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
         let reason = text.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(text)"
-        switch status {
-        case 200:
-            return response.body == Array("ok".utf8) ? .sent : .unknown(reason: reason)
-        case 429:
-            return .rateLimited(after: RetryAfter.delay(in: response), reason: reason)
-        case 500...599:
-            return .retry(after: RetryAfter.delay(in: response), reason: reason)
-        case 201...299:
-            return .unknown(reason: reason)
-        default:
-            return .permanent(reason: reason)
-        }
+        if status == 200 && response.body == Array("ok".utf8) { return .sent }
+        return PlainStatus.verdict(for: response, reason: reason)
     }
 }

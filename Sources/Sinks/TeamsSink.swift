@@ -47,17 +47,7 @@ public struct TeamsSink: Sink {
             let message = JSONBody.message(error, "message")
             if !message.isEmpty { reason += ": \(message)" }
         }
-        switch status {
-        case 200, 202:
-            return .sent
-        case 429:
-            return .rateLimited(after: RetryAfter.delay(in: response), reason: reason)
-        case 500...599:
-            return .retry(after: RetryAfter.delay(in: response), reason: reason)
-        case 201...299:
-            return .unknown(reason: reason)
-        default:
-            return .permanent(reason: reason)
-        }
+        if status == 200 || status == 202 { return .sent }
+        return PlainStatus.verdict(for: response, reason: reason)
     }
 }
