@@ -6,6 +6,16 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// What every test target may use: the whole product plus the test helpers.
+let testDependencies: [Target.Dependency] = [
+    "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator", "GridcastTesting",
+    "Scheduling", "Daemon",
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "Prometheus", package: "swift-prometheus"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    .product(name: "Crypto", package: "swift-crypto"),
+]
+
 let package = Package(
     name: "gridcast",
     platforms: [.macOS(.v15)],
@@ -132,14 +142,31 @@ let package = Package(
         ),
         .testTarget(
             name: "GridcastTests",
-            dependencies: [
-                "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator", "GridcastTesting",
-                "Scheduling", "Daemon",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: testDependencies,
+            swiftSettings: swiftSettings
+        ),
+        // The web audit page, driven in headless Chromium.
+        .testTarget(
+            name: "AuditPageTests",
+            dependencies: testDependencies,
+            swiftSettings: swiftSettings
+        ),
+        // The bad-input corpus: every bad config, CSV, notice and API body, with its error location.
+        .testTarget(
+            name: "BadInputTests",
+            dependencies: testDependencies,
+            swiftSettings: swiftSettings
+        ),
+        // Every platform answer in platforms.md, through the emulator: end state and attempt count.
+        .testTarget(
+            name: "FaultMatrixTests",
+            dependencies: testDependencies,
+            swiftSettings: swiftSettings
+        ),
+        // Secret hygiene, transport safety, resource faults and API abuse.
+        .testTarget(
+            name: "SafetyTests",
+            dependencies: testDependencies,
             swiftSettings: swiftSettings
         ),
     ]

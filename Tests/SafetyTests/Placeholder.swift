@@ -1,0 +1,2 @@
+// Placeholder so the target exists; replace with the suite.
+import Testing
