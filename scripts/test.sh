@@ -6,3 +6,4 @@ source scripts/deps.sh
 gridcast_install_deps
 swift build --build-tests
 swift test --skip-build
+benchmarks/chaos/ci.sh   # kill -9 chaos: 2,000 groups, 10 kills, serve/send × hold/resend

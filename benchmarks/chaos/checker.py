@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Chaos checker: joins the receiver's log with the ledger per (notice, group) and checks the targets.
+
+Two views of the receiver, per (notice, group):
+    accepted  requests the receiver answered 2xx: the message is in the group for sure (strict view)
+    maybe     requests it read in full but dropped or hung on: a real receiver may have processed them
+    refused   requests answered 429/503: seen, not processed
+The strict view (accepted) decides "delivered exactly once", "duplicates" and "phantom sent"; the pessimistic
+view (accepted + maybe) decides "possible duplicates". Both are printed.
+
+Targets (exit 1 on a violation):
+    hold    duplicates = possible duplicates = silent misses = phantom = stuck = 0; nothing resent after an
+            unknown outcome; every in_doubt row was claimed at a kill or had a dropped/hung request, and
+            in_doubt <= claimed at the kills + dropped/hung requests; nothing dead that the receiver accepted
+    resend  silent misses = 0 (duplicates allowed, counted)
+    both    no malformed request, nothing sent once settled, the final run exits as documented, `gridcast
+            ledger verify` passes (when the command exists), SQLite integrity_check is ok
+"""
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+
+def load_jsonl(path):
+    lines, torn = [], 0
+    with open(path, "rb") as f:
+        for raw in f:
+            try:
+                lines.append(json.loads(raw))
+            except ValueError:
+                torn += 1
+    return lines, torn
+
+
+def ledger_list(bin_, config):
+    done = subprocess.run([bin_, "ledger", "list", "--config", config, "--format", "json"], capture_output=True,
+                          timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"gridcast ledger list exited {done.returncode}: {done.stderr.decode()[-400:]}")
+    return json.loads(done.stdout or b"[]")
+
+
+def ledger_verify(bin_, config):
+    helptext = subprocess.run([bin_, "ledger", "--help"], capture_output=True, timeout=60)
+    if b"verify" not in helptext.stdout + helptext.stderr:
+        return {"status": "unavailable", "ok": None}
+    done = subprocess.run([bin_, "ledger", "verify", "--config", config], capture_output=True, timeout=600)
+    out = (done.stdout + done.stderr).decode(errors="replace").strip()
+    return {"status": "ok" if done.returncode == 0 else "FAILED", "ok": done.returncode == 0,
+            "exit": done.returncode, "output": out[-400:]}
+
+
+def integrity(path):
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        result = [row[0] for row in db.execute("PRAGMA integrity_check")]
+        db.close()
+        return "ok" if result == ["ok"] else "; ".join(result[:5])
+    except sqlite3.Error as e:
+        return f"error: {e}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--dir", required=True, help="the run directory written by run.sh / killer.py")
+    ap.add_argument("--harness-exit", type=int, default=0, help="the killer's exit status")
+    a = ap.parse_args()
+    run = os.path.abspath(a.dir)
+    with open(os.path.join(run, "kills.json")) as f:
+        meta = json.load(f)
+    policy, mode, notice = meta["policy"], meta["mode"], meta["notice_id"]
+    config = meta["config"]
+    with open(os.path.join(run, "groups.csv")) as f:
+        groups = [line.split(",", 1)[0] for line in f.read().splitlines()[1:] if line]
+    expected = {(notice, g) for g in groups}
+
+    log, torn = load_jsonl(os.path.join(run, "received.jsonl"))
+    per = {}
+    bad = 0
+    faults = {"ok": 0, "429": 0, "503": 0, "drop": 0, "hang": 0, "bad": 0}
+    for line in log:
+        faults[line["fault"]] = faults.get(line["fault"], 0) + 1
+        if not line.get("ok"):
+            bad += 1
+            continue
+        key = (line["notice"], line["group"])
+        p = per.setdefault(key, {"accepted": 0, "maybe": 0, "refused": 0, "wids": set(), "events": []})
+        p["wids"].add(line["wid"])
+        p["events"].append(line["fault"])
+        if line["fault"] == "ok":
+            p["accepted"] += 1
+        elif line["fault"] in ("drop", "hang"):
+            p["maybe"] += 1
+        else:
+            p["refused"] += 1
+
+    rows = ledger_list(a.bin, config)
+    ledger = {(r["notice_id"], r["group_id"]): r for r in rows}
+    states = {}
+    for r in rows:
+        states[r["state"]] = states.get(r["state"], 0) + 1
+
+    claimed_keys = set()
+    for k in meta.get("kills", []):
+        claimed_keys.update((n, g) for n, g in k["claimed_keys"])
+    # distinct keys: a row still claimed by an earlier dead process is listed again at the next kill
+    claimed_at_kills = len(claimed_keys)
+    inflight_at_kills = sum(k["receiver_inflight"] for k in meta.get("kills", []))
+    maybe_keys = {key for key, p in per.items() if p["maybe"] > 0}
+
+    c = {name: 0 for name in [
+        "exactly_once", "exactly_once_sent", "exactly_once_in_doubt", "duplicates", "duplicate_extra_accepts",
+        "possible_duplicates", "silent_misses", "phantom_sent", "missing_rows", "stuck", "in_doubt",
+        "in_doubt_accepted", "in_doubt_maybe", "in_doubt_refused_only", "in_doubt_not_received",
+        "in_doubt_unexplained", "dead", "dead_but_accepted", "resent_after_unknown", "unplanned_received",
+        "multiple_webhook_ids"]}
+    examples = {}
+
+    def note(name, key):
+        c[name] += 1
+        examples.setdefault(name, []).append(f"{key[0]}/{key[1]}") if len(examples.get(name, [])) < 5 else None
+
+    for key in sorted(expected | set(ledger) | set(per)):
+        p = per.get(key, {"accepted": 0, "maybe": 0, "refused": 0, "wids": set(), "events": []})
+        row = ledger.get(key)
+        state = row["state"] if row else None
+        acc, maybe = p["accepted"], p["maybe"]
+        if key not in expected:
+            note("unplanned_received", key)
+        if acc == 1:
+            note("exactly_once", key)
+            if state == "sent":
+                c["exactly_once_sent"] += 1
+            elif state == "in_doubt":
+                c["exactly_once_in_doubt"] += 1
+        if acc >= 2:
+            note("duplicates", key)
+            c["duplicate_extra_accepts"] += acc - 1
+        if acc + maybe >= 2:
+            note("possible_duplicates", key)
+        if len(p["wids"]) > 1:
+            note("multiple_webhook_ids", key)
+        # a request after a dropped/hung one: resent although the outcome was unknown
+        events = p["events"]
+        first_unknown = next((i for i, e in enumerate(events) if e in ("drop", "hang")), None)
+        if first_unknown is not None and first_unknown < len(events) - 1:
+            note("resent_after_unknown", key)
+        if state is None:
+            note("missing_rows", key)
+        elif state in ("planned", "claimed", "retry"):
+            note("stuck", key)
+        elif state == "sent" and acc == 0:
+            note("phantom_sent", key)
+        elif state == "in_doubt":
+            note("in_doubt", key)
+            if acc:
+                c["in_doubt_accepted"] += 1
+            elif maybe:
+                c["in_doubt_maybe"] += 1
+            elif p["refused"]:
+                c["in_doubt_refused_only"] += 1
+            else:
+                c["in_doubt_not_received"] += 1
+            if key not in claimed_keys and key not in maybe_keys:
+                note("in_doubt_unexplained", key)
+        elif state == "dead":
+            note("dead", key)
+            if acc:
+                note("dead_but_accepted", key)
+        if acc == 0 and state not in ("in_doubt", "dead") and key in expected:
+            note("silent_misses", key)
+
+    in_doubt_bound = claimed_at_kills + len(maybe_keys)
+    verify = ledger_verify(a.bin, config)
+    integ = integrity(os.path.join(run, "ledger.sqlite"))
+
+    violations = []
+
+    def require(ok, text):
+        if not ok:
+            violations.append(text)
+
+    require(a.harness_exit == 0, f"harness failed (killer exit {a.harness_exit}): {meta.get('harness_error')}")
+    require(meta.get("settled") is True, "the ledger did not settle (planned/claimed/retry rows left)")
+    require(c["silent_misses"] == 0, f"silent misses: {c['silent_misses']}")
+    require(c["unplanned_received"] == 0, f"requests for a (notice, group) never planned: {c['unplanned_received']}")
+    require(bad == 0, f"malformed/inconsistent requests: {bad}")
+    require(meta.get("requests_after_settled", 0) == 0,
+            f"requests after the ledger settled (re-run / re-POST): {meta.get('requests_after_settled')}")
+    require(verify["ok"] is not False, f"ledger verify failed: {verify.get('output')}")
+    require(integ == "ok", f"SQLite integrity_check: {integ}")
+    if mode == "serve":
+        require(meta.get("final_exit") == 0, f"serve did not exit 0 on SIGTERM: {meta.get('final_exit')}")
+        answers = [s for s, _ in meta.get("notice_answers", [])]
+        require(bool(answers) and answers[0] == 202 and answers[-1] == 200,
+                f"POST /v1/notices answers {answers}: expected 202 first, 200 for the same notice again")
+    else:
+        require(meta.get("final_exit") in (0, 1), f"last send run exited {meta.get('final_exit')}")
+        require(meta.get("rerun_exit") in (0, 1), f"send re-run of a finished notice exited {meta.get('rerun_exit')}")
+    if policy == "hold":
+        for name in ("duplicates", "possible_duplicates", "phantom_sent", "stuck", "missing_rows",
+                     "resent_after_unknown", "dead_but_accepted", "in_doubt_unexplained", "multiple_webhook_ids"):
+            require(c[name] == 0, f"{name.replace('_', ' ')}: {c[name]} (e.g. {', '.join(examples.get(name, []))})")
+        require(c["in_doubt"] <= in_doubt_bound,
+                f"in_doubt {c['in_doubt']} > bound {in_doubt_bound} (claimed at kills + dropped/hung)")
+        expected_final = 0 if c["in_doubt"] + c["dead"] == 0 else 1
+        if mode == "send":
+            require(meta.get("final_exit") == expected_final,
+                    f"last send run exited {meta.get('final_exit')}, expected {expected_final}")
+
+    kills = meta.get("kills", [])
+    summary = {
+        "verdict": "PASS" if not violations else "FAIL",
+        "mode": mode, "policy": policy, "groups": len(groups), "seed": meta["seed"],
+        "kills": len(kills), "kills_planned": meta["kills_planned"],
+        "early_kills": sum(1 for k in kills if k["trigger"].startswith("early")),
+        "starts": meta.get("starts"), "wall_s": meta.get("wall_s"),
+        "receiver": {"requests": len(log), "torn_lines": torn, "by_fault": faults,
+                     "max_inflight": None},
+        "ledger_states": states,
+        "counts": c,
+        "in_doubt_bound": {"claimed_at_kills": claimed_at_kills, "dropped_or_hung_keys": len(maybe_keys),
+                           "bound": in_doubt_bound, "receiver_inflight_at_kills": inflight_at_kills},
+        "final_exit": meta.get("final_exit"), "rerun_exit": meta.get("rerun_exit"),
+        "notice_answers": [s for s, _ in meta.get("notice_answers", [])],
+        "requests_after_settled": meta.get("requests_after_settled"),
+        "verify": verify, "integrity_check": integ,
+        "notes": meta.get("notes", []),
+        "examples": examples,
+        "violations": violations,
+    }
+    with open(os.path.join(run, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1, ensure_ascii=False)
+
+    f = faults
+    out = [
+        f"== chaos {mode}/{policy}: {len(groups)} groups, {len(kills)}/{meta['kills_planned']} kills "
+        f"({summary['early_kills']} early), seed {meta['seed']}, {meta.get('starts')} starts, "
+        f"{meta.get('wall_s')} s ==",
+        f"receiver   {len(log)} requests: {f['ok']} accepted, {f['429']} 429, {f['503']} 503, {f['drop']} dropped, "
+        f"{f['hang']} hung, {f['bad']} malformed",
+        "ledger     " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())),
+        f"exactly once      {c['exactly_once']}  (ledger sent {c['exactly_once_sent']}, "
+        f"in_doubt {c['exactly_once_in_doubt']})",
+        f"duplicates        {c['duplicates']}  (+{c['duplicate_extra_accepts']} extra accepts)   "
+        f"possible duplicates (accepted+dropped/hung >= 2) {c['possible_duplicates']}   "
+        f"resent after unknown {c['resent_after_unknown']}",
+        f"silent misses     {c['silent_misses']}  (phantom sent {c['phantom_sent']}, stuck {c['stuck']}, "
+        f"missing rows {c['missing_rows']})",
+        f"in_doubt          {c['in_doubt']}  (accepted {c['in_doubt_accepted']}, dropped/hung "
+        f"{c['in_doubt_maybe']}, refused only {c['in_doubt_refused_only']}, not received "
+        f"{c['in_doubt_not_received']}; unexplained {c['in_doubt_unexplained']})",
+        f"in_doubt bound    {in_doubt_bound} = {claimed_at_kills} claimed at kills + {len(maybe_keys)} "
+        f"dropped/hung  (receiver in flight at kills: {inflight_at_kills})",
+        f"dead              {c['dead']}  (receiver had accepted {c['dead_but_accepted']})",
+        f"final run         exit {meta.get('final_exit')}"
+        + (f", re-run exit {meta.get('rerun_exit')}" if mode == "send" else
+           f", POST answers {summary['notice_answers']}")
+        + f", requests after settled {meta.get('requests_after_settled')}",
+        f"verify: {verify['status']}" + (f" ({verify.get('output', '').splitlines()[-1]})"
+                                         if verify.get("output") else "")
+        + f"   integrity_check: {integ}",
+    ]
+    for n in meta.get("notes", []):
+        out.append(f"note: {n}")
+    if violations:
+        out.append("VIOLATIONS:")
+        out += [f"  - {v}" for v in violations]
+    out.append(f"verdict: {summary['verdict']}   ({run}/summary.json)")
+    text = "\n".join(out) + "\n"
+    with open(os.path.join(run, "summary.txt"), "w") as fh:
+        fh.write(text)
+    print(text, end="")
+    sys.exit(0 if not violations else 1)
+
+
+if __name__ == "__main__":
+    main()
