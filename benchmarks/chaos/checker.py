@@ -83,7 +83,12 @@ def main():
     per = {}
     bad = 0
     faults = {"ok": 0, "429": 0, "503": 0, "drop": 0, "hang": 0, "bad": 0}
+    late_keys, late = set(), 0
     for line in log:
+        if line.get("event") == "late":
+            late += 1
+            late_keys.add((line["notice"], line["group"]))
+            continue
         faults[line["fault"]] = faults.get(line["fault"], 0) + 1
         if not line.get("ok"):
             bad += 1
@@ -166,7 +171,7 @@ def main():
                 c["in_doubt_refused_only"] += 1
             else:
                 c["in_doubt_not_received"] += 1
-            if key not in claimed_keys and key not in maybe_keys:
+            if key not in claimed_keys and key not in maybe_keys and key not in late_keys:
                 note("in_doubt_unexplained", key)
         elif state == "dead":
             note("dead", key)
@@ -175,7 +180,10 @@ def main():
         if acc == 0 and state not in ("in_doubt", "dead") and key in expected:
             note("silent_misses", key)
 
-    in_doubt_bound = claimed_at_kills + len(maybe_keys)
+    # answered too late for the client: a hang from its side, though the receiver meant to answer
+    late_only = late_keys - maybe_keys
+    in_doubt_bound = claimed_at_kills + len(maybe_keys) + len(late_only)
+    requests = len(log) - late
     verify = ledger_verify(a.bin, config)
     integ = integrity(os.path.join(run, "ledger.sqlite"))
 
@@ -207,7 +215,7 @@ def main():
                      "resent_after_unknown", "dead_but_accepted", "in_doubt_unexplained", "multiple_webhook_ids"):
             require(c[name] == 0, f"{name.replace('_', ' ')}: {c[name]} (e.g. {', '.join(examples.get(name, []))})")
         require(c["in_doubt"] <= in_doubt_bound,
-                f"in_doubt {c['in_doubt']} > bound {in_doubt_bound} (claimed at kills + dropped/hung)")
+                f"in_doubt {c['in_doubt']} > bound {in_doubt_bound} (claimed at kills + dropped/hung + late)")
         expected_final = 0 if c["in_doubt"] + c["dead"] == 0 else 1
         if mode == "send":
             require(meta.get("final_exit") == expected_final,
@@ -220,12 +228,12 @@ def main():
         "kills": len(kills), "kills_planned": meta["kills_planned"],
         "early_kills": sum(1 for k in kills if k["trigger"].startswith("early")),
         "starts": meta.get("starts"), "wall_s": meta.get("wall_s"),
-        "receiver": {"requests": len(log), "torn_lines": torn, "by_fault": faults,
-                     "max_inflight": None},
+        "receiver": {"requests": requests, "torn_lines": torn, "by_fault": faults, "late_answers": late},
         "ledger_states": states,
         "counts": c,
         "in_doubt_bound": {"claimed_at_kills": claimed_at_kills, "dropped_or_hung_keys": len(maybe_keys),
-                           "bound": in_doubt_bound, "receiver_inflight_at_kills": inflight_at_kills},
+                           "late_answer_keys": len(late_only), "bound": in_doubt_bound,
+                           "receiver_inflight_at_kills": inflight_at_kills},
         "final_exit": meta.get("final_exit"), "rerun_exit": meta.get("rerun_exit"),
         "notice_answers": [s for s, _ in meta.get("notice_answers", [])],
         "requests_after_settled": meta.get("requests_after_settled"),
@@ -242,8 +250,8 @@ def main():
         f"== chaos {mode}/{policy}: {len(groups)} groups, {len(kills)}/{meta['kills_planned']} kills "
         f"({summary['early_kills']} early), seed {meta['seed']}, {meta.get('starts')} starts, "
         f"{meta.get('wall_s')} s ==",
-        f"receiver   {len(log)} requests: {f['ok']} accepted, {f['429']} 429, {f['503']} 503, {f['drop']} dropped, "
-        f"{f['hang']} hung, {f['bad']} malformed",
+        f"receiver   {requests} requests: {f['ok']} accepted, {f['429']} 429, {f['503']} 503, {f['drop']} dropped, "
+        f"{f['hang']} hung, {f['bad']} malformed; {late} answered late (>= 1 s)",
         "ledger     " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())),
         f"exactly once      {c['exactly_once']}  (ledger sent {c['exactly_once_sent']}, "
         f"in_doubt {c['exactly_once_in_doubt']})",
@@ -256,7 +264,7 @@ def main():
         f"{c['in_doubt_maybe']}, refused only {c['in_doubt_refused_only']}, not received "
         f"{c['in_doubt_not_received']}; unexplained {c['in_doubt_unexplained']})",
         f"in_doubt bound    {in_doubt_bound} = {claimed_at_kills} claimed at kills + {len(maybe_keys)} "
-        f"dropped/hung  (receiver in flight at kills: {inflight_at_kills})",
+        f"dropped/hung + {len(late_only)} answered late  (receiver in flight at kills: {inflight_at_kills})",
         f"dead              {c['dead']}  (receiver had accepted {c['dead_but_accepted']})",
         f"final run         exit {meta.get('final_exit')}"
         + (f", re-run exit {meta.get('rerun_exit')}" if mode == "send" else

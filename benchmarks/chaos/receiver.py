@@ -21,6 +21,10 @@ Log line fields: seq, t (unix time), group, notice, wid (webhook-id), n, fault, 
 null for drop/hang), path (the group named by the URL path), ok (body consistent: JSON, id == webhook-id,
 group_id == path group).
 
+An answer that leaves --late seconds (default 1, half the chaos timeout) or more after the request was read
+(the group commit's fsync stalled, the host was busy) is followed by an extra line {"event": "late", wid, group,
+notice, n, status, latency}: the client may have timed out on it, so for the client it may have been a hang.
+
 GET /_chaos/stats answers counters as JSON (used by the killer to time its kills); GET /_chaos/healthz -> ok.
 """
 
@@ -80,7 +84,7 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.seen = {}  # webhook-id -> times seen
-        self.counts = {"received": 0, "ok": 0, "429": 0, "503": 0, "drop": 0, "hang": 0, "bad": 0}
+        self.counts = {"received": 0, "ok": 0, "429": 0, "503": 0, "drop": 0, "hang": 0, "bad": 0, "late": 0}
         self.inflight = 0
         self.max_inflight = 0
 
@@ -139,6 +143,7 @@ class Handler(BaseHTTPRequestHandler):
             group, notice, body_id = payload.get("group_id"), payload.get("notice_id"), payload.get("id")
         except Exception:
             payload, group, notice, body_id = None, None, None, None
+        read_at = time.monotonic()
         consistent = bool(payload) and body_id == wid and group == path_group and bool(wid)
         stats = srv.stats
         with stats.lock:
@@ -175,6 +180,14 @@ class Handler(BaseHTTPRequestHandler):
             elif fault == "hang":
                 time.sleep(srv.hang)
                 self.close_connection = True
+            latency = time.monotonic() - read_at
+            if fault in ("ok", "429", "503") and latency >= srv.late:
+                # Answered, but so late (a stalled fsync, a starved thread) that the client may have timed out:
+                # for the client this request was a hang. Recorded after the answer, for the checker.
+                srv.journal.append({"event": "late", "t": round(time.time(), 6), "group": group, "notice": notice,
+                                    "wid": wid, "n": n, "status": status, "latency": round(latency, 3)})
+                with stats.lock:
+                    stats.counts["late"] += 1
         finally:
             with stats.lock:
                 stats.inflight -= 1
@@ -197,6 +210,8 @@ def main():
     ap.add_argument("--rate-drop", type=float, default=0.005)
     ap.add_argument("--rate-hang", type=float, default=0.005)
     ap.add_argument("--hang", type=float, default=5.0, help="seconds a hung request is held (> dispatch.timeout)")
+    ap.add_argument("--late", type=float, default=1.0,
+                    help="log a 'late' event for an answer that took this long after the request was read")
     args = ap.parse_args()
     host, port = args.listen.rsplit(":", 1)
     server = Server((host, int(port)), Handler)
@@ -204,6 +219,7 @@ def main():
     server.rates = [("429", args.rate_429), ("503", args.rate_503), ("drop", args.rate_drop),
                     ("hang", args.rate_hang)]
     server.hang = args.hang
+    server.late = args.late
     server.stats = Stats()
     server.journal = Journal(args.log)
     bound = server.server_address[1]
