@@ -116,6 +116,7 @@ def main():
     # distinct keys: a row still claimed by an earlier dead process is listed again at the next kill
     claimed_at_kills = len(claimed_keys)
     inflight_at_kills = sum(k["receiver_inflight"] for k in meta.get("kills", []))
+    max_claimed = max((k["claimed_at_kill"] for k in meta.get("kills", [])), default=0)
     maybe_keys = {key for key, p in per.items() if p["maybe"] > 0}
 
     c = {name: 0 for name in [
@@ -233,7 +234,8 @@ def main():
         "counts": c,
         "in_doubt_bound": {"claimed_at_kills": claimed_at_kills, "dropped_or_hung_keys": len(maybe_keys),
                            "late_answer_keys": len(late_only), "bound": in_doubt_bound,
-                           "receiver_inflight_at_kills": inflight_at_kills},
+                           "receiver_inflight_at_kills": inflight_at_kills, "max_claimed_at_one_kill": max_claimed,
+                           "claim_window": 2 * meta.get("concurrency", 64)},
         "final_exit": meta.get("final_exit"), "rerun_exit": meta.get("rerun_exit"),
         "notice_answers": [s for s, _ in meta.get("notice_answers", [])],
         "requests_after_settled": meta.get("requests_after_settled"),
@@ -264,7 +266,8 @@ def main():
         f"{c['in_doubt_maybe']}, refused only {c['in_doubt_refused_only']}, not received "
         f"{c['in_doubt_not_received']}; unexplained {c['in_doubt_unexplained']})",
         f"in_doubt bound    {in_doubt_bound} = {claimed_at_kills} claimed at kills + {len(maybe_keys)} "
-        f"dropped/hung + {len(late_only)} answered late  (receiver in flight at kills: {inflight_at_kills})",
+        f"dropped/hung + {len(late_only)} answered late  (receiver in flight at kills {inflight_at_kills}; "
+        f"most claimed at one kill {max_claimed}, window {2 * meta.get('concurrency', 64)})",
         f"dead              {c['dead']}  (receiver had accepted {c['dead_but_accepted']})",
         f"final run         exit {meta.get('final_exit')}"
         + (f", re-run exit {meta.get('rerun_exit')}" if mode == "send" else
