@@ -5,6 +5,10 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
+if ! command -v python3 >/dev/null; then  # the harness is Python 3 (standard library only)
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 >/dev/null
+fi
 groups=${CHAOS_GROUPS:-2000} kills=${CHAOS_KILLS:-10} seed=${CHAOS_SEED:-20261129}
 failed=()
 for mode in serve send; do

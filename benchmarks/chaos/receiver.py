@@ -6,8 +6,8 @@ fsynced (group commit) -- BEFORE the receiver answers, drops or hangs. So the lo
 receiver has seen and an exact record of what it ACCEPTED: no 2xx ever leaves without its line on disk.
 
 Faults are decided per request from sha256(seed, webhook-id, n), n = how many times this webhook-id was seen
-before, so a fault does not depend on thread scheduling or arrival order: one seed gives one webhook-id the same
-fate in every replay (gridcast draws fresh delivery ids per plan, so two runs are alike, not identical):
+before, so a fault does not depend on thread scheduling or arrival order: one seed gives a webhook-id's n-th
+request the same fate in every run (gridcast derives delivery ids from notice and group):
 
     429   answer 429 + Retry-After: 1           (refused: gridcast retries without spending an attempt)
     503   answer 503                            (refused: gridcast retries after its backoff)
