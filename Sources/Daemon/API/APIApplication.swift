@@ -15,8 +15,10 @@ import Prometheus
 /// | `GET /v1/notices/{id}` | 200 per-group states, 404 unknown |
 /// | `GET /v1/reports/daily?date=` | 200 the daily report JSON, 400 bad date |
 /// | `GET /metrics` | 200 Prometheus text |
+/// | `GET /`, `/login`, `POST /login`, `/logout`, `GET /audit/*.csv` | the web audit page (``AuditController``) |
 ///
-/// Every route but `/healthz` needs `Authorization: Bearer <token>` (else 401). Errors are JSON
+/// Every route but `/healthz` and the audit page's needs `Authorization: Bearer <token>` (else 401). The audit
+/// page takes the same token through a login form and a session cookie (or the bearer header). Errors are JSON
 /// `{"error": "...", "field": "..."}`; no answer holds a token or a group's URL.
 ///
 /// - Parameters:
@@ -72,8 +74,9 @@ public func makeAPIApplication(
     )
 }
 
-/// The API's routes and middleware, in order: JSON errors around everything, `/healthz`, the token check, then
-/// the authenticated routes (and the 404 of unknown routes, which therefore needs a token too).
+/// The API's routes and middleware, in order: JSON errors around everything, `/healthz`, the audit page (which
+/// checks its session cookie or the token itself), the token check, then the authenticated routes (and the 404 of
+/// unknown routes, which therefore needs a token too).
 func makeAPIRouter(
     token: String,
     intake: @escaping @Sendable () async -> NoticeIntake,
@@ -85,6 +88,7 @@ func makeAPIRouter(
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
     router.get("healthz") { _, _ in "ok" }
+    AuditController(token: token, store: store, timeZone: timeZone, now: now).addRoutes(to: router)
     router.add(middleware: BearerTokenMiddleware(token: token))
     NoticeController(intake: intake, store: store, now: now).addRoutes(to: router.group("v1/notices"))
     ReportController(store: store, timeZone: timeZone, now: now).addRoutes(to: router.group("v1/reports"))

@@ -1,0 +1,72 @@
+import Ledger
+
+/// The notices × groups grid of the audit page: one row per notice, one column per group, each cell the state of
+/// that notice's delivery to that group — for the deliveries a report counts on the day.
+///
+/// Capped at ``maxNotices`` rows and ``maxGroups`` columns (by id, the report's order) so the page stays usable on
+/// a large community; ``isTruncated`` says when rows or columns were left out.
+struct AuditGrid: Sendable, Equatable {
+    /// The most notices shown.
+    static let maxNotices = 50
+    /// The most groups shown.
+    static let maxGroups = 200
+
+    /// A group column.
+    struct Column: Sendable, Equatable {
+        var groupID: String
+        var groupName: String
+    }
+
+    /// A delivery's cell.
+    struct Cell: Sendable, Equatable {
+        var state: DeliveryState
+        var attempts: Int
+        /// Why the latest attempt failed (secret-free, as recorded).
+        var lastError: String?
+    }
+
+    /// A notice row: its cells by column (nil where the notice has no delivery to that group counted that day).
+    struct Row: Sendable, Equatable {
+        var noticeID: String
+        var title: String
+        var cells: [Cell?]
+    }
+
+    /// The groups shown, by id.
+    var columns: [Column]
+    /// The notices shown, by id.
+    var rows: [Row]
+    /// Notices and groups in the day's deliveries, shown or not.
+    var totalNotices: Int
+    var totalGroups: Int
+
+    /// True when some notices or groups were left out.
+    var isTruncated: Bool { rows.count < totalNotices || columns.count < totalGroups }
+
+    /// The grid of `records`, at most `maxNotices` × `maxGroups`.
+    init(records: [DeliveryRecord], maxNotices: Int = AuditGrid.maxNotices, maxGroups: Int = AuditGrid.maxGroups) {
+        var groupNames: [String: String] = [:]
+        var noticeTitles: [String: String] = [:]
+        for record in records {
+            groupNames[record.groupID] = groupNames[record.groupID] ?? record.groupName
+            noticeTitles[record.noticeID] = noticeTitles[record.noticeID] ?? record.noticeTitle
+        }
+        let groupIDs = groupNames.keys.sorted().prefix(maxGroups)
+        let noticeIDs = noticeTitles.keys.sorted().prefix(maxNotices)
+        let columnIndex = Dictionary(uniqueKeysWithValues: groupIDs.enumerated().map { ($0.element, $0.offset) })
+        let rowIndex = Dictionary(uniqueKeysWithValues: noticeIDs.enumerated().map { ($0.element, $0.offset) })
+        var rows = noticeIDs.map {
+            Row(noticeID: $0, title: noticeTitles[$0] ?? "", cells: Array(repeating: nil, count: groupIDs.count))
+        }
+        for record in records {
+            guard let row = rowIndex[record.noticeID], let column = columnIndex[record.groupID] else { continue }
+            rows[row].cells[column] = Cell(
+                state: record.state, attempts: record.attempts, lastError: record.lastError
+            )
+        }
+        self.columns = groupIDs.map { Column(groupID: $0, groupName: groupNames[$0] ?? "") }
+        self.rows = rows
+        self.totalNotices = noticeTitles.count
+        self.totalGroups = groupNames.count
+    }
+}

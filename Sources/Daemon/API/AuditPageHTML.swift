@@ -1,0 +1,207 @@
+import Foundation
+import GridcastCore
+import Ledger
+import Reports
+
+/// The audit page's HTML: the day's counts and Chinese summary, CSV downloads, the notices × groups grid, the dead
+/// and in-doubt lists with their reasons, and the 30-day chart. Server-rendered; no script, no external asset.
+///
+/// Labels are Chinese with English in smaller type. Every string that comes from the ledger (notice titles, group
+/// names, errors, ids) is escaped with ``AuditHTML/escape(_:)``. Counts carry stable ids (`count-sent`, …) and
+/// are `<data value>` elements, so a reader or a test can pick them out.
+struct AuditPageHTML: Sendable {
+    /// What to show.
+    var snapshot: AuditSnapshot
+
+    /// The symbol and label of each delivery state in the grid and its legend.
+    static let states: [(state: DeliveryState, symbol: String, chinese: String, english: String)] = [
+        (.sent, "✓", "成功", "sent"), (.dead, "✗", "失败", "dead"), (.inDoubt, "?", "待核实", "in doubt"),
+        (.retry, "↻", "重试中", "retry"), (.planned, "·", "待发送", "planned"), (.claimed, "→", "发送中", "claimed"),
+    ]
+
+    /// The whole document.
+    var html: String {
+        let report = snapshot.report
+        return AuditHTML.document(
+            title: "反诈信息发布台帐 \(report.date)",
+            body: [
+                header, "<p class=\"summary\" id=\"summary\">\(AuditHTML.escape(report.summary))</p>", tiles,
+                downloads, grid, failureList(snapshot.dead, id: "dead-list", label: ("失败", "Dead")),
+                failureList(snapshot.inDoubt, id: "in-doubt-list", label: ("待核实", "In doubt — check the group")),
+                chart, footer,
+            ].joined(separator: "\n")
+        )
+    }
+
+    private var isToday: Bool {
+        snapshot.day == LocalDay(date: snapshot.generatedAt, timeZone: snapshot.day.timeZone)
+    }
+
+    private var header: String {
+        let day = snapshot.day
+        let next = isToday ? "" : "<a href=\"/?date=\(day.adding(days: 1))\">后一天 <small>Next day</small></a>"
+        return """
+            <header>
+            <h1>\(AuditHTML.label("反诈信息发布台帐", "Dispatch ledger")) · <span id="day">\(day)</span> \
+            <small>\(AuditHTML.escape(day.timeZone.identifier))</small></h1>
+            <nav>
+            <a href="/?date=\(day.adding(days: -1))">前一天 <small>Previous day</small></a>
+            <a href="/">今天 <small>Today</small></a>
+            \(next)
+            <form class="inline" method="get" action="/"><input type="date" name="date" value="\(day)" \
+            aria-label="日期 Date"> <button class="link" type="submit">查看 <small>Show</small></button></form>
+            <form class="inline" method="post" action="/logout"><button class="link" id="logout" type="submit">\
+            退出登录 <small>Log out</small></button></form>
+            </nav>
+            </header>
+            """
+    }
+
+    private var tiles: String {
+        let report = snapshot.report
+        let deliveries = isToday ? ("今日投递", "Deliveries today") : ("当日投递", "Deliveries that day")
+        let tiles: [(id: String, style: String, value: Int, label: (String, String))] = [
+            ("notices", "", report.notices, ("发布信息", "Notices")),
+            ("groups", "", report.groups, ("转发群数", "Groups reached")),
+            ("deliveries", "", report.deliveries, deliveries),
+            ("sent", "sent", report.sent, ("成功", "Sent")),
+            ("dead", "dead", report.dead, ("失败", "Dead")),
+            ("in_doubt", "doubt", report.inDoubt, ("待核实", "In doubt")),
+            ("pending", "", report.pending, ("待发送", "Pending")),
+            ("retry", "", report.retry, ("重试中", "Retrying")),
+        ]
+        return "<section class=\"tiles\" id=\"counts\">\n"
+            + tiles.map { tile in
+                """
+                <div class="tile \(tile.style)"><data id="count-\(tile.id)" value="\(tile.value)">\(tile.value)</data>\
+                \(AuditHTML.label(tile.label.0, tile.label.1))</div>
+                """
+            }.joined(separator: "\n") + "\n</section>"
+    }
+
+    private var downloads: String {
+        let date = snapshot.day.description
+        return """
+            <h2>\(AuditHTML.label("下载", "Downloads"))</h2>
+            <p class="downloads">
+            <a id="report-csv" href="/audit/report.csv?date=\(date)" download>\
+            当日报表 CSV <small>Daily report (per group)</small></a>
+            <a id="ledger-csv" href="/audit/ledger.csv?date=\(date)" download>\
+            当日台帐明细 CSV <small>Ledger rows (one per delivery)</small></a>
+            </p>
+            """
+    }
+
+    private var legend: String {
+        "<div class=\"legend\">"
+            + Self.states.map {
+                "<span><i class=\"s-\($0.state.rawValue)\"></i>\(AuditHTML.label($0.chinese, $0.english))</span>"
+            }
+            .joined() + "<span><i class=\"s-none\"></i>\(AuditHTML.label("当日无投递", "none that day"))</span></div>"
+    }
+
+    private var grid: String {
+        let grid = snapshot.grid
+        var out = "<h2>\(AuditHTML.label("通知 × 群 投递状态", "Notices × groups"))</h2>\n"
+        guard !grid.rows.isEmpty else {
+            return out + "<p class=\"empty\" id=\"grid\">当日无投递。<small>No deliveries that day.</small></p>"
+        }
+        out += legend
+        if grid.isTruncated {
+            out += """
+                <p class="note" id="grid-truncated">仅显示前 \(grid.rows.count) 条信息（共 \(grid.totalNotices) 条）、\
+                前 \(grid.columns.count) 个群（共 \(grid.totalGroups) 个）；完整明细请下载台帐 CSV。\
+                <small>Showing \(grid.rows.count) of \(grid.totalNotices) notices and \(grid.columns.count) of \
+                \(grid.totalGroups) groups; download the ledger CSV for every row.</small></p>
+
+                """
+        }
+        out += "<div class=\"scroll\"><table class=\"grid\" id=\"grid\">\n<thead><tr><th></th>"
+        for column in grid.columns {
+            out +=
+                "<th class=\"group\" scope=\"col\" title=\"\(AuditHTML.escape(column.groupName))\">"
+                + "\(AuditHTML.escape(column.groupID))</th>"
+        }
+        out += "</tr></thead>\n<tbody>\n"
+        for row in grid.rows {
+            out +=
+                "<tr><th class=\"notice\" scope=\"row\" title=\"\(AuditHTML.escape(row.noticeID))\">"
+                + "\(AuditHTML.escape(row.title.isEmpty ? row.noticeID : row.title))</th>"
+            for (column, cell) in zip(grid.columns, row.cells) {
+                out += self.cell(cell, group: column.groupID)
+            }
+            out += "</tr>\n"
+        }
+        return out + "</tbody></table></div>"
+    }
+
+    private func cell(_ cell: AuditGrid.Cell?, group: String) -> String {
+        guard let cell else { return "<td class=\"s-none\" title=\"\(AuditHTML.escape(group))\"></td>" }
+        let symbol = Self.states.first { $0.state == cell.state }?.symbol ?? ""
+        var title = "\(group) · \(cell.state.rawValue) · attempts \(cell.attempts)"
+        if let error = cell.lastError, !error.isEmpty { title += " · \(error)" }
+        return "<td class=\"s-\(cell.state.rawValue)\" title=\"\(AuditHTML.escape(title))\">\(symbol)</td>"
+    }
+
+    private func failureList(_ rows: [DeliveryRecord], id: String, label: (String, String)) -> String {
+        var out = "<h2>\(AuditHTML.label(label.0, label.1)) (\(rows.count))</h2>\n"
+        guard !rows.isEmpty else {
+            return out + "<p class=\"empty\" id=\"\(id)\">无 <small>None</small></p>"
+        }
+        let shown = rows.prefix(AuditSnapshot.maxListed)
+        if shown.count < rows.count {
+            out +=
+                "<p class=\"note\">仅显示前 \(shown.count) 条（共 \(rows.count) 条）。"
+                + "<small>Showing \(shown.count) of \(rows.count).</small></p>\n"
+        }
+        out += """
+            <table class="list" id="\(id)"><thead><tr><th>\(AuditHTML.label("信息", "Notice"))</th>\
+            <th>\(AuditHTML.label("群", "Group"))</th><th>\(AuditHTML.label("尝试", "Attempts"))</th>\
+            <th>\(AuditHTML.label("最后尝试", "Last attempt"))</th><th>\(AuditHTML.label("原因", "Reason"))</th>\
+            </tr></thead><tbody>
+
+            """
+        for row in shown {
+            out += """
+                <tr><td>\(AuditHTML.escape(row.noticeTitle)) <small>\(AuditHTML.escape(row.noticeID))</small></td>\
+                <td>\(AuditHTML.escape(row.groupName)) <small>\(AuditHTML.escape(row.groupID))</small></td>\
+                <td>\(row.attempts)</td><td>\(time(row.lastAttemptAt ?? row.updatedAt))</td>\
+                <td class="reason">\(AuditHTML.escape(row.lastError ?? ""))</td></tr>
+
+                """
+        }
+        return out + "</tbody></table>"
+    }
+
+    private var chart: String {
+        let days = snapshot.series.count
+        return """
+            <h2>\(AuditHTML.label("近\(days)日每日投递", "Deliveries per day, last \(days) days"))</h2>
+            <div class="legend"><span><i class="s-sent"></i>\(AuditHTML.label("成功", "sent"))</span>\
+            <span><i class="s-dead"></i>\(AuditHTML.label("失败", "dead"))</span>\
+            <span><i class="s-in_doubt"></i>\(AuditHTML.label("待核实", "in doubt"))</span>\
+            <span><i class="s-planned"></i>\(AuditHTML.label("未完成", "not settled"))</span></div>
+            <div class="scroll">\(AuditChart(days: snapshot.series).svg)</div>
+            """
+    }
+
+    private var footer: String {
+        """
+        <footer>生成于 \(time(snapshot.generatedAt, withDate: true))\
+        （\(AuditHTML.escape(snapshot.day.timeZone.identifier))）。\
+        计数与 <code>gridcast report daily --date \(snapshot.day)</code> 相同：一次投递计入其最近一次状态变化的日期。\
+        <small>Generated \(time(snapshot.generatedAt, withDate: true)). The counts are those of \
+        gridcast report daily for the same day: a delivery counts on the day of its latest state change.</small>\
+        </footer>
+        """
+    }
+
+    /// `HH:mm:ss` (or `YYYY-MM-DD HH:mm:ss`) in the day's time zone.
+    private func time(_ date: Date, withDate: Bool = false) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = snapshot.day.timeZone
+        let parts = calendar.dateComponents([.hour, .minute, .second], from: date)
+        let clock = String(format: "%02d:%02d:%02d", parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0)
+        return withDate ? "\(LocalDay(date: date, timeZone: snapshot.day.timeZone)) \(clock)" : clock
+    }
+}
