@@ -82,4 +82,11 @@ public protocol LedgerStore: Sendable {
 
     /// Every delivery whose latest state change happened in `[start, end)`.
     func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord]
+
+    /// The head of the hash-chained event log: the latest event's sequence number and hash (0 and zeros when empty).
+    func head() async throws -> LedgerCheckpoint
+
+    /// Recomputes the event chain, replays it and compares the result with every row of every ledger table; with
+    /// a checkpoint, also proves the log still extends it.
+    func verify(checkpoint: LedgerCheckpoint?) async throws -> LedgerVerification
 }

@@ -113,6 +113,16 @@ public final class SQLiteLedgerStore: LedgerStore {
                     """
             )
         }
+        migrator.registerMigration("v4-event-log") { db in
+            // Tamper evidence: from here on every change is also an event in a hash chain. Rows that already exist
+            // are adopted by the first event, so an older ledger verifies from the moment it was upgraded.
+            try db.execute(sql: EventLog.createTable)
+            var images: [RowImage] = []
+            for table in ["notices", "deliveries", "schedule_firings"] {
+                images += try EventLog.images(db, table: table)
+            }
+            try EventLog.append(db, kind: .adopt, actor: "migration v4", at: Date(), images: images)
+        }
         return migrator
     }
 
@@ -125,16 +135,22 @@ public final class SQLiteLedgerStore: LedgerStore {
     // MARK: - Writes
 
     public func plan(_ plan: Plan) async throws -> PlanResult {
-        try await write { db in try Self.insert(plan, into: db) }
+        try await write { db in
+            let (result, images) = try Self.insert(plan, into: db)
+            try EventLog.append(db, kind: .plan, actor: plan.origin, at: plan.now, images: images)
+            return result
+        }
     }
 
     public func recordFiring(_ firing: Firing, plans: [Plan]) async throws -> [PlanResult]? {
         try await write { db in
-            try db.execute(
+            let recorded = try Row.fetchOne(
+                db,
                 sql: """
                     INSERT OR IGNORE INTO schedule_firings
                         (schedule_id, fire_at, outcome, note, notices, recorded_at)
                     VALUES (?, ?, ?, ?, ?, ?)
+                    RETURNING *
                     """,
                 arguments: [
                     firing.scheduleID, firing.fireAt.ledgerMillis, firing.outcome.rawValue, firing.note,
@@ -142,8 +158,17 @@ public final class SQLiteLedgerStore: LedgerStore {
                 ]
             )
             // Already recorded (a restart, or another daemon on this ledger): the firing happened once already.
-            guard db.changesCount == 1 else { return nil }
-            return try plans.map { try Self.insert($0, into: db) }
+            guard let recorded else { return nil }
+            var images = [RowImage(table: "schedule_firings", row: recorded)]
+            var results: [PlanResult] = []
+            for plan in plans {
+                let (result, planImages) = try Self.insert(plan, into: db)
+                results.append(result)
+                images += planImages
+            }
+            try EventLog.append(
+                db, kind: .firing, actor: "schedule:\(firing.scheduleID)", at: firing.recordedAt, images: images)
+            return results
         }
     }
 
@@ -192,12 +217,14 @@ public final class SQLiteLedgerStore: LedgerStore {
         String(data: (try? JSONEncoder().encode(values)) ?? Data("[]".utf8), encoding: .utf8) ?? "[]"
     }
 
-    /// Records a notice (or finds it with the same content) and its deliveries, inside the caller's transaction.
-    static func insert(_ plan: Plan, into db: Database) throws -> PlanResult {
+    /// Records a notice (or finds it with the same content) and its deliveries, inside the caller's transaction;
+    /// returns what it did and the rows it added.
+    static func insert(_ plan: Plan, into db: Database) throws -> (PlanResult, [RowImage]) {
         let now = plan.now.ledgerMillis
         let hash = plan.notice.contentHash
         var created = false
         var createdAt = plan.now
+        var images: [RowImage] = []
         if let row = try Row.fetchOne(
             db, sql: "SELECT content_hash, created_at FROM notices WHERE id = ?", arguments: [plan.notice.id])
         {
@@ -206,16 +233,19 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             createdAt = Date(ledgerMillis: row["created_at"])
         } else {
-            try db.execute(
+            let row = try Row.fetchOne(
+                db,
                 sql: """
                     INSERT INTO notices (id, title, text, urgent, content_hash, selector, origin, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    RETURNING *
                     """,
                 arguments: [
                     plan.notice.id, plan.notice.title, plan.notice.text, plan.notice.urgent, hash, plan.selector,
                     plan.origin, now,
                 ]
             )
+            images += row.map { [RowImage(table: "notices", row: $0)] } ?? []
             created = true
         }
         let insert = try db.cachedStatement(
@@ -223,21 +253,28 @@ public final class SQLiteLedgerStore: LedgerStore {
                 INSERT OR IGNORE INTO deliveries
                     (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)
+                RETURNING *
                 """
         )
         var added = 0
         for target in plan.targets {
-            try insert.execute(arguments: [
-                Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID), plan.notice.id,
-                target.groupID, target.groupName, target.sink, (target.notBefore ?? plan.now).ledgerMillis,
-                target.parts, now, now,
-            ])
-            added += db.changesCount
+            let row = try Row.fetchOne(
+                insert,
+                arguments: [
+                    Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID), plan.notice.id,
+                    target.groupID, target.groupName, target.sink, (target.notBefore ?? plan.now).ledgerMillis,
+                    target.parts, now, now,
+                ]
+            )
+            if let row {
+                images.append(RowImage(table: "deliveries", row: row))
+                added += 1
+            }
         }
         let total =
             try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
-        return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
+        return (PlanResult(created: created, added: added, total: total, createdAt: createdAt), images)
     }
 
     public func claim(_ request: ClaimRequest) async throws -> [ClaimedDelivery] {
@@ -262,10 +299,14 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             sql += """
                  ORDER BY next_at, rowid LIMIT ?)
-                RETURNING id, notice_id, group_id, claim_seq, attempts, parts_total, parts_sent, lease_until
+                RETURNING *
                 """
             arguments += [request.limit]
-            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
+            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+            try EventLog.append(
+                db, kind: .claim, actor: request.owner, at: request.now,
+                images: rows.map { RowImage(table: "deliveries", row: $0) })
+            return rows.map { row in
                 ClaimedDelivery(
                     id: row["id"], noticeID: row["notice_id"], groupID: row["group_id"], claimSeq: row["claim_seq"],
                     attempts: row["attempts"], partsTotal: row["parts_total"], partsSent: row["parts_sent"],
@@ -276,41 +317,41 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE deliveries SET parts_sent = ?, part_in_flight = NULL, updated_at = ?
-                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
-                    """,
-                arguments: [partsSent, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner]
-            )
-            return db.changesCount == 1
-        }
+        try await updateClaimed(
+            claim, kind: .progress, at: at, set: "parts_sent = ?, part_in_flight = NULL, updated_at = ?",
+            [partsSent, at.ledgerMillis]
+        )
     }
 
     public func markPartInFlight(_ claim: ClaimedDelivery, part: Int, at: Date) async throws -> Bool {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE deliveries SET part_in_flight = ?, updated_at = ?
-                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
-                    """,
-                arguments: [part, at.ledgerMillis, claim.id, claim.claimSeq, claim.owner]
-            )
-            return db.changesCount == 1
-        }
+        try await updateClaimed(
+            claim, kind: .part, at: at, set: "part_in_flight = ?, updated_at = ?", [part, at.ledgerMillis]
+        )
     }
 
     public func renewLease(_ claim: ClaimedDelivery, until: Date) async throws -> Bool {
+        try await updateClaimed(claim, kind: .lease, at: Date(), set: "lease_until = ?", [until.ledgerMillis])
+    }
+
+    /// One fenced change to a claimed delivery, logged as an event; false when the claim was lost.
+    private func updateClaimed(
+        _ claim: ClaimedDelivery, kind: LedgerEventKind, at: Date, set assignments: String,
+        _ values: StatementArguments
+    ) async throws -> Bool {
         try await write { db in
-            try db.execute(
+            let row = try Row.fetchOne(
+                db,
                 sql: """
-                    UPDATE deliveries SET lease_until = ?
+                    UPDATE deliveries SET \(assignments)
                     WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                    RETURNING *
                     """,
-                arguments: [until.ledgerMillis, claim.id, claim.claimSeq, claim.owner]
+                arguments: values + [claim.id, claim.claimSeq, claim.owner]
             )
-            return db.changesCount == 1
+            guard let row else { return false }
+            try EventLog.append(
+                db, kind: kind, actor: claim.owner, at: at, images: [RowImage(table: "deliveries", row: row)])
+            return true
         }
     }
 
@@ -333,6 +374,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                         sent_at = COALESCE(?, sent_at), last_error = ?, lease_owner = NULL, lease_until = NULL,
                         part_in_flight = NULL, updated_at = ?
                     WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                    RETURNING *
                     """
             )
             let deferral = try db.cachedStatement(
@@ -342,16 +384,24 @@ public final class SQLiteLedgerStore: LedgerStore {
                         first_attempt_at = CASE WHEN attempts > 1 OR parts_sent > 0 THEN first_attempt_at END,
                         attempts = attempts - 1, next_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
                     WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                    RETURNING *
                     """
             )
             var lost: [String] = []
+            var images: [RowImage] = []
+            func note(_ row: Row?, _ id: String) {
+                if let row { images.append(RowImage(table: "deliveries", row: row)) } else { lost.append(id) }
+            }
             for outcome in outcomes {
                 let at = outcome.at.ledgerMillis
                 if case .deferred(let until) = outcome.result {
-                    try deferral.execute(arguments: [
-                        until.ledgerMillis, at, outcome.claim.id, outcome.claim.claimSeq, outcome.claim.owner,
-                    ])
-                    if db.changesCount == 0 { lost.append(outcome.claim.id) }
+                    let row = try Row.fetchOne(
+                        deferral,
+                        arguments: [
+                            until.ledgerMillis, at, outcome.claim.id, outcome.claim.claimSeq, outcome.claim.owner,
+                        ]
+                    )
+                    note(row, outcome.claim.id)
                     continue
                 }
                 var state = DeliveryState.sent
@@ -366,13 +416,19 @@ public final class SQLiteLedgerStore: LedgerStore {
                     nextAt = date.ledgerMillis
                     refund = refundAttempt ? 1 : 0
                 }
-                try update.execute(arguments: [
-                    state.rawValue, nextAt, refund, outcome.partsSent, state == .sent ? at : nil,
-                    state == .sent ? nil : outcome.error, at, outcome.claim.id, outcome.claim.claimSeq,
-                    outcome.claim.owner,
-                ])
-                if db.changesCount == 0 { lost.append(outcome.claim.id) }
+                let row = try Row.fetchOne(
+                    update,
+                    arguments: [
+                        state.rawValue, nextAt, refund, outcome.partsSent, state == .sent ? at : nil,
+                        state == .sent ? nil : outcome.error, at, outcome.claim.id, outcome.claim.claimSeq,
+                        outcome.claim.owner,
+                    ]
+                )
+                note(row, outcome.claim.id)
             }
+            try EventLog.append(
+                db, kind: .outcome, actor: outcomes[0].claim.owner, at: outcomes.map(\.at).max() ?? Date(),
+                images: images)
             return lost
         }
     }
@@ -399,6 +455,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         return try await write { db in
             let now = now.ledgerMillis
             var expired: [ExpiredLease] = []
+            var images: [RowImage] = []
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -416,16 +473,18 @@ public final class SQLiteLedgerStore: LedgerStore {
                 if partsTotal > 1 && inFlight == nil {
                     // Between parts: nothing is on the wire, so resume at the first unsent part. A live owner's next
                     // marker write is fenced out by this change, so it can't send either.
-                    try db.execute(
+                    images += try Row.fetchAll(
+                        db,
                         sql: """
                             UPDATE deliveries SET state = 'retry', next_at = ?, last_error = ?, lease_owner = NULL,
                                 lease_until = NULL, updated_at = ?
                             WHERE id = ? AND state = 'claimed'
+                            RETURNING *
                             """,
                         arguments: [
                             now, "claim ended between parts (\(partsSent) of \(partsTotal) sent): resuming", now, id,
                         ]
-                    )
+                    ).map { RowImage(table: "deliveries", row: $0) }
                     expired.append(ExpiredLease(deliveryID: id, owner: owner, newState: .retry))
                     continue
                 }
@@ -434,19 +493,22 @@ public final class SQLiteLedgerStore: LedgerStore {
                     dead.contains(owner)
                     ? "outcome unknown: the process holding the claim died"
                     : "outcome unknown: lease expired"
-                try db.execute(
+                images += try Row.fetchAll(
+                    db,
                     sql: """
                         UPDATE deliveries SET state = ?, next_at = ?, last_error = ?, lease_owner = NULL,
                             lease_until = NULL, updated_at = ?
                         WHERE id = ? AND state = 'claimed'
+                        RETURNING *
                         """,
                     arguments: [
                         state.rawValue, now, policy == .resend ? why + "; resending (dispatch.in_doubt: resend)" : why,
                         now, id,
                     ]
-                )
+                ).map { RowImage(table: "deliveries", row: $0) }
                 expired.append(ExpiredLease(deliveryID: id, owner: owner, newState: state))
             }
+            try EventLog.append(db, kind: .expire, actor: "lease expiry", at: Date(ledgerMillis: now), images: images)
             return expired
         }
     }
@@ -580,24 +642,32 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             let millis = at.ledgerMillis
             let record = "resolved as \(resolution.rawValue) by \(operatorName)" + (note.isEmpty ? "" : ": \(note)")
+            let change: Row?
             switch resolution {
             case .sent:
-                try db.execute(
+                change = try Row.fetchOne(
+                    db,
                     sql: """
                         UPDATE deliveries SET state = 'sent', sent_at = ?, last_error = ?, updated_at = ?
                         WHERE notice_id = ? AND group_id = ? AND state = 'in_doubt'
+                        RETURNING *
                         """,
                     arguments: [millis, record, millis, noticeID, groupID]
                 )
             case .resend:
-                try db.execute(
+                change = try Row.fetchOne(
+                    db,
                     sql: """
                         UPDATE deliveries SET state = 'retry', next_at = ?, last_error = ?, updated_at = ?
                         WHERE notice_id = ? AND group_id = ? AND state = 'in_doubt'
+                        RETURNING *
                         """,
                     arguments: [millis, record, millis, noticeID, groupID]
                 )
             }
+            try EventLog.append(
+                db, kind: .resolve, actor: operatorName, at: at,
+                images: change.map { [RowImage(table: "deliveries", row: $0)] } ?? [])
             return try Row.fetchOne(
                 db,
                 sql: """
@@ -642,6 +712,45 @@ public final class SQLiteLedgerStore: LedgerStore {
             updatedAt: Date(ledgerMillis: row["updated_at"]), nextAt: date("next_at"),
             leaseOwner: row["lease_owner"], leaseUntil: date("lease_until"), lastError: row["last_error"]
         )
+    }
+
+    // MARK: - Tamper evidence
+
+    public func head() async throws -> LedgerCheckpoint {
+        try await read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            return LedgerCheckpoint(seq: row?["seq"] ?? 0, hash: row?["hash"] ?? LedgerEvent.genesisHash)
+        }
+    }
+
+    public func verify(checkpoint: LedgerCheckpoint?) async throws -> LedgerVerification {
+        let verifier = LedgerVerifier(migrations: Self.migrator.migrations)
+        return try await read { db in try verifier.verify(db, checkpoint: checkpoint) }
+    }
+
+    /// Verifies the ledger file at `path` without changing it: opened read-only, no migrations run (an audited
+    /// copy stays as it was handed over, and a tampered migration table can't make gridcast rebuild tables).
+    public static func verify(path: String, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.label = "gridcast-ledger-verify"
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw LedgerError.storage("cannot open \(path): \(describe(error))")
+        }
+        let verifier = LedgerVerifier(migrations: migrator.migrations)
+        do {
+            return try queue.read { db in
+                guard try db.tableExists("events") else {
+                    return .failed("\(path) has no event log yet: open it once with this gridcast version to add it")
+                }
+                return try verifier.verify(db, checkpoint: checkpoint)
+            }
+        } catch {
+            throw LedgerError.storage(describe(error))
+        }
     }
 
     // MARK: - Transactions

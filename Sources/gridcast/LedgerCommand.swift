@@ -8,8 +8,8 @@ import Reports
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "List deliveries and settle the ones in doubt.",
-        subcommands: [List.self, Resolve.self]
+        abstract: "List deliveries, settle the ones in doubt, and verify the ledger has not been tampered with.",
+        subcommands: [List.self, Resolve.self, Verify.self]
     )
 
     /// `gridcast ledger list`.
@@ -96,6 +96,68 @@ struct LedgerCommand: AsyncParsableCommand {
             } catch let error as LedgerError {
                 printError("error: \(error)")
                 throw ExitStatus.usage.exitCode
+            }
+        }
+    }
+}
+
+extension LedgerCommand {
+    /// `gridcast ledger verify`.
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the event hash chain, replay it, and compare it with every ledger row.",
+            discussion: """
+                Prints `ok <events> <head-hash>` and exits 0, or prints the first discrepancy and exits 1.
+                With --checkpoint SEQ:HASH (from the daemon's `ledger checkpoint` log line or an earlier verify), \
+                also proves the ledger still extends that point: truncation and wholesale rewrites fail.
+                """
+        )
+
+        @Option(help: ArgumentHelp("The gridcast YAML config (its ledger.path is verified).", valueName: "file"))
+        var config: String?
+        @Option(help: ArgumentHelp("Verify this ledger file instead (e.g. a copy handed to an auditor).", valueName: "file"))
+        var ledger: String?
+        @Option(help: ArgumentHelp("An earlier head the ledger must still extend.", valueName: "SEQ:HASH"))
+        var checkpoint: String?
+
+        func run() async throws {
+            let path: String
+            switch (config, ledger) {
+            case (_, let ledger?) where config == nil:
+                path = ledger
+            case (let config?, nil):
+                var options = ConfigOption()
+                options.config = config
+                path = try options.load().ledger.path
+            default:
+                printError("give either --config or --ledger")
+                throw ExitStatus.usage.exitCode
+            }
+            var mark: LedgerCheckpoint?
+            if let checkpoint {
+                guard let parsed = LedgerCheckpoint(parsing: checkpoint) else {
+                    printError("--checkpoint: expected SEQ:HASH (a number, a colon, 64 hex digits), got '\(checkpoint)'")
+                    throw ExitStatus.usage.exitCode
+                }
+                mark = parsed
+            }
+            guard FileManager.default.fileExists(atPath: path) else {
+                printError("error: no ledger at \(path)")
+                throw ExitStatus.usage.exitCode
+            }
+            let result: LedgerVerification
+            do {
+                result = try SQLiteLedgerStore.verify(path: path, checkpoint: mark)
+            } catch {
+                printError("error: \(error)")
+                throw ExitStatus.incomplete.exitCode
+            }
+            switch result {
+            case .ok(let events, let head):
+                print("ok \(events) \(head.hash)")
+            case .failed(let problem):
+                print("FAILED: \(problem)")
+                throw ExitStatus.incomplete.exitCode
             }
         }
     }

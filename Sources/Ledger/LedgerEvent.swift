@@ -1,0 +1,162 @@
+import Foundation
+import GRDB
+
+/// One value of a ledger row, as the event log records it: exactly the SQLite storage classes the ledger uses.
+public enum LedgerValue: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// SQL NULL.
+    case null
+    /// An INTEGER.
+    case integer(Int64)
+    /// A REAL.
+    case real(Double)
+    /// A TEXT.
+    case text(String)
+
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let number): self = .integer(number)
+        case .double(let number): self = .real(number)
+        case .string(let string): self = .text(string)
+        // The ledger stores no blobs; should one appear (an edit), it is recorded by its hex so it can't compare equal.
+        case .blob(let data): self = .text("x'" + data.map { String(format: "%02x", $0) }.joined() + "'")
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let number = try? container.decode(Int64.self) {
+            self = .integer(number)
+        } else if let number = try? container.decode(Double.self) {
+            self = .real(number)
+        } else {
+            self = .text(try container.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .integer(let number): try container.encode(number)
+        case .real(let number): try container.encode(number)
+        case .text(let string): try container.encode(string)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .null: "NULL"
+        case .integer(let number): String(number)
+        case .real(let number): String(number)
+        case .text(let string): "'\(string)'"
+        }
+    }
+}
+
+/// The full contents of one ledger row after a change: every column, by name.
+public struct RowImage: Sendable, Hashable, Codable {
+    /// The table the row lives in.
+    public var table: String
+    /// Every column's value.
+    public var row: [String: LedgerValue]
+
+    init(table: String, row: Row) {
+        self.table = table
+        var values: [String: LedgerValue] = [:]
+        for (column, value) in row { values[column] = LedgerValue(value) }
+        self.row = values
+    }
+
+    /// The row's primary key, as one string (columns joined by NUL), or nil when the image lacks a key column.
+    var key: String? {
+        guard let columns = LedgerTables.primaryKeys[table] else { return nil }
+        var parts: [String] = []
+        for column in columns {
+            guard let value = row[column] else { return nil }
+            parts.append(value.description)
+        }
+        return parts.joined(separator: "\u{0}")
+    }
+}
+
+/// What kind of change an event records.
+public enum LedgerEventKind: String, Sendable, Codable, CaseIterable {
+    /// The rows that existed when the event log was added to an older ledger.
+    case adopt
+    /// A notice and its planned deliveries.
+    case plan
+    /// A schedule firing (fired or skipped) with the plans it made.
+    case firing
+    /// Deliveries claimed for sending.
+    case claim
+    /// A lease extended before a long send.
+    case lease
+    /// A part of a multi-part delivery marked as about to be sent.
+    case part
+    /// A part of a multi-part delivery confirmed.
+    case progress
+    /// Outcomes of sends (sent, retry, dead, in_doubt) or claims handed back.
+    case outcome
+    /// Claims whose lease expired or whose owner died.
+    case expire
+    /// An operator settled an in_doubt delivery.
+    case resolve
+}
+
+/// One entry of the hash-chained event log.
+public struct LedgerEvent: Sendable, Equatable {
+    /// Position in the chain, from 1 with no gaps.
+    public var seq: Int64
+    /// When the change was made, milliseconds since 1970.
+    public var at: Int64
+    /// What kind of change.
+    public var kind: String
+    /// Who made it: a dispatcher's lease owner, an operator, a notice's origin.
+    public var actor: String
+    /// The rows as they are after the change, as canonical JSON (sorted keys).
+    public var payload: String
+    /// The previous event's hash (64 zeros for the first).
+    public var prevHash: String
+    /// SHA-256 over the previous hash and every other field of this event.
+    public var hash: String
+
+    /// The hash a genesis event chains from.
+    public static let genesisHash = String(repeating: "0", count: 64)
+}
+
+/// Where the chain stood at some moment: a sequence number and the hash of that event.
+public struct LedgerCheckpoint: Sendable, Hashable, CustomStringConvertible {
+    /// The event's sequence number (0 for an empty log).
+    public var seq: Int64
+    /// The event's hash.
+    public var hash: String
+
+    /// Creates a checkpoint.
+    public init(seq: Int64, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
+
+    /// Parses `SEQ:HASH` as printed by `gridcast ledger verify` and the daemon's checkpoint log line.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let seq = Int64(parts[0]), seq >= 0 else { return nil }
+        let hash = parts[1].lowercased()
+        guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else { return nil }
+        self.init(seq: seq, hash: hash)
+    }
+
+    public var description: String { "\(seq):\(hash)" }
+}
+
+/// The tables whose every row the event log accounts for, and how their rows are keyed.
+enum LedgerTables {
+    static let primaryKeys: [String: [String]] = [
+        "notices": ["id"],
+        "deliveries": ["id"],
+        "schedule_firings": ["schedule_id", "fire_at"],
+    ]
+}

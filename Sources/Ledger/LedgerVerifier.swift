@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import GridcastCore
+
+/// What `gridcast ledger verify` found.
+public enum LedgerVerification: Sendable, Equatable {
+    /// The chain is whole and replaying it gives exactly the current rows.
+    case ok(events: Int64, head: LedgerCheckpoint)
+    /// The first discrepancy found, in words that say where.
+    case failed(String)
+}
+
+/// Recomputes the event chain, replays it, and compares the result with every row of every ledger table.
+///
+/// Any single edited field shows: in `events` the chain breaks (hash, prev_hash or sequence); in the other tables
+/// the row no longer equals its last recorded image; a deleted row or event and an added one show the same way.
+/// A checkpoint (`SEQ:HASH`, logged by the daemon) proves the log still extends what it was then, which catches
+/// truncation and a rewrite of the whole file.
+struct LedgerVerifier {
+    /// The migrations a ledger of this version has applied.
+    var migrations: [String]
+
+    func verify(_ db: Database, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
+        var replay: [String: [String: (image: RowImage, seq: Int64)]] = [:]
+        var expectedSeq: Int64 = 1
+        var previous = LedgerEvent.genesisHash
+        var checkpointSeen = checkpoint == nil || checkpoint?.seq == 0
+        let events = try Row.fetchCursor(
+            db, sql: "SELECT seq, at, kind, actor, payload, prev_hash, hash FROM events ORDER BY seq")
+        while let row = try events.next() {
+            let event = LedgerEvent(
+                seq: row["seq"], at: row["at"], kind: row["kind"], actor: row["actor"], payload: row["payload"],
+                prevHash: row["prev_hash"], hash: row["hash"]
+            )
+            guard event.seq == expectedSeq else {
+                return .failed(
+                    event.seq > expectedSeq
+                        ? "event \(expectedSeq) is missing: the sequence jumps from \(expectedSeq - 1) to \(event.seq)"
+                        : "event \(event.seq) is out of order after event \(expectedSeq - 1)")
+            }
+            guard event.prevHash == previous else {
+                return .failed("event \(event.seq): prev_hash does not match the hash of event \(event.seq - 1)")
+            }
+            guard EventLog.hash(of: event) == event.hash else {
+                return .failed("event \(event.seq) (\(event.kind)): its contents do not match its hash")
+            }
+            guard LedgerEventKind(rawValue: event.kind) != nil else {
+                return .failed("event \(event.seq): unknown kind '\(event.kind)'")
+            }
+            if let checkpoint, checkpoint.seq == event.seq {
+                guard checkpoint.hash == event.hash else {
+                    return .failed(
+                        "checkpoint \(checkpoint): event \(event.seq) now has hash \(event.hash); "
+                            + "the ledger was rewritten since the checkpoint")
+                }
+                checkpointSeen = true
+            }
+            let images: [RowImage]
+            do {
+                images = try EventLog.decode(event.payload)
+            } catch {
+                return .failed("event \(event.seq): unreadable payload")
+            }
+            for image in images {
+                guard let key = image.key else {
+                    return .failed("event \(event.seq): a row of unknown table '\(image.table)' or without its key")
+                }
+                if let problem = Self.contentProblem(image) {
+                    return .failed("event \(event.seq): \(problem)")
+                }
+                replay[image.table, default: [:]][key] = (image, event.seq)
+            }
+            previous = event.hash
+            expectedSeq += 1
+        }
+        let count = expectedSeq - 1
+        if !checkpointSeen, let checkpoint {
+            return .failed(
+                "checkpoint \(checkpoint): the event log ends at event \(count); the ledger was truncated or replaced")
+        }
+        for table in LedgerTables.primaryKeys.keys.sorted() {
+            if let problem = try compare(db, table: table, with: replay[table] ?? [:]) {
+                return .failed(problem)
+            }
+        }
+        let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+        guard applied == migrations.sorted() else {
+            return .failed("grdb_migrations lists \(applied) but this ledger version has \(migrations.sorted())")
+        }
+        return .ok(events: count, head: LedgerCheckpoint(seq: count, hash: previous))
+    }
+
+    /// Compares a table's rows with their replayed images; the first difference, or nil.
+    private func compare(
+        _ db: Database, table: String, with replayed: [String: (image: RowImage, seq: Int64)]
+    ) throws -> String? {
+        var seen = Set<String>()
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY rowid")
+        while let row = try rows.next() {
+            let image = RowImage(table: table, row: row)
+            guard let key = image.key else { return "\(table): a row without its key" }
+            let name = Self.name(image, key: key)
+            guard let recorded = replayed[key] else {
+                return "\(table) row \(name) is not in the event log (added or edited outside gridcast)"
+            }
+            seen.insert(key)
+            if let column = Set(image.row.keys).union(recorded.image.row.keys).sorted().first(where: {
+                image.row[$0] != recorded.image.row[$0]
+            }) {
+                let now = image.row[column].map(\.description) ?? "absent"
+                let then = recorded.image.row[column].map(\.description) ?? "absent"
+                return "\(table) row \(name): \(column) is \(Self.clip(now)) but event \(recorded.seq) recorded "
+                    + "\(Self.clip(then))"
+            }
+        }
+        if let missing = replayed.keys.sorted().first(where: { !seen.contains($0) }), let entry = replayed[missing] {
+            return "\(table) row \(Self.name(entry.image, key: missing)) is in the event log (event \(entry.seq)) "
+                + "but no longer in the table"
+        }
+        return nil
+    }
+
+    /// A notice image whose content hash doesn't match its title, text and urgency.
+    static func contentProblem(_ image: RowImage) -> String? {
+        guard image.table == "notices" else { return nil }
+        guard case .text(let id) = image.row["id"], case .text(let title) = image.row["title"],
+            case .text(let text) = image.row["text"], case .integer(let urgent) = image.row["urgent"],
+            case .text(let hash) = image.row["content_hash"]
+        else { return "notice row with missing or mistyped columns" }
+        let notice = Notice(id: id, title: title, text: text, urgent: urgent != 0)
+        return notice.contentHash == hash ? nil : "notice \(id): content_hash does not match its title and text"
+    }
+
+    private static func name(_ image: RowImage, key: String) -> String {
+        if image.table == "deliveries", case .text(let notice) = image.row["notice_id"],
+            case .text(let group) = image.row["group_id"]
+        {
+            return "\(key.replacingOccurrences(of: "'", with: "")) (notice \(notice), group \(group))"
+        }
+        return key.replacingOccurrences(of: "\u{0}", with: " @ ").replacingOccurrences(of: "'", with: "")
+    }
+
+    private static func clip(_ text: String) -> String {
+        text.count > 80 ? String(text.prefix(77)) + "..." : text
+    }
+}

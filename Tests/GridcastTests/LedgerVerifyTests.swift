@@ -1,0 +1,278 @@
+import Emulator
+import Foundation
+import GRDB
+import GridcastCore
+import GridcastTesting
+import Testing
+
+@testable import Ledger
+
+/// Tamper evidence: the hash-chained event log, `gridcast ledger verify`, and checkpoints.
+@Suite("ledger verify", .serialized)
+struct LedgerVerifyTests {
+    /// A ledger after a day of work: sends, a permanent failure, two in doubt and resolved, a schedule firing.
+    struct History {
+        let directory: TemporaryDirectory
+        let configPath: String
+        var ledgerPath: String { directory.file("ledger.sqlite") }
+
+        func run(_ arguments: [String]) async throws -> GridcastProcess.Result {
+            try await GridcastProcess.run(arguments, environment: ["GRIDCAST_LOG_LEVEL": "warning"])
+        }
+
+        func verify(_ path: String? = nil, checkpoint: String? = nil) async throws -> GridcastProcess.Result {
+            try await run(
+                ["ledger", "verify", "--ledger", path ?? ledgerPath] + (checkpoint.map { ["--checkpoint", $0] } ?? [])
+            )
+        }
+
+        /// A standalone copy of the ledger (WAL folded in), to tamper with.
+        func copy(_ name: String) throws -> String {
+            let path = directory.file(name)
+            try? FileManager.default.removeItem(atPath: path)
+            let queue = try DatabaseQueue(path: ledgerPath)
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+            return path
+        }
+    }
+
+    static func history() async throws -> History {
+        let directory = try TemporaryDirectory("verify")
+        let server = try await EmulatorServer.start(
+            groups: TestGroups.wecom(5, port: 0),
+            faults: FaultPlan(faults: ["g0002": [.permanent], "g0003": [.reset], "g0004": [.reset]]),
+            enforceRateLimits: false
+        )
+        let groups = TestGroups.wecom(5, port: server.port)
+        let path = try directory.write(
+            "gridcast.yaml", TestGroups.yaml(groups, ledger: directory.file("ledger.sqlite"), timeout: "2s"))
+        let history = History(directory: directory, configPath: path)
+        let first = try await history.run(
+            ["send", "--config", path, "--to", "all", "--id", "morning", "--title", "早安提醒", "--text", "不回拨、不轻信"])
+        #expect(first.status == 1, "one dead, two in doubt")
+        for (group, resolution) in [("g0003", "sent"), ("g0004", "resend")] {
+            let resolved = try await history.run(
+                [
+                    "ledger", "resolve", "--config", path, "--notice", "morning", "--group", group, "--as", resolution,
+                    "--note", "checked",
+                ]
+            )
+            #expect(resolved.status == 0, "\(resolved.stderr)")
+        }
+        let second = try await history.run(
+            ["send", "--config", path, "--to", "tag:even", "--id", "noon", "--text", "不点击、不透露"])
+        #expect(second.status == 0, "\(second.stdout)")
+        let store = try SQLiteLedgerStore(path: history.ledgerPath)
+        let results = try await store.recordFiring(
+            Firing(scheduleID: "daily", fireAt: Date(), outcome: .fired, note: "", recordedAt: Date()),
+            plans: [
+                Plan(
+                    notice: Notice(id: "evening", title: "晚间", text: "不转账", urgent: false), selector: "all",
+                    origin: "schedule:daily",
+                    targets: groups.map { PlanTarget(groupID: $0.id, groupName: $0.name, sink: $0.sink) }, now: Date()
+                )
+            ]
+        )
+        #expect(results?.first?.added == 5)
+        try await server.stop()
+        return history
+    }
+
+    @Test func aDayOfWorkVerifiesAndPrintsItsHead() async throws {
+        let history = try await Self.history()
+        defer { history.directory.remove() }
+        let result = try await history.verify()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let head = try await SQLiteLedgerStore(path: history.ledgerPath).head()
+        #expect(result.stdout == "ok \(head.seq) \(head.hash)\n")
+        #expect(head.seq >= 8)
+        let viaConfig = try await history.run(["ledger", "verify", "--config", history.configPath])
+        #expect(viaConfig.stdout == result.stdout)
+    }
+
+    @Test func resolveIsAnOperatorEventInTheChain() async throws {
+        let history = try await Self.history()
+        defer { history.directory.remove() }
+        let resolves = try DatabaseQueue(path: history.ledgerPath).read { db in
+            try Row.fetchAll(db, sql: "SELECT actor, payload FROM events WHERE kind = 'resolve' ORDER BY seq")
+        }
+        #expect(resolves.count == 2)
+        for row in resolves {
+            let actor: String = row["actor"]
+            let payload: String = row["payload"]
+            #expect(!actor.isEmpty)
+            #expect(payload.contains("resolved as"), "the row image carries who and why")
+        }
+    }
+
+    /// Every column of every ledger table, edited alone in a copy with plain SQL (what the sqlite3 CLI does),
+    /// must make verify fail.
+    @Test func everySingleEditedFieldIsCaught() async throws {
+        let history = try await Self.history()
+        defer { history.directory.remove() }
+        let tables = ["notices", "deliveries", "schedule_firings", "events", "grdb_migrations"]
+        var undetected: [String] = []
+        var edits = 0
+        for table in tables {
+            let columns = try await DatabaseQueue(path: history.ledgerPath).read { db in
+                try db.columns(in: table).map(\.name)
+            }
+            for column in columns {
+                let copy = try history.copy("edit.sqlite")
+                // As the sqlite3 CLI does: foreign keys are not enforced, so even a referenced id can be edited.
+                var configuration = Configuration()
+                configuration.foreignKeysEnabled = false
+                let edited = try await DatabaseQueue(path: copy, configuration: configuration).write { db in
+                    try Self.edit(db, table: table, column: column)
+                }
+                guard edited else {
+                    undetected.append("\(table).\(column): could not be edited")
+                    continue
+                }
+                edits += 1
+                let result = try await history.verify(copy)
+                if result.status != 1 || !result.stdout.hasPrefix("FAILED:") {
+                    undetected.append("\(table).\(column)")
+                }
+            }
+        }
+        #expect(undetected.isEmpty, "edits verify did not catch: \(undetected)")
+        #expect(edits > 40)
+    }
+
+    /// Changes one field of one row (the middle one, so neither end of the chain is special), keeping to values
+    /// the table's constraints accept.
+    static func edit(_ db: Database, table: String, column: String) throws -> Bool {
+        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+        guard count > 0 else { return false }
+        let rowid = try Int64.fetchOne(
+            db, sql: "SELECT rowid FROM \(table) ORDER BY rowid LIMIT 1 OFFSET ?", arguments: [count / 2])!
+        let current = try DatabaseValue.fetchOne(
+            db, sql: "SELECT \(column) FROM \(table) WHERE rowid = ?", arguments: [rowid])!
+        var candidates: [DatabaseValue] = []
+        switch current.storage {
+        case .int64(let number): candidates = [(number + 1000).databaseValue, (number - 1).databaseValue]
+        case .string(let text): candidates = [(text + "x").databaseValue, "dead".databaseValue, "skipped".databaseValue]
+        case .null: candidates = [1.databaseValue, "x".databaseValue]
+        default: candidates = [1.databaseValue]
+        }
+        for candidate in candidates where candidate != current {
+            do {
+                try db.execute(
+                    sql: "UPDATE \(table) SET \(column) = ? WHERE rowid = ?", arguments: [candidate, rowid])
+                if db.changesCount == 1 { return true }
+            } catch {
+                continue  // a CHECK or UNIQUE constraint refused this value; try the next
+            }
+        }
+        return false
+    }
+
+    @Test func deletedReorderedAndAddedEventsAndRowsAreCaught() async throws {
+        let history = try await Self.history()
+        defer { history.directory.remove() }
+        let tamperings: [(String, String)] = [
+            ("a deleted event", "DELETE FROM events WHERE seq = 5"),
+            ("the last event deleted", "DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events)"),
+            (
+                "two events swapped",
+                """
+                UPDATE events SET seq = -1 WHERE seq = 3; UPDATE events SET seq = 3 WHERE seq = 4;
+                UPDATE events SET seq = 4 WHERE seq = -1
+                """
+            ),
+            ("a deleted delivery", "DELETE FROM deliveries WHERE group_id = 'g0002'"),
+            (
+                "an added delivery",
+                """
+                INSERT INTO deliveries (id, notice_id, group_id, group_name, sink, state, next_at, planned_at, updated_at)
+                VALUES ('dlv_forged', 'morning', 'g9999', 'x', 'wecom', 'sent', 0, 0, 0)
+                """
+            ),
+            ("a notice's text and hash edited together", "UPDATE notices SET text = 'x', content_hash = 'y'"),
+        ]
+        for (what, sql) in tamperings {
+            let copy = try history.copy("tampered.sqlite")
+            try await DatabaseQueue(path: copy).write { db in try db.execute(sql: sql) }
+            let result = try await history.verify(copy)
+            #expect(result.status == 1, "\(what) went unnoticed: \(result.stdout)")
+        }
+    }
+
+    @Test func aCheckpointCatchesTruncationAndAWholesaleRewrite() async throws {
+        var history = try await Self.history()
+        defer { history.directory.remove() }
+        let early = try history.copy("early.sqlite")
+        let store = try SQLiteLedgerStore(path: history.ledgerPath)
+        _ = try await store.plan(
+            Plan(
+                notice: Notice(id: "late", title: "", text: "晚", urgent: false), selector: "all", origin: "cli",
+                targets: [PlanTarget(groupID: "g0000", groupName: "x", sink: "wecom")], now: Date()
+            )
+        )
+        let checkpoint = try await store.head().description
+        #expect(try await history.verify(checkpoint: checkpoint).status == 0)
+        // Later work extends the checkpoint.
+        _ = try await store.plan(
+            Plan(
+                notice: Notice(id: "later", title: "", text: "更晚", urgent: false), selector: "all", origin: "cli",
+                targets: [PlanTarget(groupID: "g0001", groupName: "x", sink: "wecom")], now: Date()
+            )
+        )
+        #expect(try await history.verify(checkpoint: checkpoint).status == 0)
+
+        // An older copy put back in place: consistent on its own, but it ends before the checkpoint.
+        #expect(try await history.verify(early).status == 0)
+        let truncated = try await history.verify(early, checkpoint: checkpoint)
+        #expect(truncated.status == 1)
+        #expect(truncated.stdout.contains("truncated"), "\(truncated.stdout)")
+
+        // A rewritten ledger: a whole new history, consistent on its own, long enough to reach the checkpoint.
+        history = try await Self.history()
+        defer { history.directory.remove() }
+        let rewrittenStore = try SQLiteLedgerStore(path: history.ledgerPath)
+        for index in 0..<30 {
+            _ = try await rewrittenStore.plan(
+                Plan(
+                    notice: Notice(id: "r\(index)", title: "", text: "r", urgent: false), selector: "all",
+                    origin: "cli", targets: [PlanTarget(groupID: "g0000", groupName: "x", sink: "wecom")], now: Date()
+                )
+            )
+        }
+        #expect(try await history.verify().status == 0)
+        let rewritten = try await history.verify(checkpoint: checkpoint)
+        #expect(rewritten.status == 1)
+        #expect(rewritten.stdout.contains("rewritten"), "\(rewritten.stdout)")
+
+        let bad = try await history.verify(checkpoint: "12:nothex")
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--checkpoint"))
+    }
+
+    @Test func anOlderLedgerIsAdoptedWhenItGainsTheEventLog() async throws {
+        let directory = try TemporaryDirectory("adopt")
+        defer { directory.remove() }
+        let path = directory.file("old.sqlite")
+        let pool = try DatabasePool(path: path)
+        try SQLiteLedgerStore.migrator.migrate(pool, upTo: "v3-schedule-firings")
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO notices VALUES ('old', '旧', '旧通知', 0, ?, 'all', 'cli', 0);
+                    INSERT INTO deliveries (id, notice_id, group_id, group_name, sink, state, next_at, planned_at,
+                        updated_at, sent_at)
+                    VALUES ('dlv_old', 'old', 'g1', '一', 'wecom', 'sent', 0, 0, 0, 0);
+                    """,
+                arguments: [Notice(id: "old", title: "旧", text: "旧通知", urgent: false).contentHash]
+            )
+        }
+        try pool.close()
+        let store = try SQLiteLedgerStore(path: path)
+        let verification = try await store.verify(checkpoint: nil)
+        guard case .ok(let events, _) = verification else {
+            Issue.record("an adopted ledger should verify: \(verification)")
+            return
+        }
+        #expect(events == 1)
+    }
+}
