@@ -24,6 +24,11 @@ CURLcode gc_easy_setopt_header_function(CURL *handle, curl_write_callback callba
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
+CURLcode gc_easy_setopt_prereq_function(CURL *handle, curl_prereq_callback callback, void *user) {
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
+    return code == CURLE_OK ? curl_easy_setopt(handle, CURLOPT_PREREQDATA, user) : code;
+}
+
 CURLcode gc_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

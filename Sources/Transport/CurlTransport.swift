@@ -214,6 +214,9 @@ private final class EventLoop: @unchecked Sendable {
             gc_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, box),
             gc_easy_setopt_header_function(handle, curlWriteHeader),
             gc_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, box),
+            // libcurl resends a request by itself when a reused connection dies before any answer; for a webhook
+            // that may have posted the first copy, that is a duplicate. The second start is refused instead.
+            gc_easy_setopt_prereq_function(handle, curlBeforeRequest, box),
         ]
         if request.method == "POST" {
             codes.append(gc_easy_setopt_long(handle, CURLOPT_POST, 1))
@@ -263,7 +266,9 @@ private final class EventLoop: @unchecked Sendable {
     )
         -> Result<HTTPResponse, TransportError>
     {
-        if result == CURLE_OK {
+        // A body over the cap ends the transfer early (the write callback refuses the rest): the answer itself was
+        // complete enough to classify, so it is a response, not a failure.
+        if result == CURLE_OK || (result == CURLE_WRITE_ERROR && transfer.truncated) {
             var status = 0
             _ = gc_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             return .success(
@@ -279,6 +284,14 @@ private final class EventLoop: @unchecked Sendable {
         var pretransfer: curl_off_t = 0
         _ = gc_easy_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &requestSize)
         _ = gc_easy_getinfo_offset(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+        if transfer.requestStarts > 1 {
+            return .failure(
+                TransportError(
+                    kind: .outcomeUnknown, code: Int(result.rawValue),
+                    reason: "connection closed after the request was sent, before any answer (not resent)"
+                )
+            )
+        }
         let kind = CurlError.classify(result, requestWritten: requestSize > 0 || pretransfer > 0)
         return .failure(TransportError(kind: kind, code: Int(result.rawValue), reason: CurlError.text(result)))
     }
@@ -307,6 +320,8 @@ final class Transfer: @unchecked Sendable {
     var responseBody: [UInt8] = []
     var responseHeaders: [String: String] = [:]
     var truncated = false
+    /// How many times libcurl began writing this request (more than once only when it tried to resend it).
+    var requestStarts = 0
 
     init(request: HTTPRequest, continuation: CheckedContinuation<Result<HTTPResponse, TransportError>, Never>) {
         self.request = request
@@ -348,9 +363,24 @@ private func curlWriteBody(
 ) -> Int {
     let length = size * count
     guard let data, let user else { return length }
-    Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
-        .appendBody(UnsafeRawBufferPointer(start: data, count: length))
-    return length
+    let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+    transfer.appendBody(UnsafeRawBufferPointer(start: data, count: length))
+    // Past the cap, stop reading: a server streaming an endless body would otherwise hold the transfer (and its
+    // claim) until the timeout and turn a plain answer into "outcome unknown".
+    return transfer.truncated ? 0 : length
+}
+
+private func curlBeforeRequest(
+    _ user: UnsafeMutableRawPointer?,
+    _ primaryIP: UnsafeMutablePointer<CChar>?,
+    _ localIP: UnsafeMutablePointer<CChar>?,
+    _ primaryPort: Int32,
+    _ localPort: Int32
+) -> Int32 {
+    guard let user else { return CURL_PREREQFUNC_OK }
+    let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+    transfer.requestStarts += 1
+    return transfer.requestStarts == 1 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
 }
 
 private func curlWriteHeader(
