@@ -7,8 +7,8 @@ import Transport
 
 /// Drains due deliveries: claim (committed) → render → send → classify → record (fenced, group-committed).
 ///
-/// At most `dispatch.concurrency` requests are in flight and at most as many more are claimed and waiting, so a
-/// crash leaves at most about twice the concurrency unconfirmed. No transaction is held across HTTP.
+/// At most `dispatch.concurrency` deliveries are claimed at once, and a claim starts sending as soon as it is
+/// committed, so a crash leaves in doubt only what was (about to be) on the wire. No transaction is held across HTTP.
 public struct Dispatcher: Sendable {
     let store: any LedgerStore
     let transport: any Transport
@@ -68,13 +68,15 @@ public struct Dispatcher: Sendable {
                         try await store.release(queue, at: clock.now())
                         queue = []
                     }
-                    // Claim in batches: refill to twice the concurrency once the waiting queue is down to half of
-                    // it, so each claim transaction (one fsync) covers many deliveries.
-                    if !stopping && queue.count <= concurrency / 2 && queue.count + inFlight < 2 * concurrency {
+                    // Claim only into free slots, so every claim starts at once: a claim left by a crash was then
+                    // really (about to be) in flight. Wait for an eighth of the slots to be free, so each claim
+                    // transaction (one fsync) still covers many deliveries.
+                    let free = concurrency - inFlight - queue.count
+                    if !stopping && free > 0 && (free >= max(1, concurrency / 8) || inFlight == 0) {
                         let started = ContinuousClock.now
                         let claimed = try await store.claim(
                             ClaimRequest(
-                                owner: owner, limit: 2 * concurrency - queue.count - inFlight, noticeID: noticeID,
+                                owner: owner, limit: free, noticeID: noticeID,
                                 now: clock.now(), timeout: config.dispatch.timeout,
                                 leaseMargin: config.dispatch.leaseMargin
                             )
