@@ -50,6 +50,7 @@ public struct GridcastDaemon: Sendable {
                 successTerminationBehavior: .gracefullyShutdownGroup
             ),
             .init(service: SchedulerService(live: live, store: store, logger: logger)),
+            .init(service: CheckpointService(live: live, store: store, logger: logger)),
         ]
         if let api = config.api {
             services.append(
@@ -72,6 +73,8 @@ public struct GridcastDaemon: Sendable {
             ]
         )
         try await group.run()
+        // Every service has stopped: the dispatcher recorded its last outcome, so this is the ledger as left.
+        await CheckpointService.log(store: store, logger: logger, reason: "shutdown")
     }
 
     func makeAPIService(
