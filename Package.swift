@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "Fanout",
             dependencies: [
-                "GridcastCore", "Ledger", "Sinks", "Transport", "Scheduling",
+                "GridcastCore", "Ledger", "Sinks", "Transport", "Scheduling", "Reports",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -155,6 +155,7 @@ let package = Package(
         .testTarget(
             name: "BadInputTests",
             dependencies: testDependencies,
+            exclude: ["Corpus"],  // read at test time through #filePath
             swiftSettings: swiftSettings
         ),
         // Every platform answer in platforms.md, through the emulator: end state and attempt count.

@@ -1,6 +1,7 @@
 import Foundation
 import GridcastCore
 import Ledger
+import Reports
 import Scheduling
 import Sinks
 
@@ -37,6 +38,8 @@ public struct FiringPlanner: Sendable {
         let groups = try schedule.selector.resolve(in: config.groups)
         let library = config.library
         switch schedule.pick {
+        case .summary:
+            return ([], [], "")  // not a library notice: see plans(for:at:now:)
         case .notice(let id):
             guard let entry = library.entry(id) else { return ([], [], "notice \(id) is not in the library") }
             return ([(entry, groups)], [], "")
@@ -74,6 +77,14 @@ public struct FiringPlanner: Sendable {
 
     /// The plans for `schedule` firing at `fireAt`.
     public func plans(for schedule: ScheduleSpec, at fireAt: Date, now: Date) async throws -> Outcome {
+        if case .summary(let period) = schedule.pick {
+            let day = LocalDay(date: fireAt, timeZone: config.timeZone)
+            let notice = try await AdminSummary.notice(period, containing: day, store: store)
+            var plan = try Planner(config: config, sinks: sinks).plan(
+                notice, to: schedule.selector, origin: "report_to:\(period.rawValue)", now: now)
+            for index in plan.targets.indices { plan.targets[index].notBefore = max(fireAt, now) }
+            return Outcome(plans: [plan], exhausted: [], note: "")
+        }
         let groups = try schedule.selector.resolve(in: config.groups)
         var had: [String: Set<String>] = [:]
         if schedule.pick == .nextUnsent {

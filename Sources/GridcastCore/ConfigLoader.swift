@@ -10,7 +10,9 @@ public struct ConfigLoader: Sendable {
     /// Top-level keys.
     static let rootKeys = [
         "timezone", "ledger", "dispatch", "groups_file", "groups", "notices", "schedules", "quiet_hours", "api",
+        "report_to",
     ]
+    static let reportToKeys = ["group", "daily_at", "weekly_at"]
     static let scheduleKeys = ["id", "cron", "to", "pick", "catch_up"]
     static let apiKeys = ["listen", "token", "token_file"]
     static let ledgerKeys = ["path"]
@@ -68,6 +70,7 @@ public struct ConfigLoader: Sendable {
         var groupsNode: Node?
         var groupsFile: (String, SourceLocation)?
         var schedulesNode: Node?
+        var reportToNode: Node?
         var noticesDirectory: (String, SourceLocation)?
         for (key, value) in reader.entries(mapping, allowed: Self.rootKeys, context: "config") {
             switch key {
@@ -94,6 +97,8 @@ public struct ConfigLoader: Sendable {
                 groupsNode = value
             case "schedules":
                 schedulesNode = value
+            case "report_to":
+                reportToNode = value
             case "notices":
                 guard let notices = reader.mapping(value, key) else { continue }
                 for (key, value) in reader.entries(notices, allowed: ["dir"], context: "notices") where key == "dir" {
@@ -134,6 +139,9 @@ public struct ConfigLoader: Sendable {
         config.groups = reader.checked(groups, catalog: catalog)
         if let schedulesNode {
             config.schedules = reader.schedules(schedulesNode, groups: config.groups, library: config.library)
+        }
+        if let reportToNode {
+            config.schedules += reader.reportTo(reportToNode, groups: config.groups)
         }
         guard reader.diagnostics.isEmpty else {
             throw ConfigError(reader.diagnostics.sorted(by: Reader.fileOrder))
@@ -469,6 +477,50 @@ private struct Reader {
             }
             result.append(
                 ScheduleSpec(id: id, cron: cron, selector: selector, pick: pick, catchUp: catchUp, location: at))
+        }
+        return result
+    }
+
+    /// `report_to: {group: ID, daily_at: "18:00", weekly_at: "fri 18:00"}` as summary schedules for that group.
+    mutating func reportTo(_ node: Node, groups: [Group]) -> [ScheduleSpec] {
+        guard let mapping = mapping(node, "report_to") else { return [] }
+        var values: [String: (String, SourceLocation)] = [:]
+        for (key, value) in entries(mapping, allowed: ConfigLoader.reportToKeys, context: "report_to") {
+            if let found = string(value, "report_to.\(key)") { values[key] = found }
+        }
+        guard let (groupID, groupAt) = values["group"] else {
+            error(location(node), "report_to: missing required key 'group' (the admin group that gets the summary)")
+            return []
+        }
+        guard groups.contains(where: { $0.id == groupID }) else {
+            error(groupAt, "report_to.group: no group '\(groupID)' in this config")
+            return []
+        }
+        if values["daily_at"] == nil && values["weekly_at"] == nil {
+            error(location(node), "report_to: give daily_at (e.g. \"18:00\") and/or weekly_at (e.g. \"fri 18:00\")")
+        }
+        var result: [ScheduleSpec] = []
+        for (key, period) in [("daily_at", SummaryPeriod.daily), ("weekly_at", .weekly)] {
+            guard let (text, at) = values[key] else { continue }
+            let words = text.split(separator: " ").map(String.init)
+            let weekday = period == .weekly ? words.first : nil
+            let minutes = words.last.flatMap { QuietHours.minutes($0[...]) }
+            guard words.count == (period == .weekly ? 2 : 1), let minutes,
+                let cron = try? CronSchedule(parsing: "\(minutes % 60) \(minutes / 60) * * \(weekday ?? "*")")
+            else {
+                error(
+                    at,
+                    "report_to.\(key): expected \(period == .weekly ? "a weekday and a time such as \"fri 18:00\"" : "a time such as \"18:00\""), got '\(text)'"
+                )
+                continue
+            }
+            // Catch up generously: a summary still belongs to its day when the daemon comes back in the evening.
+            result.append(
+                ScheduleSpec(
+                    id: "report_to.\(period.rawValue)", cron: cron, selector: Selector(groupIDs: [groupID]),
+                    pick: .summary(period), catchUp: .seconds(6 * 3600), location: at
+                )
+            )
         }
         return result
     }

@@ -10,12 +10,15 @@ public struct ScheduleSpec: Sendable, Hashable {
         case dated
         /// Always this library notice.
         case notice(String)
+        /// The dispatch summary (日报/周报) of the period containing the firing, for the admin group (`report_to`).
+        case summary(SummaryPeriod)
 
         public var description: String {
             switch self {
             case .nextUnsent: "next-unsent"
             case .dated: "dated"
             case .notice(let id): "notice:\(id)"
+            case .summary(let period): "summary:\(period.rawValue)"
             }
         }
     }
@@ -49,6 +52,14 @@ public struct ScheduleSpec: Sendable, Hashable {
         self.catchUp = catchUp
         self.location = location
     }
+}
+
+/// Which dispatch summary `report_to` posts.
+public enum SummaryPeriod: String, Sendable, Hashable, CaseIterable {
+    /// The day of the firing (日报).
+    case daily
+    /// The Monday–Sunday week containing the firing (周报).
+    case weekly
 }
 
 /// The daemon's HTTP API settings.

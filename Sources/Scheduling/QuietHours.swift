@@ -18,7 +18,8 @@ public struct QuietHours: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `HH:MM-HH:MM`.
     public init(parsing text: String) throws(Failure) {
-        let bounds = text.split(separator: "-")
+        // Empty pieces count: "-21:30-07:30" and "21:30--07:30" are not windows.
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
         guard bounds.count == 2, let start = Self.minutes(bounds[0]), let end = Self.minutes(bounds[1]), start != end
         else {
             throw Failure(message: "quiet_hours: expected HH:MM-HH:MM such as 21:30-07:30, got '\(text)'")
@@ -27,9 +28,13 @@ public struct QuietHours: Sendable, Hashable, CustomStringConvertible {
         self.end = end
     }
 
-    private static func minutes(_ text: Substring) -> Int? {
-        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":")
-        guard parts.count == 2, parts[1].count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]),
+    /// Minutes since midnight of a time of day written `H:MM` or `HH:MM` (24-hour), or nil.
+    public static func minutes(_ text: Substring) -> Int? {
+        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+        // Digits only: Int("+9") is 9, but "+9:00" is not a time of day.
+        guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+            let hour = Int(parts[0]), let minute = Int(parts[1]),
             (0...23).contains(hour), (0...59).contains(minute)
         else { return nil }
         return hour * 60 + minute

@@ -1,0 +1,42 @@
+import Foundation
+import GridcastCore
+import Ledger
+
+/// The dispatch summary the daemon posts into the admin group (`report_to`): the Chinese summary sentence and
+/// what went wrong, as a notice of its own, so that it is itself a delivery in the ledger.
+public enum AdminSummary {
+    /// The most failures listed one by one; the rest are counted and left to the ledger.
+    static let failureLimit = 10
+
+    /// The summary notice of `period` containing `day`, read from the ledger as it is now.
+    public static func notice(
+        _ period: SummaryPeriod, containing day: LocalDay, store: any LedgerStore
+    ) async throws -> Notice {
+        let report = try await PeriodReport.make(period == .daily ? .day : .week, containing: day, store: store)
+        return notice(period, report: report)
+    }
+
+    /// The summary notice of a report: its id names the period, so one period is posted once.
+    public static func notice(_ period: SummaryPeriod, report: PeriodReport) -> Notice {
+        let (name, span) =
+            period == .daily ? ("日报", report.date) : ("周报", "\(report.from) 至 \(report.to)")
+        var lines = [report.summary]
+        let failures = report.failures
+        if !failures.isEmpty {
+            lines.append("")
+            lines.append("未成功的投递（\(failures.count) 次）：")
+            for failure in failures.prefix(failureLimit) {
+                let state = failure.state == "dead" ? "失败" : "待核实"
+                lines.append("- \(failure.groupID) · \(failure.noticeID)：\(state)，\(failure.reason)")
+            }
+            if failures.count > failureLimit {
+                lines.append("- 另有 \(failures.count - failureLimit) 次，见 gridcast ledger list")
+            }
+        }
+        return Notice(
+            id: "report-\(period.rawValue)-\(period == .daily ? report.date : report.from)",
+            title: "反诈信息发布\(name) \(span)",
+            text: lines.joined(separator: "\n")
+        )
+    }
+}
