@@ -110,6 +110,10 @@ extension PeriodReport {
 /// RFC 4180 field quoting.
 enum CSVField {
     static func escape(_ field: String) -> String {
+        // A cell starting with = + - @ (or a tab or CR) is a formula to a spreadsheet: a notice title or a
+        // platform's error text must never run as one when the secretary opens the CSV. A leading ' keeps it text.
+        var field = field
+        if let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { field = "'" + field }
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -22,6 +22,18 @@ struct ReportTests {
         )
     }
 
+    @Test func csvCellsNeverRunAsSpreadsheetFormulas() {
+        var formula = row("n1", "a", .dead, at: "2026-11-29 09:00")
+        formula.noticeTitle = "=HYPERLINK(\"http://x\",\"点我\")"
+        formula.groupName = "@SUM(1)"
+        formula.lastError = "-1+2"
+        let csv = LedgerListing(rows: [formula], timeZone: shanghai).rendered(as: .csv)
+        let line = csv.split(separator: "\n")[1]
+        #expect(line.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"点我\"\")\""))
+        #expect(line.contains(",'@SUM(1),"))
+        #expect(line.hasSuffix(",'-1+2"))
+    }
+
     @Test func periodsAreMondayToSundayWeeksAndCalendarMonths() {
         let sunday = LocalDay(parsing: "2026-11-29", timeZone: shanghai)!
         let week = PeriodReport.days(of: .week, containing: sunday).map(\.description)
