@@ -72,3 +72,23 @@ public struct ReceivedMessage: Sendable, Codable, Equatable {
         case receivedAt = "received_at"
     }
 }
+
+/// One request the emulator received for a bot, and what it did: the tests' view of "who was sent what, when".
+public struct EmulatedRequestRecord: Sendable, Equatable {
+    /// The group's id (or the bot's key for an unknown bot, or when the emulator runs without a config).
+    public var group: String
+    /// When it arrived, by the emulator's clock.
+    public var receivedAt: Date
+    /// The HTTP status answered; nil when the connection was held open or dropped instead.
+    public var status: Int?
+    /// Whether a planned fault decided the answer.
+    public var injected: Bool
+
+    /// Creates a record.
+    public init(group: String, receivedAt: Date, status: Int?, injected: Bool) {
+        self.group = group
+        self.receivedAt = receivedAt
+        self.status = status
+        self.injected = injected
+    }
+}

@@ -7,8 +7,8 @@ import NIOPosix
 /// The chat platforms' webhook endpoints on a local port, for the demo, the tests and rehearsals.
 ///
 /// Runs on one SwiftNIO event loop that owns all emulator state. Besides the platforms' paths it answers
-/// `GET /_emulator/messages` (every accepted message as JSON), `GET /_emulator/stats` (request and accepted counts)
-/// and `GET /_emulator/healthz`.
+/// `GET /_emulator/messages` (every accepted message as JSON), `GET /_emulator/stats` (request and accepted counts,
+/// and requests per group under `groups`) and `GET /_emulator/healthz`.
 public final class EmulatorServer: Sendable {
     /// The bound port (useful when started on port 0).
     public let port: Int
@@ -78,6 +78,16 @@ public final class EmulatorServer: Sendable {
     /// How many requests arrived, accepted or not.
     public func requestCount() async throws -> Int {
         try await eventLoop.submit { self.state.value.requests }.get()
+    }
+
+    /// Every request addressed to a bot so far, in arrival order, with the status it got.
+    public func requestLog() async throws -> [EmulatedRequestRecord] {
+        try await eventLoop.submit { self.state.value.requestLog }.get()
+    }
+
+    /// How many requests arrived for `group` (its id; a bot key when the emulator runs without a config).
+    public func requestCount(group: String) async throws -> Int {
+        try await eventLoop.submit { self.state.value.requestsByGroup[group, default: 0] }.get()
     }
 
     /// Stops listening and closes the server channel.
@@ -155,7 +165,11 @@ private final class EmulatorHandler: ChannelInboundHandler {
             return .json(200, String(decoding: data, as: UTF8.self))
         case "/_emulator/stats":
             let stats = state.value
-            return .json(200, #"{"requests":\#(stats.requests),"accepted":\#(stats.acceptedCount)}"#)
+            let groups =
+                (try? JSONSerialization.data(withJSONObject: stats.requestsByGroup, options: [.sortedKeys]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return .json(
+                200, #"{"requests":\#(stats.requests),"accepted":\#(stats.acceptedCount),"groups":\#(groups)}"#)
         case "/_emulator/healthz":
             return .respond(status: 200, headers: [:], body: "ok\n")
         default:

@@ -16,6 +16,10 @@ final class EmulatorState {
     private let log: (@Sendable (String) -> Void)?
     private(set) var received: [ReceivedMessage] = []
     private(set) var requests = 0
+    /// Every request addressed to a bot, in arrival order (not kept in blackhole mode).
+    private(set) var requestLog: [EmulatedRequestRecord] = []
+    /// Requests per group (or bot key), for `/_emulator/stats`.
+    private(set) var requestsByGroup: [String: Int] = [:]
     private(set) var acceptedCount = 0
 
     init(
@@ -53,21 +57,21 @@ final class EmulatorState {
         let group = groupsByBot[bot]
         if knowsGroups && group == nil {
             log?("[\(timestamp(now))] ✗ \(platform.sink): request for an unknown bot refused")
-            return platform.unknownBot()
+            return note(platform.unknownBot(), for: bot, at: now, injected: false)
         }
         let label = group?.id ?? bot
         if var queue = faults[label], !queue.isEmpty {
             let fault = queue.removeFirst()
             faults[label] = queue
             log?("[\(timestamp(now))] ⚡ \(label): injected fault \(fault)")
-            return platform.answer(for: fault)
+            return note(platform.answer(for: fault), for: label, at: now, injected: true)
         }
         if enforceRateLimits, let limit = platform.perMinuteLimit {
             let window = recentByBot[bot, default: []].filter { now.timeIntervalSince($0) < 60 }
             if window.count >= limit {
                 recentByBot[bot] = window
                 log?("[\(timestamp(now))] ✗ \(label): over \(limit) messages a minute")
-                return platform.tooFast()
+                return note(platform.tooFast(), for: label, at: now, injected: false)
             }
             recentByBot[bot] = window + [now]
         }
@@ -81,6 +85,15 @@ final class EmulatorState {
         } else if case .respond(let status, _, let body) = action {
             log?("[\(timestamp(now))] ✗ \(label): refused (HTTP \(status) \(body))")
         }
+        return note(action, for: label, at: now, injected: false)
+    }
+
+    /// Records a request for `label` and what it got, and passes the action on.
+    private func note(_ action: EmulatedAction, for label: String, at now: Date, injected: Bool) -> EmulatedAction {
+        var status: Int?
+        if case .respond(let code, _, _) = action { status = code }
+        requestLog.append(EmulatedRequestRecord(group: label, receivedAt: now, status: status, injected: injected))
+        requestsByGroup[label, default: 0] += 1
         return action
     }
 

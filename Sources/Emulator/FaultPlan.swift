@@ -12,7 +12,12 @@ import Yams
 ///   - {fault: reset}                   # read the request, drop the connection
 ///   - {fault: permanent}               # the platform's permanent refusal
 ///   - {fault: oversize}                # HTTP 200 with a 100 KiB body
+///   - {fault: answer, status: 200, body: '{"errcode":40058,"errmsg":"content exceed max length"}'}
+///   - {fault: answer, status: 429, body: rate_limited, headers: {retry-after: "7"}}
 /// ```
+///
+/// `answer` serves any answer a platform documents, byte for byte: the status, the body (default empty) and the
+/// headers (a `content-type` is added when absent: JSON for a body that starts with `{`, plain text otherwise).
 public struct FaultPlan: Sendable, Equatable {
     /// One injected failure.
     public enum Fault: Sendable, Equatable {
@@ -24,6 +29,18 @@ public struct FaultPlan: Sendable, Equatable {
         case permanent
         /// HTTP 200 with a 100 KiB body (tests the client's response cap).
         case oversize
+        /// Exactly this answer, whatever the platform: for the answers the named faults don't cover (a given
+        /// errcode, an error body, `Retry-After` or none).
+        case answer(status: Int, body: String, headers: [String: String])
+
+        /// A raw answer; `headers` names are lowercased.
+        public static func answer(_ status: Int, _ body: String = "", headers: [String: String] = [:]) -> Fault {
+            .answer(
+                status: status, body: body,
+                headers: Dictionary(
+                    headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
+            )
+        }
     }
 
     /// Faults by group id, in the order they are served.
@@ -79,10 +96,27 @@ public struct FaultPlan: Sendable, Equatable {
                 case "reset": fault = .reset
                 case "permanent": fault = .permanent
                 case "oversize": fault = .oversize
+                case "answer":
+                    guard let status = item["status"]?.int, (100...599).contains(status) else {
+                        throw Failure(description: "\(at): fault 'answer' needs status: 100…599")
+                    }
+                    var headers: [String: String] = [:]
+                    if let node = item["headers"] {
+                        guard case .mapping(let pairs) = node else {
+                            throw Failure(description: "\(at): fault 'answer' headers must be a mapping")
+                        }
+                        for (name, value) in pairs {
+                            guard let name = name.string, let value = value.string else {
+                                throw Failure(description: "\(at): fault 'answer' headers must map names to strings")
+                            }
+                            headers[name] = value
+                        }
+                    }
+                    fault = .answer(status, item["body"]?.string ?? "", headers: headers)
                 default:
                     throw Failure(
                         description:
-                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize)"
+                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize, answer)"
                     )
                 }
                 list += Array(repeating: fault, count: max(1, times))

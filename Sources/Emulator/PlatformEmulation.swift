@@ -32,13 +32,19 @@ extension PlatformEmulation {
         -> EmulatedAction
     {
         switch fault {
-        case .busy: busy
-        case .rateLimit: rateLimited
-        case .permanent: permanent
-        case .status(let status): .respond(status: status, headers: [:], body: "")
-        case .timeout: .hang
-        case .reset: .reset
-        case .oversize: .respond(status: 200, headers: [:], body: String(repeating: "x", count: 100 * 1024))
+        case .busy: return busy
+        case .rateLimit: return rateLimited
+        case .permanent: return permanent
+        case .status(let status): return .respond(status: status, headers: [:], body: "")
+        case .timeout: return .hang
+        case .reset: return .reset
+        case .oversize:
+            return .respond(status: 200, headers: [:], body: String(repeating: "x", count: 100 * 1024))
+        case .answer(let status, let body, var headers):
+            if headers["content-type"] == nil && !body.isEmpty {
+                headers["content-type"] = body.hasPrefix("{") ? "application/json" : "text/plain"
+            }
+            return .respond(status: status, headers: headers, body: body)
         }
     }
 

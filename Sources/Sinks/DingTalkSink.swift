@@ -84,7 +84,8 @@ public struct DingTalkSink: Sink {
         if errmsg.contains("keywords not in content") { return " (the text lacks the robot's custom keyword)" }
         if errmsg.contains("sign not match") { return " (check the group's secret)" }
         if errmsg.contains("invalid timestamp") { return " (check this machine's clock)" }
-        if errmsg.contains("ip not in whitelist") { return " (add this machine's address to the robot's IP list)" }
+        // DingTalk names the refused address: "ip 203.0.113.7 not in whitelist".
+        if errmsg.contains("not in whitelist") { return " (add this machine's address to the robot's IP list)" }
         return ""
     }
 
