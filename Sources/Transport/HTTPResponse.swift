@@ -1,6 +1,6 @@
 /// What came back from the server: status, headers and a body capped at ``HTTPResponse/bodyLimit``.
 public struct HTTPResponse: Sendable, Equatable {
-    /// The largest body the transport keeps; bytes past it are read and dropped.
+    /// The largest body the transport keeps; the transfer stops reading once a body goes past it.
     public static let bodyLimit = 64 * 1024
 
     /// The HTTP status code of the final response.
