@@ -42,10 +42,16 @@ public struct ConfigLoader: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError([Diagnostic(nil, "\(path): cannot read config file")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError([Diagnostic(SourceLocation(file: path, line: 1, column: 1), "config is not valid UTF-8")])
+        switch TextDecoding.decode(data) {
+        case .text(let text):
+            return try load(yaml: text, file: path)
+        case .invalid(let line, let column):
+            throw ConfigError([
+                Diagnostic(
+                    SourceLocation(file: path, line: line, column: column),
+                    "config is not valid UTF-8 here: \(TextDecoding.advice)")
+            ])
         }
-        return try load(yaml: text, file: path)
     }
 
     /// Loads a config from text; `file` names it in diagnostics and anchors relative paths.
@@ -55,7 +61,10 @@ public struct ConfigLoader: Sendable {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw ConfigError([reader.diagnostic(for: error)])
+            let problem = YAMLProblem(error, yaml: yaml)
+            throw ConfigError([
+                Diagnostic(SourceLocation(file: file, line: problem.line, column: problem.column), problem.message)
+            ])
         } catch {
             throw ConfigError([Diagnostic(SourceLocation(file: file, line: 1, column: 1), "cannot parse YAML")])
         }
@@ -137,6 +146,19 @@ public struct ConfigLoader: Sendable {
                 "config defines no groups: add `groups:` or `groups_file:`")
         }
         config.groups = reader.checked(groups, catalog: catalog)
+        if !groups.isEmpty {
+            // A library notice whose audience names a group or tag that doesn't exist would silently never be sent
+            // (a typo such as tag:eldery): refuse it, as a schedule's `to:` is refused. Checked against every group
+            // written, so a group refused for another reason doesn't make its tags look unknown.
+            for entry in config.library.entries {
+                guard let selector = entry.selector else { continue }
+                do {
+                    _ = try selector.resolve(in: groups)
+                } catch {
+                    reader.error(entry.selectorLocation, "to: \(error.message)")
+                }
+            }
+        }
         if let schedulesNode {
             config.schedules = reader.schedules(schedulesNode, groups: config.groups, library: config.library)
         }
@@ -182,19 +204,6 @@ private struct Reader {
 
     mutating func error(_ location: SourceLocation?, _ message: String) {
         diagnostics.append(Diagnostic(location, message))
-    }
-
-    func diagnostic(for error: YamlError) -> Diagnostic {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            return Diagnostic(
-                SourceLocation(file: file, line: mark.line, column: mark.column), "invalid YAML: \(problem)")
-        case .reader(let problem, _, _, _):
-            return Diagnostic(SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(problem)")
-        default:
-            return Diagnostic(SourceLocation(file: file, line: 1, column: 1), "invalid YAML")
-        }
     }
 
     /// The entries of a mapping with string keys; unknown and repeated keys are reported and skipped.
@@ -366,6 +375,10 @@ private struct Reader {
                 location: at
             )
             group.fieldLocations = fields.mapValues(\.1)
+            // A bad tag is reported at the tag list, not at the group.
+            if let (_, tagsNode) = groupEntries.first(where: { $0.0 == "tags" }) {
+                group.fieldLocations["tags"] = location(tagsNode)
+            }
             groups.append(group)
         }
         return groups
@@ -444,6 +457,10 @@ private struct Reader {
             let cron: CronSchedule
             do { cron = try CronSchedule(parsing: cronText) } catch {
                 self.error(cronAt, "schedule \(id): \(error.message)")
+                continue
+            }
+            if let never = cron.neverFires {
+                error(cronAt, "schedule \(id): \(never)")
                 continue
             }
             let (toText, toAt) = values["to"] ?? ("all", at)
@@ -561,8 +578,14 @@ private struct Reader {
             error(location, "groups_file: cannot read '\(named)' (looked for \(path))")
             return []
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            error(SourceLocation(file: path, line: 1), "groups file is not valid UTF-8")
+        let text: String
+        switch TextDecoding.decode(data) {
+        case .text(let decoded):
+            text = decoded
+        case .invalid(let line, _):
+            error(
+                SourceLocation(file: path, line: line),
+                "groups file is not valid UTF-8 on this line: \(TextDecoding.advice)")
             return []
         }
         let (rows, problems) = GroupsCSV.rows(text, file: path, expansion: expansion)

@@ -14,7 +14,12 @@ public enum DurationSyntax {
             guard let unit = units.first(where: { rest.hasPrefix($0.0) && !(rest.hasPrefix("ms") && $0.0 == "m") })
             else { return nil }
             rest = rest.dropFirst(unit.0.count)
-            total += value * unit.1
+            // Each term is below 10^9 days, but enough of them overflow: refuse instead of trapping.
+            let (term, overflowed) = value.multipliedReportingOverflow(by: unit.1)
+            guard !overflowed else { return nil }
+            let (sum, overflowedSum) = total.addingReportingOverflow(term)
+            guard !overflowedSum else { return nil }
+            total = sum
         }
         return .milliseconds(total)
     }

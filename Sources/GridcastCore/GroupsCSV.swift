@@ -26,7 +26,9 @@ public struct GroupsCSV {
 
     /// Splits CSV text into records, each with the line it starts on. Works on UTF-8 bytes: every delimiter is
     /// ASCII, so no split can fall inside a multi-byte character.
-    static func records(_ text: String) -> (records: [(line: Int, fields: [String])], unterminatedQuoteLine: Int?) {
+    /// Problems are quoting mistakes, each with its physical line: a quoted field never closed, or text after a
+    /// closing quote (`"凌水"3群`), which RFC 4180 doesn't allow and which no reading would get right.
+    static func records(_ text: String) -> (records: [(line: Int, fields: [String])], problems: [(Int, String)]) {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         var records: [(line: Int, fields: [String])] = []
         var fields: [String] = []
@@ -36,12 +38,15 @@ public struct GroupsCSV {
         var line = 1
         var recordLine = 1
         var quoteStart = 0
+        var afterClosingQuote = false
+        var problems: [(Int, String)] = []
         let bytes = Array(text.utf8)
         var index = 0
         func endField() {
             fields.append(String(decoding: field, as: UTF8.self))
             field.removeAll(keepingCapacity: true)
             quoted = false
+            afterClosingQuote = false
         }
         while index < bytes.count {
             let byte = bytes[index]
@@ -53,12 +58,17 @@ public struct GroupsCSV {
                         index += 1
                     } else {
                         inQuotes = false
+                        afterClosingQuote = true
                     }
                 } else {
                     if byte == newline { line += 1 }
                     field.append(byte)
                 }
                 continue
+            }
+            if afterClosingQuote && byte != comma && byte != newline && byte != cr {
+                problems.append((line, "text after the closing quote of a field: quote the whole field, as \"凌水3群\""))
+                afterClosingQuote = false
             }
             switch byte {
             case quote where field.isEmpty && !quoted:
@@ -79,21 +89,23 @@ public struct GroupsCSV {
                 field.append(byte)
             }
         }
-        if inQuotes { return (records, quoteStart) }
+        if inQuotes {
+            problems.append((quoteStart, "quoted field is never closed"))
+            return (records, problems)
+        }
         if !field.isEmpty || !fields.isEmpty {
             endField()
             records.append((recordLine, fields))
         }
-        return (records, nil)
+        return (records, problems)
     }
 
     /// Parses a groups file into rows, reporting header and shape problems as `FILE:LINE: message`.
     public static func rows(_ text: String, file: String, expansion: EnvironmentExpansion) -> ([Row], [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
-        let (records, unterminated) = records(text)
-        if let unterminated {
-            diagnostics.append(
-                Diagnostic(SourceLocation(file: file, line: unterminated), "quoted field is never closed"))
+        let (records, problems) = records(TextDecoding.withoutByteOrderMark(text))
+        for (line, message) in problems {
+            diagnostics.append(Diagnostic(SourceLocation(file: file, line: line), message))
         }
         let meaningful = records.filter { record in
             !(record.fields.count == 1 && record.fields[0].trimmingSpaces.isEmpty)

@@ -26,6 +26,8 @@ public struct NoticeLibrary: Sendable {
         public var selector: Selector?
         /// The day it is for, `YYYY-MM-DD`, when dated.
         public var date: String?
+        /// Where `to:` was written, for an audience that names an unknown group or tag.
+        public var selectorLocation: SourceLocation?
 
         /// Creates an entry.
         public init(notice: Notice, file: String, selector: Selector? = nil, date: String? = nil) {
@@ -61,10 +63,19 @@ public struct NoticeLibrary: Sendable {
         var seen: [String: String] = [:]
         for name in names.filter({ $0.hasSuffix(".md") }).sorted() {
             let path = (directory as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-            else {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                diagnostics.append(Diagnostic(SourceLocation(file: path, line: 1, column: 1), "cannot read the file"))
+                continue
+            }
+            let text: String
+            switch TextDecoding.decode(data) {
+            case .text(let decoded):
+                text = decoded
+            case .invalid(let line, let column):
                 diagnostics.append(
-                    Diagnostic(SourceLocation(file: path, line: 1, column: 1), "not readable as UTF-8 text"))
+                    Diagnostic(
+                        SourceLocation(file: path, line: line, column: column),
+                        "not valid UTF-8 here: \(TextDecoding.advice)"))
                 continue
             }
             switch parse(text, file: path) {
@@ -91,7 +102,8 @@ public struct NoticeLibrary: Sendable {
         func problem(_ line: Int, _ column: Int, _ message: String) -> Result<Entry, ConfigError> {
             .failure(ConfigError([Diagnostic(SourceLocation(file: file, line: line, column: column), message)]))
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        var lines = TextDecoding.withoutByteOrderMark(text).split(separator: "\n", omittingEmptySubsequences: false).map
+        {
             $0.hasSuffix("\r") ? $0.dropLast() : $0
         }
         guard lines.first == "---" else {
@@ -107,13 +119,9 @@ public struct NoticeLibrary: Sendable {
         do {
             node = try Yams.compose(yaml: front)
         } catch let error as YamlError {
-            if case .scanner(_, let why, let mark, _) = error {
-                return problem(mark.line + 1, mark.column, "invalid YAML: \(why)")
-            }
-            if case .parser(_, let why, let mark, _) = error {
-                return problem(mark.line + 1, mark.column, "invalid YAML: \(why)")
-            }
-            return problem(2, 1, "invalid YAML front matter")
+            // The front matter starts on the file's second line.
+            let found = YAMLProblem(error, yaml: front, lineOffset: 1)
+            return problem(found.line, found.column, found.message)
         } catch {
             return problem(2, 1, "invalid YAML front matter")
         }
@@ -162,6 +170,12 @@ public struct NoticeLibrary: Sendable {
         if let date = fields["date"]?.0, LocalDay(parsing: date, timeZone: TimeZone(identifier: "UTC")!) == nil {
             problems.append(Diagnostic(at("date"), "date: expected YYYY-MM-DD, got '\(date)'"))
         }
+        if let title = fields["title"]?.0, title.count > NoticeBody.maxTitleLength {
+            problems.append(
+                Diagnostic(
+                    at("title"),
+                    "title is longer than \(NoticeBody.maxTitleLength) characters; put the details in the text"))
+        }
         var urgent = false
         if let flag = fields["urgent"]?.0 {
             switch flag.lowercased() {
@@ -178,9 +192,9 @@ public struct NoticeLibrary: Sendable {
         }
         guard problems.isEmpty else { return .failure(ConfigError(problems)) }
         let notice = Notice(id: id, title: fields["title"]?.0 ?? "", text: body, urgent: urgent)
-        return .success(
-            Entry(
-                notice: notice, file: (file as NSString).lastPathComponent, selector: selector, date: fields["date"]?.0)
-        )
+        var entry = Entry(
+            notice: notice, file: (file as NSString).lastPathComponent, selector: selector, date: fields["date"]?.0)
+        entry.selectorLocation = fields["to"] == nil ? nil : at("to")
+        return .success(entry)
     }
 }

@@ -69,6 +69,16 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { expression }
 
+    /// Why the schedule can never fire, or nil when it can: `0 9 30 2 *` parses (as in Vixie cron) but no February
+    /// has a 30th. When the day of week is restricted too, a day matches by either field, so it still fires.
+    public var neverFires: String? {
+        guard !dayOfWeekRestricted else { return nil }
+        let longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard let latest = months.map({ longest[$0 - 1] }).max(), let earliest = daysOfMonth.min(), earliest > latest
+        else { return nil }
+        return "cron never fires: no month of the schedule has day \(earliest)"
+    }
+
     private static func parse(_ text: String, _ field: Field) throws(Failure) -> Set<Int> {
         var values = Set<Int>()
         for item in text.lowercased().split(separator: ",", omittingEmptySubsequences: false) {
@@ -78,7 +88,8 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
             }
             var step = 1
             if stepParts.count == 2 {
-                guard let parsed = Int(stepParts[1]), parsed > 0 else {
+                guard stepParts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let parsed = Int(stepParts[1]), parsed > 0
+                else {
                     throw Failure(message: "cron \(field.name): step in '\(item)' must be a positive number")
                 }
                 step = parsed
@@ -103,7 +114,8 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
 
     private static func value(_ text: String, _ field: Field) throws(Failure) -> Int {
         if let index = field.names.firstIndex(of: text) { return index + field.nameBase }
-        guard let number = Int(text) else {
+        // Digits only: Int("+5") is 5, but no cron reads "+5".
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(text) else {
             let hint = field.names.isEmpty ? "" : " (or a name such as \(field.names[0]))"
             throw Failure(message: "cron \(field.name): '\(text)' is not a number\(hint)")
         }

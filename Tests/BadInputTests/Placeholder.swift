@@ -1,2 +1,0 @@
-// Placeholder so the target exists; replace with the suite.
-import Testing
