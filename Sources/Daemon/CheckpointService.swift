@@ -17,11 +17,11 @@ struct CheckpointService: Service {
 
     func run() async throws {
         await Self.log(store: store, logger: logger, reason: "start")
-        while !Task.isShuttingDownGracefully {
+        while !Task.isStopping {
             let timeZone = await live.current.timeZone
             let midnight = LocalDay(date: Date(), timeZone: timeZone).end
             // Wake now and then: the time zone may change on reload, and a stop should not wait for midnight.
-            while !Task.isShuttingDownGracefully && Date() < midnight {
+            while !Task.isStopping && Date() < midnight {
                 let wait = Duration.milliseconds(Int64(min(60_000, max(10, midnight.timeIntervalSinceNow * 1000))))
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             }

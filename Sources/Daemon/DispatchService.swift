@@ -18,22 +18,44 @@ struct DispatchService: Service {
     let transport: CurlTransport
     let logger: Logger
 
+    static let firstPause = Duration.seconds(1)
+    static let maxPause = Duration.seconds(30)
+
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        var pause = Self.firstPause
+        while !Task.isStopping {
             let config = await live.current
             let generation = live.generation
             let dispatcher = Dispatcher(
                 store: store, transport: transport, sinks: .standard, config: config, logger: logger
             )
-            let progress = try await dispatcher.drain(
-                noticeID: nil,
-                keepRunning: true,
-                stopRequested: { Task.isShuttingDownGracefully || live.generation != generation }
-            )
-            logger.debug(
-                "dispatch cycle ended",
-                metadata: ["sent": "\(progress.sent)", "dead": "\(progress.dead)", "in_doubt": "\(progress.inDoubt)"]
-            )
+            do {
+                let progress = try await dispatcher.drain(
+                    noticeID: nil,
+                    keepRunning: true,
+                    stopRequested: { Task.isShuttingDownGracefully || live.generation != generation }
+                )
+                pause = Self.firstPause
+                logger.debug(
+                    "dispatch cycle ended",
+                    metadata: [
+                        "sent": "\(progress.sent)", "dead": "\(progress.dead)", "in_doubt": "\(progress.inDoubt)",
+                    ]
+                )
+            } catch is CancellationError {
+                break
+            } catch {
+                // The ledger can't be written (disk full, read-only, I/O error): no claim can be made durable, so
+                // nothing is sent. Keep the daemon (and its API, status and checkpoints) up and try again with
+                // backoff; outcomes that could not be recorded surface as in_doubt when their leases end.
+                logger.error(
+                    "dispatcher paused: the ledger cannot be written; nothing is claimed or sent until it can",
+                    metadata: ["error": "\(error)", "retry_in": "\(pause)"]
+                )
+                let wait = pause
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                pause = min(pause * 2, Self.maxPause)
+            }
         }
         await transport.shutdown()
         logger.info("dispatcher stopped: nothing claimed is left behind")

@@ -15,7 +15,7 @@ struct SchedulerService: Service {
 
     func run() async throws {
         var warnedExhausted: Set<String> = []
-        while !Task.isShuttingDownGracefully {
+        while !Task.isStopping {
             let config = await live.current
             let generation = live.generation
             let scheduler = Scheduler(config: config, sinks: .standard, store: store, logger: logger)
@@ -41,7 +41,7 @@ struct SchedulerService: Service {
             }
             // Sleep until the next firing, waking at least every few seconds to notice a reload or a stop.
             let next = scheduler.nextFiring(after: Date()) ?? Date().addingTimeInterval(3600)
-            while !Task.isShuttingDownGracefully && live.generation == generation && Date() < next {
+            while !Task.isStopping && live.generation == generation && Date() < next {
                 let wait = Duration.milliseconds(Int64(min(2_000, max(10, next.timeIntervalSinceNow * 1000))))
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             }

@@ -17,7 +17,7 @@ struct StatusService: Service {
         notifier.ready(status: try? await statusLine())
         let interval = notifier.watchdogInterval ?? .seconds(15)
         var lastStatus = ContinuousClock.now
-        while !Task.isShuttingDownGracefully {
+        while !Task.isStopping {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(interval, .seconds(15))) }
             notifier.watchdog()
             if ContinuousClock.now - lastStatus >= .seconds(15), let line = try? await statusLine() {
