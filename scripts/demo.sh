@@ -52,5 +52,11 @@ fi
 echo
 "$bin" report daily --config config/demo.yaml
 
+echo "(while it runs, the web audit page is at http://127.0.0.1:8640/ — log in with config/demo-api-token)"
+
 kill -TERM $daemon
 wait $daemon && echo "daemon stopped cleanly (exit 0); its log: var/daemon.log"
+echo
+echo "--- tamper evidence (gridcast ledger verify; the daemon's last checkpoint line is in var/daemon.log) ---"
+"$bin" ledger verify --config config/demo.yaml
+grep -o 'checkpoint=[0-9]*:[0-9a-f]*' var/daemon.log | tail -1
