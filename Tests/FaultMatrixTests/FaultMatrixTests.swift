@@ -10,7 +10,7 @@ import Transport
 
 /// Issue 6, item 2: every retryable and permanent answer of every platform (platforms.md), served by the emulator
 /// through the real libcurl transport to the real dispatcher and SQLite ledger, in virtual time.
-@Suite("Fault matrix: each platform answer → end state, attempts, and waits")
+@Suite("Fault matrix: each platform answer → end state, attempts, and waits", .serialized)
 struct FaultMatrixTests {
     @Test(arguments: AnswerTable.rows)
     func answer(_ row: AnswerRow) async throws {
