@@ -3,6 +3,11 @@ import Foundation
 #if canImport(Glibc)
     import Glibc
 #endif
+// With member import visibility, an optimized build attributes `timespec` to the module Dispatch imports it
+// through; name that module too, so debug and release builds both see its members.
+#if canImport(CDispatch)
+    import CDispatch
+#endif
 
 /// Tells the service manager about the daemon's state: the `sd_notify` protocol, written out by hand.
 ///
