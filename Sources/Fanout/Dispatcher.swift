@@ -69,10 +69,10 @@ public struct Dispatcher: Sendable {
                         queue = []
                     }
                     // Claim only into free slots, so every claim starts at once: a claim left by a crash was then
-                    // really (about to be) in flight. Wait for an eighth of the slots to be free, so each claim
+                    // really (about to be) in flight. Wait for a quarter of the slots to be free, so each claim
                     // transaction (one fsync) still covers many deliveries.
                     let free = concurrency - inFlight - queue.count
-                    if !stopping && free > 0 && (free >= max(1, concurrency / 8) || inFlight == 0) {
+                    if !stopping && free > 0 && (free >= max(1, concurrency / 4) || inFlight == 0) {
                         let started = ContinuousClock.now
                         let claimed = try await store.claim(
                             ClaimRequest(

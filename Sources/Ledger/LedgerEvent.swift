@@ -56,18 +56,54 @@ public enum LedgerValue: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// The full contents of one ledger row after a change: every column, by name.
+/// The full contents of one ledger row after a change: every column, by name, in column-name order.
 public struct RowImage: Sendable, Hashable, Codable {
     /// The table the row lives in.
     public var table: String
-    /// Every column's value.
-    public var row: [String: LedgerValue]
+    /// The column names, sorted by their UTF-8 bytes (the canonical order).
+    public private(set) var columns: [String]
+    /// The values, in the order of ``columns``.
+    public private(set) var values: [LedgerValue]
+
+    /// Every column's value, by name.
+    public var row: [String: LedgerValue] { Dictionary(uniqueKeysWithValues: zip(columns, values)) }
+
+    /// The value of `column`, or nil when the row has no such column.
+    public subscript(column: String) -> LedgerValue? {
+        columns.firstIndex(of: column).map { values[$0] }
+    }
+
+    init(table: String, row: [String: LedgerValue]) {
+        self.table = table
+        columns = row.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        values = columns.map { row[$0]! }
+    }
 
     init(table: String, row: Row) {
+        var builder = RowImageBuilder(table: table)
+        self = builder.image(of: row)
+    }
+
+    fileprivate init(table: String, columns: [String], values: [LedgerValue]) {
         self.table = table
-        var values: [String: LedgerValue] = [:]
-        for (column, value) in row { values[column] = LedgerValue(value) }
-        self.row = values
+        self.columns = columns
+        self.values = values
+    }
+
+    private enum CodingKeys: String, CodingKey { case row, table }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            table: try container.decode(String.self, forKey: .table),
+            row: try container.decode([String: LedgerValue].self, forKey: .row)
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(table, forKey: .table)
+        try container.encode(row, forKey: .row)
     }
 
     /// The row's primary key, as one string (columns joined by NUL), or nil when the image lacks a key column.
@@ -75,10 +111,37 @@ public struct RowImage: Sendable, Hashable, Codable {
         guard let columns = LedgerTables.primaryKeys[table] else { return nil }
         var parts: [String] = []
         for column in columns {
-            guard let value = row[column] else { return nil }
+            guard let value = self[column] else { return nil }
             parts.append(value.description)
         }
         return parts.joined(separator: "\u{0}")
+    }
+}
+
+/// Makes images of many rows of one statement: the canonical column order is worked out once, not per row.
+struct RowImageBuilder {
+    let table: String
+    private var names: [String] = []
+    private var order: [Int] = []
+    private var columns: [String] = []
+
+    init(table: String) {
+        self.table = table
+    }
+
+    mutating func image(of row: Row) -> RowImage {
+        let rowNames = row.columnNames
+        if !rowNames.elementsEqual(names) {
+            names = Array(rowNames)
+            order = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+            columns = order.map { names[$0] }
+        }
+        let raw = Array(row.databaseValues)
+        return RowImage(table: table, columns: columns, values: order.map { LedgerValue(raw[$0]) })
+    }
+
+    mutating func images(of rows: [Row]) -> [RowImage] {
+        rows.map { image(of: $0) }
     }
 }
 

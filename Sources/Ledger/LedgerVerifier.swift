@@ -96,19 +96,21 @@ struct LedgerVerifier {
     ) throws -> String? {
         var seen = Set<String>()
         let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY rowid")
+        var builder = RowImageBuilder(table: table)
         while let row = try rows.next() {
-            let image = RowImage(table: table, row: row)
+            let image = builder.image(of: row)
             guard let key = image.key else { return "\(table): a row without its key" }
             let name = Self.name(image, key: key)
             guard let recorded = replayed[key] else {
                 return "\(table) row \(name) is not in the event log (added or edited outside gridcast)"
             }
             seen.insert(key)
-            if let column = Set(image.row.keys).union(recorded.image.row.keys).sorted().first(where: {
-                image.row[$0] != recorded.image.row[$0]
-            }) {
-                let now = image.row[column].map(\.description) ?? "absent"
-                let then = recorded.image.row[column].map(\.description) ?? "absent"
+            if image != recorded.image {
+                let column =
+                    Set(image.columns).union(recorded.image.columns).sorted().first { image[$0] != recorded.image[$0] }
+                    ?? "(column order)"
+                let now = image[column].map(\.description) ?? "absent"
+                let then = recorded.image[column].map(\.description) ?? "absent"
                 return "\(table) row \(name): \(column) is \(Self.clip(now)) but event \(recorded.seq) recorded "
                     + "\(Self.clip(then))"
             }
@@ -123,17 +125,17 @@ struct LedgerVerifier {
     /// A notice image whose content hash doesn't match its title, text and urgency.
     static func contentProblem(_ image: RowImage) -> String? {
         guard image.table == "notices" else { return nil }
-        guard case .text(let id) = image.row["id"], case .text(let title) = image.row["title"],
-            case .text(let text) = image.row["text"], case .integer(let urgent) = image.row["urgent"],
-            case .text(let hash) = image.row["content_hash"]
+        guard case .text(let id) = image["id"], case .text(let title) = image["title"],
+            case .text(let text) = image["text"], case .integer(let urgent) = image["urgent"],
+            case .text(let hash) = image["content_hash"]
         else { return "notice row with missing or mistyped columns" }
         let notice = Notice(id: id, title: title, text: text, urgent: urgent != 0)
         return notice.contentHash == hash ? nil : "notice \(id): content_hash does not match its title and text"
     }
 
     private static func name(_ image: RowImage, key: String) -> String {
-        if image.table == "deliveries", case .text(let notice) = image.row["notice_id"],
-            case .text(let group) = image.row["group_id"]
+        if image.table == "deliveries", case .text(let notice) = image["notice_id"],
+            case .text(let group) = image["group_id"]
         {
             return "\(key.replacingOccurrences(of: "'", with: "")) (notice \(notice), group \(group))"
         }

@@ -257,6 +257,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 """
         )
         var added = 0
+        var builder = RowImageBuilder(table: "deliveries")
         for target in plan.targets {
             let row = try Row.fetchOne(
                 insert,
@@ -267,7 +268,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 ]
             )
             if let row {
-                images.append(RowImage(table: "deliveries", row: row))
+                images.append(builder.image(of: row))
                 added += 1
             }
         }
@@ -303,9 +304,9 @@ public final class SQLiteLedgerStore: LedgerStore {
                 """
             arguments += [request.limit]
             let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+            var builder = RowImageBuilder(table: "deliveries")
             try EventLog.append(
-                db, kind: .claim, actor: request.owner, at: request.now,
-                images: rows.map { RowImage(table: "deliveries", row: $0) })
+                db, kind: .claim, actor: request.owner, at: request.now, images: builder.images(of: rows))
             return rows.map { row in
                 ClaimedDelivery(
                     id: row["id"], noticeID: row["notice_id"], groupID: row["group_id"], claimSeq: row["claim_seq"],
@@ -389,8 +390,9 @@ public final class SQLiteLedgerStore: LedgerStore {
             )
             var lost: [String] = []
             var images: [RowImage] = []
+            var builder = RowImageBuilder(table: "deliveries")
             func note(_ row: Row?, _ id: String) {
-                if let row { images.append(RowImage(table: "deliveries", row: row)) } else { lost.append(id) }
+                if let row { images.append(builder.image(of: row)) } else { lost.append(id) }
             }
             for outcome in outcomes {
                 let at = outcome.at.ledgerMillis

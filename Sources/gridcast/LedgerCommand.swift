@@ -115,7 +115,9 @@ extension LedgerCommand {
 
         @Option(help: ArgumentHelp("The gridcast YAML config (its ledger.path is verified).", valueName: "file"))
         var config: String?
-        @Option(help: ArgumentHelp("Verify this ledger file instead (e.g. a copy handed to an auditor).", valueName: "file"))
+        @Option(
+            help: ArgumentHelp("Verify this ledger file instead (e.g. a copy handed to an auditor).", valueName: "file")
+        )
         var ledger: String?
         @Option(help: ArgumentHelp("An earlier head the ledger must still extend.", valueName: "SEQ:HASH"))
         var checkpoint: String?
@@ -136,7 +138,8 @@ extension LedgerCommand {
             var mark: LedgerCheckpoint?
             if let checkpoint {
                 guard let parsed = LedgerCheckpoint(parsing: checkpoint) else {
-                    printError("--checkpoint: expected SEQ:HASH (a number, a colon, 64 hex digits), got '\(checkpoint)'")
+                    printError(
+                        "--checkpoint: expected SEQ:HASH (a number, a colon, 64 hex digits), got '\(checkpoint)'")
                     throw ExitStatus.usage.exitCode
                 }
                 mark = parsed

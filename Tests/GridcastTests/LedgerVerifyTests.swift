@@ -78,6 +78,18 @@ struct LedgerVerifyTests {
         return history
     }
 
+    @Test func rowImagesRoundTripThroughTheirCanonicalEncoding() throws {
+        let tricky = "引号\"反斜杠\\换行\n制表\t\u{1}🙂</script>"
+        let images = [
+            RowImage(table: "notices", row: ["text": .text(tricky), "urgent": .integer(-3), "gone": .null]),
+            RowImage(table: "deliveries", row: ["id": .text("dlv_1"), "ratio": .real(0.5)]),
+        ]
+        let payload = EventLog.encode(images)
+        #expect(payload.hasPrefix(#"[{"row":{"gone":null,"text":"引号\"反斜杠\\换行\u000a"#))
+        #expect(try EventLog.decode(payload) == images)
+        #expect(EventLog.encode(images) == payload, "the same rows always encode to the same bytes")
+    }
+
     @Test func aDayOfWorkVerifiesAndPrintsItsHead() async throws {
         let history = try await Self.history()
         defer { history.directory.remove() }
@@ -152,7 +164,8 @@ struct LedgerVerifyTests {
         var candidates: [DatabaseValue] = []
         switch current.storage {
         case .int64(let number): candidates = [(number + 1000).databaseValue, (number - 1).databaseValue]
-        case .string(let text): candidates = [(text + "x").databaseValue, "dead".databaseValue, "skipped".databaseValue]
+        case .string(let text):
+            candidates = [(text + "x").databaseValue, "dead".databaseValue, "skipped".databaseValue]
         case .null: candidates = [1.databaseValue, "x".databaseValue]
         default: candidates = [1.databaseValue]
         }
