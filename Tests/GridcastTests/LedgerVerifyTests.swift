@@ -102,6 +102,40 @@ struct LedgerVerifyTests {
         #expect(viaConfig.stdout == result.stdout)
     }
 
+    /// Issue 5's "done when": after a day with permanent failures, the three periods agree in every format, and
+    /// the ledger listing has one row per delivery.
+    @Test func aDayOfWorkAgreesInEveryReportFormatAndListing() async throws {
+        let history = try await Self.history()
+        defer { history.directory.remove() }
+        var totals: [[Int]] = []
+        for period in ["daily", "weekly", "monthly"] {
+            let base = ["report", period, "--config", history.configPath, "--format"]
+            let json = try await history.run(base + ["json"])
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let numbers = ["deliveries", "sent", "dead", "in_doubt", "notices", "groups"].map {
+                report[$0] as? Int ?? -1
+            }
+            totals.append(numbers)
+            #expect(numbers[2] == 1, "the permanent failure counts as dead in the \(period) report")
+            let table = try await history.run(base + ["table"])
+            let lastLine = String(table.stdout.split(separator: "\n").last ?? "")
+            #expect(lastLine.contains("投递 \(numbers[0]) 次"), "\(period) table: \(lastLine)")
+            #expect(lastLine.contains("成功 \(numbers[1]) 次"))
+            #expect(lastLine.contains("失败 \(numbers[2]) 次"))
+            let markdown = try await history.run(base + ["markdown"])
+            #expect(markdown.stdout.contains(lastLine), "markdown carries the same summary line")
+            let csv = try await history.run(base + ["csv"])
+            let total = try #require(csv.stdout.split(separator: "\n").last { $0.contains(",TOTAL,") })
+            #expect(
+                total.hasSuffix(",\(numbers[0]),\(numbers[1]),\(numbers[2]),\(numbers[3])"), "\(period) csv: \(total)")
+        }
+        #expect(totals[0] == totals[1] && totals[1] == totals[2], "all of it happened today: \(totals)")
+        let listing = try await history.run(["ledger", "list", "--config", history.configPath, "--format", "json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == totals[0][0])
+        #expect(Set(rows.map { "\($0["notice_id"] ?? "")|\($0["group_id"] ?? "")" }).count == rows.count)
+    }
+
     @Test func resolveIsAnOperatorEventInTheChain() async throws {
         let history = try await Self.history()
         defer { history.directory.remove() }
