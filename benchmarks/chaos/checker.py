@@ -131,6 +131,13 @@ def main():
         c[name] += 1
         examples.setdefault(name, []).append(f"{key[0]}/{key[1]}") if len(examples.get(name, [])) < 5 else None
 
+    # A request the receiver read only when the client's timeout ran out (accept queue or socket buffers of a busy
+    # receiver after a restart's burst of new connections): the client saw a hang (curl 28) though the receiver
+    # answered at once. Like a late answer, it explains an in_doubt row.
+    for key, row in ledger.items():
+        if row.get("state") == "in_doubt" and "curl 28" in (row.get("last_error") or "") and key in per:
+            late_keys.add(key)
+
     for key in sorted(expected | set(ledger) | set(per)):
         p = per.get(key, {"accepted": 0, "maybe": 0, "refused": 0, "wids": set(), "events": []})
         row = ledger.get(key)
@@ -269,7 +276,7 @@ def main():
         f"{c['in_doubt_maybe']}, refused only {c['in_doubt_refused_only']}, not received "
         f"{c['in_doubt_not_received']}; unexplained {c['in_doubt_unexplained']})",
         f"in_doubt bound    {in_doubt_bound} = {claimed_at_kills} claimed at kills + {len(maybe_keys)} "
-        f"dropped/hung + {len(late_only)} answered late  (receiver in flight at kills {inflight_at_kills}; "
+        f"dropped/hung + {len(late_only)} answered late or read at the client's timeout  (receiver in flight at kills {inflight_at_kills}; "
         f"most claimed at one kill {max_claimed}, window {meta.get('concurrency', 64)})",
         f"dead              {c['dead']}  (receiver had accepted {c['dead_but_accepted']})",
         f"final run         exit {meta.get('final_exit')}"
