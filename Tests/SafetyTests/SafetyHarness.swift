@@ -35,6 +35,12 @@ final class WatchedProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// A test that fails (or throws) before stopping its process must not leave a daemon or a helper server running
+    /// after it: the last reference going away kills it.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Starts `gridcast args…`.
     static func gridcast(
         _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil
