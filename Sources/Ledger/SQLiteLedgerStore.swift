@@ -644,29 +644,17 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             let millis = at.ledgerMillis
             let record = "resolved as \(resolution.rawValue) by \(operatorName)" + (note.isEmpty ? "" : ": \(note)")
-            let change: Row?
-            switch resolution {
-            case .sent:
-                change = try Row.fetchOne(
-                    db,
-                    sql: """
-                        UPDATE deliveries SET state = 'sent', sent_at = ?, last_error = ?, updated_at = ?
-                        WHERE notice_id = ? AND group_id = ? AND state = 'in_doubt'
-                        RETURNING *
-                        """,
-                    arguments: [millis, record, millis, noticeID, groupID]
-                )
-            case .resend:
-                change = try Row.fetchOne(
-                    db,
-                    sql: """
-                        UPDATE deliveries SET state = 'retry', next_at = ?, last_error = ?, updated_at = ?
-                        WHERE notice_id = ? AND group_id = ? AND state = 'in_doubt'
-                        RETURNING *
-                        """,
-                    arguments: [millis, record, millis, noticeID, groupID]
-                )
-            }
+            // `sent`: it is in the group; `resend`: it is not, so it is due again now.
+            let assignment = resolution == .sent ? "state = 'sent', sent_at = ?" : "state = 'retry', next_at = ?"
+            let change = try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE deliveries SET \(assignment), last_error = ?, updated_at = ?
+                    WHERE notice_id = ? AND group_id = ? AND state = 'in_doubt'
+                    RETURNING *
+                    """,
+                arguments: [millis, record, millis, noticeID, groupID]
+            )
             try EventLog.append(
                 db, kind: .resolve, actor: operatorName, at: at,
                 images: change.map { [RowImage(table: "deliveries", row: $0)] } ?? [])
