@@ -19,12 +19,10 @@ struct CheckpointService: Service {
         await Self.log(store: store, logger: logger, reason: "start")
         while !Task.isStopping {
             let timeZone = await live.current.timeZone
+            let generation = live.generation
             let midnight = LocalDay(date: Date(), timeZone: timeZone).end
-            // Wake now and then: the time zone may change on reload, and a stop should not wait for midnight.
-            while !Task.isStopping && Date() < midnight {
-                let wait = Duration.milliseconds(Int64(min(60_000, max(10, midnight.timeIntervalSinceNow * 1000))))
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
-            }
+            // A reload may change the time zone, and so the midnight to wait for.
+            await sleepUntil(midnight, checkingEvery: .seconds(60)) { live.generation == generation }
             if Date() >= midnight { await Self.log(store: store, logger: logger, reason: "daily") }
         }
     }

@@ -41,10 +41,7 @@ struct SchedulerService: Service {
             }
             // Sleep until the next firing, waking at least every few seconds to notice a reload or a stop.
             let next = scheduler.nextFiring(after: Date()) ?? Date().addingTimeInterval(3600)
-            while !Task.isStopping && live.generation == generation && Date() < next {
-                let wait = Duration.milliseconds(Int64(min(2_000, max(10, next.timeIntervalSinceNow * 1000))))
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
-            }
+            await sleepUntil(next, checkingEvery: .seconds(2)) { live.generation == generation }
         }
     }
 }
