@@ -136,7 +136,12 @@ let package = Package(
         ),
         .target(
             name: "GridcastTesting",
-            dependencies: ["GridcastCore", "Emulator", "Ledger", "Fanout"],
+            dependencies: [
+                "GridcastCore", "Emulator", "Ledger", "Fanout", "Sinks", "Transport", "Daemon",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/GridcastTesting",
             swiftSettings: swiftSettings
         ),

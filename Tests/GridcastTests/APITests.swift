@@ -17,35 +17,10 @@ import Transport
 /// the libcurl transport.
 @Suite("HTTP API: auth, idempotent intake, validation, notice states, report, metrics")
 struct APITests {
-    static let token = "api-token-7f3c9e1b5a2d4c6e8f0a"
-    /// 2026-11-28 10:00 in Asia/Shanghai.
-    static let now = Date(timeIntervalSince1970: 1_795_831_200)
+    static let token = APIHarness.token
+    static let now = APIHarness.now
 
-    /// A running API and a client for it.
-    struct Harness {
-        let port: Int
-        let transport: CurlTransport
-        let store: SQLiteLedgerStore
-        let config: GridcastConfig
-
-        /// A request to the API; `token: nil` sends no `Authorization` header.
-        func call(
-            _ method: String, _ path: String, token: String? = APITests.token, body: [UInt8] = [],
-            headers extra: [HTTPHeader] = []
-        ) async throws -> HTTPResponse {
-            var headers = extra
-            if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
-            if !body.isEmpty { headers.append(HTTPHeader("Content-Type", "application/json")) }
-            return try await transport.send(
-                .init(method: method, url: "http://127.0.0.1:\(port)\(path)", headers: headers, body: body)
-            ).get()
-        }
-
-        /// `POST /v1/notices` with a JSON text body.
-        func post(_ json: String, token: String? = APITests.token) async throws -> HTTPResponse {
-            try await call("POST", "/v1/notices", token: token, body: Array(json.utf8))
-        }
-    }
+    typealias Harness = APIHarness
 
     /// Starts the API on port 0 with `groups` (three WeCom groups by default, never contacted), runs `body`, stops.
     func withAPI(
@@ -53,42 +28,7 @@ struct APITests {
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         _ body: (Harness) async throws -> Void
     ) async throws {
-        let directory = try TemporaryDirectory("api")
-        defer { directory.remove() }
-        let config = TestGroups.config(groups, ledger: directory.file("ledger.sqlite"))
-        let store = try SQLiteLedgerStore(path: config.ledger.path)
-        let intake = NoticeIntake(config: config, sinks: SinkRegistry.standard, store: store)
-        let logger = Logger(label: "gridcast.api.test")
-        let (ports, announce) = AsyncStream.makeStream(of: Int.self)
-        let app = makeAPIApplication(
-            settings: APISettings(host: "127.0.0.1", port: 0, token: Self.token),
-            intake: intake, store: store, timeZone: config.timeZone, registry: registry, logger: logger,
-            now: { Self.now }, onServerRunning: { announce.yield($0) }
-        )
-        let server = ServiceGroup(services: [app], logger: logger)
-        let transport = CurlTransport(configuration: .init(maxConnections: 4))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // A server that fails to start ends the stream, so the wait for its port below ends too.
-                defer { announce.finish() }
-                try await server.run()
-            }
-            // Stop the way the daemon does on SIGTERM: close the client's connections, then shut down gracefully.
-            func stop() async throws {
-                await transport.shutdown()
-                await server.triggerGracefulShutdown()
-                try await group.waitForAll()
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { return try await stop() }
-            do {
-                try await body(Harness(port: port, transport: transport, store: store, config: config))
-            } catch {
-                try? await stop()
-                throw error
-            }
-            try await stop()
-        }
+        try await APIHarness.run(groups: groups, registry: registry, body)
     }
 
     /// The JSON body as a dictionary.
