@@ -54,6 +54,9 @@ public enum TestGroups {
         ledger: String,
         concurrency: Int = 16,
         timeout: String = "5s",
+        attempts: Int = 3,
+        backoff: String = "20ms",
+        maxBackoff: String? = nil,
         extra: String = ""
     ) -> String {
         var text = """
@@ -63,8 +66,8 @@ public enum TestGroups {
             dispatch:
               concurrency: \(concurrency)
               timeout: \(timeout)
-              attempts: 3
-              backoff: 20ms
+              attempts: \(attempts)
+              backoff: \(backoff)\(maxBackoff.map { "\n  max_backoff: \($0)" } ?? "")
               rate_limit_pause: 50ms
             \(extra)
             groups:

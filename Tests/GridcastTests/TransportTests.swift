@@ -103,7 +103,10 @@ struct TransportTests {
         }
     }
 
-    @Test(arguments: ["ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/"])
+    @Test(arguments: [
+        "ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/", "dict://127.0.0.1:11211/stat",
+        "scp://127.0.0.1/x", "telnet://127.0.0.1:23", "ldap://127.0.0.1/",
+    ])
     func onlyHTTPAndHTTPSAreAllowed(url: String) async throws {
         let transport = CurlTransport()
         let result = await transport.send(HTTPRequest(url: url, body: Self.body, timeout: .seconds(2)))

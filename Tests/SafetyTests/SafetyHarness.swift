@@ -223,36 +223,9 @@ enum SafetyConfig {
         maxBackoff: String = "100ms",
         extra: String = ""
     ) -> String {
-        var text = """
-            timezone: Asia/Shanghai
-            ledger:
-              path: \(ledger)
-            dispatch:
-              concurrency: \(concurrency)
-              timeout: \(timeout)
-              attempts: \(attempts)
-              backoff: \(backoff)
-              max_backoff: \(maxBackoff)
-              rate_limit_pause: 50ms
-            \(extra)
-            groups:
-
-            """
-        for group in groups {
-            text += """
-                  - id: \(group.id)
-                    name: \(group.name)
-                    sink: \(group.sink)
-                    url: "\(group.url)"
-
-                """
-            if let secret = group.secret { text += "    secret: \"\(secret)\"\n" }
-            if let keyword = group.keyword { text += "    keyword: \(keyword)\n" }
-            if let chatID = group.chatID { text += "    chat_id: \"\(chatID)\"\n" }
-            if !group.tags.isEmpty { text += "    tags: [\(group.tags.joined(separator: ", "))]\n" }
-            if let rate = group.rate { text += "    rate: \"\(rate)\"\n" }
-        }
-        return text
+        TestGroups.yaml(
+            groups, ledger: ledger, concurrency: concurrency, timeout: timeout, attempts: attempts, backoff: backoff,
+            maxBackoff: maxBackoff, extra: extra)
     }
 
     /// An `api:` block listening on `port`.

@@ -8,9 +8,9 @@ import Transport
 
 /// Issue 6, item 5: what the transport refuses to do, proved against real loopback servers and the real binary.
 ///
-/// Already covered in `GridcastTests/TransportTests.swift` and not repeated here: ftp/file/gopher refused by the
-/// transport, a 302 from the same server not followed, the emulator's 100 KiB body capped, https:// to a plain
-/// HTTP server failing as not sent. `GridcastTests/CLITests.swift` checks one `http://example.com` config error.
+/// Already covered in `GridcastTests/TransportTests.swift` and not repeated here: ftp, file, gopher, dict, scp,
+/// telnet and ldap refused by the transport, a 302 from the same server not followed, the emulator's 100 KiB body
+/// capped, https:// to a plain HTTP server failing as not sent. `GridcastTests/CLITests.swift` checks one `http://example.com` config error.
 @Suite("Transport safety: https, TLS verification, no redirects, body cap, schemes", .serialized)
 struct TransportSafetyTests {
     static let body = Array(#"{"msgtype":"text","text":{"content":"反诈提醒"}}"#.utf8)
@@ -269,20 +269,5 @@ struct TransportSafetyTests {
         daemon.discardOutput()
         await huge.stop()
         try await emulator.stop()
-    }
-
-    // MARK: - Schemes, in the transport itself
-
-    @Test(arguments: ["dict://127.0.0.1:11211/stat", "scp://127.0.0.1/x", "telnet://127.0.0.1:23", "ldap://127.0.0.1/"])
-    func theTransportRefusesSchemesOtherThanHTTP(url: String) async throws {
-        let transport = CurlTransport()
-        let result = await transport.send(HTTPRequest(url: url, body: Self.body, timeout: .seconds(2)))
-        await transport.shutdown()
-        guard case .failure(let error) = result else {
-            Issue.record("expected a refusal, got \(result)")
-            return
-        }
-        #expect(error.kind == .notSent)
-        #expect(error.code == 1, "CURLE_UNSUPPORTED_PROTOCOL, got \(error)")
     }
 }
