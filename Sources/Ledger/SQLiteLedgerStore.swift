@@ -20,9 +20,6 @@ public final class SQLiteLedgerStore: LedgerStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.label = "gridcast-ledger"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
             pool = try Self.open(path: path, configuration: configuration)
         } catch {
@@ -39,6 +36,10 @@ public final class SQLiteLedgerStore: LedgerStore {
         while true {
             do {
                 let pool = try DatabasePool(path: path, configuration: configuration)
+                // GRDB switches the writer to WAL with `synchronous = NORMAL` after `prepareDatabase` has run, which
+                // syncs only at checkpoints: a commit could be lost on power failure. Every commit must be durable
+                // when it returns (a claim before its request leaves), so FULL is set on the writer afterwards.
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
                 try migrator.migrate(pool)
                 return pool
             } catch {
@@ -282,27 +283,31 @@ public final class SQLiteLedgerStore: LedgerStore {
         guard request.limit > 0 else { return [] }
         return try await write { db in
             let now = request.now.ledgerMillis
-            var sql = """
+            // Oldest due first. Each state is read in index order (state, next_at, rowid) and only the two short
+            // heads are merged: `state IN (…) ORDER BY next_at` would sort every due row on every claim.
+            let noticeFilter = request.noticeID == nil ? "" : " AND notice_id = :notice"
+            func due(_ state: DeliveryState) -> String {
+                """
+                SELECT id, next_at, r FROM (
+                    SELECT id, next_at, rowid AS r FROM deliveries
+                    WHERE state = '\(state.rawValue)' AND next_at <= :now\(noticeFilter)
+                    ORDER BY next_at, rowid LIMIT :limit)
+                """
+            }
+            let sql = """
                 UPDATE deliveries SET
                     state = 'claimed', claim_seq = claim_seq + 1, attempts = attempts + 1,
-                    lease_owner = ?, lease_until = ? + ? * (parts_total - parts_sent),
-                    first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, updated_at = ?
+                    lease_owner = :owner, lease_until = :leaseBase + :timeout * (parts_total - parts_sent),
+                    first_attempt_at = COALESCE(first_attempt_at, :now), last_attempt_at = :now, updated_at = :now
                 WHERE id IN (
-                    SELECT id FROM deliveries
-                    WHERE state IN ('planned', 'retry') AND next_at <= ?
-                """
-            var arguments: StatementArguments = [
-                request.owner, now + request.leaseMargin.milliseconds, request.timeout.milliseconds, now, now, now, now,
-            ]
-            if let noticeID = request.noticeID {
-                sql += " AND notice_id = ?"
-                arguments += [noticeID]
-            }
-            sql += """
-                 ORDER BY next_at, rowid LIMIT ?)
+                    SELECT id FROM (\(due(.planned)) UNION ALL \(due(.retry)) ORDER BY next_at, r LIMIT :limit))
                 RETURNING *
                 """
-            arguments += [request.limit]
+            var arguments: StatementArguments = [
+                "owner": request.owner, "leaseBase": now + request.leaseMargin.milliseconds,
+                "timeout": request.timeout.milliseconds, "now": now, "limit": request.limit,
+            ]
+            if let noticeID = request.noticeID { arguments += ["notice": noticeID] }
             let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
             var builder = RowImageBuilder(table: "deliveries")
             try EventLog.append(
@@ -740,6 +745,16 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
         } catch {
             throw LedgerError.storage(describe(error))
+        }
+    }
+
+    /// The writer connection's `journal_mode` and `synchronous` (2 = FULL), as SQLite reports them.
+    func durability() async throws -> (journalMode: String, synchronous: Int) {
+        try await pool.writeWithoutTransaction { db in
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
+                try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            )
         }
     }
 

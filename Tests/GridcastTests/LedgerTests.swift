@@ -1,8 +1,9 @@
 import Foundation
 import GridcastCore
 import GridcastTesting
-import Ledger
 import Testing
+
+@testable import Ledger
 
 @Suite("SQLite ledger: plan, claim, fence, expire")
 struct LedgerTests {
@@ -192,5 +193,39 @@ struct LedgerTests {
                 $0.state == .planned && $0.attempts == 0 && $0.firstAttemptAt == nil && $0.leaseOwner == nil
             })
         #expect(try await claim(store, owner: "p2").count == 2)
+    }
+    @Test func everyCommitIsSyncedToDisk() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        let settings = try await store.durability()
+        #expect(settings.journalMode == "wal")
+        #expect(settings.synchronous == 2)  // FULL: the WAL is synced at every commit, not only at checkpoints
+    }
+
+    @Test func theOldestDueDeliveryIsClaimedFirstWhetherPlannedOrRetrying() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a", "b"]))
+        let first = try #require(try await claim(store, owner: "p", limit: 1).first)
+        _ = try await store.record([
+            DeliveryOutcome(
+                claim: first, result: .retry(at: now.addingTimeInterval(5), refundAttempt: false), partsSent: 0,
+                error: "errcode -1", at: now)
+        ])
+        let targets = ["c", "d"].map {
+            PlanTarget(groupID: $0, groupName: "群\($0)", sink: "wecom", notBefore: now.addingTimeInterval(10))
+        }
+        _ = try await store.plan(
+            Plan(
+                notice: Notice(id: "n2", title: "T", text: "不点击"), selector: "all", origin: "test",
+                targets: targets, now: now))
+        // Due at 12 s: b (planned at 0 s), a (retry at 5 s), then c and d (planned for 10 s), in that order.
+        let order = [
+            try await claim(store, owner: "p", limit: 2, at: now.addingTimeInterval(12)),
+            try await claim(store, owner: "p", limit: 2, at: now.addingTimeInterval(12)),
+        ]
+        let groups = try await store.deliveries(noticeID: "n1") + store.deliveries(noticeID: "n2")
+        let byID = Dictionary(uniqueKeysWithValues: groups.map { ($0.id, $0.groupID) })
+        #expect(order.map { Set($0.map { byID[$0.id]! }) } == [["a", "b"], ["c", "d"]])
     }
 }
