@@ -76,6 +76,8 @@ let package = Package(
             dependencies: [
                 "GridcastCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for copying returned rows straight into the event log.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -42,11 +42,15 @@ public struct Dispatcher: Sendable {
     }
 
     /// Sends every due delivery of `noticeID` (or of every notice) until none is planned, retrying or claimed;
-    /// waits for retries and for other processes' claims. `progress` is called after each recorded outcome.
+    /// waits for retries and for other processes' claims. `progress` is called after each recorded batch.
     /// With `keepRunning` (the daemon) it never runs out of work: it polls the ledger for new plans until stopped.
     ///
-    /// When `stopRequested` turns true the dispatcher claims nothing more, hands back claims it has not started,
-    /// lets the requests in flight finish and records them, and returns: a clean stop leaves nothing in doubt.
+    /// When `stopRequested` turns true the dispatcher claims nothing more, lets the requests in flight finish and
+    /// records them, and returns: a clean stop leaves nothing in doubt.
+    ///
+    /// Finished sends are recorded together with the claims that refill their slots, in one transaction: while it
+    /// commits, the next finished sends gather for the one after (group commit). A claim is durable before its request
+    /// starts, and the ledger never holds more claims of this dispatcher than `dispatch.concurrency`.
     public func drain(
         noticeID: String?,
         keepRunning: Bool = false,
@@ -54,89 +58,110 @@ public struct Dispatcher: Sendable {
         progress: (@Sendable (DispatchProgress) -> Void)? = nil
     ) async throws -> DispatchProgress {
         let concurrency = config.dispatch.concurrency
-        let recorder = OutcomeRecorder(store: store)
         var tally = DispatchProgress()
         var notices: [String: StoredNotice] = [:]
-        var queue: [ClaimedDelivery] = []
         try await expireLeases()
-        do {
-            try await withThrowingTaskGroup(of: DeliveryOutcome.Result?.self) { group in
-                var inFlight = 0
-                while true {
-                    let stopping = stopRequested()
-                    if stopping && !queue.isEmpty {
-                        try await store.release(queue, at: clock.now())
-                        queue = []
+        try await withThrowingTaskGroup(of: DrainEvent.self) { group in
+            var running = 0
+            var unrecorded: [DeliveryOutcome] = []
+            var committing = false
+            // False once a claim came back short: no claim-only transaction until the ledger says work is due.
+            var mayClaim = true
+            while true {
+                let stopping = stopRequested()
+                if !committing {
+                    // Claimed rows of this dispatcher after the commit = `running`: finished ones are recorded in it.
+                    let free = stopping ? 0 : concurrency - running
+                    // A claim-only transaction waits for a quarter of the slots, so each covers many deliveries.
+                    let claimOnly = mayClaim && free > 0 && (free >= max(1, concurrency / 4) || running == 0)
+                    if !unrecorded.isEmpty || claimOnly {
+                        let batch = unrecorded
+                        unrecorded = []
+                        committing = true
+                        let request =
+                            free > 0
+                            ? ClaimRequest(
+                                owner: owner, limit: free, noticeID: noticeID, now: clock.now(),
+                                timeout: config.dispatch.timeout, leaseMargin: config.dispatch.leaseMargin)
+                            : nil
+                        group.addTask {
+                            let started = ContinuousClock.now
+                            let settlement = try await self.store.settle(batch, claiming: request)
+                            FanoutMetrics.commit("settle", duration: ContinuousClock.now - started)
+                            return .settled(settlement, recorded: batch, asked: request?.limit ?? 0)
+                        }
                     }
-                    // Claim only into free slots, so every claim starts at once: a claim left by a crash was then
-                    // really (about to be) in flight. Wait for a quarter of the slots to be free, so each claim
-                    // transaction (one fsync) still covers many deliveries.
-                    let free = concurrency - inFlight - queue.count
-                    if !stopping && free > 0 && (free >= max(1, concurrency / 4) || inFlight == 0) {
-                        let started = ContinuousClock.now
-                        let claimed = try await store.claim(
-                            ClaimRequest(
-                                owner: owner, limit: free, noticeID: noticeID,
-                                now: clock.now(), timeout: config.dispatch.timeout,
-                                leaseMargin: config.dispatch.leaseMargin
-                            )
-                        )
-                        FanoutMetrics.commit("claim", duration: ContinuousClock.now - started)
+                }
+                FanoutMetrics.window(inFlight: running, waiting: unrecorded.count)
+                if running > 0 || committing {
+                    switch try await group.next() {
+                    case .finished(let claim, let outcome)?:
+                        running -= 1
+                        if let outcome {
+                            unrecorded.append(outcome)
+                        } else {
+                            logger.warning("lost lease before sending: skipped", metadata: ["delivery": "\(claim.id)"])
+                        }
+                    case .settled(let settlement, let recorded, let asked)?:
+                        committing = false
+                        let lost = Set(settlement.lost)
+                        for outcome in recorded {
+                            if lost.contains(outcome.claim.id) {
+                                logger.warning(
+                                    "lost lease: outcome not recorded",
+                                    metadata: ["delivery": "\(outcome.claim.id)", "group": "\(outcome.claim.groupID)"]
+                                )
+                            } else {
+                                tally.count(outcome.result)
+                            }
+                        }
+                        if !recorded.isEmpty { progress?(tally) }
+                        if asked > 0 { mayClaim = settlement.claimed.count == asked }
+                        let claimed = settlement.claimed
+                        if claimed.isEmpty { continue }
+                        if stopRequested() {
+                            // Claimed just as the stop came: hand them back unsent rather than leave them in flight.
+                            try await store.release(claimed, at: clock.now())
+                            continue
+                        }
                         let missing = Set(claimed.map(\.noticeID)).subtracting(notices.keys)
                         if !missing.isEmpty {
                             notices.merge(try await store.notices(ids: Array(missing))) { old, _ in old }
                         }
-                        queue += claimed
-                    }
-                    while inFlight < concurrency, !queue.isEmpty {
-                        let claim = queue.removeFirst()
-                        let stored = notices[claim.noticeID]
-                        inFlight += 1
-                        group.addTask {
-                            guard let outcome = await self.deliver(claim, notice: stored) else {
-                                self.logger.warning(
-                                    "lost lease before sending: skipped", metadata: ["delivery": "\(claim.id)"])
-                                return nil
-                            }
-                            guard try await recorder.record(outcome) else {
-                                self.logger.warning(
-                                    "lost lease: outcome not recorded",
-                                    metadata: ["delivery": "\(claim.id)", "group": "\(claim.groupID)"]
-                                )
-                                return nil
-                            }
-                            return outcome.result
+                        for claim in claimed {
+                            let stored = notices[claim.noticeID]
+                            running += 1
+                            group.addTask { .finished(claim, await self.deliver(claim, notice: stored)) }
                         }
+                    case nil:
+                        break
                     }
-                    FanoutMetrics.window(inFlight: inFlight, waiting: queue.count)
-                    if inFlight > 0 {
-                        if let finished = try await group.next() {
-                            inFlight -= 1
-                            tally.count(finished)
-                            progress?(tally)
-                        }
-                        continue
-                    }
-                    if stopping { break }
-                    // Nothing in flight, nothing claimable now: done, or wait for retries and others' claims.
-                    let status = try await store.pending(noticeID: noticeID, now: clock.now())
-                    if status.dueNow > 0 { continue }
-                    if status.isSettled && !keepRunning { break }
-                    let expired = try await expireLeases()
-                    if !expired.isEmpty { continue }
-                    // Poll: plans may come from the scheduler, the API or another process on this ledger.
-                    var wake = clock.now().addingTimeInterval(keepRunning ? 0.25 : 1)
-                    if let due = status.nextDueAt { wake = min(wake, due) }
-                    if let expiry = status.nextLeaseExpiry { wake = min(wake, expiry.addingTimeInterval(0.001)) }
-                    try await clock.sleep(until: wake)
+                    continue
                 }
+                if stopping { break }
+                // Nothing in flight, nothing claimable now: done, or wait for retries and others' claims.
+                let status = try await store.pending(noticeID: noticeID, now: clock.now())
+                mayClaim = true
+                if status.dueNow > 0 { continue }
+                if status.isSettled && !keepRunning { break }
+                let expired = try await expireLeases()
+                if !expired.isEmpty { continue }
+                // Poll: plans may come from the scheduler, the API or another process on this ledger.
+                var wake = clock.now().addingTimeInterval(keepRunning ? 0.25 : 1)
+                if let due = status.nextDueAt { wake = min(wake, due) }
+                if let expiry = status.nextLeaseExpiry { wake = min(wake, expiry.addingTimeInterval(0.001)) }
+                try await clock.sleep(until: wake)
             }
-        } catch {
-            // Claims never started must not turn into false "in doubt" rows.
-            try? await store.release(queue, at: clock.now())
-            throw error
         }
         return tally
+    }
+
+    /// What the drain loop hears from its child tasks.
+    private enum DrainEvent: Sendable {
+        /// A delivery ended its turn: its outcome to record, or nil when its claim was lost before anything was sent.
+        case finished(ClaimedDelivery, DeliveryOutcome?)
+        /// A settle transaction committed: these outcomes are recorded (except the lost) and these claims are held.
+        case settled(Settlement, recorded: [DeliveryOutcome], asked: Int)
     }
 
     /// Turns claims whose lease ran out, or whose owner died, into `in_doubt` (or `retry` under `resend`).

@@ -19,22 +19,43 @@ enum EventLog {
         )
         """
 
-    /// Appends one event holding `images`, chained to the current head. Call inside the write transaction that made
-    /// the changes. Nothing is appended when nothing changed.
+    /// Appends one event holding `images` and then `rows`, chained to the current head. Call inside the write
+    /// transaction that made the changes. Nothing is appended when nothing changed.
     static func append(
-        _ db: Database, kind: LedgerEventKind, actor: String, at: Date, images: [RowImage]
+        _ db: Database, kind: LedgerEventKind, actor: String, at: Date, images: [RowImage], rows: ReturnedRows? = nil
     ) throws {
-        guard !images.isEmpty else { return }
-        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        let returned = rows?.count ?? 0
+        guard !images.isEmpty || returned > 0 else { return }
+        var payload: [UInt8] = [UInt8(ascii: "[")]
+        payload.reserveCapacity(images.count * 480 + (rows?.json.count ?? 0) + 2)
+        appendObjects(images, to: &payload)
+        if let rows, returned > 0 {
+            if !images.isEmpty { payload.append(UInt8(ascii: ",")) }
+            payload.append(contentsOf: rows.json)
+        }
+        payload.append(UInt8(ascii: "]"))
+        // Cached statements: a busy dispatcher appends two events per transaction.
+        let headStatement = try db.cachedStatement(sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        var head = ReturnedRows(of: headStatement, table: "events", keep: ["seq", "hash"])
+        try head.run(headStatement, arguments: [])
         var event = LedgerEvent(
-            seq: (head?["seq"] as Int64? ?? 0) + 1, at: at.ledgerMillis, kind: kind.rawValue, actor: actor,
-            payload: encode(images), prevHash: head?["hash"] ?? LedgerEvent.genesisHash, hash: ""
+            seq: (head.count > 0 ? head.value(0, 0) ?? 0 : 0) + 1, at: at.ledgerMillis, kind: kind.rawValue,
+            actor: actor, payload: String(decoding: payload, as: UTF8.self),
+            prevHash: head.count > 0 ? head.value(0, 1) ?? "" : LedgerEvent.genesisHash, hash: ""
         )
         event.hash = hash(of: event)
-        try db.execute(
-            sql: "INSERT INTO events (seq, at, kind, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [event.seq, event.at, event.kind, event.actor, event.payload, event.prevHash, event.hash]
-        )
+        try db.cachedStatement(
+            sql: "INSERT INTO events (seq, at, kind, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [
+            event.seq, event.at, event.kind, event.actor, event.payload, event.prevHash, event.hash,
+        ])
+    }
+
+    /// Appends the rows `statement` returns for `arguments` to one event, or nothing when it returned none.
+    static func append(
+        _ db: Database, kind: LedgerEventKind, actor: String, at: Date, rows: ReturnedRows
+    ) throws {
+        try append(db, kind: kind, actor: actor, at: at, images: [], rows: rows)
     }
 
     /// The images of every row of `table` matching `condition`.
@@ -51,24 +72,33 @@ enum EventLog {
     /// SHA-256 over the previous hash and every other field, each length-prefixed so no two events encode alike.
     static func hash(of event: LedgerEvent) -> String {
         var hasher = SHA256()
-        for field in [
+        for var field in [
             "gridcast-event-v1", event.prevHash, String(event.seq), String(event.at), event.kind, event.actor,
             event.payload,
         ] {
-            let bytes = Array(field.utf8)
-            hasher.update(data: Array("\(bytes.count):".utf8))
-            hasher.update(data: bytes)
+            // Hash the string's own UTF-8 storage: the payload of a plan can be megabytes.
+            field.withUTF8 { bytes in
+                hasher.update(data: Array("\(bytes.count):".utf8))
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+            }
         }
         return Hex.encode(hasher.finalize())
     }
 
     /// Canonical JSON for row images: `[{"row":{…keys sorted…},"table":"…"}, …]`, no spaces, strings escaped
     /// minimally (quote, backslash, control characters), other characters as UTF-8. Written by hand because it runs
-    /// for every row of every claim and outcome batch; `JSONDecoder` reads it back in `verify`.
+    /// for every row of every claim and outcome batch; `JSONDecoder` reads it back in `verify`. ``ReturnedRows``
+    /// writes the same form straight from SQLite.
     static func encode(_ images: [RowImage]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(images.count * 400)
-        out.append(UInt8(ascii: "["))
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(images.count * 480 + 2)
+        appendObjects(images, to: &out)
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The images as comma-separated JSON objects.
+    private static func appendObjects(_ images: [RowImage], to out: inout [UInt8]) {
         for (index, image) in images.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: #"{"row":{"#.utf8)
@@ -76,32 +106,54 @@ enum EventLog {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 appendString(column, to: &out)
                 out.append(UInt8(ascii: ":"))
-                switch image.values[position] {
-                case .null: out.append(contentsOf: "null".utf8)
-                case .integer(let number): out.append(contentsOf: String(number).utf8)
-                case .real(let number):
-                    // JSON has no NaN or infinity; the ledger stores no REAL, so this only guards an edited file.
-                    out.append(contentsOf: (number.isFinite ? String(number) : "null").utf8)
-                case .text(let text): appendString(text, to: &out)
-                }
+                appendValue(image.values[position], to: &out)
             }
             out.append(contentsOf: #"},"table":"#.utf8)
             appendString(image.table, to: &out)
             out.append(UInt8(ascii: "}"))
         }
-        out.append(UInt8(ascii: "]"))
-        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
+    /// One value as JSON.
+    static func appendValue(_ value: LedgerValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .integer(let number): appendInteger(number, to: &out)
+        case .real(let number):
+            // JSON has no NaN or infinity; the ledger stores no REAL, so this only guards an edited file.
+            out.append(contentsOf: (number.isFinite ? String(number) : "null").utf8)
+        case .text(let text): appendString(text, to: &out)
+        }
+    }
+
+    /// Decimal digits of `number`, as `String(number)` writes them, without making a string.
+    static func appendInteger(_ number: Int64, to out: inout [UInt8]) {
+        if number < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out[start...].reverse()
+    }
+
+    /// A JSON string literal.
+    static func appendString(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendString($0, to: &out) }
+    }
+
+    /// A JSON string literal of UTF-8 bytes.
+    static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most text needs no escaping: copy it whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: text.utf8)
+        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: bytes)
             out.append(UInt8(ascii: "\""))
             return
         }
-        for byte in text.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])

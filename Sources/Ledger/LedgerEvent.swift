@@ -84,7 +84,7 @@ public struct RowImage: Sendable, Hashable, Codable {
         self = builder.image(of: row)
     }
 
-    fileprivate init(table: String, columns: [String], values: [LedgerValue]) {
+    init(table: String, columns: [String], values: [LedgerValue]) {
         self.table = table
         self.columns = columns
         self.values = values

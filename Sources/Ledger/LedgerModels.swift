@@ -317,3 +317,17 @@ public enum Resolution: String, Sendable, CaseIterable {
     /// The operator found it missing: send it again now.
     case resend
 }
+
+/// What ``LedgerStore/settle(_:claiming:)`` did.
+public struct Settlement: Sendable, Equatable {
+    /// The ids of outcomes whose claim was lost (fenced out): nothing was recorded for them.
+    public var lost: [String]
+    /// The deliveries newly claimed.
+    public var claimed: [ClaimedDelivery]
+
+    /// Creates a settlement.
+    public init(lost: [String], claimed: [ClaimedDelivery]) {
+        self.lost = lost
+        self.claimed = claimed
+    }
+}

@@ -45,6 +45,10 @@ public protocol LedgerStore: Sendable {
     /// Records outcomes in one transaction; returns the ids whose claim was lost (fenced out: zero rows updated).
     func record(_ outcomes: [DeliveryOutcome]) async throws -> [String]
 
+    /// Records outcomes and, in the same transaction (one sync to disk), claims what `request` asks for: what a busy
+    /// dispatcher does each time sends finish. The claims are durable before the call returns, as with ``claim(_:)``.
+    func settle(_ outcomes: [DeliveryOutcome], claiming request: ClaimRequest?) async throws -> Settlement
+
     /// Ends claims whose lease expired, or whose owner `isOwnerAlive` says is dead: they become `in_doubt`
     /// (policy `hold`) or `retry` (policy `resend`).
     func expireLeases(

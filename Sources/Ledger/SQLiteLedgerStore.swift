@@ -137,8 +137,10 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func plan(_ plan: Plan) async throws -> PlanResult {
         try await write { db in
-            let (result, images) = try Self.insert(plan, into: db)
-            try EventLog.append(db, kind: .plan, actor: plan.origin, at: plan.now, images: images)
+            var images: [RowImage] = []
+            var deliveries: ReturnedRows?
+            let result = try Self.insert(plan, into: db, images: &images, deliveries: &deliveries)
+            try EventLog.append(db, kind: .plan, actor: plan.origin, at: plan.now, images: images, rows: deliveries)
             return result
         }
     }
@@ -161,14 +163,11 @@ public final class SQLiteLedgerStore: LedgerStore {
             // Already recorded (a restart, or another daemon on this ledger): the firing happened once already.
             guard let recorded else { return nil }
             var images = [RowImage(table: "schedule_firings", row: recorded)]
-            var results: [PlanResult] = []
-            for plan in plans {
-                let (result, planImages) = try Self.insert(plan, into: db)
-                results.append(result)
-                images += planImages
-            }
+            var deliveries: ReturnedRows?
+            let results = try plans.map { try Self.insert($0, into: db, images: &images, deliveries: &deliveries) }
             try EventLog.append(
-                db, kind: .firing, actor: "schedule:\(firing.scheduleID)", at: firing.recordedAt, images: images)
+                db, kind: .firing, actor: "schedule:\(firing.scheduleID)", at: firing.recordedAt, images: images,
+                rows: deliveries)
             return results
         }
     }
@@ -219,13 +218,14 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     /// Records a notice (or finds it with the same content) and its deliveries, inside the caller's transaction;
-    /// returns what it did and the rows it added.
-    static func insert(_ plan: Plan, into db: Database) throws -> (PlanResult, [RowImage]) {
+    /// returns what it did, and adds the notice row it made to `images` and the delivery rows to `deliveries`.
+    static func insert(
+        _ plan: Plan, into db: Database, images: inout [RowImage], deliveries: inout ReturnedRows?
+    ) throws -> PlanResult {
         let now = plan.now.ledgerMillis
         let hash = plan.notice.contentHash
         var created = false
         var createdAt = plan.now
-        var images: [RowImage] = []
         if let row = try Row.fetchOne(
             db, sql: "SELECT content_hash, created_at FROM notices WHERE id = ?", arguments: [plan.notice.id])
         {
@@ -257,10 +257,11 @@ public final class SQLiteLedgerStore: LedgerStore {
                 RETURNING *
                 """
         )
+        var inserted = deliveries ?? ReturnedRows(of: insert, table: "deliveries")
+        defer { deliveries = inserted }
         var added = 0
-        var builder = RowImageBuilder(table: "deliveries")
         for target in plan.targets {
-            let row = try Row.fetchOne(
+            added += try inserted.run(
                 insert,
                 arguments: [
                     Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID), plan.notice.id,
@@ -268,57 +269,70 @@ public final class SQLiteLedgerStore: LedgerStore {
                     target.parts, now, now,
                 ]
             )
-            if let row {
-                images.append(builder.image(of: row))
-                added += 1
-            }
         }
         let total =
             try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
-        return (PlanResult(created: created, added: added, total: total, createdAt: createdAt), images)
+        return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
     }
 
     public func claim(_ request: ClaimRequest) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
+        return try await write { db in try Self.claim(request, in: db) }
+    }
+
+    public func settle(_ outcomes: [DeliveryOutcome], claiming request: ClaimRequest?) async throws -> Settlement {
+        guard !outcomes.isEmpty || (request?.limit ?? 0) > 0 else { return Settlement(lost: [], claimed: []) }
         return try await write { db in
-            let now = request.now.ledgerMillis
-            // Oldest due first. Each state is read in index order (state, next_at, rowid) and only the two short
-            // heads are merged: `state IN (…) ORDER BY next_at` would sort every due row on every claim.
-            let noticeFilter = request.noticeID == nil ? "" : " AND notice_id = :notice"
-            func due(_ state: DeliveryState) -> String {
-                """
-                SELECT id, next_at, r FROM (
-                    SELECT id, next_at, rowid AS r FROM deliveries
-                    WHERE state = '\(state.rawValue)' AND next_at <= :now\(noticeFilter)
-                    ORDER BY next_at, rowid LIMIT :limit)
-                """
-            }
-            let sql = """
-                UPDATE deliveries SET
-                    state = 'claimed', claim_seq = claim_seq + 1, attempts = attempts + 1,
-                    lease_owner = :owner, lease_until = :leaseBase + :timeout * (parts_total - parts_sent),
-                    first_attempt_at = COALESCE(first_attempt_at, :now), last_attempt_at = :now, updated_at = :now
-                WHERE id IN (
-                    SELECT id FROM (\(due(.planned)) UNION ALL \(due(.retry)) ORDER BY next_at, r LIMIT :limit))
-                RETURNING *
-                """
-            var arguments: StatementArguments = [
-                "owner": request.owner, "leaseBase": now + request.leaseMargin.milliseconds,
-                "timeout": request.timeout.milliseconds, "now": now, "limit": request.limit,
-            ]
-            if let noticeID = request.noticeID { arguments += ["notice": noticeID] }
-            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
-            var builder = RowImageBuilder(table: "deliveries")
-            try EventLog.append(
-                db, kind: .claim, actor: request.owner, at: request.now, images: builder.images(of: rows))
-            return rows.map { row in
-                ClaimedDelivery(
-                    id: row["id"], noticeID: row["notice_id"], groupID: row["group_id"], claimSeq: row["claim_seq"],
-                    attempts: row["attempts"], partsTotal: row["parts_total"], partsSent: row["parts_sent"],
-                    owner: request.owner, leaseUntil: Date(ledgerMillis: row["lease_until"])
-                )
-            }
+            let lost = try Self.record(outcomes, in: db)
+            let claimed = try request.map { $0.limit > 0 ? try Self.claim($0, in: db) : [] } ?? []
+            return Settlement(lost: lost, claimed: claimed)
+        }
+    }
+
+    /// Claims inside the caller's transaction.
+    static func claim(_ request: ClaimRequest, in db: Database) throws -> [ClaimedDelivery] {
+        let now = request.now.ledgerMillis
+        // Oldest due first. Each state is read in index order (state, next_at, rowid) and only the two short
+        // heads are merged: `state IN (…) ORDER BY next_at` would sort every due row on every claim.
+        let noticeFilter = request.noticeID == nil ? "" : " AND notice_id = :notice"
+        func due(_ state: DeliveryState) -> String {
+            """
+            SELECT id, next_at, r FROM (
+                SELECT id, next_at, rowid AS r FROM deliveries
+                WHERE state = '\(state.rawValue)' AND next_at <= :now\(noticeFilter)
+                ORDER BY next_at, rowid LIMIT :limit)
+            """
+        }
+        let sql = """
+            UPDATE deliveries SET
+                state = 'claimed', claim_seq = claim_seq + 1, attempts = attempts + 1,
+                lease_owner = :owner, lease_until = :leaseBase + :timeout * (parts_total - parts_sent),
+                first_attempt_at = COALESCE(first_attempt_at, :now), last_attempt_at = :now, updated_at = :now
+            WHERE id IN (
+                SELECT id FROM (\(due(.planned)) UNION ALL \(due(.retry)) ORDER BY next_at, r LIMIT :limit))
+            RETURNING *
+            """
+        var arguments: StatementArguments = [
+            "owner": request.owner, "leaseBase": now + request.leaseMargin.milliseconds,
+            "timeout": request.timeout.milliseconds, "now": now, "limit": request.limit,
+        ]
+        if let noticeID = request.noticeID { arguments += ["notice": noticeID] }
+        let statement = try db.cachedStatement(sql: sql)
+        var rows = ReturnedRows(
+            of: statement, table: "deliveries",
+            keep: ["id", "notice_id", "group_id", "claim_seq", "attempts", "parts_total", "parts_sent", "lease_until"]
+        )
+        try rows.run(statement, arguments: arguments)
+        try EventLog.append(db, kind: .claim, actor: request.owner, at: request.now, rows: rows)
+        return (0..<rows.count).map { row in
+            func text(_ kept: Int) -> String { rows.value(row, kept) ?? "" }
+            func number(_ kept: Int) -> Int { rows.value(row, kept) ?? 0 }
+            return ClaimedDelivery(
+                id: text(0), noticeID: text(1), groupID: text(2), claimSeq: number(3), attempts: number(4),
+                partsTotal: number(5), partsSent: number(6), owner: request.owner,
+                leaseUntil: Date(ledgerMillis: rows.value(row, 7) ?? 0)
+            )
         }
     }
 
@@ -372,72 +386,72 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func record(_ outcomes: [DeliveryOutcome]) async throws -> [String] {
         guard !outcomes.isEmpty else { return [] }
-        return try await write { db in
-            let update = try db.cachedStatement(
-                sql: """
-                    UPDATE deliveries SET
-                        state = ?, next_at = COALESCE(?, next_at), attempts = attempts - ?, parts_sent = ?,
-                        sent_at = COALESCE(?, sent_at), last_error = ?, lease_owner = NULL, lease_until = NULL,
-                        part_in_flight = NULL, updated_at = ?
-                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
-                    RETURNING *
-                    """
-            )
-            let deferral = try db.cachedStatement(
-                sql: """
-                    UPDATE deliveries SET
-                        state = CASE WHEN attempts > 1 OR parts_sent > 0 THEN 'retry' ELSE 'planned' END,
-                        first_attempt_at = CASE WHEN attempts > 1 OR parts_sent > 0 THEN first_attempt_at END,
-                        attempts = attempts - 1, next_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-                    WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
-                    RETURNING *
-                    """
-            )
-            var lost: [String] = []
-            var images: [RowImage] = []
-            var builder = RowImageBuilder(table: "deliveries")
-            func note(_ row: Row?, _ id: String) {
-                if let row { images.append(builder.image(of: row)) } else { lost.append(id) }
-            }
-            for outcome in outcomes {
-                let at = outcome.at.ledgerMillis
-                if case .deferred(let until) = outcome.result {
-                    let row = try Row.fetchOne(
-                        deferral,
-                        arguments: [
-                            until.ledgerMillis, at, outcome.claim.id, outcome.claim.claimSeq, outcome.claim.owner,
-                        ]
-                    )
-                    note(row, outcome.claim.id)
-                    continue
-                }
-                var state = DeliveryState.sent
-                var nextAt: Int64?
-                var refund = 0
-                switch outcome.result {
-                case .sent: state = .sent
-                case .dead: state = .dead
-                case .inDoubt, .deferred: state = .inDoubt
-                case .retry(let date, let refundAttempt):
-                    state = .retry
-                    nextAt = date.ledgerMillis
-                    refund = refundAttempt ? 1 : 0
-                }
-                let row = try Row.fetchOne(
-                    update,
+        return try await write { db in try Self.record(outcomes, in: db) }
+    }
+
+    /// Records outcomes inside the caller's transaction; returns the ids whose claim was lost.
+    static func record(_ outcomes: [DeliveryOutcome], in db: Database) throws -> [String] {
+        guard !outcomes.isEmpty else { return [] }
+        let update = try db.cachedStatement(
+            sql: """
+                UPDATE deliveries SET
+                    state = ?, next_at = COALESCE(?, next_at), attempts = attempts - ?, parts_sent = ?,
+                    sent_at = COALESCE(?, sent_at), last_error = ?, lease_owner = NULL, lease_until = NULL,
+                    part_in_flight = NULL, updated_at = ?
+                WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                RETURNING *
+                """
+        )
+        let deferral = try db.cachedStatement(
+            sql: """
+                UPDATE deliveries SET
+                    state = CASE WHEN attempts > 1 OR parts_sent > 0 THEN 'retry' ELSE 'planned' END,
+                    first_attempt_at = CASE WHEN attempts > 1 OR parts_sent > 0 THEN first_attempt_at END,
+                    attempts = attempts - 1, next_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                RETURNING *
+                """
+        )
+        var lost: [String] = []
+        // Both statements return every column of `deliveries`, in the table's order.
+        var changed = ReturnedRows(of: update, table: "deliveries")
+        for outcome in outcomes {
+            let at = outcome.at.ledgerMillis
+            if case .deferred(let until) = outcome.result {
+                let found = try changed.run(
+                    deferral,
                     arguments: [
-                        state.rawValue, nextAt, refund, outcome.partsSent, state == .sent ? at : nil,
-                        state == .sent ? nil : outcome.error, at, outcome.claim.id, outcome.claim.claimSeq,
-                        outcome.claim.owner,
+                        until.ledgerMillis, at, outcome.claim.id, outcome.claim.claimSeq, outcome.claim.owner,
                     ]
                 )
-                note(row, outcome.claim.id)
+                if found == 0 { lost.append(outcome.claim.id) }
+                continue
             }
-            try EventLog.append(
-                db, kind: .outcome, actor: outcomes[0].claim.owner, at: outcomes.map(\.at).max() ?? Date(),
-                images: images)
-            return lost
+            var state = DeliveryState.sent
+            var nextAt: Int64?
+            var refund = 0
+            switch outcome.result {
+            case .sent: state = .sent
+            case .dead: state = .dead
+            case .inDoubt, .deferred: state = .inDoubt
+            case .retry(let date, let refundAttempt):
+                state = .retry
+                nextAt = date.ledgerMillis
+                refund = refundAttempt ? 1 : 0
+            }
+            let found = try changed.run(
+                update,
+                arguments: [
+                    state.rawValue, nextAt, refund, outcome.partsSent, state == .sent ? at : nil,
+                    state == .sent ? nil : outcome.error, at, outcome.claim.id, outcome.claim.claimSeq,
+                    outcome.claim.owner,
+                ]
+            )
+            if found == 0 { lost.append(outcome.claim.id) }
         }
+        try EventLog.append(
+            db, kind: .outcome, actor: outcomes[0].claim.owner, at: outcomes.map(\.at).max() ?? Date(), rows: changed)
+        return lost
     }
 
     public func expireLeases(

@@ -228,4 +228,33 @@ struct LedgerTests {
         let byID = Dictionary(uniqueKeysWithValues: groups.map { ($0.id, $0.groupID) })
         #expect(order.map { Set($0.map { byID[$0.id]! }) } == [["a", "b"], ["c", "d"]])
     }
+    @Test func settleRecordsOutcomesAndClaimsTheNextInOneTransaction() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a", "b", "c", "d"]))
+        let first = try await claim(store, owner: "p", limit: 2)
+        var stranger = first[1]
+        stranger.owner = "someone else"
+        let before = try await store.head()
+        let settlement = try await store.settle(
+            [
+                DeliveryOutcome(claim: first[0], result: .sent, partsSent: 1, error: nil, at: now),
+                DeliveryOutcome(claim: stranger, result: .sent, partsSent: 1, error: nil, at: now),
+            ],
+            claiming: ClaimRequest(
+                owner: "p", limit: 3, noticeID: "n1", now: now, timeout: .seconds(15), leaseMargin: .seconds(30))
+        )
+        #expect(settlement.lost == [stranger.id])  // fenced: not this owner's claim
+        #expect(Set(settlement.claimed.map(\.groupID)) == ["c", "d"])  // b is still claimed by p
+        let rows = Dictionary(uniqueKeysWithValues: try await store.deliveries(noticeID: "n1").map { ($0.groupID, $0) })
+        #expect(rows["a"]?.state == .sent)
+        #expect(rows["b"]?.state == .claimed)
+        #expect(rows["c"]?.state == .claimed && rows["d"]?.state == .claimed)
+        // One event for the outcomes and one for the claims, and the log still replays to the tables.
+        #expect(try await store.head().seq == before.seq + 2)
+        guard case .ok = try await store.verify(checkpoint: before) else {
+            Issue.record("verify failed after settle")
+            return
+        }
+    }
 }
