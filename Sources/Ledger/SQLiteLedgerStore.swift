@@ -249,31 +249,41 @@ public final class SQLiteLedgerStore: LedgerStore {
             images += row.map { [RowImage(table: "notices", row: $0)] } ?? []
             created = true
         }
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO deliveries
-                    (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)
-                RETURNING *
-                """
-        )
-        var inserted = deliveries ?? ReturnedRows(of: insert, table: "deliveries")
-        defer { deliveries = inserted }
+        // Many rows per statement: the per-statement work (reset, bind, RETURNING's scratch table) is paid once per
+        // chunk instead of once per group.
         var added = 0
-        for target in plan.targets {
-            added += try inserted.run(
-                insert,
-                arguments: [
+        var start = plan.targets.startIndex
+        while start < plan.targets.endIndex {
+            let chunk = plan.targets[start..<min(start + 200, plan.targets.endIndex)]
+            let insert = try db.cachedStatement(sql: Self.insertDeliveries(count: chunk.count))
+            var inserted = deliveries ?? ReturnedRows(of: insert, table: "deliveries")
+            var arguments = StatementArguments()
+            for target in chunk {
+                arguments += [
                     Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID), plan.notice.id,
                     target.groupID, target.groupName, target.sink, (target.notBefore ?? plan.now).ledgerMillis,
                     target.parts, now, now,
                 ]
-            )
+            }
+            added += try inserted.run(insert, arguments: arguments)
+            deliveries = inserted
+            start = chunk.endIndex
         }
         let total =
             try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
         return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
+    }
+
+    /// `INSERT OR IGNORE` of `count` planned deliveries (nine arguments each), returning the rows it added.
+    static func insertDeliveries(count: Int) -> String {
+        let row = "(?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)"
+        return """
+            INSERT OR IGNORE INTO deliveries
+                (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
+            VALUES \(Array(repeating: row, count: count).joined(separator: ", "))
+            RETURNING *
+            """
     }
 
     public func claim(_ request: ClaimRequest) async throws -> [ClaimedDelivery] {
@@ -298,8 +308,8 @@ public final class SQLiteLedgerStore: LedgerStore {
         let noticeFilter = request.noticeID == nil ? "" : " AND notice_id = :notice"
         func due(_ state: DeliveryState) -> String {
             """
-            SELECT id, next_at, r FROM (
-                SELECT id, next_at, rowid AS r FROM deliveries
+            SELECT next_at, r FROM (
+                SELECT next_at, rowid AS r FROM deliveries
                 WHERE state = '\(state.rawValue)' AND next_at <= :now\(noticeFilter)
                 ORDER BY next_at, rowid LIMIT :limit)
             """
@@ -309,8 +319,8 @@ public final class SQLiteLedgerStore: LedgerStore {
                 state = 'claimed', claim_seq = claim_seq + 1, attempts = attempts + 1,
                 lease_owner = :owner, lease_until = :leaseBase + :timeout * (parts_total - parts_sent),
                 first_attempt_at = COALESCE(first_attempt_at, :now), last_attempt_at = :now, updated_at = :now
-            WHERE id IN (
-                SELECT id FROM (\(due(.planned)) UNION ALL \(due(.retry)) ORDER BY next_at, r LIMIT :limit))
+            WHERE rowid IN (
+                SELECT r FROM (\(due(.planned)) UNION ALL \(due(.retry)) ORDER BY next_at, r LIMIT :limit))
             RETURNING *
             """
         var arguments: StatementArguments = [

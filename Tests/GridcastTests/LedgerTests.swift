@@ -257,4 +257,18 @@ struct LedgerTests {
             return
         }
     }
+    @Test func aLargePlanIsRecordedWholeAndOnce() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        // More groups than one insert statement carries (200): the chunks must add up, and the event log with them.
+        let ids = (0..<450).map { "g\($0)" }
+        #expect(try await store.plan(plan(ids)) == PlanResult(created: true, added: 450, total: 450, createdAt: now))
+        #expect(try await store.plan(plan(ids + ["extra"])).added == 1)
+        #expect(Set(try await store.deliveries(noticeID: "n1").map(\.groupID)) == Set(ids + ["extra"]))
+        guard case .ok(let events, _) = try await store.verify(checkpoint: nil) else {
+            Issue.record("verify failed after a chunked plan")
+            return
+        }
+        #expect(events == 2)
+    }
 }
