@@ -137,7 +137,9 @@ struct DispatcherTests {
     }
 
     @Test func aTimeoutUnderResendPolicyIsSentAgain() async throws {
-        let rig = try await rig(wecom: 1, faults: ["g0000": [.timeout]], inDoubt: .resend, timeout: .milliseconds(300))
+        // 1 s, not less: with every test target's suites running at once on 2 cores, an ordinary loopback answer
+        // can take a few hundred milliseconds, and the resent request must not time out as well.
+        let rig = try await rig(wecom: 1, faults: ["g0000": [.timeout]], inDoubt: .resend, timeout: .seconds(1))
         let rows = try await rig.send()
         #expect(rows.first?.state == .sent)
         #expect(rows.first?.attempts == 2)
