@@ -11,17 +11,24 @@ gridcast_missing_packages() {
     echo "${missing[@]:-}"
 }
 
+# gridcast_apt_install LABEL PACKAGE…: says what it installs, then installs it (with sudo when not root).
+gridcast_apt_install() {
+    local label=$1
+    shift
+    echo "$label: $*" >&2
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 gridcast_install_deps() {
     # libcurl (the transport), SQLite headers (GRDB), pkg-config (finds libcurl), curl (scripts), time (benchmark)
     local missing
     missing=$(gridcast_missing_packages libcurl4-openssl-dev libsqlite3-dev pkg-config curl time)
     [ -z "$missing" ] && return 0
-    echo "installing: $missing" >&2
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+    # shellcheck disable=SC2086  # one word per package
+    gridcast_apt_install "installing" $missing
 }
 
 gridcast_install_test_deps() {
@@ -32,12 +39,8 @@ gridcast_install_test_deps() {
     command -v python3 >/dev/null || missing="$missing python3"
     missing="${missing# }"
     [ -z "$missing" ] && return 0
-    echo "installing (tests): $missing" >&2
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+    # shellcheck disable=SC2086  # one word per package
+    gridcast_apt_install "installing (tests)" $missing
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -39,8 +39,17 @@ public struct GridcastProcess: Sendable {
     )
         throws -> Running
     {
+        try launch(executable, arguments, environment: environment, in: directory)
+    }
+
+    /// Starts any program without waiting, its output captured in temporary files.
+    public static func launch(
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil
+    )
+        throws -> Running
+    {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
@@ -63,10 +72,13 @@ public struct GridcastProcess: Sendable {
 
     /// A started process.
     public final class Running: @unchecked Sendable {
-        let process: Process
+        /// The child process.
+        public let process: Process
         let exits: AsyncStream<Int32>
-        let stdoutPath: String
-        let stderrPath: String
+        /// Where its standard output goes, readable while it runs.
+        public let stdoutPath: String
+        /// Where its standard error goes, readable while it runs.
+        public let stderrPath: String
 
         init(process: Process, exits: AsyncStream<Int32>, stdoutPath: String, stderrPath: String) {
             self.process = process
@@ -88,10 +100,15 @@ public struct GridcastProcess: Sendable {
             Foundation.kill(process.processIdentifier, SIGTERM)
         }
 
-        /// Waits for the process to end.
-        public func wait() async throws -> Result {
+        /// Waits for the process to end and returns its exit status; its output stays where it is.
+        public func exitStatus() async -> Int32 {
             var iterator = exits.makeAsyncIterator()
-            let status = await iterator.next() ?? process.terminationStatus
+            return await iterator.next() ?? process.terminationStatus
+        }
+
+        /// Waits for the process to end, then reads and removes its output.
+        public func wait() async throws -> Result {
+            let status = await exitStatus()
             defer {
                 try? FileManager.default.removeItem(atPath: stdoutPath)
                 try? FileManager.default.removeItem(atPath: stderrPath)

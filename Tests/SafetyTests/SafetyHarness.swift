@@ -6,33 +6,13 @@ import Transport
 /// A child process (the `gridcast` binary or a helper server) whose output can be read while it runs, and whose
 /// CPU time and memory can be read from `/proc`.
 final class WatchedProcess: @unchecked Sendable {
-    let process: Process
-    let stdoutPath: String
-    let stderrPath: String
-    private let exits: AsyncStream<Int32>
-    private let exitsContinuation: AsyncStream<Int32>.Continuation
+    private let running: GridcastProcess.Running
+    var process: Process { running.process }
+    var stdoutPath: String { running.stdoutPath }
+    var stderrPath: String { running.stderrPath }
 
     private init(executable: String, arguments: [String], environment: [String: String], directory: String?) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { _, new in new }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        stdoutPath = NSTemporaryDirectory() + "safety-out-\(UUID().uuidString)"
-        stderrPath = stdoutPath + ".err"
-        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        (exits, exitsContinuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
-        let continuation = exitsContinuation
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
-        try process.run()
+        running = try GridcastProcess.launch(executable, arguments, environment: environment, in: directory)
     }
 
     /// A test that fails (or throws) before stopping its process must not leave a daemon or a helper server running
@@ -67,8 +47,7 @@ final class WatchedProcess: @unchecked Sendable {
 
     /// Waits for the process to end and returns its exit status.
     func wait() async -> Int32 {
-        var iterator = exits.makeAsyncIterator()
-        return await iterator.next() ?? process.terminationStatus
+        await running.exitStatus()
     }
 
     /// SIGTERM, then the exit status.
