@@ -65,7 +65,7 @@ public struct Dispatcher: Sendable {
             var running = 0
             var unrecorded: [DeliveryOutcome] = []
             var committing = false
-            // False once a claim came back short: no claim-only transaction until the ledger says work is due.
+            // False once a claim came back short: no claim-only transaction until the ledger is looked at again.
             var mayClaim = true
             while true {
                 let stopping = stopRequested()
@@ -92,7 +92,7 @@ public struct Dispatcher: Sendable {
                         }
                     }
                 }
-                FanoutMetrics.window(inFlight: running, waiting: unrecorded.count)
+                FanoutMetrics.window(inFlight: running, unrecorded: unrecorded.count)
                 if running > 0 || committing {
                     switch try await group.next() {
                     case .finished(let claim, let outcome)?:

@@ -33,11 +33,11 @@ public enum FanoutMetrics {
         Metrics.Timer(label: "gridcast_ledger_commit_seconds", dimensions: [("kind", kind)]).record(duration: duration)
     }
 
-    /// Requests in flight, and claimed deliveries waiting for a slot.
-    static func window(inFlight: Int, waiting: Int) {
+    /// Requests in flight, and finished ones still claimed until the next settle commits their outcome.
+    static func window(inFlight: Int, unrecorded: Int) {
         guard isEnabled else { return }
         Gauge(label: "gridcast_requests_in_flight").record(inFlight)
-        Gauge(label: "gridcast_claimed_waiting").record(waiting)
+        Gauge(label: "gridcast_claimed_waiting").record(unrecorded)
     }
 }
 

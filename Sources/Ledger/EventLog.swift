@@ -22,7 +22,8 @@ enum EventLog {
     /// Appends one event holding `images` and then `rows`, chained to the current head. Call inside the write
     /// transaction that made the changes. Nothing is appended when nothing changed.
     static func append(
-        _ db: Database, kind: LedgerEventKind, actor: String, at: Date, images: [RowImage], rows: ReturnedRows? = nil
+        _ db: Database, kind: LedgerEventKind, actor: String, at: Date, images: [RowImage] = [],
+        rows: ReturnedRows? = nil
     ) throws {
         let returned = rows?.count ?? 0
         guard !images.isEmpty || returned > 0 else { return }
@@ -49,13 +50,6 @@ enum EventLog {
         ).execute(arguments: [
             event.seq, event.at, event.kind, event.actor, event.payload, event.prevHash, event.hash,
         ])
-    }
-
-    /// Appends the rows `statement` returns for `arguments` to one event, or nothing when it returned none.
-    static func append(
-        _ db: Database, kind: LedgerEventKind, actor: String, at: Date, rows: ReturnedRows
-    ) throws {
-        try append(db, kind: kind, actor: actor, at: at, images: [], rows: rows)
     }
 
     /// The images of every row of `table` matching `condition`.

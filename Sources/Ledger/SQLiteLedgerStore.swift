@@ -251,12 +251,16 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         // Many rows per statement: the per-statement work (reset, bind, RETURNING's scratch table) is paid once per
         // chunk instead of once per group.
+        // Taken out of `deliveries` while it grows, so appending never copies what earlier plans added.
+        var inserted =
+            try deliveries.take()
+            ?? ReturnedRows(of: db.cachedStatement(sql: Self.insertDeliveries(count: 1)), table: "deliveries")
+        defer { deliveries = inserted }
         var added = 0
         var start = plan.targets.startIndex
         while start < plan.targets.endIndex {
             let chunk = plan.targets[start..<min(start + 200, plan.targets.endIndex)]
             let insert = try db.cachedStatement(sql: Self.insertDeliveries(count: chunk.count))
-            var inserted = deliveries ?? ReturnedRows(of: insert, table: "deliveries")
             var arguments = StatementArguments()
             for target in chunk {
                 arguments += [
@@ -266,7 +270,6 @@ public final class SQLiteLedgerStore: LedgerStore {
                 ]
             }
             added += try inserted.run(insert, arguments: arguments)
-            deliveries = inserted
             start = chunk.endIndex
         }
         let total =
@@ -295,7 +298,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         guard !outcomes.isEmpty || (request?.limit ?? 0) > 0 else { return Settlement(lost: [], claimed: []) }
         return try await write { db in
             let lost = try Self.record(outcomes, in: db)
-            let claimed = try request.map { $0.limit > 0 ? try Self.claim($0, in: db) : [] } ?? []
+            let claimed = try request.map { try Self.claim($0, in: db) } ?? []
             return Settlement(lost: lost, claimed: claimed)
         }
     }
