@@ -137,10 +137,9 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func plan(_ plan: Plan) async throws -> PlanResult {
         try await write { db in
-            var images: [RowImage] = []
-            var deliveries: ReturnedRows?
-            let result = try Self.insert(plan, into: db, images: &images, deliveries: &deliveries)
-            try EventLog.append(db, kind: .plan, actor: plan.origin, at: plan.now, images: images, rows: deliveries)
+            var entry = PlanEvents(kind: .plan, actor: plan.origin, at: plan.now)
+            let result = try Self.insert(plan, into: db, logging: &entry)
+            try entry.flush(db)
             return result
         }
     }
@@ -162,12 +161,10 @@ public final class SQLiteLedgerStore: LedgerStore {
             )
             // Already recorded (a restart, or another daemon on this ledger): the firing happened once already.
             guard let recorded else { return nil }
-            var images = [RowImage(table: "schedule_firings", row: recorded)]
-            var deliveries: ReturnedRows?
-            let results = try plans.map { try Self.insert($0, into: db, images: &images, deliveries: &deliveries) }
-            try EventLog.append(
-                db, kind: .firing, actor: "schedule:\(firing.scheduleID)", at: firing.recordedAt, images: images,
-                rows: deliveries)
+            var entry = PlanEvents(kind: .firing, actor: "schedule:\(firing.scheduleID)", at: firing.recordedAt)
+            entry.images = [RowImage(table: "schedule_firings", row: recorded)]
+            let results = try plans.map { try Self.insert($0, into: db, logging: &entry) }
+            try entry.flush(db)
             return results
         }
     }
@@ -218,10 +215,9 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     /// Records a notice (or finds it with the same content) and its deliveries, inside the caller's transaction;
-    /// returns what it did, and adds the notice row it made to `images` and the delivery rows to `deliveries`.
-    static func insert(
-        _ plan: Plan, into db: Database, images: inout [RowImage], deliveries: inout ReturnedRows?
-    ) throws -> PlanResult {
+    /// returns what it did. The rows it makes are logged through `entry`: the notice with the first chunk of
+    /// deliveries, then one event per chunk.
+    static func insert(_ plan: Plan, into db: Database, logging entry: inout PlanEvents) throws -> PlanResult {
         let now = plan.now.ledgerMillis
         let hash = plan.notice.contentHash
         var created = false
@@ -246,16 +242,12 @@ public final class SQLiteLedgerStore: LedgerStore {
                     plan.origin, now,
                 ]
             )
-            images += row.map { [RowImage(table: "notices", row: $0)] } ?? []
+            entry.images += row.map { [RowImage(table: "notices", row: $0)] } ?? []
             created = true
         }
         // Many rows per statement: the per-statement work (reset, bind, RETURNING's scratch table) is paid once per
-        // chunk instead of once per group.
-        // Taken out of `deliveries` while it grows, so appending never copies what earlier plans added.
-        var inserted =
-            try deliveries.take()
-            ?? ReturnedRows(of: db.cachedStatement(sql: Self.insertDeliveries(count: 1)), table: "deliveries")
-        defer { deliveries = inserted }
+        // chunk instead of once per group. Each chunk is its own event, so a plan of any size never holds more
+        // than one chunk's images in memory.
         var added = 0
         var start = plan.targets.startIndex
         while start < plan.targets.endIndex {
@@ -269,7 +261,9 @@ public final class SQLiteLedgerStore: LedgerStore {
                     target.parts, now, now,
                 ]
             }
+            var inserted = ReturnedRows(of: insert, table: "deliveries")
             added += try inserted.run(insert, arguments: arguments)
+            try entry.append(db, rows: inserted)
             start = chunk.endIndex
         }
         let total =
