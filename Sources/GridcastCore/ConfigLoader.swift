@@ -590,7 +590,9 @@ private struct Reader {
         }
         let (rows, problems) = GroupsCSV.rows(text, file: path, expansion: expansion)
         diagnostics += problems
+        // Sized once: grown by doubling, a large file's groups would briefly be held twice.
         var groups: [Group] = []
+        groups.reserveCapacity(rows.count)
         for row in rows {
             let at = SourceLocation(file: path, line: row.line)
             func cell(_ name: String) -> String? {
@@ -652,6 +654,7 @@ private struct Reader {
     mutating func checked(_ groups: [Group], catalog: any SinkCatalog) -> [Group] {
         var firstByID: [String: SourceLocation] = [:]
         var valid: [Group] = []
+        valid.reserveCapacity(groups.count)
         for group in groups {
             let before = diagnostics.count
             func at(_ field: String) -> SourceLocation? { group.fieldLocations[field] ?? group.location }
