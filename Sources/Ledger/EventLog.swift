@@ -4,8 +4,8 @@ import GRDB
 import GridcastCore
 
 /// The hash-chained event log: every change to ledger rows is appended, in the transaction that makes it, as the
-/// rows' full contents afterwards. Replaying the log rebuilds every table; the chain makes any edit, deletion,
-/// reordering or truncation of the log itself show.
+/// rows' full contents afterwards or, for claims and outcomes, the columns the change set. Replaying the log
+/// rebuilds every table; the chain makes any edit, deletion, reordering or truncation of the log itself show.
 enum EventLog {
     static let createTable = """
         CREATE TABLE events (
@@ -79,7 +79,8 @@ enum EventLog {
         return Hex.encode(hasher.finalize())
     }
 
-    /// Canonical JSON for row images: `[{"row":{…keys sorted…},"table":"…"}, …]`, no spaces, strings escaped
+    /// Canonical JSON for row images: `[{"row":{…keys sorted…},"table":"…"}, …]` (`"set"` instead of `"row"` for
+    /// a change), no spaces, strings escaped
     /// minimally (quote, backslash, control characters), other characters as UTF-8. Written by hand because it runs
     /// for every row of every claim and outcome batch; `JSONDecoder` reads it back in `verify`. ``ReturnedRows``
     /// writes the same form straight from SQLite.
@@ -95,7 +96,7 @@ enum EventLog {
     private static func appendObjects(_ images: [RowImage], to out: inout [UInt8]) {
         for (index, image) in images.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: #"{"row":{"#.utf8)
+            out.append(contentsOf: image.isChange ? #"{"set":{"#.utf8 : #"{"row":{"#.utf8)
             for (position, column) in image.columns.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 appendString(column, to: &out)

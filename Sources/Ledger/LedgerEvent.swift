@@ -56,7 +56,9 @@ public enum LedgerValue: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// The full contents of one ledger row after a change: every column, by name, in column-name order.
+/// One ledger row after a change, in column-name order: either its full contents (a row added, or changed by a
+/// rare kind of event), or — for the claims and outcomes that make up most of the log — only the columns the change
+/// set, with the row's key; its other columns keep the values an earlier event recorded.
 public struct RowImage: Sendable, Hashable, Codable {
     /// The table the row lives in.
     public var table: String
@@ -64,6 +66,8 @@ public struct RowImage: Sendable, Hashable, Codable {
     public private(set) var columns: [String]
     /// The values, in the order of ``columns``.
     public private(set) var values: [LedgerValue]
+    /// True when the image holds only the columns a change set (written as `"set"` instead of `"row"`).
+    public private(set) var isChange: Bool
 
     /// Every column's value, by name.
     public var row: [String: LedgerValue] { Dictionary(uniqueKeysWithValues: zip(columns, values)) }
@@ -73,10 +77,11 @@ public struct RowImage: Sendable, Hashable, Codable {
         columns.firstIndex(of: column).map { values[$0] }
     }
 
-    init(table: String, row: [String: LedgerValue]) {
+    init(table: String, row: [String: LedgerValue], isChange: Bool = false) {
         self.table = table
         columns = row.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         values = columns.map { row[$0]! }
+        self.isChange = isChange
     }
 
     init(table: String, row: Row) {
@@ -84,26 +89,40 @@ public struct RowImage: Sendable, Hashable, Codable {
         self = builder.image(of: row)
     }
 
-    init(table: String, columns: [String], values: [LedgerValue]) {
+    /// An image from columns already in canonical order.
+    init(table: String, columns: [String], values: [LedgerValue], isChange: Bool = false) {
         self.table = table
         self.columns = columns
         self.values = values
+        self.isChange = isChange
     }
 
-    private enum CodingKeys: String, CodingKey { case row, table }
+    private enum CodingKeys: String, CodingKey { case row, set, table }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        let isChange = container.contains(.set)
         self.init(
             table: try container.decode(String.self, forKey: .table),
-            row: try container.decode([String: LedgerValue].self, forKey: .row)
+            row: try container.decode([String: LedgerValue].self, forKey: isChange ? .set : .row),
+            isChange: isChange
         )
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(table, forKey: .table)
-        try container.encode(row, forKey: .row)
+        try container.encode(row, forKey: isChange ? .set : .row)
+    }
+
+    /// This full image with the columns of `change` replaced; nil when `change` names a column the row lacks.
+    func applying(_ change: RowImage) -> RowImage? {
+        var merged = self
+        for (position, column) in change.columns.enumerated() {
+            guard let index = merged.columns.firstIndex(of: column) else { return nil }
+            merged.values[index] = change.values[position]
+        }
+        return merged
     }
 
     /// The row's primary key, as one string (columns joined by NUL), or nil when the image lacks a key column.
@@ -179,7 +198,7 @@ public struct LedgerEvent: Sendable, Equatable {
     public var kind: String
     /// Who made it: a dispatcher's lease owner, an operator, a notice's origin.
     public var actor: String
-    /// The rows as they are after the change, as canonical JSON (sorted keys).
+    /// The rows the change made or changed, as canonical JSON (sorted keys): full rows, or the columns set.
     public var payload: String
     /// The previous event's hash (64 zeros for the first).
     public var prevHash: String

@@ -61,9 +61,23 @@ struct LedgerVerifier {
             } catch {
                 return .failed("event \(event.seq): unreadable payload")
             }
-            for image in images {
+            for var image in images {
                 guard let key = image.key else {
                     return .failed("event \(event.seq): a row of unknown table '\(image.table)' or without its key")
+                }
+                if image.isChange {
+                    // Only the columns set: the rest are as the row's previous image recorded them.
+                    guard let earlier = replay[image.table]?[key]?.image else {
+                        return .failed(
+                            "event \(event.seq): changes \(image.table) row \(Self.name(image, key: key)), "
+                                + "which no earlier event made")
+                    }
+                    guard let merged = earlier.applying(image) else {
+                        return .failed(
+                            "event \(event.seq): sets a column \(image.table) row \(Self.name(earlier, key: key)) "
+                                + "does not have")
+                    }
+                    image = merged
                 }
                 if let problem = Self.contentProblem(image) {
                     return .failed("event \(event.seq): \(problem)")

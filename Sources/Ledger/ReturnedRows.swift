@@ -1,7 +1,7 @@
 import GRDB
 import GRDBSQLite
 
-/// The rows one prepared statement returned (`RETURNING *`), possibly over many executions: written straight into
+/// The rows one prepared statement returned (`RETURNING …`), possibly over many executions: written straight into
 /// the event log's canonical JSON, plus the few values the caller asked to keep.
 ///
 /// The claim, outcome and plan loops touch every delivery of a fan-out. Going through GRDB rows, Swift strings and
@@ -12,8 +12,10 @@ struct ReturnedRows {
     let columns: [String]
     /// The table the rows belong to.
     let table: String
-    /// Result positions in canonical (sorted by UTF-8 bytes) column order.
+    /// Result positions of the logged columns, in canonical (sorted by UTF-8 bytes) order.
     private let canonical: [CInt]
+    /// `{"row":{` for full rows, `{"set":{` for the columns a change set.
+    private let opening: [UInt8]
     /// `"name":` for each column of ``canonical``, with the separating comma after the first.
     private let keys: [[UInt8]]
     /// Result positions of the kept columns.
@@ -26,11 +28,17 @@ struct ReturnedRows {
     private(set) var count = 0
 
     /// An empty set of rows of `table` for what `statement` returns, keeping the values of `keep` for ``value(_:_:)``.
-    init(of statement: Statement, table: String, keep: [String] = []) {
+    /// With `changed`, each row is logged as a change of only those columns (which must include the key);
+    /// otherwise every column returned is logged as the full row.
+    init(of statement: Statement, table: String, keep: [String] = [], changed: [String]? = nil) {
         let names = statement.columnNames
         columns = names
         self.table = table
-        let order = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+        opening = Array((changed == nil ? #"{"row":{"# : #"{"set":{"#).utf8)
+        let order = names.indices.filter { changed?.contains(names[$0]) ?? true }.sorted {
+            names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8)
+        }
+        assert(order.count == (changed?.count ?? names.count), "every changed column must be returned")
         canonical = order.map { CInt($0) }
         keys = order.enumerated().map { position, index in
             var key: [UInt8] = position > 0 ? [UInt8(ascii: ",")] : []
@@ -53,7 +61,7 @@ struct ReturnedRows {
         let handle = statement.sqliteStatement
         while try cursor.next() != nil {
             if count > 0 { json.append(UInt8(ascii: ",")) }
-            json.append(contentsOf: #"{"row":{"#.utf8)
+            json.append(contentsOf: opening)
             for (position, index) in canonical.enumerated() {
                 json.append(contentsOf: keys[position])
                 appendValue(handle, index)

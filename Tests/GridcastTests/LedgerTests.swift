@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import GridcastCore
 import GridcastTesting
 import Testing
@@ -254,6 +255,38 @@ struct LedgerTests {
         #expect(try await store.head().seq == before.seq + 2)
         guard case .ok = try await store.verify(checkpoint: before) else {
             Issue.record("verify failed after settle")
+            return
+        }
+        // Both log only the columns they set, with the key: never the group's name or other unchanged columns.
+        let payloads = try await DatabaseQueue(path: path).read { db in
+            try String.fetchAll(
+                db, sql: "SELECT payload FROM events WHERE seq > ? ORDER BY seq", arguments: [before.seq])
+        }
+        #expect(payloads.count == 2)
+        for payload in payloads {
+            #expect(payload.hasPrefix(#"[{"set":{"attempts":1,"#), "\(payload)")
+            #expect(!payload.contains("group_name") && !payload.contains("notice_id"), "\(payload)")
+        }
+    }
+
+    @Test func anOutcomeIsFencedOnItsAttemptAndLoggedAsItIsStored() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a", "b"]))
+        let claims = try await claim(store, owner: "p", limit: 2)
+        var stale = claims[1]
+        stale.attempts += 1  // right owner and sequence, but not the attempt the ledger holds
+        let lost = try await store.record([
+            // Text is read back up to its first NUL: what is logged must be what will be read.
+            DeliveryOutcome(claim: claims[0], result: .dead, partsSent: 0, error: "bad\u{0}tail", at: now),
+            DeliveryOutcome(claim: stale, result: .sent, partsSent: 1, error: nil, at: now),
+        ])
+        #expect(lost == [stale.id])
+        let rows = Dictionary(uniqueKeysWithValues: try await store.deliveries(noticeID: "n1").map { ($0.groupID, $0) })
+        #expect(rows["a"]?.state == .dead && rows["a"]?.lastError == "bad")
+        #expect(rows["b"]?.state == .claimed)
+        guard case .ok = try await store.verify(checkpoint: nil) else {
+            Issue.record("verify failed after an outcome with a NUL in its error")
             return
         }
     }

@@ -84,10 +84,13 @@ struct LedgerVerifyTests {
             RowImage(table: "notices", row: ["text": .text(tricky), "urgent": .integer(-3), "gone": .null]),
             RowImage(table: "deliveries", row: ["id": .text("dlv_1"), "ratio": .real(0.5)]),
         ]
-        let payload = EventLog.encode(images)
+        let change = RowImage(
+            table: "deliveries", columns: ["id", "state"], values: [.text("dlv_1"), .text("sent")], isChange: true)
+        let payload = EventLog.encode(images + [change])
         #expect(payload.hasPrefix(#"[{"row":{"gone":null,"text":"引号\"反斜杠\\换行\u000a"#))
-        #expect(try EventLog.decode(payload) == images)
-        #expect(EventLog.encode(images) == payload, "the same rows always encode to the same bytes")
+        #expect(payload.hasSuffix(#"{"set":{"id":"dlv_1","state":"sent"},"table":"deliveries"}]"#))
+        #expect(try EventLog.decode(payload) == images + [change])
+        #expect(EventLog.encode(images + [change]) == payload, "the same rows always encode to the same bytes")
     }
 
     @Test func aDayOfWorkVerifiesAndPrintsItsHead() async throws {
@@ -243,6 +246,39 @@ struct LedgerVerifyTests {
             try await DatabaseQueue(path: copy).write { db in try db.execute(sql: sql) }
             let result = try await history.verify(copy)
             #expect(result.status == 1, "\(what) went unnoticed: \(result.stdout)")
+        }
+    }
+
+    /// A change names only the columns it set: one for a row no event made, or for a column the row lacks, is
+    /// caught even when whoever wrote it kept the chain whole.
+    @Test func aChangeToAnUnknownRowOrColumnIsCaught() async throws {
+        let history = try await Self.history()
+        defer { history.directory.remove() }
+        let delivery = try await DatabaseQueue(path: history.ledgerPath).read { db in
+            try String.fetchOne(db, sql: "SELECT id FROM deliveries WHERE group_id = 'g0001' AND notice_id = 'morning'")
+        }
+        let forgeries: [(RowImage, String)] = [
+            (
+                RowImage(
+                    table: "deliveries", columns: ["id", "state"], values: [.text("dlv_forged"), .text("sent")],
+                    isChange: true),
+                "changes deliveries row dlv_forged, which no earlier event made"
+            ),
+            (
+                RowImage(
+                    table: "deliveries", columns: ["id", "shadow"], values: [.text(delivery ?? ""), .integer(1)],
+                    isChange: true),
+                "sets a column deliveries row \(delivery ?? "") (notice morning, group g0001) does not have"
+            ),
+        ]
+        for (image, message) in forgeries {
+            let copy = try history.copy("forged.sqlite")
+            try await DatabaseQueue(path: copy).write { db in
+                try EventLog.append(db, kind: .outcome, actor: "forger", at: Date(), images: [image])
+            }
+            let result = try await history.verify(copy)
+            #expect(result.status == 1)
+            #expect(result.stdout.contains(message), "\(result.stdout)")
         }
     }
 
