@@ -191,6 +191,11 @@ private final class EventLoop: @unchecked Sendable {
         active[handle] = transfer
     }
 
+    /// Whether `url` is https (the scheme in any case).
+    static func isTLS(_ url: String) -> Bool {
+        url.utf8.prefix(8).map { $0 | 0x20 }.elementsEqual("https://".utf8)
+    }
+
     /// Applies every per-transfer option; returns an error when libcurl refuses one.
     private func configure(_ handle: UnsafeMutableRawPointer, for transfer: Transfer) -> TransportError? {
         let request = transfer.request
@@ -206,7 +211,10 @@ private final class EventLoop: @unchecked Sendable {
             gc_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1),
             gc_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2),
             gc_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)),
-            gc_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1),
+            // Waiting to learn whether a connection multiplexes pays only over TLS, where ALPN answers it in the
+            // handshake. Plain http (loopback only) is always HTTP/1.1, and there the wait held every other transfer
+            // to the host until the first one's answer: behind a hung request, until its timeout.
+            gc_easy_setopt_long(handle, CURLOPT_PIPEWAIT, Self.isTLS(request.url) ? 1 : 0),
             gc_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMS),
             gc_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectMS),
             gc_easy_setopt_string(handle, CURLOPT_USERAGENT, configuration.userAgent),

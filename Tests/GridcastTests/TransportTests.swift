@@ -2,6 +2,7 @@ import Emulator
 import Foundation
 import GridcastCore
 import GridcastTesting
+import Synchronization
 import Testing
 import Transport
 
@@ -69,6 +70,27 @@ struct TransportTests {
             }
             #expect(error.kind == .outcomeUnknown)
             #expect(error.code == 28)
+        }
+    }
+
+    @Test func aHungRequestDoesNotHoldBackTheNextOneToTheSameHost() async throws {
+        // Plain http is HTTP/1.1: a second connection is opened at once, not after the first request's answer.
+        try await withServer(faults: ["wecom:hung": [.timeout]]) { server, transport in
+            let hungEnded = Atomic<Bool>(false)
+            let hung = Task {
+                defer { hungEnded.store(true, ordering: .releasing) }
+                return await transport.send(request(port: server.port, key: "hung", timeout: .seconds(2)))
+            }
+            try await waitUntil { try await server.requestCount() == 1 }
+            let answered = await transport.send(request(port: server.port, key: "next", timeout: .seconds(2)))
+            #expect(try answered.get().status == 200)
+            let hungHadEnded = hungEnded.load(ordering: .acquiring)
+            #expect(!hungHadEnded, "answered while the hung request was still waiting")
+            guard case .failure(let error) = await hung.value else {
+                Issue.record("the hung request was answered")
+                return
+            }
+            #expect(error.kind == .outcomeUnknown)
         }
     }
 
