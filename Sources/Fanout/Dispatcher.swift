@@ -7,8 +7,10 @@ import Transport
 
 /// Drains due deliveries: claim (committed) → render → send → classify → record (fenced, group-committed).
 ///
-/// At most `dispatch.concurrency` deliveries are claimed at once, and a claim starts sending as soon as it is
-/// committed, so a crash leaves in doubt only what was (about to be) on the wire. No transaction is held across HTTP.
+/// At most `dispatch.concurrency` requests are in flight, and a few committed claims wait right behind them for a
+/// free slot — as many as finish during one commit, never more than the concurrency — so a crash leaves in doubt
+/// only what was on the wire or about to be: at most twice the concurrency, and against real platforms, whose
+/// answers take far longer than a commit, hardly more than the concurrency. No transaction is held across HTTP.
 public struct Dispatcher: Sendable {
     let store: any LedgerStore
     let transport: any Transport
@@ -48,9 +50,10 @@ public struct Dispatcher: Sendable {
     /// When `stopRequested` turns true the dispatcher claims nothing more, lets the requests in flight finish and
     /// records them, and returns: a clean stop leaves nothing in doubt.
     ///
-    /// Finished sends are recorded together with the claims that refill their slots, in one transaction: while it
-    /// commits, the next finished sends gather for the one after (group commit). A claim is durable before its request
-    /// starts, and the ledger never holds more claims of this dispatcher than `dispatch.concurrency`.
+    /// Finished sends are recorded together with the claims that refill the queue, in one transaction: while it
+    /// commits, the next finished sends gather for the one after (group commit), and the queued claims keep every
+    /// slot busy. A claim is durable before its request starts, and the ledger never holds more claims of this
+    /// dispatcher than twice `dispatch.concurrency` (in flight, queued, or finished and not yet recorded).
     public func drain(
         noticeID: String?,
         keepRunning: Bool = false,
@@ -63,15 +66,34 @@ public struct Dispatcher: Sendable {
         try await expireLeases()
         try await withThrowingTaskGroup(of: DrainEvent.self) { group in
             var running = 0
+            // Committed claims waiting for a free slot, oldest first; only ever non-empty while every slot is busy.
+            var queued: [ClaimedDelivery] = []
+            // How many to queue: as many requests as finish, at the recent rate, in the time a commit takes, so a
+            // slot's next request need not wait for one. Near zero when answers take much longer than a commit.
+            var ahead = 0
+            var finishedSinceSettle = 0
+            var lastSettle = ContinuousClock.now
             var unrecorded: [DeliveryOutcome] = []
             var committing = false
             // False once a claim came back short: no claim-only transaction until the ledger is looked at again.
             var mayClaim = true
+            func start(_ claim: ClaimedDelivery) {
+                let stored = notices[claim.noticeID]
+                running += 1
+                group.addTask { .finished(claim, await self.deliver(claim, notice: stored)) }
+            }
             while true {
                 let stopping = stopRequested()
+                if stopping && !queued.isEmpty {
+                    // Not started: hand them back rather than leave them claimed.
+                    let unsent = queued
+                    queued = []
+                    try await store.release(unsent, at: clock.now())
+                }
                 if !committing {
-                    // Claimed rows of this dispatcher after the commit = `running`: finished ones are recorded in it.
-                    let free = stopping ? 0 : concurrency - running
+                    // Claimed rows of this dispatcher after the commit = `running` + `queued`: finished ones are
+                    // recorded in it.
+                    let free = stopping ? 0 : concurrency + ahead - running - queued.count
                     // A claim-only transaction waits for a quarter of the slots, so each covers many deliveries.
                     let claimOnly = mayClaim && free > 0 && (free >= max(1, concurrency / 4) || running == 0)
                     if !unrecorded.isEmpty || claimOnly {
@@ -87,22 +109,26 @@ public struct Dispatcher: Sendable {
                         group.addTask {
                             let started = ContinuousClock.now
                             let settlement = try await self.store.settle(batch, claiming: request)
-                            FanoutMetrics.commit("settle", duration: ContinuousClock.now - started)
-                            return .settled(settlement, recorded: batch, asked: request?.limit ?? 0)
+                            let took = ContinuousClock.now - started
+                            FanoutMetrics.commit("settle", duration: took)
+                            return .settled(settlement, recorded: batch, asked: request?.limit ?? 0, took: took)
                         }
                     }
                 }
-                FanoutMetrics.window(inFlight: running, unrecorded: unrecorded.count)
+                FanoutMetrics.window(inFlight: running, waiting: queued.count + unrecorded.count)
                 if running > 0 || committing {
                     switch try await group.next() {
                     case .finished(let claim, let outcome)?:
                         running -= 1
+                        finishedSinceSettle += 1
+                        // Under a stop the queue goes back to the ledger instead (at the top of the loop).
+                        if !queued.isEmpty && !stopRequested() { start(queued.removeFirst()) }
                         if let outcome {
                             unrecorded.append(outcome)
                         } else {
                             logger.warning("lost lease before sending: skipped", metadata: ["delivery": "\(claim.id)"])
                         }
-                    case .settled(let settlement, let recorded, let asked)?:
+                    case .settled(let settlement, let recorded, let asked, let took)?:
                         committing = false
                         let lost = Set(settlement.lost)
                         for outcome in recorded {
@@ -116,6 +142,11 @@ public struct Dispatcher: Sendable {
                             }
                         }
                         if !recorded.isEmpty { progress?(tally) }
+                        let now = ContinuousClock.now
+                        ahead = Self.queueDepth(
+                            finished: finishedSinceSettle, in: now - lastSettle, commit: took, limit: concurrency)
+                        finishedSinceSettle = 0
+                        lastSettle = now
                         if asked > 0 { mayClaim = settlement.claimed.count == asked }
                         let claimed = settlement.claimed
                         if claimed.isEmpty { continue }
@@ -129,9 +160,7 @@ public struct Dispatcher: Sendable {
                             notices.merge(try await store.notices(ids: Array(missing))) { old, _ in old }
                         }
                         for claim in claimed {
-                            let stored = notices[claim.noticeID]
-                            running += 1
-                            group.addTask { .finished(claim, await self.deliver(claim, notice: stored)) }
+                            if running < concurrency { start(claim) } else { queued.append(claim) }
                         }
                     case nil:
                         break
@@ -160,8 +189,17 @@ public struct Dispatcher: Sendable {
     private enum DrainEvent: Sendable {
         /// A delivery ended its turn: its outcome to record, or nil when its claim was lost before anything was sent.
         case finished(ClaimedDelivery, DeliveryOutcome?)
-        /// A settle transaction committed: these outcomes are recorded (except the lost) and these claims are held.
-        case settled(Settlement, recorded: [DeliveryOutcome], asked: Int)
+        /// A settle transaction committed: these outcomes are recorded (except the lost) and these claims are held;
+        /// it took this long.
+        case settled(Settlement, recorded: [DeliveryOutcome], asked: Int, took: Duration)
+    }
+
+    /// Claims to queue behind the requests in flight: the requests that finish, at the rate of the last interval
+    /// (`finished` in `interval`), while one commit (`commit`) runs, rounded up; at most `limit`.
+    static func queueDepth(finished: Int, in interval: Duration, commit: Duration, limit: Int) -> Int {
+        guard finished > 0, interval > .zero else { return 0 }
+        let expected = Double(finished) * (commit / interval)
+        return min(limit, Int(expected.rounded(.up)))
     }
 
     /// Turns claims whose lease ran out, or whose owner died, into `in_doubt` (or `retry` under `resend`).

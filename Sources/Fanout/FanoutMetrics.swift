@@ -33,11 +33,12 @@ public enum FanoutMetrics {
         Metrics.Timer(label: "gridcast_ledger_commit_seconds", dimensions: [("kind", kind)]).record(duration: duration)
     }
 
-    /// Requests in flight, and finished ones still claimed until the next settle commits their outcome.
-    static func window(inFlight: Int, unrecorded: Int) {
+    /// Requests in flight, and claims not in flight: queued for a free slot, or finished and still claimed until
+    /// the next settle commits their outcome.
+    static func window(inFlight: Int, waiting: Int) {
         guard isEnabled else { return }
         Gauge(label: "gridcast_requests_in_flight").record(inFlight)
-        Gauge(label: "gridcast_claimed_waiting").record(unrecorded)
+        Gauge(label: "gridcast_claimed_waiting").record(waiting)
     }
 }
 

@@ -1,12 +1,14 @@
 import Emulator
-import Fanout
 import Foundation
 import GridcastCore
 import GridcastTesting
 import Ledger
 import Sinks
+import Synchronization
 import Testing
 import Transport
+
+@testable import Fanout
 
 @Suite("Dispatcher: exactly once, through the emulator and a real ledger")
 struct DispatcherTests {
@@ -161,6 +163,55 @@ struct DispatcherTests {
         #expect(row.attempts == 4)
         #expect(row.lastError == "gave up after 4 attempts: not sent (curl 7: Couldn't connect to server)")
         try await rig.close()
+    }
+
+    /// A slot's next claim waits, committed, right behind the requests in flight once answers come back during
+    /// commits: never more than `concurrency` requests and as many queued claims; a stop hands the queued ones
+    /// back unsent.
+    @Test func claimsQueueBehindTheRequestsInFlightAndGoBackOnStop() async throws {
+        let concurrency = 2
+        // Six groups answer at once, so answers arrive while claims commit; the other six hang until the client's
+        // timeout, so the window stays still while it is looked at.
+        let faults = Dictionary(
+            uniqueKeysWithValues: (6..<12).map { (String(format: "g%04d", $0), [FaultPlan.Fault.timeout]) })
+        let rig = try await rig(wecom: 12, faults: faults, timeout: .seconds(1), concurrency: concurrency)
+        let plan = try Planner(config: rig.config, sinks: .standard).plan(
+            Notice(id: "n1", title: "", text: "x"), to: try Selector(parsing: "all"), origin: "test", now: Date()
+        )
+        _ = try await rig.store.plan(plan)
+        let stop = Atomic<Bool>(false)
+        async let drained = rig.dispatcher().drain(noticeID: "n1", stopRequested: { stop.load(ordering: .relaxed) })
+        func claimed() async throws -> Int {
+            try await rig.store.deliveries(noticeID: "n1").filter { $0.state == .claimed }.count
+        }
+        try await waitUntil {
+            let requests = try await rig.server.requestCount()
+            let held = try await claimed()
+            return requests == 6 + concurrency && held > concurrency
+        }
+        #expect(try await claimed() <= 2 * concurrency, "in flight plus queued, no more")
+        #expect(try await rig.server.requestCount() == 6 + concurrency, "a queued claim waits for a free slot")
+        stop.store(true, ordering: .relaxed)
+        let progress = try await drained
+        #expect(progress.sent == 6)
+        #expect(progress.inDoubt == concurrency, "the requests in flight timed out: their outcome is unknown")
+        let after = try await rig.store.deliveries(noticeID: "n1")
+        #expect(!after.contains { $0.state == .claimed }, "a stop leaves nothing claimed")
+        #expect(after.filter { $0.state == .planned }.count == 6 - concurrency, "the queued went back unsent")
+        #expect(after.filter { $0.state == .planned }.allSatisfy { $0.attempts == 0 })
+        #expect(try await rig.server.requestCount() == 6 + concurrency)
+        try await rig.close()
+    }
+
+    @Test(arguments: [
+        // (finished, interval ms, commit ms, limit) → depth
+        (0, 100, 2, 64, 0), (64, 100, 2, 64, 2), (25, 2, 2, 64, 25), (200, 2, 2, 64, 64), (1, 0, 2, 64, 0),
+    ])
+    func theQueueHoldsWhatFinishesDuringOneCommit(case: (Int, Int, Int, Int, Int)) {
+        let (finished, interval, commit, limit, depth) = `case`
+        #expect(
+            Dispatcher.queueDepth(
+                finished: finished, in: .milliseconds(interval), commit: .milliseconds(commit), limit: limit) == depth)
     }
 
     @Test func anotherDispatchersLiveClaimIsWaitedForNotStolen() async throws {

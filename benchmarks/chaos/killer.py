@@ -183,7 +183,7 @@ class Chaos:
                 time.sleep(0.005)
             return f"early {delay:.3f}s"
         # Spread the kills over the work left: each cycle may use about remaining / (kills left + 1) deliveries,
-        # of which a kill itself burns up to one claim window (the concurrency, in_doubt under hold).
+        # of which a kill itself burns up to one claim window (twice the concurrency, in_doubt under hold).
         budget = self.remaining / (a.kills - len(self.kills) + 1)
         want = self.rng.randint(1, max(8, int(2 * (budget - 2 * a.concurrency))))
         last_change, last = time.monotonic(), base_received
