@@ -218,7 +218,11 @@ struct MatrixRig: Sendable {
 
     /// Seconds of virtual time between consecutive requests.
     static func gaps(_ requests: [EmulatedRequestRecord]) -> [Double] {
-        zip(requests, requests.dropFirst()).map { $1.receivedAt.timeIntervalSince($0.receivedAt) }
+        // In whole milliseconds, the ledger's resolution: a difference of two dates near 1.8e9 s carries errors of
+        // ~1e-7 s, which made a wait of exactly 3.200 s read as 3.1999998 against a 3.2 s lower bound.
+        zip(requests, requests.dropFirst()).map {
+            ($1.receivedAt.timeIntervalSince($0.receivedAt) * 1000).rounded() / 1000
+        }
     }
 
     func close() async throws {
