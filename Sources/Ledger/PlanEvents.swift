@@ -20,15 +20,9 @@ struct PlanEvents {
         self.at = at
     }
 
-    /// Logs the waiting images and `rows` as one event.
-    mutating func append(_ db: Database, rows: ReturnedRows) throws {
+    /// Logs the waiting images and `rows` (a chunk of deliveries, if any) as one event; nothing when both are empty.
+    mutating func append(_ db: Database, rows: ReturnedRows? = nil) throws {
         try EventLog.append(db, kind: kind, actor: actor, at: at, images: images, rows: rows)
-        images = []
-    }
-
-    /// Logs the images still waiting, if any.
-    mutating func flush(_ db: Database) throws {
-        try EventLog.append(db, kind: kind, actor: actor, at: at, images: images)
         images = []
     }
 }

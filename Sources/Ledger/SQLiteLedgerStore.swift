@@ -139,7 +139,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         try await write { db in
             var entry = PlanEvents(kind: .plan, actor: plan.origin, at: plan.now)
             let result = try Self.insert(plan, into: db, logging: &entry)
-            try entry.flush(db)
+            try entry.append(db)
             return result
         }
     }
@@ -164,7 +164,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             var entry = PlanEvents(kind: .firing, actor: "schedule:\(firing.scheduleID)", at: firing.recordedAt)
             entry.images = [RowImage(table: "schedule_firings", row: recorded)]
             let results = try plans.map { try Self.insert($0, into: db, logging: &entry) }
-            try entry.flush(db)
+            try entry.append(db)
             return results
         }
     }
