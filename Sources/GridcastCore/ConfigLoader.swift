@@ -680,7 +680,7 @@ private struct Reader {
                 }
             }
             for tag in group.tags
-            where tag.isEmpty || tag.contains(where: { $0.isWhitespace || $0 == "," || $0 == ":" }) {
+            where tag.isEmpty || tag.unicodeScalars.contains(where: { $0.isSpace || $0 == "," || $0 == ":" }) {
                 error(at("tags"), "group \(group.id): tag '\(tag)' may not contain spaces, ',' or ':'")
             }
             if diagnostics.count == before { valid.append(group) }

@@ -37,13 +37,28 @@ public enum DurationSyntax {
 extension String {
     /// The string without leading and trailing spaces, tabs and newlines.
     var trimmingSpaces: String {
+        // Most cells start and end with ASCII that is not a space: nothing to do, and no scalar decoding either.
+        let utf8 = self.utf8
+        guard let head = utf8.first, let tail = utf8.last else { return self }
+        if head < 0x80 && tail < 0x80 && !Unicode.Scalar(head).isSpace && !Unicode.Scalar(tail).isSpace {
+            return self
+        }
         // Scalars, not Characters: grapheme breaking is the expensive part, and no whitespace combines.
         var scalars = Substring(self).unicodeScalars
-        while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+        while let first = scalars.first, first.isSpace { scalars.removeFirst() }
+        while let last = scalars.last, last.isSpace { scalars.removeLast() }
         if scalars.startIndex == unicodeScalars.startIndex && scalars.endIndex == unicodeScalars.endIndex {
             return self
         }
         return String(scalars)
+    }
+}
+
+extension Unicode.Scalar {
+    /// Whitespace as Unicode defines it; ASCII is answered without the property tables (a groups file trims every
+    /// cell of every row).
+    var isSpace: Bool {
+        if isASCII { return value == 0x20 || (0x09...0x0D).contains(value) }
+        return properties.isWhitespace
     }
 }

@@ -141,6 +141,16 @@ struct TransportTests {
         #expect(error.code == 1)  // CURLE_UNSUPPORTED_PROTOCOL
     }
 
+    @Test(arguments: [
+        ("http://127.0.0.1:8641/x", true), ("http://127.254.0.9/x", true), ("http://localhost/x", true),
+        ("http://[::1]/x", true), ("http://127.0.0.1.nip.io/x", false), ("http://1127.0.0.1/x", false),
+        ("http://128.0.0.1/x", false), ("http://127.0.0.999/x", false), ("http://127.0..1/x", false),
+        ("http://127.0.0.1x/x", false), ("http://10.0.0.1/x", false),
+    ])
+    func loopbackIsLocalhostTheIPv6LoopbackOr127Slash8(url: String, loopback: Bool) {
+        #expect((WebhookAddress(url)?.isLoopback ?? false) == loopback, "\(url)")
+    }
+
     @Test func tlsVerificationFailsClosed() async throws {
         // A plain-HTTP server spoken to over https:// fails the handshake: nothing was sent.
         try await withServer { server, transport in
