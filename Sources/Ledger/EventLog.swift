@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 import GridcastCore
 
 /// The hash-chained event log: every change to ledger rows is appended, in the transaction that makes it, as the
@@ -39,17 +40,28 @@ enum EventLog {
         let headStatement = try db.cachedStatement(sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         var head = ReturnedRows(of: headStatement, table: "events", keep: ["seq", "hash"])
         try head.run(headStatement, arguments: [])
-        var event = LedgerEvent(
-            seq: (head.count > 0 ? head.value(0, 0) ?? 0 : 0) + 1, at: at.ledgerMillis, kind: kind.rawValue,
-            actor: actor, payload: String(decoding: payload, as: UTF8.self),
-            prevHash: head.count > 0 ? head.value(0, 1) ?? "" : LedgerEvent.genesisHash, hash: ""
-        )
-        event.hash = hash(of: event)
-        try db.cachedStatement(
-            sql: "INSERT INTO events (seq, at, kind, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [
-            event.seq, event.at, event.kind, event.actor, event.payload, event.prevHash, event.hash,
-        ])
+        let seq: Int64 = (head.count > 0 ? head.value(0, 0) ?? 0 : 0) + 1
+        let prevHash = head.count > 0 ? head.value(0, 1) ?? "" : LedgerEvent.genesisHash
+        let millis = at.ledgerMillis
+        // The payload goes from its bytes to the hash and to SQLite as they are: it is valid UTF-8 by construction
+        // (Swift strings and text SQLite returned), and making a `String` of a plan chunk would validate it again.
+        try payload.withUnsafeBufferPointer { bytes in
+            let hash = hash(
+                prevHash: prevHash, seq: seq, at: millis, kind: kind.rawValue, actor: actor, payload: bytes)
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO events (seq, at, kind, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            )
+            try insert.setArguments([seq, millis, kind.rawValue, actor, "", prevHash, hash])
+            // Rebinds the payload, without a copy, for this one execution; `execute()` keeps the other bindings.
+            let payloadIndex: CInt = 5
+            let text = UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self)
+            let code = sqlite3_bind_text(insert.sqliteStatement, payloadIndex, text, CInt(bytes.count), nil)
+            guard code == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "event payload not bound")
+            }
+            defer { sqlite3_bind_null(insert.sqliteStatement, payloadIndex) }
+            try insert.execute()
+        }
     }
 
     /// The images of every row of `table` matching `condition`.
@@ -65,17 +77,28 @@ enum EventLog {
 
     /// SHA-256 over the previous hash and every other field, each length-prefixed so no two events encode alike.
     static func hash(of event: LedgerEvent) -> String {
-        var hasher = SHA256()
-        for var field in [
-            "gridcast-event-v1", event.prevHash, String(event.seq), String(event.at), event.kind, event.actor,
-            event.payload,
-        ] {
-            // Hash the string's own UTF-8 storage: the payload of a plan can be megabytes.
-            field.withUTF8 { bytes in
-                hasher.update(data: Array("\(bytes.count):".utf8))
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
-            }
+        var payload = event.payload
+        // Hash the string's own UTF-8 storage: the payload of a plan can be megabytes.
+        return payload.withUTF8 { bytes in
+            hash(
+                prevHash: event.prevHash, seq: event.seq, at: event.at, kind: event.kind, actor: event.actor,
+                payload: bytes)
         }
+    }
+
+    /// The hash of an event with these fields, the payload as its UTF-8 bytes.
+    static func hash(
+        prevHash: String, seq: Int64, at: Int64, kind: String, actor: String, payload: UnsafeBufferPointer<UInt8>
+    ) -> String {
+        var hasher = SHA256()
+        func field(_ bytes: UnsafeBufferPointer<UInt8>) {
+            hasher.update(data: Array("\(bytes.count):".utf8))
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+        }
+        for var text in ["gridcast-event-v1", prevHash, String(seq), String(at), kind, actor] {
+            text.withUTF8(field)
+        }
+        field(payload)
         return Hex.encode(hasher.finalize())
     }
 
@@ -125,12 +148,23 @@ enum EventLog {
     static func appendInteger(_ number: Int64, to out: inout [UInt8]) {
         if number < 0 { out.append(UInt8(ascii: "-")) }
         var magnitude = number.magnitude
-        let start = out.count
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        out[start...].reverse()
+        var count = 1
+        var rest = magnitude
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        // Room first, then the digits from the last one back: no reversal, no per-digit growth check.
+        let end = out.count + count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        out.withUnsafeMutableBufferPointer { buffer in
+            var index = end - 1
+            repeat {
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                index -= 1
+            } while magnitude > 0
+        }
     }
 
     /// A JSON string literal.

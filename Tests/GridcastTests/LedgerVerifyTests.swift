@@ -93,6 +93,13 @@ struct LedgerVerifyTests {
         #expect(EventLog.encode(images + [change]) == payload, "the same rows always encode to the same bytes")
     }
 
+    @Test(arguments: [0, 7, 9, 10, 99, 100, -1, -10, 1_764_403_200_000, Int64.max, Int64.min])
+    func integersAreWrittenAsTheirDecimalText(number: Int64) {
+        var out = Array("x".utf8)
+        EventLog.appendInteger(number, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "x\(number)")
+    }
+
     @Test func aDayOfWorkVerifiesAndPrintsItsHead() async throws {
         let history = try await Self.history()
         defer { history.directory.remove() }
