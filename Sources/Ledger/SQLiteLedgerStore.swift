@@ -253,16 +253,20 @@ public final class SQLiteLedgerStore: LedgerStore {
         while start < plan.targets.endIndex {
             let chunk = plan.targets[start..<min(start + 200, plan.targets.endIndex)]
             let insert = try db.cachedStatement(sql: Self.insertDeliveries(count: chunk.count))
-            var arguments = StatementArguments()
+            // Concrete values, not an array literal of existentials per row.
+            var values: [DatabaseValue] = []
+            values.reserveCapacity(chunk.count * 9)
+            let noticeID = plan.notice.id.databaseValue
             for target in chunk {
-                arguments += [
-                    Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID), plan.notice.id,
-                    target.groupID, target.groupName, target.sink, (target.notBefore ?? plan.now).ledgerMillis,
-                    target.parts, now, now,
+                values += [
+                    Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID).databaseValue, noticeID,
+                    target.groupID.databaseValue, target.groupName.databaseValue, target.sink.databaseValue,
+                    (target.notBefore ?? plan.now).ledgerMillis.databaseValue, target.parts.databaseValue,
+                    now.databaseValue, now.databaseValue,
                 ]
             }
             var inserted = ReturnedRows(of: insert, table: "deliveries")
-            added += try inserted.run(insert, arguments: arguments)
+            added += try inserted.run(insert, arguments: StatementArguments(values))
             try entry.append(db, rows: inserted)
             start = chunk.endIndex
         }
