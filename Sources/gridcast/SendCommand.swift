@@ -54,8 +54,8 @@ struct SendCommand: AsyncParsableCommand {
             throw ExitStatus.usage.exitCode
         }
         let noticeID = receipt.noticeID
-        let pending = try await store.pending(noticeID: noticeID, now: now)
-        if pending.isSettled {
+        // Deliveries just added are planned, so only a repeat can have nothing left to do.
+        if receipt.added == 0, try await store.pending(noticeID: noticeID, now: now).isSettled {
             print("notice \(noticeID) was already delivered earlier; nothing to send")
             return try await finish(store: store, noticeID: noticeID)
         }
