@@ -98,8 +98,9 @@ final class EmulatorState {
     }
 
     private func platform(for request: EmulatedRequest) -> (any PlatformEmulation)? {
-        // Exact bot matches first (a configured generic path), then the first platform claiming the path.
-        for platform in platforms where groupsByBot[platform.botKey(of: request)] != nil {
+        // Exact bot matches first (a configured generic path), then the first platform claiming the path. Without
+        // a config (the benchmark receiver) there is no bot to match.
+        for platform in platforms where !groupsByBot.isEmpty && groupsByBot[platform.botKey(of: request)] != nil {
             return platform
         }
         return platforms.first { $0.accepts(request) }

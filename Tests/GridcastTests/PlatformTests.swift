@@ -655,3 +655,24 @@ struct PlatformRegistryTests {
 extension Verdict {
     fileprivate var isPermanentVerdict: Bool { isPermanent(self) }
 }
+
+@Suite("The emulator reads request URIs as platforms do")
+struct EmulatedRequestTests {
+    @Test func queryIsPercentDecodedFirstValueWinsAndPlusStaysPlus() {
+        let request = EmulatedRequest(
+            method: "POST", uri: "/robot/send?access_token=a%2Bb&sign=x+y%3D&&empty&access_token=second&bad=%zz",
+            headers: [:], body: [])
+        #expect(request.path == "/robot/send")
+        #expect(request.query["access_token"] == "a+b")
+        #expect(request.query["sign"] == "x+y=")
+        #expect(request.query["empty"] == "")
+        #expect(request.query["bad"] == "%zz")
+        #expect(request.query.count == 4)
+    }
+
+    @Test func aURIWithoutAQueryHasAPathOnly() {
+        let request = EmulatedRequest(method: "POST", uri: "/webhook/中文", headers: [:], body: [])
+        #expect(request.path == "/webhook/中文")
+        #expect(request.query.isEmpty)
+    }
+}
