@@ -20,20 +20,21 @@ enum EventLog {
         )
         """
 
-    /// Appends one event holding `images` and then `rows`, chained to the current head. Call inside the write
-    /// transaction that made the changes. Nothing is appended when nothing changed.
+    /// Appends one event holding `images`, then the images already `encoded` (comma-separated JSON objects in the
+    /// canonical form), then `rows`, chained to the current head. Call inside the write transaction that made the
+    /// changes. Nothing is appended when nothing changed.
     static func append(
         _ db: Database, kind: LedgerEventKind, actor: String, at: Date, images: [RowImage] = [],
-        rows: ReturnedRows? = nil
+        encoded: [UInt8] = [], rows: ReturnedRows? = nil
     ) throws {
         let returned = rows?.count ?? 0
-        guard !images.isEmpty || returned > 0 else { return }
+        guard !images.isEmpty || !encoded.isEmpty || returned > 0 else { return }
         var payload: [UInt8] = [UInt8(ascii: "[")]
-        payload.reserveCapacity(images.count * 480 + (rows?.json.count ?? 0) + 2)
+        payload.reserveCapacity(images.count * 480 + encoded.count + (rows?.json.count ?? 0) + 3)
         appendObjects(images, to: &payload)
-        if let rows, returned > 0 {
-            if !images.isEmpty { payload.append(UInt8(ascii: ",")) }
-            payload.append(contentsOf: rows.json)
+        for part in [encoded, rows?.json ?? []] where !part.isEmpty {
+            if payload.count > 1 { payload.append(UInt8(ascii: ",")) }
+            payload.append(contentsOf: part)
         }
         payload.append(UInt8(ascii: "]"))
         // Cached statements: a busy dispatcher appends two events per transaction.

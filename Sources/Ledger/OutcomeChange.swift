@@ -13,8 +13,6 @@ struct OutcomeChange {
     let sentAt: Int64?
     /// Why it didn't go out; nil when sent.
     let error: String?
-    /// The columns set, with the key, as the event records them.
-    let image: RowImage
 
     init(_ outcome: DeliveryOutcome) {
         var state = DeliveryState.sent
@@ -36,15 +34,39 @@ struct OutcomeChange {
         sentAt = state == .sent ? at : nil
         // Stored as it reads back: SQLite text is read up to its first NUL, so it is cut there before it is written.
         error = state == .sent ? nil : outcome.error.map { String($0.prefix { $0 != "\u{0}" }) }
-        // In canonical (byte) order of the column names.
-        var set: [(String, LedgerValue)] = [
-            ("attempts", .integer(Int64(attempts))), ("id", .text(outcome.claim.id)),
-            ("last_error", error.map(LedgerValue.text) ?? .null), ("lease_owner", .null), ("lease_until", .null),
-        ]
-        if let nextAt { set.append(("next_at", .integer(nextAt))) }
-        set += [("part_in_flight", .null), ("parts_sent", .integer(Int64(outcome.partsSent)))]
-        if let sentAt { set.append(("sent_at", .integer(sentAt))) }
-        set += [("state", .text(state.rawValue)), ("updated_at", .integer(at))]
-        image = RowImage(table: "deliveries", columns: set.map(\.0), values: set.map(\.1), isChange: true)
+    }
+
+    /// Appends the change image its event logs — the columns set, with the key — as canonical JSON
+    /// (`{"set":{…},"table":"deliveries"}`, keys in byte order), written straight from the values: every outcome of
+    /// a fan-out goes through here.
+    func appendImage(of outcome: DeliveryOutcome, to out: inout [UInt8]) {
+        func key(_ name: StaticString) {
+            out.append(UInt8(ascii: ","))
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(contentsOf: #"":"#.utf8)
+        }
+        out.append(contentsOf: #"{"set":{"attempts":"#.utf8)
+        EventLog.appendInteger(Int64(attempts), to: &out)
+        key("id")
+        EventLog.appendString(outcome.claim.id, to: &out)
+        key("last_error")
+        if let error { EventLog.appendString(error, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: #","lease_owner":null,"lease_until":null"#.utf8)
+        if let nextAt {
+            key("next_at")
+            EventLog.appendInteger(nextAt, to: &out)
+        }
+        out.append(contentsOf: #","part_in_flight":null,"parts_sent":"#.utf8)
+        EventLog.appendInteger(Int64(outcome.partsSent), to: &out)
+        if let sentAt {
+            key("sent_at")
+            EventLog.appendInteger(sentAt, to: &out)
+        }
+        key("state")
+        EventLog.appendString(state.rawValue, to: &out)
+        key("updated_at")
+        EventLog.appendInteger(outcome.at.ledgerMillis, to: &out)
+        out.append(contentsOf: #"},"table":"deliveries"}"#.utf8)
     }
 }

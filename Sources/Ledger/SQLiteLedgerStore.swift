@@ -435,8 +435,9 @@ public final class SQLiteLedgerStore: LedgerStore {
                 """
         )
         var lost: [String] = []
-        var images: [RowImage] = []
-        images.reserveCapacity(outcomes.count)
+        // The outcomes' change images as JSON objects, comma-separated.
+        var changes: [UInt8] = []
+        changes.reserveCapacity(outcomes.count * 320)
         var deferred = ReturnedRows(of: deferral, table: "deliveries", changed: Self.deferralSets)
         for outcome in outcomes {
             let at = outcome.at.ledgerMillis
@@ -458,12 +459,13 @@ public final class SQLiteLedgerStore: LedgerStore {
             if db.changesCount == 0 {
                 lost.append(outcome.claim.id)
             } else {
-                images.append(change.image)
+                if !changes.isEmpty { changes.append(UInt8(ascii: ",")) }
+                change.appendImage(of: outcome, to: &changes)
             }
         }
         try EventLog.append(
             db, kind: .outcome, actor: outcomes[0].claim.owner, at: outcomes.map(\.at).max() ?? Date(),
-            images: images, rows: deferred)
+            encoded: changes, rows: deferred)
         return lost
     }
 
