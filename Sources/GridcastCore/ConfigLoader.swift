@@ -138,7 +138,9 @@ public struct ConfigLoader: Sendable {
             groups += reader.inlineGroups(groupsNode)
         }
         if let (path, location) = groupsFile {
-            groups += reader.csvGroups(path: resolve(path, relativeTo: file), named: path, at: location)
+            let csv = reader.csvGroups(path: resolve(path, relativeTo: file), named: path, at: location)
+            // Taken whole when there are no inline groups: appending would copy every group.
+            if groups.isEmpty { groups = csv } else { groups += csv }
         }
         if groupsNode == nil && groupsFile == nil {
             reader.error(
@@ -653,9 +655,9 @@ private struct Reader {
     /// Validates ids, uniqueness, URLs, tags and each sink's own rules; returns the groups that passed.
     mutating func checked(_ groups: [Group], catalog: any SinkCatalog) -> [Group] {
         var firstByID: [String: SourceLocation] = [:]
-        var valid: [Group] = []
-        valid.reserveCapacity(groups.count)
-        for group in groups {
+        firstByID.reserveCapacity(groups.count)
+        var invalid: Set<Int> = []
+        for (index, group) in groups.enumerated() {
             let before = diagnostics.count
             func at(_ field: String) -> SourceLocation? { group.fieldLocations[field] ?? group.location }
             if !Group.isValidID(group.id) {
@@ -683,8 +685,10 @@ private struct Reader {
             where tag.isEmpty || tag.unicodeScalars.contains(where: { $0.isSpace || $0 == "," || $0 == ":" }) {
                 error(at("tags"), "group \(group.id): tag '\(tag)' may not contain spaces, ',' or ':'")
             }
-            if diagnostics.count == before { valid.append(group) }
+            if diagnostics.count != before { invalid.insert(index) }
         }
-        return valid
+        // The common case, every group valid, returns the array as it is rather than a copy of each group.
+        if invalid.isEmpty { return groups }
+        return groups.indices.filter { !invalid.contains($0) }.map { groups[$0] }
     }
 }

@@ -42,7 +42,13 @@ public struct GridcastConfig: Sendable {
     }
 
     private static func index(_ groups: [Group]) -> [String: Int] {
-        Dictionary(groups.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var index: [String: Int] = [:]
+        index.reserveCapacity(groups.count)
+        // By position, reading each id in place: mapping the groups would copy every one.
+        for position in groups.indices where index[groups[position].id] == nil {
+            index[groups[position].id] = position
+        }
+        return index
     }
 
     /// The group with this id.

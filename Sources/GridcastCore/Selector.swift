@@ -52,7 +52,7 @@ public struct Selector: Sendable, Hashable, CustomStringConvertible {
         for term in terms {
             switch term {
             case .all:
-                ids.formUnion(groups.map(\.id))
+                continue
             case .group(let id):
                 if groups.contains(where: { $0.id == id }) { ids.insert(id) } else { unknown.append("group '\(id)'") }
             case .tag(let tag):
@@ -64,6 +64,8 @@ public struct Selector: Sendable, Hashable, CustomStringConvertible {
         guard unknown.isEmpty else {
             throw Failure(message: "selector names unknown \(unknown.joined(separator: ", "))")
         }
+        // Everyone, in config order, without looking each one up again.
+        if terms.contains(.all) { return groups }
         return groups.filter { ids.contains($0.id) }
     }
 

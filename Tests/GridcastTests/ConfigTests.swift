@@ -219,7 +219,9 @@ struct ConfigTests {
         let groups = TestGroups.wecom(6, port: 1)
         let picked = try Selector(parsing: "group:g0005, tag:even").resolve(in: groups)
         #expect(picked.map(\.id) == ["g0000", "g0002", "g0004", "g0005"])
-        #expect(try Selector(parsing: "all").resolve(in: groups).count == 6)
+        #expect(try Selector(parsing: "all").resolve(in: groups).map(\.id) == groups.map(\.id))
+        #expect(try Selector(parsing: "tag:even, all").resolve(in: groups).map(\.id) == groups.map(\.id))
+        #expect(throws: Selector.Failure.self) { try Selector(parsing: "all, group:nobody").resolve(in: groups) }
         #expect(throws: Selector.Failure.self) { try Selector(parsing: "tag:nobody").resolve(in: groups) }
         #expect(throws: Selector.Failure.self) { try Selector(parsing: "group:").resolve(in: groups) }
         #expect(throws: Selector.Failure.self) { try Selector(parsing: "everyone") }
