@@ -20,9 +20,10 @@ struct PlanEvents {
         self.at = at
     }
 
-    /// Logs the waiting images and `rows` (a chunk of deliveries, if any) as one event; nothing when both are empty.
-    mutating func append(_ db: Database, rows: ReturnedRows? = nil) throws {
-        try EventLog.append(db, kind: kind, actor: actor, at: at, images: images, rows: rows)
+    /// Logs the waiting images and a chunk of deliveries (read back as `rows`, or already `encoded`), if any, as one
+    /// event; nothing when all are empty.
+    mutating func append(_ db: Database, encoded: [UInt8] = [], rows: ReturnedRows? = nil) throws {
+        try EventLog.append(db, kind: kind, actor: actor, at: at, images: images, encoded: encoded, rows: rows)
         images = []
     }
 }

@@ -247,43 +247,60 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         // Many rows per statement: the per-statement work (reset, bind, RETURNING's scratch table) is paid once per
         // chunk instead of once per group. Each chunk is its own event, so a plan of any size never holds more
-        // than one chunk's images in memory.
+        // than one chunk's images in memory. A new notice has no deliveries yet, so every row is inserted (a
+        // conflict aborts the plan) and its image is written from the values, as long as the table has exactly the
+        // columns and defaults `PlannedRow` knows; otherwise, and when resuming a notice, the rows are read back.
+        let fresh = try created && PlannedRow.matchesSchema(db)
         var added = 0
         var start = plan.targets.startIndex
         while start < plan.targets.endIndex {
             let chunk = plan.targets[start..<min(start + 200, plan.targets.endIndex)]
-            let insert = try db.cachedStatement(sql: Self.insertDeliveries(count: chunk.count))
-            // Concrete values, not an array literal of existentials per row.
+            if fresh {
+                let insert = try db.cachedStatement(sql: Self.insertDeliveries(count: chunk.count, returning: false))
+                var values: [DatabaseValue] = []
+                values.reserveCapacity(chunk.count * 9)
+                var images: [UInt8] = []
+                images.reserveCapacity(chunk.count * 480)
+                for target in chunk {
+                    let row = PlannedRow(plan: plan, target: target)
+                    values += row.values
+                    if !images.isEmpty { images.append(UInt8(ascii: ",")) }
+                    row.appendImage(to: &images)
+                }
+                try insert.execute(arguments: StatementArguments(values))
+                guard db.changesCount == chunk.count else {
+                    throw LedgerError.storage("planned \(db.changesCount) of \(chunk.count) deliveries")
+                }
+                added += chunk.count
+                try entry.append(db, encoded: images)
+                start = chunk.endIndex
+                continue
+            }
+            let insert = try db.cachedStatement(sql: Self.insertDeliveries(count: chunk.count, returning: true))
             var values: [DatabaseValue] = []
             values.reserveCapacity(chunk.count * 9)
-            let noticeID = plan.notice.id.databaseValue
-            for target in chunk {
-                values += [
-                    Self.deliveryID(noticeID: plan.notice.id, groupID: target.groupID).databaseValue, noticeID,
-                    target.groupID.databaseValue, target.groupName.databaseValue, target.sink.databaseValue,
-                    (target.notBefore ?? plan.now).ledgerMillis.databaseValue, target.parts.databaseValue,
-                    now.databaseValue, now.databaseValue,
-                ]
-            }
+            for target in chunk { values += PlannedRow(plan: plan, target: target).values }
             var inserted = ReturnedRows(of: insert, table: "deliveries")
             added += try inserted.run(insert, arguments: StatementArguments(values))
             try entry.append(db, rows: inserted)
             start = chunk.endIndex
         }
         let total =
-            try Int.fetchOne(
+            created
+            ? added
+            : try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
         return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
     }
 
-    /// `INSERT OR IGNORE` of `count` planned deliveries (nine arguments each), returning the rows it added.
-    static func insertDeliveries(count: Int) -> String {
+    /// An insert of `count` planned deliveries (nine arguments each, as ``PlannedRow/values``): with `returning`,
+    /// `INSERT OR IGNORE` returning the rows it added; without, a plain `INSERT` that fails on any conflict.
+    static func insertDeliveries(count: Int, returning: Bool) -> String {
         let row = "(?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)"
         return """
-            INSERT OR IGNORE INTO deliveries
+            INSERT \(returning ? "OR IGNORE " : "")INTO deliveries
                 (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
-            VALUES \(Array(repeating: row, count: count).joined(separator: ", "))
-            RETURNING *
+            VALUES \(Array(repeating: row, count: count).joined(separator: ", "))\(returning ? " RETURNING *" : "")
             """
     }
 

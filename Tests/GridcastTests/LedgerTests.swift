@@ -306,4 +306,40 @@ struct LedgerTests {
         // group: the chunks that add nothing log nothing.
         #expect(events == 4)
     }
+
+    @Test func aNewNoticesRowsAreLoggedFromTheirValuesAndReadBackWhenTheTableIsNotTheOneKnown() async throws {
+        defer { directory.remove() }
+        // Names that need escaping, and one cut at a NUL as SQLite text reads back: the images written from the
+        // values must be the rows stored, or verify fails.
+        let odd = ["引号\"反斜杠\\", "制表\t换行\n", "空\u{0}后面", "🙂"]
+        var tricky = plan((0..<250).map { "g\($0)" })
+        for (index, name) in odd.enumerated() { tricky.targets[index].groupName = name }
+        let store = try SQLiteLedgerStore(path: path)
+        #expect(try await store.plan(tricky).added == 250)
+        let fresh = try await store.verify(checkpoint: nil)
+        guard case .ok = fresh else {
+            Issue.record("a new notice's plan does not verify: \(fresh)")
+            return
+        }
+
+        // A table with a column this version doesn't know: the rows are read back instead, and still verify.
+        let other = directory.file("altered.sqlite")
+        _ = try SQLiteLedgerStore(path: other)
+        let queue = try DatabaseQueue(path: other)
+        try await queue.write { db in
+            try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN extra TEXT DEFAULT 'x'")
+            #expect(try !PlannedRow.matchesSchema(db))
+        }
+        try queue.close()
+        let altered = try SQLiteLedgerStore(path: other)
+        #expect(try await altered.plan(tricky).added == 250)
+        let readBack = try await altered.verify(checkpoint: nil)
+        guard case .ok = readBack else {
+            Issue.record("a plan on an altered table does not verify: \(readBack)")
+            return
+        }
+        let stored = try await altered.deliveries(noticeID: "n1")
+        #expect(stored.count == 250)
+        #expect(Set(stored.map(\.groupName)).isSuperset(of: ["引号\"反斜杠\\", "🙂"]))
+    }
 }

@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import GridcastCore
+
+/// One planned delivery as a plan inserts it: the nine values bound, and the full row image its event logs, written
+/// from those values and the table's defaults so that a new notice's rows need not be read back.
+struct PlannedRow {
+    let id: String
+    let noticeID: String
+    let groupID: String
+    let groupName: String
+    let sink: String
+    let nextAt: Int64
+    let parts: Int
+    let now: Int64
+
+    init(plan: Plan, target: PlanTarget) {
+        id = SQLiteLedgerStore.deliveryID(noticeID: plan.notice.id, groupID: target.groupID)
+        noticeID = plan.notice.id
+        groupID = target.groupID
+        groupName = target.groupName
+        sink = target.sink
+        nextAt = (target.notBefore ?? plan.now).ledgerMillis
+        parts = target.parts
+        now = plan.now.ledgerMillis
+    }
+
+    /// The arguments of one row of `SQLiteLedgerStore.insertDeliveries`, in its column order.
+    var values: [DatabaseValue] {
+        [
+            id.databaseValue, noticeID.databaseValue, groupID.databaseValue, groupName.databaseValue,
+            sink.databaseValue, nextAt.databaseValue, parts.databaseValue, now.databaseValue, now.databaseValue,
+        ]
+    }
+
+    /// Every column of `deliveries` with its declared default (nil: none, so NULL unless inserted), as
+    /// `PRAGMA table_info` reports them. The image below is right only for exactly this table.
+    static let schema: [(name: String, defaultValue: String?)] = [
+        ("id", nil), ("notice_id", nil), ("group_id", nil), ("group_name", nil), ("sink", nil), ("state", nil),
+        ("attempts", "0"), ("claim_seq", "0"), ("lease_owner", nil), ("lease_until", nil), ("next_at", nil),
+        ("parts_total", "1"), ("parts_sent", "0"), ("planned_at", nil), ("first_attempt_at", nil),
+        ("last_attempt_at", nil), ("sent_at", nil), ("updated_at", nil), ("last_error", nil), ("part_in_flight", nil),
+    ]
+
+    /// Whether the ledger's `deliveries` table has exactly the columns and defaults of ``schema``.
+    static func matchesSchema(_ db: Database) throws -> Bool {
+        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(deliveries)").map {
+            (name: $0["name"] as String, defaultValue: $0["dflt_value"] as String?)
+        }
+        return columns.elementsEqual(schema) { $0.name == $1.name && $0.defaultValue == $1.defaultValue }
+    }
+
+    /// Appends the row's image, `{"row":{…every column, in byte order…},"table":"deliveries"}`, as ``ReturnedRows``
+    /// writes it from `RETURNING *`: text as it reads back (up to a NUL), the columns not inserted at their defaults.
+    func appendImage(to out: inout [UInt8]) {
+        func integer(_ key: String, _ value: Int64) {
+            out.append(contentsOf: key.utf8)
+            EventLog.appendInteger(value, to: &out)
+        }
+        func text(_ key: String, _ value: String) {
+            out.append(contentsOf: key.utf8)
+            var value = value
+            value.withUTF8 { bytes in
+                EventLog.appendString(
+                    UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: 0) ?? bytes.count)]), to: &out)
+            }
+        }
+        out.append(contentsOf: #"{"row":{"attempts":0,"claim_seq":0,"first_attempt_at":null"#.utf8)
+        text(#","group_id":"#, groupID)
+        text(#","group_name":"#, groupName)
+        text(#","id":"#, id)
+        out.append(contentsOf: #","last_attempt_at":null,"last_error":null,"lease_owner":null,"lease_until":null"#.utf8)
+        integer(#","next_at":"#, nextAt)
+        text(#","notice_id":"#, noticeID)
+        out.append(contentsOf: #","part_in_flight":null,"parts_sent":0"#.utf8)
+        integer(#","parts_total":"#, Int64(parts))
+        integer(#","planned_at":"#, now)
+        out.append(contentsOf: #","sent_at":null"#.utf8)
+        text(#","sink":"#, sink)
+        out.append(contentsOf: #","state":"planned""#.utf8)
+        integer(#","updated_at":"#, now)
+        out.append(contentsOf: #"},"table":"deliveries"}"#.utf8)
+    }
+}
