@@ -307,6 +307,53 @@ struct LedgerTests {
         #expect(events == 4)
     }
 
+    @Test func theStateCheckIsRebuiltWithoutLosingARowAndStillRefusesUnknownStates() async throws {
+        defer { directory.remove() }
+        // A ledger of the version before: rows in several states, with gaps in the rowids.
+        let pool = try DatabasePool(path: path)
+        try SQLiteLedgerStore.migrator.migrate(pool, upTo: "v4-event-log")
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO notices VALUES ('old', '旧', '旧通知', 0, 'h', 'all', 'cli', 0);
+                    INSERT INTO deliveries (rowid, id, notice_id, group_id, group_name, sink, state, next_at,
+                        planned_at, updated_at, sent_at, part_in_flight, last_error)
+                    VALUES (3, 'dlv_a', 'old', 'a', '甲', 'wecom', 'sent', 0, 0, 5, 5, NULL, NULL),
+                        (7, 'dlv_b', 'old', 'b', '乙', 'wecom', 'in_doubt', 0, 0, 6, NULL, 2, 'lease expired'),
+                        (9, 'dlv_c', 'old', 'c', '丙', 'wecom', 'planned', 0, 0, 0, NULL, NULL, NULL);
+                    """
+            )
+        }
+        let everything = "SELECT rowid, * FROM deliveries ORDER BY rowid"
+        let before = try await pool.read { db in try Row.fetchAll(db, sql: everything).map { Array($0.databaseValues) }
+        }
+        try pool.close()
+
+        let upgraded = try SQLiteLedgerStore(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            #expect(try Row.fetchAll(db, sql: everything).map { Array($0.databaseValues) } == before)
+            let schema = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'deliveries'") ?? ""
+            #expect(!schema.contains(" IN ("))
+            #expect(try PlannedRow.matchesSchema(db))
+            #expect(
+                try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE tbl_name = 'deliveries'"))
+                    == [
+                        "deliveries", "deliveries_due", "deliveries_updated", "sqlite_autoindex_deliveries_1",
+                        "sqlite_autoindex_deliveries_2",
+                    ])
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "UPDATE deliveries SET state = 'bogus' WHERE id = 'dlv_c'")
+            }
+            for state in DeliveryState.allCases {
+                try db.execute(sql: "UPDATE deliveries SET state = ? WHERE id = 'dlv_c'", arguments: [state.rawValue])
+            }
+            try db.execute(sql: "UPDATE deliveries SET state = 'planned' WHERE id = 'dlv_c'")
+        }
+        try queue.close()
+        #expect(try await upgraded.deliveries(noticeID: "old").map(\.id) == ["dlv_a", "dlv_b", "dlv_c"])
+    }
+
     @Test func aNewNoticesRowsAreLoggedFromTheirValuesAndReadBackWhenTheTableIsNotTheOneKnown() async throws {
         defer { directory.remove() }
         // Names that need escaping, and one cut at a NUL as SQLite text reads back: the images written from the
