@@ -20,7 +20,8 @@ actor BotPacer {
 
     /// The smallest spacing that keeps a bot within every window of `rate`.
     static func spacing(_ rate: RateLimit) -> TimeInterval {
-        rate.windows.map { Double($0.period.components.seconds) / Double($0.count) }.max() ?? 0
+        // Without an intermediate array: asked once per delivery.
+        rate.windows.reduce(0) { max($0, Double($1.period.components.seconds) / Double($1.count)) }
     }
 
     /// Reserves the bot's next slot if it is within `horizon` of `now`; otherwise says when to come back.

@@ -72,10 +72,17 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: ":"))
     }
 
+    private static let hex = Array("0123456789abcdef".utf8)
+
     /// A JSON string literal: `"`, `\` and control characters escaped; everything else as UTF-8.
     static func appendString(_ text: String, to bytes: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         bytes.append(UInt8(ascii: "\""))
+        // Keys and most texts need no escaping: copied whole, every body of a fan-out renders several.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
@@ -85,7 +92,7 @@ struct JSONWriter {
             case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
             case 0..<0x20:
                 bytes += Array("\\u00".utf8)
-                bytes += [hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+                bytes += [Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0x0f)]]
             default: bytes.append(byte)
             }
         }
