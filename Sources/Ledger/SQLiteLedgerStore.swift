@@ -369,12 +369,14 @@ public final class SQLiteLedgerStore: LedgerStore {
         "updated_at",
     ]
 
-    /// Claims inside the caller's transaction.
-    static func claim(_ request: ClaimRequest, in db: Database) throws -> [ClaimedDelivery] {
-        let now = request.now.ledgerMillis
+    /// The claim statement, with and without the filter on one notice: made once, not on every claim.
+    static let claimSQL = (all: makeClaimSQL(forNotice: false), notice: makeClaimSQL(forNotice: true))
+
+    /// Claims the oldest due deliveries, up to `:limit`, of `:notice` when `forNotice`.
+    private static func makeClaimSQL(forNotice: Bool) -> String {
         // Oldest due first. Each state is read in index order (state, next_at, rowid) and only the two short
         // heads are merged: `state IN (…) ORDER BY next_at` would sort every due row on every claim.
-        let noticeFilter = request.noticeID == nil ? "" : " AND notice_id = :notice"
+        let noticeFilter = forNotice ? " AND notice_id = :notice" : ""
         func due(_ state: DeliveryState) -> String {
             """
             SELECT next_at, r FROM (
@@ -383,15 +385,21 @@ public final class SQLiteLedgerStore: LedgerStore {
                 ORDER BY next_at, rowid LIMIT :limit)
             """
         }
-        let sql = """
+        return """
             UPDATE deliveries SET
                 state = 'claimed', claim_seq = claim_seq + 1, attempts = attempts + 1,
                 lease_owner = :owner, lease_until = :leaseBase + :timeout * (parts_total - parts_sent),
                 first_attempt_at = COALESCE(first_attempt_at, :now), last_attempt_at = :now, updated_at = :now
             WHERE rowid IN (
                 SELECT r FROM (\(due(.planned)) UNION ALL \(due(.retry)) ORDER BY next_at, r LIMIT :limit))
-            RETURNING \(Self.claimSets.joined(separator: ", ")), notice_id, group_id, parts_total, parts_sent
+            RETURNING \(claimSets.joined(separator: ", ")), notice_id, group_id, parts_total, parts_sent
             """
+    }
+
+    /// Claims inside the caller's transaction.
+    static func claim(_ request: ClaimRequest, in db: Database) throws -> [ClaimedDelivery] {
+        let now = request.now.ledgerMillis
+        let sql = request.noticeID == nil ? claimSQL.all : claimSQL.notice
         var arguments: StatementArguments = [
             "owner": request.owner, "leaseBase": now + request.leaseMargin.milliseconds,
             "timeout": request.timeout.milliseconds, "now": now, "limit": request.limit,
@@ -493,7 +501,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                     first_attempt_at = CASE WHEN attempts > 1 OR parts_sent > 0 THEN first_attempt_at END,
                     attempts = attempts - 1, next_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
                 WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
-                RETURNING \(Self.deferralSets.joined(separator: ", "))
+                RETURNING \(Self.deferralReturning)
                 """
         )
         var lost: [String] = []
@@ -514,10 +522,14 @@ public final class SQLiteLedgerStore: LedgerStore {
                 continue
             }
             let change = OutcomeChange(outcome)
-            try update.execute(arguments: [
-                change.state.rawValue, change.nextAt, change.attempts, outcome.partsSent, change.sentAt, change.error,
-                at, outcome.claim.id, outcome.claim.claimSeq, outcome.claim.owner, outcome.claim.attempts,
-            ])
+            // Concrete values, not an array literal of existentials: this runs for every outcome.
+            let values: [DatabaseValue] = [
+                change.state.rawValue.databaseValue, change.nextAt.databaseValue, change.attempts.databaseValue,
+                outcome.partsSent.databaseValue, change.sentAt.databaseValue, change.error.databaseValue,
+                at.databaseValue, outcome.claim.id.databaseValue, outcome.claim.claimSeq.databaseValue,
+                outcome.claim.owner.databaseValue, outcome.claim.attempts.databaseValue,
+            ]
+            try update.execute(arguments: StatementArguments(values))
             if db.changesCount == 0 {
                 lost.append(outcome.claim.id)
             } else {
@@ -530,6 +542,9 @@ public final class SQLiteLedgerStore: LedgerStore {
             encoded: changes, rows: deferred)
         return lost
     }
+
+    /// What a deferral returns: ``deferralSets``, listed once rather than joined on every outcome batch.
+    static let deferralReturning = deferralSets.joined(separator: ", ")
 
     /// The columns a deferral sets, with the key.
     static let deferralSets = [
