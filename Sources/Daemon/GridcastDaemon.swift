@@ -33,9 +33,12 @@ public struct GridcastDaemon: Sendable {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         FanoutMetrics.enable()
+        let notifier = SystemdNotifier()
+        // The first open after an upgrade may rebuild a ledger table (about ten seconds per million deliveries):
+        // ask systemd for start-up time beyond its default 90 s before opening, and say why.
+        notifier.notify(["EXTEND_TIMEOUT_USEC": "600000000", "STATUS": "opening the ledger"])
         let store = try SQLiteLedgerStore(path: config.ledger.path)
         let live = LiveConfig(config)
-        let notifier = SystemdNotifier()
         let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
         // ServiceGroup stops services in reverse order: first the API and the scheduler (no new plans), then the
         // dispatcher (finishes and records what is in flight), last the reload handler and systemd status.

@@ -49,6 +49,35 @@ import Testing
             #expect(listener.receive() == nil)
         }
 
+        @Test("gridcast serve asks for start-up time before it opens the ledger, then says it is ready")
+        func serveExtendsTheStartTimeoutWhileTheLedgerOpens() async throws {
+            let directory = try TemporaryDirectory("gridcast-notify-serve")
+            defer { directory.remove() }
+            let listener = try NotifyListener(notifySocket: directory.file("notify.sock"))
+            let config = try directory.write(
+                "serve.yaml",
+                """
+                ledger:
+                  path: \(directory.file("ledger.sqlite"))
+                groups:
+                  - id: g1
+                    sink: wecom
+                    url: http://127.0.0.1:9/cgi-bin/webhook/send?key=k
+                """
+            )
+            let serve = try GridcastProcess.start(
+                ["serve", "--config", config], environment: ["NOTIFY_SOCKET": listener.notifySocket])
+            var received: [String] = []
+            while let message = listener.receive(within: .seconds(30)) {
+                received.append(message)
+                if message.hasPrefix("READY=1") { break }
+            }
+            serve.process.terminate()
+            _ = try await serve.wait()
+            #expect(received.first == "EXTEND_TIMEOUT_USEC=600000000\nSTATUS=opening the ledger")
+            #expect(received.last?.hasPrefix("READY=1") == true, "\(received)")
+        }
+
         @Test("reaches a socket in the abstract namespace (@name)")
         func abstractSocket() throws {
             let listener = try NotifyListener(notifySocket: "@gridcast-test-\(UUID().uuidString.prefix(12))")
@@ -160,6 +189,13 @@ import Testing
             }
             guard count >= 0 else { return nil }
             return String(decoding: buffer.prefix(count), as: UTF8.self)
+        }
+
+        /// The next datagram, waiting for it up to `timeout`; `nil` if none came.
+        func receive(within timeout: Duration) -> String? {
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, Int32(timeout.components.seconds * 1000)) == 1 else { return nil }
+            return receive()
         }
 
         deinit {
