@@ -33,6 +33,15 @@ struct PlannedRow {
         ]
     }
 
+    /// Binds ``values`` to the next nine parameters of `insert`.
+    func bind(to insert: RawInsert) throws {
+        for text in [id, noticeID, groupID, groupName, sink] { try insert.bind(text) }
+        try insert.bind(nextAt)
+        try insert.bind(Int64(parts))
+        try insert.bind(now)
+        try insert.bind(now)
+    }
+
     /// Every column of `deliveries` with its declared default (nil: none, so NULL unless inserted), as
     /// `PRAGMA table_info` reports them. The image below is right only for exactly this table.
     static let schema: [(name: String, defaultValue: String?)] = [

@@ -296,25 +296,31 @@ public final class SQLiteLedgerStore: LedgerStore {
         // conflict aborts the plan) and its image is written from the values, as long as the table has exactly the
         // columns and defaults `PlannedRow` knows; otherwise, and when resuming a notice, the rows are read back.
         let fresh = try created && PlannedRow.matchesSchema(db)
+        var freshInsert: (rows: Int, statement: RawInsert)?
         var added = 0
         var start = plan.targets.startIndex
         while start < plan.targets.endIndex {
             let chunk = plan.targets[start..<min(start + 200, plan.targets.endIndex)]
             if fresh {
-                let insert = try db.cachedStatement(sql: Self.insertDeliveries(count: chunk.count, returning: false))
-                var values: [DatabaseValue] = []
-                values.reserveCapacity(chunk.count * 9)
+                // Full chunks share one prepared insert; the last, shorter one gets its own.
+                if chunk.count != freshInsert?.rows {
+                    freshInsert = (
+                        chunk.count,
+                        try RawInsert(db, sql: Self.insertDeliveries(count: chunk.count, returning: false))
+                    )
+                }
+                let insert = freshInsert!.statement
                 var images: [UInt8] = []
                 images.reserveCapacity(chunk.count * 480)
                 for target in chunk {
                     let row = PlannedRow(plan: plan, target: target)
-                    values += row.values
+                    try row.bind(to: insert)
                     if !images.isEmpty { images.append(UInt8(ascii: ",")) }
                     row.appendImage(to: &images)
                 }
-                try insert.execute(arguments: StatementArguments(values))
-                guard db.changesCount == chunk.count else {
-                    throw LedgerError.storage("planned \(db.changesCount) of \(chunk.count) deliveries")
+                let inserted = try insert.run()
+                guard inserted == chunk.count else {
+                    throw LedgerError.storage("planned \(inserted) of \(chunk.count) deliveries")
                 }
                 added += chunk.count
                 try entry.append(db, encoded: images)

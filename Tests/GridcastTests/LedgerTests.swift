@@ -358,7 +358,7 @@ struct LedgerTests {
         defer { directory.remove() }
         // Names that need escaping, and one cut at a NUL as SQLite text reads back: the images written from the
         // values must be the rows stored, or verify fails.
-        let odd = ["引号\"反斜杠\\", "制表\t换行\n", "空\u{0}后面", "🙂"]
+        let odd = ["引号\"反斜杠\\", "制表\t换行\n", "空\u{0}后面", "🙂", ""]
         var tricky = plan((0..<250).map { "g\($0)" })
         for (index, name) in odd.enumerated() { tricky.targets[index].groupName = name }
         let store = try SQLiteLedgerStore(path: path)
@@ -387,6 +387,9 @@ struct LedgerTests {
         }
         let stored = try await altered.deliveries(noticeID: "n1")
         #expect(stored.count == 250)
-        #expect(Set(stored.map(\.groupName)).isSuperset(of: ["引号\"反斜杠\\", "🙂"]))
+        #expect(Set(stored.map(\.groupName)).isSuperset(of: ["引号\"反斜杠\\", "🙂", ""]))
+        let planned = try await store.deliveries(noticeID: "n1")
+        #expect(
+            planned.map(\.groupName) == tricky.targets.map { $0.groupName.prefix { $0 != "\u{0}" } }.map(String.init))
     }
 }
