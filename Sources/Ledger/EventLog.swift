@@ -174,6 +174,11 @@ enum EventLog {
         text.withUTF8 { appendString($0, to: &out) }
     }
 
+    /// A JSON string literal of SQLite text as GRDB reads it back (`String(cString:)`): up to its first NUL.
+    static func appendText(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        appendString(UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: 0) ?? bytes.count)]), to: &out)
+    }
+
     /// A JSON string literal of UTF-8 bytes.
     static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))

@@ -33,15 +33,6 @@ struct PlannedRow {
         ]
     }
 
-    /// Binds ``values`` to the next nine parameters of `insert`.
-    func bind(to insert: RawInsert) throws {
-        for text in [id, noticeID, groupID, groupName, sink] { try insert.bind(text) }
-        try insert.bind(nextAt)
-        try insert.bind(Int64(parts))
-        try insert.bind(now)
-        try insert.bind(now)
-    }
-
     /// Every column of `deliveries` with its declared default (nil: none, so NULL unless inserted), as
     /// `PRAGMA table_info` reports them. The image below is right only for exactly this table.
     static let schema: [(name: String, defaultValue: String?)] = [
@@ -69,10 +60,7 @@ struct PlannedRow {
         func text(_ key: String, _ value: String) {
             out.append(contentsOf: key.utf8)
             var value = value
-            value.withUTF8 { bytes in
-                EventLog.appendString(
-                    UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: 0) ?? bytes.count)]), to: &out)
-            }
+            value.withUTF8 { EventLog.appendText($0, to: &out) }
         }
         out.append(contentsOf: #"{"row":{"attempts":0,"claim_seq":0,"first_attempt_at":null"#.utf8)
         text(#","group_id":"#, groupID)

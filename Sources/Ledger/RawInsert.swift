@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -30,8 +31,36 @@ final class RawInsert {
         sqlite3_finalize(handle)
     }
 
+    /// Binds `values` to the next parameters, in order.
+    func bind(_ values: [DatabaseValue]) throws {
+        for value in values {
+            switch value.storage {
+            case .null:
+                index += 1
+                try check(sqlite3_bind_null(handle, index))
+            case .int64(let number):
+                index += 1
+                try check(sqlite3_bind_int64(handle, index, number))
+            case .double(let number):
+                index += 1
+                try check(sqlite3_bind_double(handle, index, number))
+            case .string(let text):
+                try bind(text)
+            case .blob(let data):
+                index += 1
+                // An empty blob may have no storage: a null pointer would bind NULL.
+                try check(
+                    data.isEmpty
+                        ? sqlite3_bind_zeroblob(handle, index, 0)
+                        : data.withUnsafeBytes {
+                            sqlite3_bind_blob(handle, index, $0.baseAddress, CInt($0.count), Self.transient)
+                        })
+            }
+        }
+    }
+
     /// Binds the next parameter to text (copied by SQLite).
-    func bind(_ text: String) throws {
+    private func bind(_ text: String) throws {
         index += 1
         var text = text
         try check(
@@ -43,12 +72,6 @@ final class RawInsert {
                 return sqlite3_bind_text(handle, index, start, CInt(bytes.count), Self.transient)
             }
         )
-    }
-
-    /// Binds the next parameter to an integer.
-    func bind(_ number: Int64) throws {
-        index += 1
-        try check(sqlite3_bind_int64(handle, index, number))
     }
 
     /// Runs the statement with the values bound since the last run; returns how many rows it changed.

@@ -94,10 +94,7 @@ struct ReturnedRows {
         case SQLITE_TEXT:
             let length = Int(sqlite3_column_bytes(handle, index))
             if let text = sqlite3_column_text(handle, index) {
-                // As GRDB reads text (`String(cString:)`): up to the first NUL.
-                let bytes = UnsafeBufferPointer(start: text, count: length)
-                EventLog.appendString(
-                    UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: 0) ?? length)]), to: &json)
+                EventLog.appendText(UnsafeBufferPointer(start: text, count: length), to: &json)
             } else {
                 EventLog.appendString("", to: &json)
             }

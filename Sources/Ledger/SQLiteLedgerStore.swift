@@ -296,45 +296,22 @@ public final class SQLiteLedgerStore: LedgerStore {
         // conflict aborts the plan) and its image is written from the values, as long as the table has exactly the
         // columns and defaults `PlannedRow` knows; otherwise, and when resuming a notice, the rows are read back.
         let fresh = try created && PlannedRow.matchesSchema(db)
-        var freshInsert: (rows: Int, statement: RawInsert)?
+        // Full chunks share one prepared insert; the last, shorter one gets its own.
+        var prepared: (rows: Int, insert: RawInsert)?
         var added = 0
-        var start = plan.targets.startIndex
-        while start < plan.targets.endIndex {
+        for start in stride(from: plan.targets.startIndex, to: plan.targets.endIndex, by: 200) {
             let chunk = plan.targets[start..<min(start + 200, plan.targets.endIndex)]
+            let rows = chunk.map { PlannedRow(plan: plan, target: $0) }
             if fresh {
-                // Full chunks share one prepared insert; the last, shorter one gets its own.
-                if chunk.count != freshInsert?.rows {
-                    freshInsert = (
-                        chunk.count,
-                        try RawInsert(db, sql: Self.insertDeliveries(count: chunk.count, returning: false))
+                if chunk.count != prepared?.rows {
+                    prepared = (
+                        chunk.count, try RawInsert(db, sql: insertDeliveries(count: chunk.count, returning: false))
                     )
                 }
-                let insert = freshInsert!.statement
-                var images: [UInt8] = []
-                images.reserveCapacity(chunk.count * 480)
-                for target in chunk {
-                    let row = PlannedRow(plan: plan, target: target)
-                    try row.bind(to: insert)
-                    if !images.isEmpty { images.append(UInt8(ascii: ",")) }
-                    row.appendImage(to: &images)
-                }
-                let inserted = try insert.run()
-                guard inserted == chunk.count else {
-                    throw LedgerError.storage("planned \(inserted) of \(chunk.count) deliveries")
-                }
-                added += chunk.count
-                try entry.append(db, encoded: images)
-                start = chunk.endIndex
-                continue
+                added += try insertNew(rows, with: prepared!.insert, logging: &entry, in: db)
+            } else {
+                added += try insertReadingBack(rows, logging: &entry, in: db)
             }
-            let insert = try db.cachedStatement(sql: Self.insertDeliveries(count: chunk.count, returning: true))
-            var values: [DatabaseValue] = []
-            values.reserveCapacity(chunk.count * 9)
-            for target in chunk { values += PlannedRow(plan: plan, target: target).values }
-            var inserted = ReturnedRows(of: insert, table: "deliveries")
-            added += try inserted.run(insert, arguments: StatementArguments(values))
-            try entry.append(db, rows: inserted)
-            start = chunk.endIndex
         }
         let total =
             created
@@ -342,6 +319,36 @@ public final class SQLiteLedgerStore: LedgerStore {
             : try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
         return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
+    }
+
+    /// Inserts a new notice's `rows` with `insert`, each logged from its values; returns how many.
+    private static func insertNew(
+        _ rows: [PlannedRow], with insert: RawInsert, logging entry: inout PlanEvents, in db: Database
+    ) throws -> Int {
+        var images: [UInt8] = []
+        images.reserveCapacity(rows.count * 480)
+        for row in rows {
+            try insert.bind(row.values)
+            if !images.isEmpty { images.append(UInt8(ascii: ",")) }
+            row.appendImage(to: &images)
+        }
+        let inserted = try insert.run()
+        guard inserted == rows.count else {
+            throw LedgerError.storage("planned \(inserted) of \(rows.count) deliveries")
+        }
+        try entry.append(db, encoded: images)
+        return inserted
+    }
+
+    /// Inserts the `rows` not there yet and logs them as read back; returns how many were added.
+    private static func insertReadingBack(
+        _ rows: [PlannedRow], logging entry: inout PlanEvents, in db: Database
+    ) throws -> Int {
+        let insert = try db.cachedStatement(sql: insertDeliveries(count: rows.count, returning: true))
+        var inserted = ReturnedRows(of: insert, table: "deliveries")
+        let added = try inserted.run(insert, arguments: StatementArguments(rows.flatMap(\.values)))
+        try entry.append(db, rows: inserted)
+        return added
     }
 
     /// An insert of `count` planned deliveries (nine arguments each, as ``PlannedRow/values``): with `returning`,
