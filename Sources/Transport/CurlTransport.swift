@@ -193,7 +193,7 @@ private final class EventLoop: @unchecked Sendable {
 
     /// Whether `url` is https (the scheme in any case).
     static func isTLS(_ url: String) -> Bool {
-        url.utf8.prefix(8).map { $0 | 0x20 }.elementsEqual("https://".utf8)
+        url.utf8.prefix(8).lazy.map { $0 | 0x20 }.elementsEqual("https://".utf8)
     }
 
     /// Applies every per-transfer option; returns an error when libcurl refuses one.
