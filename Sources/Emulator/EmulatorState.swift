@@ -12,11 +12,10 @@ final class EmulatorState {
     private var faults: [String: [FaultPlan.Fault]]
     private var recentByBot: [String: [Date]] = [:]
     private let enforceRateLimits: Bool
-    private let blackhole: Bool
     private let log: (@Sendable (String) -> Void)?
     private(set) var received: [ReceivedMessage] = []
     private(set) var requests = 0
-    /// Every request addressed to a bot, in arrival order (not kept in blackhole mode).
+    /// Every request addressed to a bot, in arrival order (not kept for blackholed requests).
     private(set) var requestLog: [EmulatedRequestRecord] = []
     /// Requests per group (or bot key), for `/_emulator/stats`.
     private(set) var requestsByGroup: [String: Int] = [:]
@@ -26,7 +25,6 @@ final class EmulatorState {
         groups: [Group],
         faults: FaultPlan,
         enforceRateLimits: Bool,
-        blackhole: Bool = false,
         log: (@Sendable (String) -> Void)?
     ) {
         var byBot: [String: Group] = [:]
@@ -39,20 +37,12 @@ final class EmulatorState {
         self.knowsGroups = !groups.isEmpty
         self.faults = faults.faults
         self.enforceRateLimits = enforceRateLimits
-        self.blackhole = blackhole
         self.log = log
     }
 
     func handle(_ request: EmulatedRequest, now: Date = Date()) -> EmulatedAction {
         requests += 1
-        guard let platform = platform(for: request) else {
-            return .json(404, #"{"error":"no emulated platform at this path"}"#)
-        }
-        if blackhole {
-            // Benchmark receiver: the platform's success answer, no parsing, no checks, no log.
-            acceptedCount += 1
-            return platform.accepted()
-        }
+        guard let platform = platform(for: request) else { return Self.noPlatform }
         let bot = platform.botKey(of: request)
         let group = groupsByBot[bot]
         if knowsGroups && group == nil {
@@ -87,6 +77,44 @@ final class EmulatorState {
         }
         return note(action, for: label, at: now, injected: false)
     }
+
+    /// Blackhole mode, the benchmark receiver: the success answer of the platform a request is addressed to, or
+    /// nil when it is addressed to none. Reads no body, checks and logs nothing, and counts nothing: see
+    /// ``countBlackholed(accepted:)``.
+    func blackholeAnswer(_ request: EmulatedRequest) -> EmulatedAction? {
+        platform(for: request)?.accepted()
+    }
+
+    /// Whether blackhole answers depend on the method and path alone: without a config there is no bot to match.
+    var blackholeAnswersByPath: Bool { !knowsGroups }
+
+    /// Counts a blackholed request, and whether it was accepted.
+    func countBlackholed(accepted: Bool) {
+        requests += 1
+        if accepted { acceptedCount += 1 }
+    }
+
+    /// The answer to `GET uri` on the emulator's own paths: the messages, the counts, a health check.
+    func control(_ uri: String) -> EmulatedAction {
+        switch uri {
+        case "/_emulator/messages":
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            let data = (try? encoder.encode(received)) ?? Data("[]".utf8)
+            return .json(200, String(decoding: data, as: UTF8.self))
+        case "/_emulator/stats":
+            let groups =
+                (try? JSONSerialization.data(withJSONObject: requestsByGroup, options: [.sortedKeys]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return .json(200, #"{"requests":\#(requests),"accepted":\#(acceptedCount),"groups":\#(groups)}"#)
+        case "/_emulator/healthz":
+            return .respond(status: 200, headers: [:], body: "ok\n")
+        default:
+            return .json(404, #"{"error":"not found"}"#)
+        }
+    }
+
+    static let noPlatform = EmulatedAction.json(404, #"{"error":"no emulated platform at this path"}"#)
 
     /// Records a request for `label` and what it got, and passes the action on.
     private func note(_ action: EmulatedAction, for label: String, at now: Date, injected: Bool) -> EmulatedAction {

@@ -4,7 +4,8 @@
 #
 #   benchmarks/fanout/run.sh [N]          (default 10000)
 #
-# The receiver is `gridcast emulate --blackhole` (release build): WeCom's success answer to every request, no checks. The gridcast figure includes
+# The receiver is `gridcast emulate --blackhole` (release build): WeCom's success answer to every request, no checks,
+# written as bytes right behind SwiftNIO's request decoder. The gridcast figure includes
 # process start, config load, planning N deliveries in the SQLite ledger (WAL, synchronous=FULL) and every
 # durable claim and outcome commit.
 set -euo pipefail
@@ -43,7 +44,12 @@ PY
 
 "$bin" emulate --listen 127.0.0.1:$PORT --blackhole --quiet >/dev/null &
 emu=$!
-for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/_emulator/healthz >/dev/null && break; sleep 0.05; done
+for _ in $(seq 100); do
+    # Something else answering is not enough: it may hold the port (PORT=... picks another).
+    kill -0 $emu 2>/dev/null || { echo "the receiver did not start: is port $PORT taken?" >&2; exit 1; }
+    curl -sf --max-time 1 http://127.0.0.1:$PORT/_emulator/healthz >/dev/null && break
+    sleep 0.05
+done
 # Warm the receiver with one untimed pass of the same POSTs, so neither timed run pays for its first connections
 # and allocations (otherwise whichever runs first does).
 curl --silent --no-progress-meter --parallel --parallel-max 64 --config "$work/curl.cfg"
