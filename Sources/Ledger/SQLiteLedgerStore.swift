@@ -297,7 +297,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         // columns and defaults `PlannedRow` knows; otherwise, and when resuming a notice, the rows are read back.
         let fresh = try created && PlannedRow.matchesSchema(db)
         // Full chunks share one prepared insert; the last, shorter one gets its own.
-        var prepared: (rows: Int, insert: RawInsert)?
+        var prepared: (rows: Int, insert: RawStatement)?
         var added = 0
         for start in stride(from: plan.targets.startIndex, to: plan.targets.endIndex, by: 200) {
             let chunk = plan.targets[start..<min(start + 200, plan.targets.endIndex)]
@@ -305,7 +305,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             if fresh {
                 if chunk.count != prepared?.rows {
                     prepared = (
-                        chunk.count, try RawInsert(db, sql: insertDeliveries(count: chunk.count, returning: false))
+                        chunk.count, try RawStatement(db, sql: insertDeliveries(count: chunk.count, returning: false))
                     )
                 }
                 added += try insertNew(rows, with: prepared!.insert, logging: &entry, in: db)
@@ -323,7 +323,7 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     /// Inserts a new notice's `rows` with `insert`, each logged from its values; returns how many.
     private static func insertNew(
-        _ rows: [PlannedRow], with insert: RawInsert, logging entry: inout PlanEvents, in db: Database
+        _ rows: [PlannedRow], with insert: RawStatement, logging entry: inout PlanEvents, in db: Database
     ) throws -> Int {
         var images: [UInt8] = []
         images.reserveCapacity(rows.count * 480)
@@ -497,7 +497,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// nothing else changes while it holds.
     static func record(_ outcomes: [DeliveryOutcome], in db: Database) throws -> [String] {
         guard !outcomes.isEmpty else { return [] }
-        let update = try db.cachedStatement(
+        let update = try RawStatement(
+            cachedIn: db,
             sql: """
                 UPDATE deliveries SET
                     state = ?, next_at = COALESCE(?, next_at), attempts = ?, parts_sent = ?,
@@ -535,15 +536,19 @@ public final class SQLiteLedgerStore: LedgerStore {
                 continue
             }
             let change = OutcomeChange(outcome)
-            // Concrete values, not an array literal of existentials: this runs for every outcome.
-            let values: [DatabaseValue] = [
-                change.state.rawValue.databaseValue, change.nextAt.databaseValue, change.attempts.databaseValue,
-                outcome.partsSent.databaseValue, change.sentAt.databaseValue, change.error.databaseValue,
-                at.databaseValue, outcome.claim.id.databaseValue, outcome.claim.claimSeq.databaseValue,
-                outcome.claim.owner.databaseValue, outcome.claim.attempts.databaseValue,
-            ]
-            try update.execute(arguments: StatementArguments(values))
-            if db.changesCount == 0 {
+            // Bound one by one, in the statement's order: this runs for every outcome.
+            try update.bind(change.state.rawValue)
+            try update.bind(change.nextAt)
+            try update.bind(Int64(change.attempts))
+            try update.bind(Int64(outcome.partsSent))
+            try update.bind(change.sentAt)
+            try update.bind(change.error)
+            try update.bind(at)
+            try update.bind(outcome.claim.id)
+            try update.bind(Int64(outcome.claim.claimSeq))
+            try update.bind(outcome.claim.owner)
+            try update.bind(Int64(outcome.claim.attempts))
+            if try update.run() == 0 {
                 lost.append(outcome.claim.id)
             } else {
                 if !changes.isEmpty { changes.append(UInt8(ascii: ",")) }

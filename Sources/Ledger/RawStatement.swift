@@ -2,33 +2,52 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// An insert prepared and run through SQLite's C API, inside the caller's GRDB transaction. A plan binds nine values
-/// for each of thousands of deliveries, and GRDB's arguments (an array of values, copied and checked on every
-/// execution) cost about a third of SQLite's own work there; here each value goes straight to its parameter.
+/// A statement run through SQLite's C API, inside the caller's GRDB transaction: each value goes straight to its
+/// parameter. A plan binds nine values for each of thousands of deliveries, and a fan-out eleven for each outcome;
+/// GRDB's arguments (an array built through a key path, then copied and checked on every execution) cost about a
+/// third of SQLite's own work there.
 ///
-/// Prepared per use and finalized on `deinit`, never cached, so no state is shared with GRDB's statement cache.
-final class RawInsert {
+/// Either prepared here and finalized on `deinit` (statements made for one use, such as a plan's multi-row insert),
+/// or borrowed from GRDB's statement cache (statements run in every transaction). Bindings are cleared after every
+/// run, so a cached statement goes back to GRDB as it came.
+final class RawStatement {
     private let connection: SQLiteConnection
     private let handle: SQLiteStatement
+    /// The cached GRDB statement that owns `handle`, kept alive while it is borrowed; nil when prepared here.
+    private let cached: Statement?
     private var index: CInt = 0
 
-    /// Prepares `sql` on `db`'s connection.
+    /// Prepares `sql` on `db`'s connection, for this statement alone.
     init(_ db: Database, sql: String) throws {
-        guard let connection = db.sqliteConnection else {
-            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the connection is closed")
-        }
-        self.connection = connection
+        let connection = try Self.connection(of: db)
         var handle: SQLiteStatement?
         let code = sqlite3_prepare_v2(connection, sql, -1, &handle, nil)
         guard code == SQLITE_OK, let handle else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
         }
+        self.connection = connection
         self.handle = handle
+        self.cached = nil
+    }
+
+    /// Borrows `sql`'s statement from `db`'s statement cache (preparing it there the first time).
+    init(cachedIn db: Database, sql: String) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        self.connection = try Self.connection(of: db)
+        self.handle = statement.sqliteStatement
+        self.cached = statement
+    }
+
+    private static func connection(of db: Database) throws -> SQLiteConnection {
+        guard let connection = db.sqliteConnection else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the connection is closed")
+        }
+        return connection
     }
 
     deinit {
-        sqlite3_finalize(handle)
+        if cached == nil { sqlite3_finalize(handle) }
     }
 
     /// Binds `values` to the next parameters, in order.
@@ -59,8 +78,23 @@ final class RawInsert {
         }
     }
 
+    /// Binds the next parameter to an integer, or NULL.
+    func bind(_ number: Int64?) throws {
+        index += 1
+        try check(number.map { sqlite3_bind_int64(handle, index, $0) } ?? sqlite3_bind_null(handle, index))
+    }
+
+    /// Binds the next parameter to text (copied by SQLite), or NULL.
+    func bind(_ text: String?) throws {
+        guard let text else {
+            index += 1
+            return try check(sqlite3_bind_null(handle, index))
+        }
+        try bind(text)
+    }
+
     /// Binds the next parameter to text (copied by SQLite).
-    private func bind(_ text: String) throws {
+    func bind(_ text: String) throws {
         index += 1
         var text = text
         try check(
