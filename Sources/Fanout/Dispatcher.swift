@@ -8,7 +8,7 @@ import Transport
 /// Drains due deliveries: claim (committed) → render → send → classify → record (fenced, group-committed).
 ///
 /// At most `dispatch.concurrency` requests are in flight, and a few committed claims wait right behind them for a
-/// free slot — as many as finish during one commit, never more than the concurrency — so a crash leaves in doubt
+/// free slot — as many as finish during two commits, never more than the concurrency — so a crash leaves in doubt
 /// only what was on the wire or about to be: at most twice the concurrency, and against real platforms, whose
 /// answers take far longer than a commit, hardly more than the concurrency. No transaction is held across HTTP.
 public struct Dispatcher: Sendable {
@@ -68,7 +68,7 @@ public struct Dispatcher: Sendable {
             var running = 0
             // Committed claims waiting for a free slot, oldest first; only ever non-empty while every slot is busy.
             var queued: [ClaimedDelivery] = []
-            // How many to queue: as many requests as finish, at the recent rate, in the time a commit takes, so a
+            // How many to queue: as many requests as finish, at the recent rate, in the time two commits take, so a
             // slot's next request need not wait for one. Near zero when answers take much longer than a commit.
             var ahead = 0
             var finishedSinceSettle = 0
@@ -195,10 +195,14 @@ public struct Dispatcher: Sendable {
     }
 
     /// Claims to queue behind the requests in flight: the requests that finish, at the rate of the last interval
-    /// (`finished` in `interval`), while one commit (`commit`) runs, rounded up; at most `limit`.
+    /// (`finished` in `interval`), while two commits (`commit` each) run, rounded up; at most `limit`.
+    ///
+    /// Two, because a slot that frees up while a commit runs is refilled from the queue, and the claims that top the
+    /// queue up again are asked for only when the next commit starts and are there when it ends. With one commit's
+    /// worth the queue ran dry halfway through most commits and slots waited (10,000 groups: 1.02 → 0.93 s median).
     static func queueDepth(finished: Int, in interval: Duration, commit: Duration, limit: Int) -> Int {
         guard finished > 0, interval > .zero else { return 0 }
-        let expected = Double(finished) * (commit / interval)
+        let expected = Double(finished) * (commit / interval) * 2
         return min(limit, Int(expected.rounded(.up)))
     }
 

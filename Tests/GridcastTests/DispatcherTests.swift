@@ -205,9 +205,10 @@ struct DispatcherTests {
 
     @Test(arguments: [
         // (finished, interval ms, commit ms, limit) → depth
-        (0, 100, 2, 64, 0), (64, 100, 2, 64, 2), (25, 2, 2, 64, 25), (200, 2, 2, 64, 64), (1, 0, 2, 64, 0),
+        (0, 100, 2, 64, 0), (64, 100, 2, 64, 3), (25, 2, 2, 64, 50), (20, 4, 2, 64, 20), (200, 2, 2, 64, 64),
+        (1, 0, 2, 64, 0),
     ])
-    func theQueueHoldsWhatFinishesDuringOneCommit(case: (Int, Int, Int, Int, Int)) {
+    func theQueueHoldsWhatFinishesDuringTwoCommits(case: (Int, Int, Int, Int, Int)) {
         let (finished, interval, commit, limit, depth) = `case`
         #expect(
             Dispatcher.queueDepth(
