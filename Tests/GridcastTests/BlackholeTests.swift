@@ -1,6 +1,7 @@
 import Emulator
 import Foundation
 import Glibc
+import GridcastTesting
 import Testing
 import Transport
 
@@ -19,17 +20,7 @@ struct BlackholeTests {
     func withBlackhole(
         delay: Duration = .zero, _ body: (EmulatorServer, CurlTransport) async throws -> Void
     ) async throws {
-        let server = try await EmulatorServer.start(responseDelay: delay, blackhole: true)
-        let transport = CurlTransport()
-        do {
-            try await body(server, transport)
-        } catch {
-            await transport.shutdown()
-            try await server.stop()
-            throw error
-        }
-        await transport.shutdown()
-        try await server.stop()
+        try await withTransport(to: try await EmulatorServer.start(responseDelay: delay, blackhole: true), body)
     }
 
     @Test func eachPathGetsItsPlatformsAnswerEvenWhenOneConnectionAlternatesBetweenThem() async throws {

@@ -22,16 +22,7 @@ struct TransportTests {
         _ body: (EmulatorServer, CurlTransport) async throws -> Void
     ) async throws {
         let server = try await EmulatorServer.start(faults: FaultPlan(faults: faults), enforceRateLimits: false)
-        let transport = CurlTransport()
-        do {
-            try await body(server, transport)
-        } catch {
-            await transport.shutdown()
-            try await server.stop()
-            throw error
-        }
-        await transport.shutdown()
-        try await server.stop()
+        try await withTransport(to: server, body)
     }
 
     @Test func postsAndReadsStatusHeadersAndBody() async throws {
