@@ -9,7 +9,7 @@ import GRDBSQLite
 ///
 /// Either prepared here and finalized on `deinit` (statements made for one use, such as a plan's multi-row insert),
 /// or borrowed from GRDB's statement cache (statements run in every transaction). Bindings are cleared after every
-/// run, so a cached statement goes back to GRDB as it came.
+/// run and when the borrow ends, so a cached statement goes back to GRDB as it came.
 final class RawStatement {
     private let connection: SQLiteConnection
     private let handle: SQLiteStatement
@@ -47,7 +47,13 @@ final class RawStatement {
     }
 
     deinit {
-        if cached == nil { sqlite3_finalize(handle) }
+        if cached == nil {
+            sqlite3_finalize(handle)
+        } else {
+            // Also after a bind that threw before any run: the cache gets the statement back without values.
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
     }
 
     /// Binds `values` to the next parameters, in order.
