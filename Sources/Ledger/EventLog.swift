@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import GRDB
-import GRDBSQLite
 import GridcastCore
 
 /// The hash-chained event log: every change to ledger rows is appended, in the transaction that makes it, as the
@@ -49,19 +48,18 @@ enum EventLog {
         try payload.withUnsafeBufferPointer { bytes in
             let hash = hash(
                 prevHash: prevHash, seq: seq, at: millis, kind: kind.rawValue, actor: actor, payload: bytes)
-            let insert = try db.cachedStatement(
+            let insert = try RawStatement(
+                cachedIn: db,
                 sql: "INSERT INTO events (seq, at, kind, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
             )
-            try insert.setArguments([seq, millis, kind.rawValue, actor, "", prevHash, hash])
-            // Rebinds the payload, without a copy, for this one execution; `execute()` keeps the other bindings.
-            let payloadIndex: CInt = 5
-            let text = UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self)
-            let code = sqlite3_bind_text(insert.sqliteStatement, payloadIndex, text, CInt(bytes.count), nil)
-            guard code == SQLITE_OK else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "event payload not bound")
-            }
-            defer { sqlite3_bind_null(insert.sqliteStatement, payloadIndex) }
-            try insert.execute()
+            try insert.bind(seq)
+            try insert.bind(millis)
+            try insert.bind(kind.rawValue)
+            try insert.bind(actor)
+            try insert.bind(borrowing: bytes)
+            try insert.bind(prevHash)
+            try insert.bind(hash)
+            try insert.run()
         }
     }
 

@@ -101,17 +101,23 @@ final class RawStatement {
 
     /// Binds the next parameter to text (copied by SQLite).
     func bind(_ text: String) throws {
-        index += 1
         var text = text
-        try check(
-            text.withUTF8 { bytes in
-                // An empty string may have no storage: bind "" rather than a null pointer, which would bind NULL.
-                guard let start = UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self) else {
-                    return sqlite3_bind_text(handle, index, "", 0, Self.transient)
-                }
-                return sqlite3_bind_text(handle, index, start, CInt(bytes.count), Self.transient)
-            }
-        )
+        try text.withUTF8 { try bindText($0, destructor: Self.transient) }
+    }
+
+    /// Binds the next parameter to UTF-8 text SQLite reads in place, without a copy (a plan's event payload can be
+    /// megabytes): `bytes` must stay valid until ``run()``, which clears the binding.
+    func bind(borrowing bytes: UnsafeBufferPointer<UInt8>) throws {
+        try bindText(bytes, destructor: nil)
+    }
+
+    private func bindText(_ bytes: UnsafeBufferPointer<UInt8>, destructor: sqlite3_destructor_type?) throws {
+        index += 1
+        // Empty text may have no storage: bind "" rather than a null pointer, which would bind NULL.
+        guard let start = UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self) else {
+            return try check(sqlite3_bind_text(handle, index, "", 0, Self.transient))
+        }
+        try check(sqlite3_bind_text(handle, index, start, CInt(bytes.count), destructor))
     }
 
     /// Runs the statement with the values bound since the last run; returns how many rows it changed.
