@@ -595,22 +595,25 @@ private struct Reader {
         // Sized once: grown by doubling, a large file's groups would briefly be held twice.
         var groups: [Group] = []
         groups.reserveCapacity(rows.count)
+        // Where each column is, looked up once for the file instead of by name in every row.
+        func position(_ name: String) -> Int? { rows.first?.position(of: name) }
+        let idAt = position("id"), nameAt = position("name"), sinkAt = position("sink"), urlAt = position("url")
+        let secretAt = position("secret"), keywordAt = position("keyword"), tagsAt = position("tags")
+        let chatIDAt = position("chat_id"), mentionAllAt = position("mention_all"), rateAt = position("rate")
+        let formatAt = position("format")
         for row in rows {
             let at = SourceLocation(file: path, line: row.line)
-            func cell(_ name: String) -> String? {
-                guard let value = row[name], !value.isEmpty else { return nil }
-                return value
-            }
-            guard let id = cell("id") else {
+            func cell(_ position: Int?) -> String? { row.nonEmptyCell(at: position) }
+            guard let id = cell(idAt) else {
                 error(at, "id is empty")
                 continue
             }
-            guard let sink = cell("sink"), let url = cell("url") else {
+            guard let sink = cell(sinkAt), let url = cell(urlAt) else {
                 error(at, "group \(id): sink and url are required")
                 continue
             }
             var mentionAll = false
-            if let flag = cell("mention_all") {
+            if let flag = cell(mentionAllAt) {
                 switch flag.lowercased() {
                 case "true", "yes", "1": mentionAll = true
                 case "false", "no", "0": mentionAll = false
@@ -618,12 +621,12 @@ private struct Reader {
                 }
             }
             var rate: RateLimit?
-            if let text = cell("rate") {
+            if let text = cell(rateAt) {
                 rate = RateLimit(parsing: text)
                 if rate == nil { error(at, "group \(id): rate must look like 10/min, 1/s or 5/s,100/min") }
             }
             var format = MessageFormat.text
-            if let text = cell("format") {
+            if let text = cell(formatAt) {
                 if let parsed = MessageFormat(rawValue: text) {
                     format = parsed
                 } else {
@@ -632,15 +635,13 @@ private struct Reader {
             }
             var group = Group(
                 id: id,
-                name: cell("name") ?? id,
+                name: cell(nameAt) ?? id,
                 sink: sink,
                 url: url,
-                secret: cell("secret"),
-                keyword: cell("keyword"),
-                chatID: cell("chat_id"),
-                tags: (cell("tags") ?? "").split(separator: ";").map { String($0).trimmingSpaces }.filter {
-                    !$0.isEmpty
-                },
+                secret: cell(secretAt),
+                keyword: cell(keywordAt),
+                chatID: cell(chatIDAt),
+                tags: Self.tags(cell(tagsAt)),
                 mentionAll: mentionAll,
                 rate: rate,
                 format: format,
@@ -650,6 +651,16 @@ private struct Reader {
             groups.append(group)
         }
         return groups
+    }
+
+    /// The tags of a `tags` cell: split on `;`, trimmed, empty ones dropped. Split on bytes: `;` is ASCII, and
+    /// splitting a `String` by `Character` breaks graphemes for every cell of a large file.
+    static func tags(_ cell: String?) -> [String] {
+        guard let cell else { return [] }
+        return cell.utf8.split(separator: UInt8(ascii: ";")).compactMap { part in
+            let tag = String(Substring(part)).trimmingSpaces
+            return tag.isEmpty ? nil : tag
+        }
     }
 
     /// Validates ids, uniqueness, URLs, tags and each sink's own rules; returns the groups that passed.

@@ -20,7 +20,11 @@ public struct EnvironmentExpansion: Sendable {
 
     /// Expands every `${NAME}` in `text`.
     public func expand(_ text: String) -> Result<String, Failure> {
-        guard text.utf8.contains(UInt8(ascii: "$")), text.contains("${") else { return .success(text) }
+        // Scanned as contiguous bytes: this runs for every cell of a groups file, and most have no `$`.
+        let dollar = UInt8(ascii: "$")
+        let mayExpand =
+            text.utf8.withContiguousStorageIfAvailable { $0.contains(dollar) } ?? text.utf8.contains(dollar)
+        guard mayExpand, text.contains("${") else { return .success(text) }
         var result = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {

@@ -22,6 +22,17 @@ public struct GroupsCSV {
         public subscript(column: String) -> String? {
             columns[column].map { cells[$0] }
         }
+
+        /// The cell at a position from ``position(of:)``, nil for nil (no such column) or an empty cell.
+        func nonEmptyCell(at position: Int?) -> String? {
+            guard let position, !cells[position].isEmpty else { return nil }
+            return cells[position]
+        }
+
+        /// Where a column is in this file's rows: looked up once per file, not by name in every row.
+        func position(of column: String) -> Int? {
+            columns[column]
+        }
     }
 
     /// Splits CSV text into records, each with the line it starts on. Works on UTF-8 bytes: every delimiter is
@@ -29,6 +40,13 @@ public struct GroupsCSV {
     /// Problems are quoting mistakes, each with its physical line: a quoted field never closed, or text after a
     /// closing quote (`"凌水"3群`), which RFC 4180 doesn't allow and which no reading would get right.
     static func records(_ text: String) -> (records: [(line: Int, fields: [String])], problems: [(Int, String)]) {
+        var text = text
+        return text.withUTF8(records)
+    }
+
+    private static func records(
+        _ bytes: UnsafeBufferPointer<UInt8>
+    ) -> (records: [(line: Int, fields: [String])], problems: [(Int, String)]) {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         var records: [(line: Int, fields: [String])] = []
         var fields: [String] = []
@@ -40,13 +58,19 @@ public struct GroupsCSV {
         var quoteStart = 0
         var afterClosingQuote = false
         var problems: [(Int, String)] = []
-        let bytes = Array(text.utf8)
         var index = 0
         func endField() {
             fields.append(String(decoding: field, as: UTF8.self))
             field.removeAll(keepingCapacity: true)
             quoted = false
             afterClosingQuote = false
+        }
+        // Copies the bytes from `start` up to the first of `stops` (or the end) into the field; returns where it stopped.
+        func run(from start: Int, until stops: (UInt8) -> Bool) -> Int {
+            var end = start
+            while end < bytes.count && !stops(bytes[end]) { end += 1 }
+            field.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            return end
         }
         while index < bytes.count {
             let byte = bytes[index]
@@ -60,9 +84,12 @@ public struct GroupsCSV {
                         inQuotes = false
                         afterClosingQuote = true
                     }
-                } else {
-                    if byte == newline { line += 1 }
+                } else if byte == newline {
+                    line += 1
                     field.append(byte)
+                } else {
+                    // Quoted text runs to the next quote or line break (each counted where it is).
+                    index = run(from: index - 1, until: { $0 == quote || $0 == newline })
                 }
                 continue
             }
@@ -86,7 +113,8 @@ public struct GroupsCSV {
                 line += 1
                 recordLine = line
             default:
-                field.append(byte)
+                // Unquoted text, quotes inside it included, runs to the next delimiter.
+                index = run(from: index - 1, until: { $0 == comma || $0 == newline || $0 == cr })
             }
         }
         if inQuotes {

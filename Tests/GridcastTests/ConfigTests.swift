@@ -138,6 +138,25 @@ struct ConfigTests {
         #expect(config.groups[1].name == #"名字里有"引号""#)
     }
 
+    @Test func csvFieldsKeepQuotedLineBreaksAndDropStrayCarriageReturns() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="
+        try directory.write(
+            "groups.csv",
+            "id,name,sink,url,secret,keyword,tags\r\n"
+                + "a-1,\"两行\r\n的名字\",wecom,\(url)k1,,,\" old ;; young ;\"\r\n"
+                + "a-2,pla\rin,wecom,\(url)k2,,,x\r\n"
+                + "a-3,\"\"\"反诈\"\" 宣讲\",wecom,\(url)k3,,,\r\n"
+                + "a-4,no newline at the end,wecom,\(url)k4,,,elderly"
+        )
+        let config = try loader.load(path: try directory.write("g.yaml", "groups_file: groups.csv\n"))
+        #expect(config.groups.map(\.id) == ["a-1", "a-2", "a-3", "a-4"])
+        #expect(config.groups.map(\.name) == ["两行\r\n的名字", "plain", "\"反诈\" 宣讲", "no newline at the end"])
+        #expect(config.groups.map(\.tags) == [["old", "young"], ["x"], [], ["elderly"]])
+        #expect(config.groups.map(\.location?.line) == [2, 4, 5, 6])
+    }
+
     @Test func csvProblemsNameTheirLine() throws {
         let found = try problems(
             """
