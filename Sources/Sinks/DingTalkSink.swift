@@ -30,7 +30,7 @@ public struct DingTalkSink: Sink {
     }
 
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
-        if address.query["access_token", default: ""].isEmpty {
+        if (address.queryValue(named: "access_token") ?? "").isEmpty {
             return [
                 GroupProblem(field: "url", message: "dingtalk url must carry the robot token as ?access_token=…")
             ]

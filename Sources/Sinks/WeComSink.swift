@@ -27,7 +27,7 @@ public struct WeComSink: Sink {
 
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
         var problems: [GroupProblem] = []
-        if address.query["key", default: ""].isEmpty {
+        if (address.queryValue(named: "key") ?? "").isEmpty {
             problems.append(GroupProblem(field: "url", message: "wecom url must carry the robot key as ?key=…"))
         }
         if !address.path.hasSuffix("/cgi-bin/webhook/send") {

@@ -9,8 +9,18 @@ public struct WebhookAddress: Sendable, Equatable {
     public var host: String
     /// The path, percent-encoded as written.
     public var path: String
+    /// The query as written (percent-encoded), without the `?`.
+    public var rawQuery: String
+
     /// Query parameters, percent-decoded; the first value of a repeated name wins.
-    public var query: [String: String]
+    public var query: [String: String] {
+        var query: [String: String] = [:]
+        forEachParameter { name, value in
+            if query[name] == nil { query[name] = value() }
+            return true
+        }
+        return query
+    }
 
     /// Parses `url`; nil when libcurl can't read it as an absolute URL with a host.
     public init?(_ url: String) {
@@ -30,23 +40,40 @@ public struct WebhookAddress: Sendable, Equatable {
         self.scheme = scheme.lowercased()
         self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         self.path = part(CURLUPART_PATH) ?? "/"
-        var query: [String: String] = [:]
-        // Split on bytes: every webhook URL is checked at load, and Character splitting is the slow part.
-        for pair in (part(CURLUPART_QUERY) ?? "").utf8.split(separator: UInt8(ascii: "&")) {
+        self.rawQuery = part(CURLUPART_QUERY) ?? ""
+    }
+
+    /// The percent-decoded value of the first query parameter called `name`, nil when there is none. Looks for
+    /// it without decoding the whole query: every group's URL is checked at load.
+    public func queryValue(named name: String) -> String? {
+        var found: String?
+        forEachParameter { parameter, value in
+            guard parameter == name else { return true }
+            found = value()
+            return false
+        }
+        return found
+    }
+
+    /// Calls `body` with each parameter's decoded name and a way to decode its value, in order, until it returns
+    /// false. Splits on bytes: Character splitting is the slow part.
+    private func forEachParameter(_ body: (String, () -> String) -> Bool) {
+        for pair in rawQuery.utf8.split(separator: UInt8(ascii: "&")) {
             let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
             let name = Self.percentDecoded(Substring(pair[..<equals]))
-            if query[name] == nil {
-                query[name] = equals == pair.endIndex ? "" : Self.percentDecoded(Substring(pair[equals...].dropFirst()))
+            let more = body(name) {
+                equals == pair.endIndex ? "" : Self.percentDecoded(Substring(pair[equals...].dropFirst()))
             }
+            if !more { return }
         }
-        self.query = query
     }
 
     /// Whether the host is a loopback address: `localhost`, `127.0.0.0/8` or `::1`.
     public var isLoopback: Bool {
+        // Addresses first: they need no lowercased copy of the host.
+        if Self.isLoopbackIPv4(host) { return true }
         let host = host.lowercased()
-        if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
-        return Self.isLoopbackIPv4(host)
+        return host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1"
     }
 
     /// Whether `host` is four dot-separated decimal octets (0–255), the first written `127`.

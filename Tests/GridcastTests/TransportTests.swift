@@ -142,6 +142,15 @@ struct TransportTests {
         #expect((WebhookAddress(url)?.isLoopback ?? false) == loopback, "\(url)")
     }
 
+    @Test func queryValuesAreDecodedAndTheFirstOfARepeatedNameWins() throws {
+        let address = try #require(WebhookAddress("https://h.example/p?%6Bey=a%2Bb+c&key=second&flag&empty="))
+        #expect(address.queryValue(named: "key") == "a+b c")
+        #expect(address.queryValue(named: "flag") == "")
+        #expect(address.queryValue(named: "empty") == "")
+        #expect(address.queryValue(named: "missing") == nil)
+        #expect(address.query == ["key": "a+b c", "flag": "", "empty": ""])
+    }
+
     @Test func tlsVerificationFailsClosed() async throws {
         // A plain-HTTP server spoken to over https:// fails the handshake: nothing was sent.
         try await withServer { server, transport in
