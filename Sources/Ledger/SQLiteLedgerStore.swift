@@ -39,7 +39,12 @@ public final class SQLiteLedgerStore: LedgerStore {
                 // GRDB switches the writer to WAL with `synchronous = NORMAL` after `prepareDatabase` has run, which
                 // syncs only at checkpoints: a commit could be lost on power failure. Every commit must be durable
                 // when it returns (a claim before its request leaves), so FULL is set on the writer afterwards.
-                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+                // The writer's statement journals stay in memory: a plan's multi-row inserts journal every index
+                // page they touch (10,000 groups: 14 MB through 6,856 writes to a temporary file), and a
+                // statement's journal is dropped when it ends. Readers (reports) keep file-backed temp storage.
+                try pool.writeWithoutTransaction {
+                    try $0.execute(sql: "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY")
+                }
                 try migrator.migrate(pool)
                 return pool
             } catch {
