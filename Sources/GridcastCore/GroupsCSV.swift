@@ -18,11 +18,6 @@ public struct GroupsCSV {
         /// Column positions by name, shared by every row of a file.
         var columns: [String: Int]
 
-        /// The cell of a column, nil when the file has no such column.
-        public subscript(column: String) -> String? {
-            columns[column].map { cells[$0] }
-        }
-
         /// The cell at a position from ``position(of:)``, nil for nil (no such column) or an empty cell.
         func nonEmptyCell(at position: Int?) -> String? {
             guard let position, !cells[position].isEmpty else { return nil }
