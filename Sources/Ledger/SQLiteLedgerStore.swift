@@ -11,7 +11,13 @@ public final class SQLiteLedgerStore: LedgerStore {
     public let path: String
 
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, statementObserver: nil)
+    }
+
+    /// Opens the ledger, handing the SQL of every statement any of its connections runs to `statementObserver`
+    /// (tests check that what the ledger asks of SQLite can use its indexes).
+    init(path: String, statementObserver: (@Sendable (String) -> Void)?) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -20,6 +26,13 @@ public final class SQLiteLedgerStore: LedgerStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.label = "gridcast-ledger"
+        if let statementObserver {
+            configuration.prepareDatabase { db in
+                db.trace(options: .statement) { event in
+                    if case .statement(let statement) = event { statementObserver(statement.sql) }
+                }
+            }
+        }
         do {
             pool = try Self.open(path: path, configuration: configuration)
         } catch {
@@ -171,6 +184,24 @@ public final class SQLiteLedgerStore: LedgerStore {
                     ALTER TABLE deliveries_v5 RENAME TO deliveries;
                     CREATE INDEX deliveries_due ON deliveries(state, next_at);
                     CREATE INDEX deliveries_updated ON deliveries(updated_at);
+                    """
+            )
+        }
+        migrator.registerMigration("v6-partial-indexes") { db in
+            // Two full indexes made every claim and every outcome rewrite four index entries: (state, next_at) and
+            // updated_at both change each time. Sent rows, nearly all of them, are never searched by state and
+            // only by time, and open rows are few: so one index holds the rows not sent (the claims, lease expiry,
+            // listings by state) and one the sent rows by time (the daily report). A delivery's claim then moves
+            // one entry and its outcome two. The statements are written out, not shared: a migration stays as it
+            // ran. Queries compare the state with literals (`StateCondition`), as the partial indexes require.
+            try db.execute(
+                sql: """
+                    DROP INDEX deliveries_due;
+                    DROP INDEX deliveries_updated;
+                    CREATE INDEX deliveries_unsent ON deliveries(state, next_at)
+                        WHERE state = 'planned' OR state = 'claimed' OR state = 'retry' OR state = 'dead'
+                            OR state = 'in_doubt';
+                    CREATE INDEX deliveries_sent ON deliveries(updated_at) WHERE state = 'sent';
                     """
             )
         }
@@ -665,7 +696,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                     MIN(CASE WHEN state IN ('planned','retry') AND next_at > ? THEN next_at END) AS next_due,
                     SUM(state = 'claimed') AS claimed,
                     MIN(CASE WHEN state = 'claimed' THEN lease_until END) AS lease_expiry
-                FROM deliveries WHERE state IN ('planned','retry','claimed')
+                FROM deliveries WHERE \(StateCondition.any(of: [.planned, .retry, .claimed]))
                 """
             let millis = now.ledgerMillis
             var arguments: StatementArguments = [millis, millis, millis]
@@ -737,13 +768,29 @@ public final class SQLiteLedgerStore: LedgerStore {
     public func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryRecord] {
         var conditions = ["1 = 1"]
         var arguments: StatementArguments = []
+        var range: [String] = []
+        var bounds: [Int64] = []
         if let from = filter.changedFrom {
-            conditions.append("d.updated_at >= ?")
-            arguments += [from.ledgerMillis]
+            range.append("d.updated_at >= ?")
+            bounds.append(from.ledgerMillis)
         }
         if let before = filter.changedBefore {
-            conditions.append("d.updated_at < ?")
-            arguments += [before.ledgerMillis]
+            range.append("d.updated_at < ?")
+            bounds.append(before.ledgerMillis)
+        }
+        if !range.isEmpty {
+            if let state = filter.state {
+                // One state: its index (sent rows by time, the others by state) and the time on top.
+                conditions.append(StateCondition.equals(state, column: "d.state"))
+                conditions += range
+                arguments += StatementArguments(bounds)
+            } else {
+                let changed = StateCondition.changed(range.joined(separator: " AND "), arguments: bounds)
+                conditions.append(changed.sql)
+                arguments += StatementArguments(changed.arguments)
+            }
+        } else if let state = filter.state {
+            conditions.append(StateCondition.equals(state, column: "d.state"))
         }
         if let noticeID = filter.noticeID {
             conditions.append("d.notice_id = ?")
@@ -752,10 +799,6 @@ public final class SQLiteLedgerStore: LedgerStore {
         if let groupID = filter.groupID {
             conditions.append("d.group_id = ?")
             arguments += [groupID]
-        }
-        if let state = filter.state {
-            conditions.append("d.state = ?")
-            arguments += [state.rawValue]
         }
         return try await records(where: conditions.joined(separator: " AND "), arguments)
     }
@@ -809,7 +852,9 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord] {
-        try await records(where: "d.updated_at >= ? AND d.updated_at < ?", [start.ledgerMillis, end.ledgerMillis])
+        let changed = StateCondition.changed(
+            "d.updated_at >= ? AND d.updated_at < ?", arguments: [start.ledgerMillis, end.ledgerMillis])
+        return try await records(where: changed.sql, StatementArguments(changed.arguments))
     }
 
     private func records(

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GridcastCore
 import GridcastTesting
+import Synchronization
 import Testing
 
 @testable import Ledger
@@ -339,7 +340,7 @@ struct LedgerTests {
             #expect(
                 try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE tbl_name = 'deliveries'"))
                     == [
-                        "deliveries", "deliveries_due", "deliveries_updated", "sqlite_autoindex_deliveries_1",
+                        "deliveries", "deliveries_unsent", "deliveries_sent", "sqlite_autoindex_deliveries_1",
                         "sqlite_autoindex_deliveries_2",
                     ])
             #expect(throws: DatabaseError.self) {
@@ -352,6 +353,62 @@ struct LedgerTests {
         }
         try queue.close()
         #expect(try await upgraded.deliveries(noticeID: "old").map(\.id) == ["dlv_a", "dlv_b", "dlv_c"])
+    }
+
+    @Test func noLedgerOperationScansTheDeliveriesTable() async throws {
+        defer { directory.remove() }
+        // Every statement the store runs, as SQLite saw it: from the C library's trace callback, on the pool's
+        // threads.
+        let seen = Mutex<[String]>([])
+        let store = try SQLiteLedgerStore(path: path) { sql in seen.withLock { $0.append(sql) } }
+        // Opening migrates, and migrations read whole tables on purpose: only what the operations run counts.
+        seen.withLock { $0 = [] }
+        _ = try await store.plan(plan((0..<40).map { "g\($0)" }))
+        let claims = try await claim(store, owner: "w1", limit: 6)
+        let later = now.addingTimeInterval(60)
+        let results: [DeliveryOutcome.Result] = [
+            .sent, .dead, .inDoubt, .retry(at: later, refundAttempt: false), .deferred(until: later),
+        ]
+        _ = try await store.settle(
+            zip(claims, results).map { DeliveryOutcome(claim: $0, result: $1, partsSent: 0, error: "x", at: now) },
+            claiming: ClaimRequest(
+                owner: "w1", limit: 3, noticeID: "n1", now: now, timeout: .seconds(15), leaseMargin: .seconds(30)))
+        _ = try await store.expireLeases(now: now.addingTimeInterval(3600), policy: .hold) { _ in false }
+        _ = try await store.pending(noticeID: nil, now: now)
+        _ = try await store.pending(noticeID: "n1", now: now)
+        _ = try await store.stateCounts(noticeID: "n1")
+        _ = try await store.deliveries(changedFrom: now, to: later)
+        for state in DeliveryState.allCases {
+            _ = try await store.deliveries(
+                matching: DeliveryFilter(changedFrom: now, changedBefore: later, state: state))
+        }
+        // Listing every sent delivery ever made, with no time, reads the table: it is nearly all of it.
+        for state in StateCondition.unsentStates {
+            _ = try await store.deliveries(matching: DeliveryFilter(state: state))
+        }
+        _ = try await store.deliveries(matching: DeliveryFilter(changedFrom: now, groupID: "g1"))
+        _ = try await store.deliveries(matching: DeliveryFilter(changedBefore: later))
+        _ = try await store.resolve(noticeID: "n1", groupID: "g2", as: .resend, by: "admin", note: "", at: now)
+
+        // Searches only: the verifier reads whole tables on purpose, and an insert searches nothing.
+        let searches = seen.withLock { $0 }.filter { sql in
+            let head = sql.drop { $0 == " " || $0 == "\n" }.prefix(6).uppercased()
+            return (head == "SELECT" || head == "UPDATE") && sql.contains("deliveries")
+        }
+        #expect(searches.count >= 10, "the operations above ran their queries")
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        for sql in Set(searches) {
+            let plan = try await queue.read { db in
+                // The plan doesn't depend on the values: every parameter is left NULL.
+                let statement = try db.makeStatement(sql: "EXPLAIN QUERY PLAN " + sql)
+                statement.setUncheckedArguments([])
+                return try Row.fetchAll(statement).map { $0["detail"] as String }
+            }
+            // "SCAN deliveries" or "SCAN d": a full pass over every delivery ever made, each time.
+            let scans = plan.filter { $0.hasPrefix("SCAN deliveries") || $0.hasPrefix("SCAN d") }
+            #expect(scans.isEmpty, "\(sql)\n\(plan.joined(separator: "\n"))")
+        }
     }
 
     /// Why `store` fails `verify`, or nil when it passes.
