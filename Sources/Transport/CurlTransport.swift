@@ -167,12 +167,10 @@ private final class EventLoop: @unchecked Sendable {
     }
 
     private func start(_ transfer: Transfer) {
-        let handle = idleHandles.popLast() ?? curl_easy_init()
-        guard let handle else {
+        guard let handle = idleHandles.popLast() ?? newHandle() else {
             transfer.finish(.failure(TransportError(kind: .notSent, code: 27, reason: "out of memory")))
             return
         }
-        curl_easy_reset(handle)
         transfer.handle = handle
         if let failure = configure(handle, for: transfer) {
             transfer.finish(.failure(failure))
@@ -196,14 +194,13 @@ private final class EventLoop: @unchecked Sendable {
         url.utf8.prefix(8).lazy.map { $0 | 0x20 }.elementsEqual("https://".utf8)
     }
 
-    /// Applies every per-transfer option; returns an error when libcurl refuses one.
-    private func configure(_ handle: UnsafeMutableRawPointer, for transfer: Transfer) -> TransportError? {
-        let request = transfer.request
-        let timeoutMS = max(1, Int(request.timeout.milliseconds))
-        let connectMS = min(timeoutMS, max(1, Int(configuration.connectTimeout.milliseconds)))
-        let box = Unmanaged.passUnretained(transfer).toOpaque()
-        var codes: [CURLcode] = [
-            gc_easy_setopt_string(handle, CURLOPT_URL, request.url),
+    /// A new easy handle with the options every transfer shares, or nil when libcurl refuses one (out of memory).
+    ///
+    /// They are set once, not reset and set again for each transfer: a handle keeps its options from one transfer
+    /// to the next, and ``configure(_:for:)`` sets every option that differs between requests.
+    private func newHandle() -> UnsafeMutableRawPointer? {
+        guard let handle = curl_easy_init() else { return nil }
+        let codes: [CURLcode] = [
             gc_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"),
             gc_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),
             gc_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0),
@@ -211,24 +208,47 @@ private final class EventLoop: @unchecked Sendable {
             gc_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1),
             gc_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2),
             gc_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)),
+            gc_easy_setopt_string(handle, CURLOPT_USERAGENT, configuration.userAgent),
+            gc_easy_setopt_write_function(handle, curlWriteBody),
+            gc_easy_setopt_header_function(handle, curlWriteHeader),
+        ]
+        guard codes.allSatisfy({ $0 == CURLE_OK }) else {
+            curl_easy_cleanup(handle)
+            return nil
+        }
+        return handle
+    }
+
+    /// Applies every option that differs between requests; returns an error when libcurl refuses one.
+    private func configure(_ handle: UnsafeMutableRawPointer, for transfer: Transfer) -> TransportError? {
+        let request = transfer.request
+        let timeoutMS = max(1, Int(request.timeout.milliseconds))
+        let connectMS = min(timeoutMS, max(1, Int(configuration.connectTimeout.milliseconds)))
+        let box = Unmanaged.passUnretained(transfer).toOpaque()
+        var codes: [CURLcode] = [
+            gc_easy_setopt_string(handle, CURLOPT_URL, request.url),
             // Waiting to learn whether a connection multiplexes pays only over TLS, where ALPN answers it in the
             // handshake. Plain http (loopback only) is always HTTP/1.1, and there the wait held every other transfer
             // to the host until the first one's answer: behind a hung request, until its timeout.
             gc_easy_setopt_long(handle, CURLOPT_PIPEWAIT, Self.isTLS(request.url) ? 1 : 0),
             gc_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMS),
             gc_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectMS),
-            gc_easy_setopt_string(handle, CURLOPT_USERAGENT, configuration.userAgent),
-            gc_easy_setopt_write_function(handle, curlWriteBody),
             gc_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, box),
-            gc_easy_setopt_header_function(handle, curlWriteHeader),
             gc_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, box),
             // libcurl resends a request by itself when a reused connection dies before any answer; for a webhook
             // that may have posted the first copy, that is a duplicate. The second start is refused instead.
             gc_easy_setopt_prereq_function(handle, curlBeforeRequest, box),
         ]
-        if request.method == "POST" {
+        // The method, and nothing left over from the handle's previous request: a custom method is cleared for a
+        // POST, and a GET drops the body options a POST set.
+        switch request.method {
+        case "POST":
+            codes.append(gc_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, nil))
             codes.append(gc_easy_setopt_long(handle, CURLOPT_POST, 1))
-        } else {
+        case "GET":
+            codes.append(gc_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, nil))
+            codes.append(gc_easy_setopt_long(handle, CURLOPT_HTTPGET, 1))
+        default:
             codes.append(gc_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
         }
         if request.method != "GET" {
@@ -282,7 +302,7 @@ private final class EventLoop: @unchecked Sendable {
             return .success(
                 HTTPResponse(
                     status: status,
-                    headers: transfer.responseHeaders,
+                    fields: transfer.responseFields,
                     body: transfer.responseBody,
                     truncated: transfer.truncated
                 )
@@ -305,6 +325,10 @@ private final class EventLoop: @unchecked Sendable {
     }
 
     private func recycle(_ transfer: Transfer) {
+        if let handle = transfer.handle {
+            // The handle outlives the list: it must not point at freed memory while idle.
+            _ = gc_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, nil)
+        }
         if let list = transfer.headerList { curl_slist_free_all(list) }
         transfer.headerList = nil
         if let handle = transfer.handle {
@@ -326,7 +350,7 @@ final class Transfer: @unchecked Sendable {
     var handle: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
     var responseBody: [UInt8] = []
-    var responseHeaders: [String: String] = [:]
+    var responseFields = HeaderFields()
     var truncated = false
     /// How many times libcurl began writing this request (more than once only when it tried to resend it).
     var requestStarts = 0
@@ -348,18 +372,7 @@ final class Transfer: @unchecked Sendable {
     }
 
     func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        // Work on bytes: header names are ASCII, and this runs for every header of every response.
-        var end = bytes.count
-        while end > 0, bytes[end - 1] == 0x0a || bytes[end - 1] == 0x0d || bytes[end - 1] == 0x20 { end -= 1 }
-        if end >= 5, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50, bytes[4] == 0x2f {
-            responseHeaders = [:]  // "HTTP/": a new (possibly final) response starts; forget interim 1xx headers
-            return
-        }
-        guard responseHeaders.count < 100, let colon = bytes[..<end].firstIndex(of: 0x3a) else { return }
-        let name = String(decoding: bytes[..<colon].map { $0 >= 0x41 && $0 <= 0x5a ? $0 + 32 : $0 }, as: UTF8.self)
-        var start = colon + 1
-        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-        responseHeaders[name] = String(decoding: bytes[start..<min(end, start + 1024)], as: UTF8.self)
+        responseFields.append(line: bytes)
     }
 }
 

@@ -5,24 +5,33 @@ public struct HTTPResponse: Sendable, Equatable {
 
     /// The HTTP status code of the final response.
     public var status: Int
-    /// Header fields, names lowercased; a repeated field keeps its last value.
-    public var headers: [String: String]
+    /// The final response's header fields, as received.
+    public var fields: HeaderFields
     /// The body, at most ``bodyLimit`` bytes.
     public var body: [UInt8]
     /// True when the server sent more than ``bodyLimit`` bytes.
     public var truncated: Bool
 
-    /// Creates a response.
+    /// Header fields by lowercased name; a repeated field keeps its last value. Decoded on each call: sinks that
+    /// need one field ask ``header(_:)``.
+    public var headers: [String: String] { fields.dictionary }
+
+    /// Creates a response with header fields given by name.
     public init(status: Int, headers: [String: String] = [:], body: [UInt8] = [], truncated: Bool = false) {
+        self.init(status: status, fields: HeaderFields(headers), body: body, truncated: truncated)
+    }
+
+    /// Creates a response with header fields as received.
+    public init(status: Int, fields: HeaderFields, body: [UInt8] = [], truncated: Bool = false) {
         self.status = status
-        self.headers = headers
+        self.fields = fields
         self.body = body
         self.truncated = truncated
     }
 
     /// The value of a header field, looked up case-insensitively.
     public func header(_ name: String) -> String? {
-        headers[name.lowercased()]
+        fields.value(named: name)
     }
 
     /// The body decoded as UTF-8 (invalid sequences repaired).

@@ -36,6 +36,29 @@ struct TransportTests {
         }
     }
 
+    @Test func headerFieldsKeepTheFinalResponsesFieldsWithinTheirLimits() {
+        var fields = HeaderFields()
+        func add(_ line: String) { Array(line.utf8).withUnsafeBytes { fields.append(line: $0) } }
+        add("HTTP/1.1 100 Continue\r\n")
+        add("Retry-After: 99\r\n")
+        add("HTTP/1.1 429 Too Many Requests\r\n")
+        add("Retry-After:\t 3 \r\n")
+        add("not a field\r\n")
+        add("Retry-After-Ms: 5\r\n")
+        add("X-Long: " + String(repeating: "v", count: 5000) + "\r\n")
+        add("\r\n")
+        #expect(fields.value(named: "retry-after") == "3", "the interim response's field is forgotten")
+        #expect(fields.value(named: "Retry-After-MS") == "5")
+        #expect(fields.value(named: "retry") == nil)
+        #expect(fields.value(named: "x-long")?.utf8.count == HeaderFields.valueLimit)
+        #expect(fields.count == 3)
+        #expect(Set(fields.dictionary.keys) == ["retry-after", "retry-after-ms", "x-long"])
+        for index in 0..<200 { add("X-\(index): \(index)") }
+        #expect(fields.count == HeaderFields.limit)
+        #expect(fields.value(named: "x-199") == nil)
+        #expect(HeaderFields(["Retry-After": "2"]) == HeaderFields(["retry-after": "2"]))
+    }
+
     @Test func refusedConnectionIsNotSent() async throws {
         // Bind and close a port so nothing listens on it.
         let server = try await EmulatorServer.start()

@@ -17,6 +17,9 @@ struct HelperServer: Sendable {
         case redirect(status: Int, location: String)
         /// Answers 200 with a body of `bytes` bytes (Content-Length), or an endless chunked body when nil.
         case body(bytes: Int?)
+        /// Answers 200 to any method with header fields in mixed case, one of them twice (`X-Twice: 1`, then
+        /// `x-twice: 2`), and logs each request as `request METHOD PATH BODY-LENGTH`.
+        case echo
     }
 
     let process: WatchedProcess
@@ -31,6 +34,7 @@ struct HelperServer: Sendable {
         case .tls(let certificate, let key): arguments += ["tls", certificate, key]
         case .redirect(let status, let location): arguments += ["redirect", "\(status)", location]
         case .body(let bytes): arguments += ["body", bytes.map { "\($0)" } ?? "endless"]
+        case .echo: arguments += ["echo"]
         }
         let process = try WatchedProcess.program("/usr/bin/env", ["python3", "-u"] + arguments)
         var port: Int?
@@ -85,13 +89,25 @@ struct HelperServer: Sendable {
             def do_GET(self):
                 self.answer()
 
+            def do_PUT(self):
+                self.answer()
+
             def answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
                     self.rfile.read(length)
-                say(f"request {self.command} {self.path}")
                 mode = sys.argv[1]
-                if mode == "redirect":
+                say(f"request {self.command} {self.path}" + (f" {length}" if mode == "echo" else ""))
+                if mode == "echo":
+                    body = b'{"ok":true}'
+                    self.send_response(200)
+                    self.send_header("Retry-After", "7")
+                    self.send_header("X-Twice", "1")
+                    self.send_header("x-twice", "2")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                elif mode == "redirect":
                     self.send_response(int(sys.argv[2]))
                     self.send_header("Location", sys.argv[3])
                     self.send_header("Content-Length", "0")

@@ -194,6 +194,55 @@ struct TransportSafetyTests {
         try await target.stop()
     }
 
+    // MARK: - Handle reuse
+
+    @Test func aReusedHandleCarriesNothingOverFromItsLastRequest() async throws {
+        // libcurl handles keep their options from one transfer to the next: each request must set its own method
+        // and body, and the options every request shares (no redirects among them) must still hold.
+        let echo = try await HelperServer.start(.echo)
+        let redirector = try await HelperServer.start(
+            .redirect(status: 302, location: "http://127.0.0.1:\(echo.port)/moved"))
+        // One connection at a time, one request after another: each runs on the handle the one before used.
+        let transport = CurlTransport(configuration: .init(maxConnections: 1))
+        func send(_ method: String, _ body: String, to port: Int) async throws -> HTTPResponse {
+            try await transport.send(
+                HTTPRequest(
+                    method: method, url: "http://127.0.0.1:\(port)/hook", body: Array(body.utf8),
+                    timeout: .seconds(5))
+            ).get()
+        }
+        _ = try await send("POST", "0123456789", to: echo.port)
+        _ = try await send("GET", "", to: echo.port)
+        _ = try await send("PUT", "abc", to: echo.port)
+        _ = try await send("POST", "", to: echo.port)
+        #expect(try await send("POST", "moved?", to: redirector.port).status == 302)
+        _ = try await send("GET", "", to: echo.port)
+        await transport.shutdown()
+        try await waitUntil { echo.requests.count >= 5 }
+        #expect(
+            echo.requests == [
+                "request POST /hook 10", "request GET /hook 0", "request PUT /hook 3", "request POST /hook 0",
+                "request GET /hook 0",
+            ])
+        #expect(redirector.requests == ["request POST /hook"])
+        await echo.stop()
+        await redirector.stop()
+    }
+
+    @Test func headerFieldsAreFoundInAnyCaseAndARepeatedOneKeepsItsLastValue() async throws {
+        let echo = try await HelperServer.start(.echo)
+        let transport = CurlTransport()
+        let response = try await transport.send(HTTPRequest(url: "http://127.0.0.1:\(echo.port)/hook")).get()
+        await transport.shutdown()
+        #expect(response.header("retry-after") == "7")
+        #expect(response.header("RETRY-AFTER") == "7")
+        #expect(response.header("X-Twice") == "2")
+        #expect(response.header("x-tw") == nil)
+        #expect(response.headers["x-twice"] == "2")
+        #expect(response.headers["retry-after"] == "7")
+        await echo.stop()
+    }
+
     // MARK: - Response body cap
 
     @Test func aTenMebibyteBodyIsCutAt64KiB() async throws {
