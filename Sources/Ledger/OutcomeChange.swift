@@ -2,7 +2,7 @@ import Foundation
 
 /// What recording one outcome sets on its delivery row, and the change image its event logs: every value is known
 /// from the outcome and its claim, so nothing has to be read back.
-struct OutcomeChange {
+struct OutcomeChange: Sendable {
     /// The new state.
     let state: DeliveryState
     /// The next attempt's time for a retry; nil leaves `next_at` as it was.

@@ -405,8 +405,9 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func settle(_ outcomes: [DeliveryOutcome], claiming request: ClaimRequest?) async throws -> Settlement {
         guard !outcomes.isEmpty || (request?.limit ?? 0) > 0 else { return Settlement(lost: [], claimed: []) }
+        let batch = OutcomeBatch(outcomes)
         return try await write { db in
-            let lost = try Self.record(outcomes, in: db)
+            let lost = try Self.record(batch, in: db)
             let claimed = try request.map { try Self.claim($0, in: db) } ?? []
             return Settlement(lost: lost, claimed: claimed)
         }
@@ -441,7 +442,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 first_attempt_at = COALESCE(first_attempt_at, :now), last_attempt_at = :now, updated_at = :now
             WHERE rowid IN (
                 SELECT r FROM (\(due(.planned)) UNION ALL \(due(.retry)) ORDER BY next_at, r LIMIT :limit))
-            RETURNING \(claimSets.joined(separator: ", ")), notice_id, group_id, parts_total, parts_sent
+            RETURNING \(claimSets.joined(separator: ", ")), notice_id, group_id, parts_total, parts_sent, rowid
             """
     }
 
@@ -457,7 +458,10 @@ public final class SQLiteLedgerStore: LedgerStore {
         let statement = try db.cachedStatement(sql: sql)
         var rows = ReturnedRows(
             of: statement, table: "deliveries",
-            keep: ["id", "notice_id", "group_id", "claim_seq", "attempts", "parts_total", "parts_sent", "lease_until"],
+            keep: [
+                "id", "notice_id", "group_id", "claim_seq", "attempts", "parts_total", "parts_sent", "lease_until",
+                "rowid",
+            ],
             changed: Self.claimSets
         )
         try rows.run(statement, arguments: arguments)
@@ -468,7 +472,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             return ClaimedDelivery(
                 id: text(0), noticeID: text(1), groupID: text(2), claimSeq: number(3), attempts: number(4),
                 partsTotal: number(5), partsSent: number(6), owner: request.owner,
-                leaseUntil: Date(ledgerMillis: rows.value(row, 7) ?? 0)
+                leaseUntil: Date(ledgerMillis: rows.value(row, 7) ?? 0), rowID: rows.value(row, 8) ?? 0
             )
         }
     }
@@ -523,15 +527,18 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func record(_ outcomes: [DeliveryOutcome]) async throws -> [String] {
         guard !outcomes.isEmpty else { return [] }
-        return try await write { db in try Self.record(outcomes, in: db) }
+        let batch = OutcomeBatch(outcomes)
+        return try await write { db in try Self.record(batch, in: db) }
     }
 
     /// Records outcomes inside the caller's transaction; returns the ids whose claim was lost.
     ///
-    /// An outcome sets only values it knows, so its event is written from them without reading the row back
+    /// Each row is found by the rowid its claim returned, and fenced on its id as well, so a row is never taken for
+    /// another. An outcome sets only values it knows, so its event is written from them without reading the row back
     /// (`RETURNING` costs about as much again as the update). The fence includes `attempts`, which a claim sets and
     /// nothing else changes while it holds.
-    static func record(_ outcomes: [DeliveryOutcome], in db: Database) throws -> [String] {
+    static func record(_ batch: OutcomeBatch, in db: Database) throws -> [String] {
+        let outcomes = batch.outcomes
         guard !outcomes.isEmpty else { return [] }
         let update = try RawStatement(
             cachedIn: db,
@@ -540,7 +547,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                     state = ?, next_at = COALESCE(?, next_at), attempts = ?, parts_sent = ?,
                     sent_at = COALESCE(?, sent_at), last_error = ?, lease_owner = NULL, lease_until = NULL,
                     part_in_flight = NULL, updated_at = ?
-                WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ? AND attempts = ?
+                WHERE rowid = ? AND id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ? AND attempts = ?
                 """
         )
         // A deferral's new state depends on the row's history: it reads back the columns it set.
@@ -550,7 +557,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                     state = CASE WHEN attempts > 1 OR parts_sent > 0 THEN 'retry' ELSE 'planned' END,
                     first_attempt_at = CASE WHEN attempts > 1 OR parts_sent > 0 THEN first_attempt_at END,
                     attempts = attempts - 1, next_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-                WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                WHERE rowid = ? AND id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
                 RETURNING \(Self.deferralReturning)
                 """
         )
@@ -559,36 +566,38 @@ public final class SQLiteLedgerStore: LedgerStore {
         var changes: [UInt8] = []
         changes.reserveCapacity(outcomes.count * 320)
         var deferred = ReturnedRows(of: deferral, table: "deliveries", changed: Self.deferralSets)
-        for outcome in outcomes {
+        for (outcome, entry) in zip(outcomes, batch.entries) {
             let at = outcome.at.ledgerMillis
-            if case .deferred(let until) = outcome.result {
+            switch entry {
+            case .deferral(let until):
                 let found = try deferred.run(
                     deferral,
                     arguments: [
-                        until.ledgerMillis, at, outcome.claim.id, outcome.claim.claimSeq, outcome.claim.owner,
+                        until.ledgerMillis, at, outcome.claim.rowID, outcome.claim.id, outcome.claim.claimSeq,
+                        outcome.claim.owner,
                     ]
                 )
                 if found == 0 { lost.append(outcome.claim.id) }
-                continue
-            }
-            let change = OutcomeChange(outcome)
-            // Bound one by one, in the statement's order: this runs for every outcome.
-            try update.bind(change.state.rawValue)
-            try update.bind(change.nextAt)
-            try update.bind(Int64(change.attempts))
-            try update.bind(Int64(outcome.partsSent))
-            try update.bind(change.sentAt)
-            try update.bind(change.error)
-            try update.bind(at)
-            try update.bind(outcome.claim.id)
-            try update.bind(Int64(outcome.claim.claimSeq))
-            try update.bind(outcome.claim.owner)
-            try update.bind(Int64(outcome.claim.attempts))
-            if try update.run() == 0 {
-                lost.append(outcome.claim.id)
-            } else {
-                if !changes.isEmpty { changes.append(UInt8(ascii: ",")) }
-                change.appendImage(of: outcome, to: &changes)
+            case .change(let change, let image):
+                // Bound one by one, in the statement's order: this runs for every outcome.
+                try update.bind(change.state.rawValue)
+                try update.bind(change.nextAt)
+                try update.bind(Int64(change.attempts))
+                try update.bind(Int64(outcome.partsSent))
+                try update.bind(change.sentAt)
+                try update.bind(change.error)
+                try update.bind(at)
+                try update.bind(outcome.claim.rowID)
+                try update.bind(outcome.claim.id)
+                try update.bind(Int64(outcome.claim.claimSeq))
+                try update.bind(outcome.claim.owner)
+                try update.bind(Int64(outcome.claim.attempts))
+                if try update.run() == 0 {
+                    lost.append(outcome.claim.id)
+                } else {
+                    if !changes.isEmpty { changes.append(UInt8(ascii: ",")) }
+                    changes.append(contentsOf: batch.images[image])
+                }
             }
         }
         try EventLog.append(

@@ -291,6 +291,36 @@ struct LedgerTests {
             return
         }
     }
+    @Test func anOutcomeGoesToItsClaimsRowOnlyAndAHandBackToo() async throws {
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: path)
+        _ = try await store.plan(plan(["a", "b", "c"]))
+        let claims = try await claim(store, owner: "p", limit: 3)
+        #expect(Set(claims.map(\.rowID)).count == 3 && !claims.contains { $0.rowID == 0 })
+        // A locator that points at another delivery's row: that row is not touched, and the outcome is lost.
+        var misplaced = claims[0]
+        misplaced.rowID = claims[1].rowID
+        var handedBack = claims[2]
+        handedBack.rowID = claims[1].rowID
+        let lost = try await store.record([
+            DeliveryOutcome(claim: misplaced, result: .sent, partsSent: 1, error: nil, at: now),
+            DeliveryOutcome(claim: handedBack, result: .deferred(until: now), partsSent: 0, error: nil, at: now),
+        ])
+        #expect(lost == [misplaced.id, handedBack.id])
+        #expect(try await store.deliveries(noticeID: "n1").allSatisfy { $0.state == .claimed })
+        // The claims as they came back find their own rows.
+        #expect(
+            try await store.record([
+                DeliveryOutcome(claim: claims[0], result: .sent, partsSent: 1, error: nil, at: now),
+                DeliveryOutcome(claim: claims[1], result: .dead, partsSent: 0, error: "x", at: now),
+                DeliveryOutcome(claim: claims[2], result: .deferred(until: now), partsSent: 0, error: nil, at: now),
+            ]).isEmpty)
+        let states = Dictionary(
+            uniqueKeysWithValues: try await store.deliveries(noticeID: "n1").map { ($0.groupID, $0.state) })
+        #expect(states == ["a": .sent, "b": .dead, "c": .planned])
+        #expect(try await verifyFailure(store) == nil)
+    }
+
     @Test func aLargePlanIsRecordedWholeAndOnce() async throws {
         defer { directory.remove() }
         let store = try SQLiteLedgerStore(path: path)
