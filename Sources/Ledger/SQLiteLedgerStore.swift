@@ -787,19 +787,15 @@ public final class SQLiteLedgerStore: LedgerStore {
             range.append("d.updated_at < ?")
             bounds.append(before.ledgerMillis)
         }
-        if !range.isEmpty {
-            if let state = filter.state {
-                // One state: its index (sent rows by time, the others by state) and the time on top.
-                conditions.append(StateCondition.equals(state, column: "d.state"))
-                conditions += range
-                arguments += StatementArguments(bounds)
-            } else {
-                let changed = StateCondition.changed(range.joined(separator: " AND "), arguments: bounds)
-                conditions.append(changed.sql)
-                arguments += StatementArguments(changed.arguments)
-            }
-        } else if let state = filter.state {
+        if let state = filter.state {
+            // One state: its index (sent rows by time, the others by state) and the time on top.
             conditions.append(StateCondition.equals(state, column: "d.state"))
+            conditions += range
+            arguments += StatementArguments(bounds)
+        } else if !range.isEmpty {
+            let changed = StateCondition.changed(range.joined(separator: " AND "), arguments: bounds)
+            conditions.append(changed.sql)
+            arguments += StatementArguments(changed.arguments)
         }
         if let noticeID = filter.noticeID {
             conditions.append("d.notice_id = ?")
@@ -861,9 +857,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord] {
-        let changed = StateCondition.changed(
-            "d.updated_at >= ? AND d.updated_at < ?", arguments: [start.ledgerMillis, end.ledgerMillis])
-        return try await records(where: changed.sql, StatementArguments(changed.arguments))
+        try await deliveries(matching: DeliveryFilter(changedFrom: start, changedBefore: end))
     }
 
     private func records(

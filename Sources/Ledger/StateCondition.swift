@@ -20,14 +20,12 @@ enum StateCondition {
         "(" + states.map { equals($0, column: column) }.joined(separator: " OR ") + ")"
     }
 
-    /// A condition on `updated_at` for rows in any state, as one search of each partial index: the sent rows by
+    /// A condition on `d.updated_at` for rows in any state, as one search of each partial index: the sent rows by
     /// their time, the rest (few: open work, dead and in_doubt) by state. `range` is the condition on the time,
     /// with its arguments; it appears twice, so its arguments are returned twice.
-    static func changed(
-        _ range: String, arguments: [Int64], table: String = "d"
-    ) -> (sql: String, arguments: [Int64]) {
-        let sent = equals(.sent, column: "\(table).state")
-        let unsent = any(of: unsentStates, column: "\(table).state")
+    static func changed(_ range: String, arguments: [Int64]) -> (sql: String, arguments: [Int64]) {
+        let sent = equals(.sent, column: "d.state")
+        let unsent = any(of: unsentStates, column: "d.state")
         return ("((\(sent) AND \(range)) OR (\(unsent) AND \(range)))", arguments + arguments)
     }
 }

@@ -325,13 +325,11 @@ private final class EventLoop: @unchecked Sendable {
     }
 
     private func recycle(_ transfer: Transfer) {
-        if let handle = transfer.handle {
-            // The handle outlives the list: it must not point at freed memory while idle.
-            _ = gc_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, nil)
-        }
         if let list = transfer.headerList { curl_slist_free_all(list) }
         transfer.headerList = nil
         if let handle = transfer.handle {
+            // The handle outlives the list: it must not point at freed memory while idle.
+            _ = gc_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, nil)
             if idleHandles.count < configuration.maxConnections * 2 {
                 idleHandles.append(handle)
             } else {
@@ -369,10 +367,6 @@ final class Transfer: @unchecked Sendable {
         let room = HTTPResponse.bodyLimit - responseBody.count
         if bytes.count > room { truncated = true }
         if room > 0 { responseBody.append(contentsOf: bytes.prefix(room)) }
-    }
-
-    func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        responseFields.append(line: bytes)
     }
 }
 
@@ -413,7 +407,7 @@ private func curlWriteHeader(
     let length = size * count
     guard let data, let user else { return length }
     Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
-        .appendHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
+        .responseFields.append(line: UnsafeRawBufferPointer(start: data, count: length))
     return length
 }
 
