@@ -20,13 +20,16 @@ public enum TextSplitter {
                 currentSize += size
                 continue
             }
-            if !current.isEmpty { parts.append(current) }
-            if size <= budget {
+            if size <= budget || level == 2 {
+                // A single grapheme can't be split further: over budget, it goes alone.
+                if !current.isEmpty { parts.append(current) }
                 current = piece
                 currentSize = size
             } else {
-                // Only a single grapheme can't be split further; it must then go alone, even over budget.
-                var sub = level < 2 ? split(piece, budget: budget, limit: limit, level: level + 1) : [piece]
+                // Too big for a part of its own: split at the next finer level together with what the current part
+                // holds, so that part is filled instead of leaving nearly empty (a title alone, say).
+                let from = current.isEmpty ? piece.startIndex : current.startIndex
+                var sub = split(text[from..<piece.endIndex], budget: budget, limit: limit, level: level + 1)
                 let last = sub.removeLast()
                 parts += sub
                 current = last

@@ -37,6 +37,18 @@ struct SplittingTests {
         }
     }
 
+    /// A title paragraph before one long paragraph: the first part carries the title and as much of the long
+    /// paragraph as fits, instead of the title alone.
+    @Test func aShortParagraphBeforeALongOneFillsTheFirstPart() {
+        let long = Array(repeating: "冒充公检法的骗子会说你的账户涉嫌洗钱。", count: 45).joined(separator: "\n")
+        let text = "【提醒】\n\n" + long
+        let parts = TextSplitter.split(text, budget: 2040, limit: .bytes(2048))
+        #expect(parts.count == 2)
+        #expect(parts.joined() == text)
+        #expect(parts.allSatisfy { $0.utf8.count <= 2040 })
+        #expect(parts[0].hasPrefix("【提醒】\n\n冒充公检法"))
+    }
+
     @Test func windowsLineBreaksAreLineBreaks() {
         let text = (1...40).map { "第\($0)行：不回拨、不轻信、不点击、不透露、不转账。" }.joined(separator: "\r\n")
         let parts = TextSplitter.split(text, budget: 300, limit: .bytes(300))
