@@ -6,7 +6,7 @@ import Transport
 ///
 /// `wait=true` is always added: without it Discord answers 204 before the message is saved, even when saving
 /// fails. Mentions are off unless the group sets `mention_all` (then `@everyone` only). 2xx is sent; 429 pauses the
-/// webhook for `Retry-After` (or the body's `retry_after`); 5xx are retried; `10015` unknown webhook, `50027`
+/// webhook for `Retry-After` (or the body's `retry_after`); 5xx follow ``ServerErrorRule``; `10015` unknown webhook, `50027`
 /// invalid token and other client errors are permanent. Discord publishes no fixed rate: pacing follows the
 /// `X-RateLimit-*` headers of each answer.
 public struct DiscordSink: Sink {
@@ -65,7 +65,7 @@ public struct DiscordSink: Sink {
             }
             return .rateLimited(after: after, reason: reason)
         case 500...599:
-            return .retry(after: RetryAfter.delay(in: response), reason: reason)
+            return ServerErrorRule.verdict(for: response, reason: reason)!
         default:
             return .permanent(reason: reason)
         }

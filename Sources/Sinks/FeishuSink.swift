@@ -77,11 +77,8 @@ public struct FeishuSink: Sink {
         switch status {
         case 429:
             return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
-        case 503:
-            return .retry(after: RetryAfter.delay(in: response), reason: "HTTP 503")
         case 500...599:
-            // A gateway error may come after the message was posted, and Feishu does not deduplicate.
-            return .unknown(reason: "HTTP \(status)")
+            return ServerErrorRule.verdict(for: response, reason: "HTTP \(status)")!
         default:
             break
         }

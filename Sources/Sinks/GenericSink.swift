@@ -59,6 +59,9 @@ public struct GenericSink: Sink {
         )
     }
 
+    /// Standard Webhooks receivers deduplicate on `webhook-id`, the delivery id.
+    public var deduplicates: Bool { true }
+
     public func classify(_ response: HTTPResponse) -> Verdict {
         let status = response.status
         switch status {

@@ -27,9 +27,13 @@ public protocol Sink: Sendable {
     /// How long this bot must wait before its next request, as the answer says (Discord's `X-RateLimit-*`
     /// headers); nil when the answer says nothing about it.
     func pacing(after response: HTTPResponse) -> Duration?
+    /// True when the receiver drops a repeat of a message it already has (by the delivery id), so a message whose
+    /// outcome is unknown may be sent again; false for every chat platform, which would post it twice.
+    var deduplicates: Bool { get }
 }
 
 extension Sink {
+    public var deduplicates: Bool { false }
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] { [] }
     public func botKey(for group: Group) -> String { group.url }
     public func pacing(after response: HTTPResponse) -> Duration? { nil }

@@ -5,7 +5,7 @@ import Transport
 /// Slack incoming webhook: `POST https://hooks.slack.com/services/T…/B…/X…` with `{"text": …}` (mrkdwn).
 ///
 /// Sent only on HTTP 200 with the body exactly `ok`; another 200 body is "outcome unknown". HTTP 429 pauses the
-/// webhook for `Retry-After`, 5xx are retried, and 400 `invalid_payload`, 403 `action_prohibited`,
+/// webhook for `Retry-After`, 5xx follow ``ServerErrorRule``, and 400 `invalid_payload`, 403 `action_prohibited`,
 /// 404 `channel_not_found`, 410 `channel_is_archived` and other client errors are permanent.
 public struct SlackSink: Sink {
     public let name = "slack"

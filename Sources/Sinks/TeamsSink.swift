@@ -6,7 +6,7 @@ import Transport
 /// message holding one Adaptive Card (version 1.4) with one wrapping `TextBlock`.
 ///
 /// HTTP 200 or 202 is sent (202 means the workflow accepted the message and posts it itself). 429 pauses the
-/// webhook for `Retry-After`, 5xx are retried, other client errors are permanent. `mention_all` is ignored: a
+/// webhook for `Retry-After`, 5xx follow ``ServerErrorRule``, other client errors are permanent. `mention_all` is ignored: a
 /// Workflows card can mention only people by id.
 public struct TeamsSink: Sink {
     public let name = "teams"

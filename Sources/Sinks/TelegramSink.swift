@@ -7,7 +7,7 @@ import Transport
 ///
 /// The markdown format is sent as `parse_mode: HTML` with `&`, `<` and `>` escaped. `{"ok":true}` is sent;
 /// `error_code` 429 pauses the chat for `parameters.retry_after`; `parameters.migrate_to_chat_id` (the group became
-/// a supergroup) is permanent and names the new chat id; 400/401/403/404 are permanent; 5xx are retried.
+/// a supergroup) is permanent and names the new chat id; 400/401/403/404 are permanent; an HTTP 5xx follows ``ServerErrorRule``.
 public struct TelegramSink: Sink {
     public let name = "telegram"
     /// About 20 messages a minute per group.
@@ -79,7 +79,7 @@ public struct TelegramSink: Sink {
         guard let object = JSONBody.object(response.body), let ok = (object["ok"] as? NSNumber)?.boolValue else {
             switch status {
             case 429: return .rateLimited(after: RetryAfter.delay(in: response), reason: "HTTP 429")
-            case 500...599: return .retry(after: RetryAfter.delay(in: response), reason: "HTTP \(status)")
+            case 500...599: return ServerErrorRule.verdict(for: response, reason: "HTTP \(status)")!
             case 200...299: return .unknown(reason: "HTTP \(status) without ok in the body")
             default: return .permanent(reason: "HTTP \(status)")
             }

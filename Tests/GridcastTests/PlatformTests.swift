@@ -459,7 +459,7 @@ struct TelegramPlatformTests {
                 == .rateLimited(after: .seconds(5), reason: "error 429: Too Many Requests: retry after 5"))
         #expect(
             try await exchange(Platforms.telegram, faults: [.status(502)]).verdict
-                == .retry(after: nil, reason: "HTTP 502"))
+                == .unknown(reason: "HTTP 502"))
     }
 
     @Test func migratedGroupIsPermanentAndNamesTheNewChat() async throws {
@@ -674,5 +674,48 @@ struct EmulatedRequestTests {
         let request = EmulatedRequest(method: "POST", uri: "/webhook/中文", headers: [:], body: [])
         #expect(request.path == "/webhook/中文")
         #expect(request.query.isEmpty)
+    }
+}
+
+/// One rule for an HTTP 5xx on every platform that does not deduplicate: 503 ("unavailable": not taken) is
+/// retried, any other 5xx may come after the message was posted and is "outcome unknown"; only the generic sink,
+/// whose receiver deduplicates on `webhook-id`, retries every 5xx.
+@Suite("5xx: one rule for every sink")
+struct ServerErrorRuleTests {
+    static let chatPlatforms = [
+        Platforms.dingtalk, Platforms.feishu, Platforms.lark, Platforms.slack, Platforms.telegram,
+        Platforms.discord, Platforms.teams,
+        Group(id: "wc1", name: "企业微信群", sink: "wecom", url: "http://127.0.0.1:PORT/cgi-bin/webhook/send?key=wc-key-0001"),
+    ]
+
+    @Test(arguments: chatPlatforms)
+    func aGatewayErrorIsOutcomeUnknownAndUnavailableIsRetried(group: Group) async throws {
+        for status in [500, 502, 504] {
+            let verdict = try await exchange(group, faults: [.status(status)]).verdict
+            guard case .unknown = verdict else {
+                Issue.record("\(group.sink) HTTP \(status): \(verdict), expected outcome unknown")
+                continue
+            }
+        }
+        let unavailable = try await exchange(group, faults: [.status(503)]).verdict
+        guard case .retry = unavailable else {
+            Issue.record("\(group.sink) HTTP 503: \(unavailable), expected a retry")
+            return
+        }
+        #expect(SinkRegistry.standard.sink(named: group.sink)?.deduplicates == false)
+    }
+
+    @Test func theGenericSinkRetriesEvery5xx() async throws {
+        let group = Group(
+            id: "h1", name: "通用", sink: "generic", url: "http://127.0.0.1:PORT/hooks/h1",
+            secret: "whsec_" + Data("gridcast-test-secret-0123456789".utf8).base64EncodedString())
+        for status in [500, 502, 503, 504] {
+            let verdict = try await exchange(group, faults: [.status(status)]).verdict
+            guard case .retry = verdict else {
+                Issue.record("generic HTTP \(status): \(verdict), expected a retry")
+                continue
+            }
+        }
+        #expect(SinkRegistry.standard.sink(named: "generic")?.deduplicates == true)
     }
 }
