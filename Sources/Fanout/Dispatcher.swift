@@ -47,13 +47,18 @@ public struct Dispatcher: Sendable {
     /// waits for retries and for other processes' claims. `progress` is called after each recorded batch.
     /// With `keepRunning` (the daemon) it never runs out of work: it polls the ledger for new plans until stopped.
     ///
-    /// When `stopRequested` turns true the dispatcher claims nothing more, lets the requests in flight finish and
-    /// records them, and returns: a clean stop leaves nothing in doubt.
+    /// When `stopRequested` turns true the dispatcher claims nothing more, hands back the claims that have not
+    /// started (queued, or parked behind their bot's pacing), lets the requests in flight finish and records them,
+    /// and returns: a clean stop leaves nothing in doubt.
     ///
     /// Finished sends are recorded together with the claims that refill the queue, in one transaction: while it
     /// commits, the next finished sends gather for the one after (group commit), and the queued claims keep every
     /// slot busy. A claim is durable before its request starts, and the ledger never holds more claims of this
     /// dispatcher than twice `dispatch.concurrency` (in flight, queued, or finished and not yet recorded).
+    ///
+    /// A ledger that fails a write (locked too long, disk full, I/O error) does not lose what is known: the batch of
+    /// finished outcomes is kept and committed again with backoff, nothing new is claimed or started meanwhile, and
+    /// the requests already in flight finish and join the batch (`docs/ledger.md`, "When the ledger fails").
     public func drain(
         noticeID: String?,
         keepRunning: Bool = false,
@@ -66,34 +71,60 @@ public struct Dispatcher: Sendable {
         try await expireLeases()
         try await withThrowingTaskGroup(of: DrainEvent.self) { group in
             var running = 0
-            // Committed claims waiting for a free slot, oldest first; only ever non-empty while every slot is busy.
+            // Committed claims waiting for a free slot, oldest first.
             var queued: [ClaimedDelivery] = []
             // How many to queue: as many requests as finish, at the recent rate, in the time two commits take, so a
             // slot's next request need not wait for one. Near zero when answers take much longer than a commit.
             var ahead = 0
             var finishedSinceSettle = 0
             var lastSettle = ContinuousClock.now
+            // Outcomes (and hand-backs) not yet committed: kept until a commit succeeds.
             var unrecorded: [DeliveryOutcome] = []
             var committing = false
             // False once a claim came back short: no claim-only transaction until the ledger is looked at again.
             var mayClaim = true
+            // Set while the ledger fails writes: nothing is claimed or started, and the next commit waits until then.
+            var trouble: LedgerTrouble?
             func start(_ claim: ClaimedDelivery) {
                 let stored = notices[claim.noticeID]
                 running += 1
-                group.addTask { .finished(claim, await self.deliver(claim, notice: stored)) }
+                group.addTask {
+                    .finished(claim, await self.deliver(claim, notice: stored, stopRequested: stopRequested))
+                }
+            }
+            func handBack(_ claims: [ClaimedDelivery]) {
+                let now = clock.now()
+                unrecorded += claims.map {
+                    DeliveryOutcome(claim: $0, result: .deferred(until: now), partsSent: $0.partsSent, error: nil, at: now)
+                }
+            }
+            func failed(_ error: any Error, doing what: String) {
+                trouble = LedgerTrouble(after: trouble, now: clock.now())
+                logger.error(
+                    "ledger write failed: \(what); nothing new is claimed or sent until it succeeds",
+                    metadata: [
+                        "error": "\(error)", "retry_in": "\(trouble!.pause)", "unrecorded": "\(unrecorded.count)",
+                        "in_flight": "\(running)",
+                    ]
+                )
             }
             while true {
                 let stopping = stopRequested()
                 if stopping && !queued.isEmpty {
-                    // Not started: hand them back rather than leave them claimed.
-                    let unsent = queued
+                    // Not started: hand them back (with the next commit) rather than leave them claimed.
+                    handBack(queued)
                     queued = []
-                    try await store.release(unsent, at: clock.now())
                 }
-                if !committing {
+                while trouble == nil && !stopping && running < concurrency && !queued.isEmpty {
+                    start(queued.removeFirst())
+                }
+                if !committing && (trouble?.retryAt ?? .distantPast) <= clock.now() {
                     // Claimed rows of this dispatcher after the commit = `running` + `queued`: finished ones are
-                    // recorded in it.
-                    let free = stopping ? 0 : concurrency + ahead - running - queued.count
+                    // recorded in it. While the ledger fails, a retry records what waits and claims nothing; with
+                    // nothing waiting, a claim is the try.
+                    let free =
+                        stopping || (trouble != nil && !unrecorded.isEmpty)
+                        ? 0 : concurrency + ahead - running - queued.count
                     // A claim-only transaction waits for a quarter of the slots, so each covers many deliveries.
                     let claimOnly = mayClaim && free > 0 && (free >= max(1, concurrency / 4) || running == 0)
                     if !unrecorded.isEmpty || claimOnly {
@@ -108,10 +139,14 @@ public struct Dispatcher: Sendable {
                             : nil
                         group.addTask {
                             let started = ContinuousClock.now
-                            let settlement = try await self.store.settle(batch, claiming: request)
-                            let took = ContinuousClock.now - started
-                            FanoutMetrics.commit("settle", duration: took)
-                            return .settled(settlement, recorded: batch, asked: request?.limit ?? 0, took: took)
+                            do {
+                                let settlement = try await self.store.settle(batch, claiming: request)
+                                let took = ContinuousClock.now - started
+                                FanoutMetrics.commit("settle", duration: took)
+                                return .settled(settlement, recorded: batch, asked: request?.limit ?? 0, took: took)
+                            } catch {
+                                return .settleFailed(error, batch: batch)
+                            }
                         }
                     }
                 }
@@ -121,15 +156,22 @@ public struct Dispatcher: Sendable {
                     case .finished(let claim, let outcome)?:
                         running -= 1
                         finishedSinceSettle += 1
-                        // Under a stop the queue goes back to the ledger instead (at the top of the loop).
-                        if !queued.isEmpty && !stopRequested() { start(queued.removeFirst()) }
                         if let outcome {
                             unrecorded.append(outcome)
                         } else {
                             logger.warning("lost lease before sending: skipped", metadata: ["delivery": "\(claim.id)"])
                         }
+                    case .settleFailed(let error, let batch)?:
+                        committing = false
+                        // Nothing of it is recorded: keep every outcome, oldest first, for the next try.
+                        unrecorded = batch + unrecorded
+                        failed(error, doing: "recording \(batch.count) outcomes")
                     case .settled(let settlement, let recorded, let asked, let took)?:
                         committing = false
+                        if trouble != nil {
+                            logger.notice("ledger writable again: recorded what waited", metadata: ["recorded": "\(recorded.count)"])
+                            trouble = nil
+                        }
                         let lost = Set(settlement.lost)
                         for outcome in recorded {
                             if lost.contains(outcome.claim.id) {
@@ -152,29 +194,46 @@ public struct Dispatcher: Sendable {
                         if claimed.isEmpty { continue }
                         if stopRequested() {
                             // Claimed just as the stop came: hand them back unsent rather than leave them in flight.
-                            try await store.release(claimed, at: clock.now())
+                            handBack(claimed)
                             continue
                         }
                         let missing = Set(claimed.map(\.noticeID)).subtracting(notices.keys)
                         if !missing.isEmpty {
-                            notices.merge(try await store.notices(ids: Array(missing))) { old, _ in old }
+                            do {
+                                notices.merge(try await store.notices(ids: Array(missing))) { old, _ in old }
+                            } catch {
+                                // Their notices can't be read, so they can't be rendered: give them back unsent.
+                                handBack(claimed)
+                                failed(error, doing: "reading \(missing.count) notices")
+                                continue
+                            }
                         }
-                        for claim in claimed {
-                            if running < concurrency { start(claim) } else { queued.append(claim) }
-                        }
+                        queued += claimed
                     case nil:
                         break
                     }
                     continue
                 }
+                if let trouble, trouble.retryAt > clock.now() {
+                    // Nothing in flight, and the ledger failed: try again at the set time, not in a tight loop.
+                    try await clock.sleep(until: trouble.retryAt)
+                    continue
+                }
                 if stopping { break }
                 // Nothing in flight, nothing claimable now: done, or wait for retries and others' claims.
-                let status = try await store.pending(noticeID: noticeID, now: clock.now())
-                mayClaim = true
-                if status.dueNow > 0 { continue }
-                if status.isSettled && !keepRunning { break }
-                let expired = try await expireLeases()
-                if !expired.isEmpty { continue }
+                let status: PendingStatus
+                do {
+                    status = try await store.pending(noticeID: noticeID, now: clock.now())
+                    mayClaim = true
+                    if status.dueNow > 0 { continue }
+                    if status.isSettled && !keepRunning { break }
+                    if try await !expireLeases().isEmpty { continue }
+                    trouble = nil
+                } catch {
+                    failed(error, doing: "reading what is due")
+                    try await clock.sleep(until: trouble!.retryAt)
+                    continue
+                }
                 // Poll: plans may come from the scheduler, the API or another process on this ledger.
                 var wake = clock.now().addingTimeInterval(keepRunning ? 0.25 : 1)
                 if let due = status.nextDueAt { wake = min(wake, due) }
@@ -192,6 +251,8 @@ public struct Dispatcher: Sendable {
         /// A settle transaction committed: these outcomes are recorded (except the lost) and these claims are held;
         /// it took this long.
         case settled(Settlement, recorded: [DeliveryOutcome], asked: Int, took: Duration)
+        /// A settle transaction failed: nothing of `batch` is recorded and nothing was claimed.
+        case settleFailed(any Error, batch: [DeliveryOutcome])
     }
 
     /// Claims to queue behind the requests in flight: the requests that finish, at the rate of the last interval
@@ -223,7 +284,15 @@ public struct Dispatcher: Sendable {
 
     /// Sends the remaining parts of one claimed delivery and decides its outcome. Never throws: every failure is
     /// an outcome to record. Returns nil when the claim was lost before anything was sent.
-    func deliver(_ claim: ClaimedDelivery, notice stored: StoredNotice?) async -> DeliveryOutcome? {
+    ///
+    /// A delivery is sent with the part count the ledger holds for it. The parts are rendered from the current
+    /// config, so a reload can change how many there are: then, before anything of it was sent, the new count is
+    /// stored with the first part's mark; after a part was sent, it is not sent further and goes in doubt for the
+    /// operator. Every request of a multi-part delivery, or of one whose count changed, is marked in the ledger before
+    /// it leaves, so a crash is known to have happened during a request or between two (`docs/ledger.md`).
+    func deliver(
+        _ claim: ClaimedDelivery, notice stored: StoredNotice?, stopRequested: @Sendable () -> Bool = { false }
+    ) async -> DeliveryOutcome? {
         let settings = config.dispatch
         func outcome(_ result: DeliveryOutcome.Result, parts: Int, _ error: String? = nil) -> DeliveryOutcome {
             DeliveryOutcome(claim: claim, result: result, partsSent: parts, error: error, at: clock.now())
@@ -241,39 +310,54 @@ public struct Dispatcher: Sendable {
                 "the notice now splits into \(texts.count) parts for this group, not \(claim.partsTotal) as when \(claim.partsSent) were sent; check the group"
             )
         }
-        var partsSent = min(claim.partsSent, texts.count)
+        let marksParts = texts.count > 1 || texts.count != claim.partsTotal
+        var partsSent = claim.partsSent
         var leaseUntil = claim.leaseUntil
+        /// Not sent: back to the ledger, attempt refunded (parts already confirmed stay recorded).
+        func handBack(until: Date? = nil) -> DeliveryOutcome {
+            outcome(.deferred(until: until ?? clock.now()), parts: partsSent)
+        }
         let bot = sink.botKey(for: group)
         let spacing = (group.rate ?? sink.rate).map(BotPacer.spacing) ?? 0
-        // Hold a claim for a paced bot only briefly; longer waits go back to the ledger, not in a claim.
-        let horizon = max(5, 2 * spacing)
         while partsSent < texts.count {
+            // A claim waits for its bot only as long as its lease allows, keeping room for the requests it still has
+            // to make; a longer wait goes back to the ledger instead of sitting in a claim.
+            let remaining = settings.timeout * (texts.count - partsSent)
+            let leaseRoom = leaseUntil.timeIntervalSince(clock.now()) - (remaining + .seconds(5)).seconds
+            let horizon = max(0, min(max(5, 2 * spacing), leaseRoom))
             switch await pacer.reserve(bot: bot, spacing: spacing, now: clock.now(), horizon: horizon) {
             case .sendAt(let slot):
-                if slot > clock.now() { try? await clock.sleep(until: slot) }
+                if await !parked(until: slot, stopRequested: stopRequested) { return handBack() }
             case .deferUntil(let slot):
-                return outcome(.deferred(until: slot), parts: partsSent)
+                return handBack(until: slot)
             }
+            // Last look before anything leaves: a stop or a cancelled task sends nothing new.
+            if Task.isCancelled || stopRequested() { return handBack() }
             // Never send on a lease that could run out mid-request: renew it first (fenced), or stop.
-            let remaining = settings.timeout * (texts.count - partsSent)
             if clock.now().addingTimeInterval((remaining + .seconds(5)).seconds) > leaseUntil {
                 let until = clock.now().addingTimeInterval((remaining + settings.leaseMargin).seconds)
-                guard (try? await store.renewLease(claim, until: until)) == true else {
-                    if partsSent == claim.partsSent { return nil }
-                    return outcome(.inDoubt, parts: partsSent, "claim lost between parts")
+                do {
+                    guard try await store.renewLease(claim, until: until, at: clock.now()) else {
+                        if partsSent == claim.partsSent { return nil }
+                        return outcome(.inDoubt, parts: partsSent, "claim lost between parts")
+                    }
+                } catch {
+                    // The ledger could not be asked: the claim may still be ours, but sending needs the longer lease.
+                    logger.error("cannot renew a lease", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
+                    return handBack(until: clock.now().addingTimeInterval(settings.backoff.seconds))
                 }
                 leaseUntil = until
             }
-            if texts.count > 1 {
+            if marksParts {
                 // Mark the part before it leaves, so a crash is known to have happened between parts or not.
                 let marked: Bool
                 do {
-                    marked = try await store.markPartInFlight(claim, part: partsSent + 1, at: clock.now())
+                    marked = try await store.markPartInFlight(
+                        claim, part: partsSent + 1, of: texts.count, at: clock.now())
                 } catch {
                     logger.error(
                         "cannot mark part in flight", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
-                    return outcome(
-                        .deferred(until: clock.now().addingTimeInterval(settings.backoff.seconds)), parts: partsSent)
+                    return handBack(until: clock.now().addingTimeInterval(settings.backoff.seconds))
                 }
                 // Lost: everything sent so far is recorded, this part was not sent; the new holder decides.
                 if !marked { return nil }
@@ -322,10 +406,13 @@ public struct Dispatcher: Sendable {
                             return outcome(.inDoubt, parts: partsSent, "claim lost between parts")
                         }
                     } catch {
+                        // The part is confirmed, the next one not sent: this outcome says exactly that, and until it
+                        // is recorded the part's mark keeps a crash in doubt rather than resending it.
                         logger.error(
                             "cannot record part progress", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
                         return outcome(
-                            .inDoubt, parts: partsSent, "part \(partsSent) sent but its progress could not be recorded")
+                            .retry(at: clock.now().addingTimeInterval(settings.backoff.seconds), refundAttempt: true),
+                            parts: partsSent, "part \(partsSent) of \(texts.count) sent; the rest resumes after it")
                     }
                 }
             case .retry(let after, _):
@@ -345,18 +432,36 @@ public struct Dispatcher: Sendable {
             case .permanent:
                 return outcome(.dead, parts: partsSent, reason)
             case .unknown:
-                if settings.inDoubt == .resend && claim.attempts < settings.attempts {
+                // Resent only where that cannot post twice (a receiver that deduplicates on the delivery id), or
+                // where the operator chose resending over holding.
+                let why: String? =
+                    sink.deduplicates
+                    ? "resending (the receiver deduplicates on webhook-id)"
+                    : settings.inDoubt == .resend ? "resending (dispatch.in_doubt: resend)" : nil
+                if let why, claim.attempts < settings.attempts {
                     let delay = Backoff(settings).delay(afterAttempt: claim.attempts)
                     return outcome(
                         .retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: false),
-                        parts: partsSent,
-                        (reason ?? "") + "; resending (dispatch.in_doubt: resend)"
+                        parts: partsSent, (reason ?? "") + "; " + why
                     )
                 }
                 return outcome(.inDoubt, parts: partsSent, reason)
             }
         }
         return outcome(.sent, parts: partsSent)
+    }
+
+    /// Waits for a paced bot's slot; false when a stop or a cancellation came first (nothing is sent then).
+    private func parked(until slot: Date, stopRequested: @Sendable () -> Bool) async -> Bool {
+        while clock.now() < slot {
+            if Task.isCancelled || stopRequested() { return false }
+            do {
+                try await clock.sleep(until: min(slot, clock.now().addingTimeInterval(0.25)))
+            } catch {
+                return false
+            }
+        }
+        return true
     }
 }
 

@@ -31,12 +31,15 @@ public protocol LedgerStore: Sendable {
     /// Returns false when the claim was lost (fenced out).
     func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool
 
-    /// Marks, durably, that part `part` of a multi-part delivery is about to be sent; returns false when the claim
-    /// was lost. A claim that ends with no part marked is known to have ended between parts and is resumed.
-    func markPartInFlight(_ claim: ClaimedDelivery, part: Int, at: Date) async throws -> Bool
+    /// Marks, durably, that part `part` of `partsTotal` is about to be sent, and stores `partsTotal` as the
+    /// delivery's part count; returns false when the claim was lost. Every request of a multi-part delivery, or of one
+    /// whose part count changed since it was planned, is marked: a claim that ends with no part marked is known to
+    /// have ended between parts and is resumed, one that ends with a part marked is in doubt (`docs/ledger.md`).
+    func markPartInFlight(_ claim: ClaimedDelivery, part: Int, of partsTotal: Int, at: Date) async throws -> Bool
 
-    /// Extends a claim's lease; returns false when the claim was lost (fenced out), in which case nothing may be sent.
-    func renewLease(_ claim: ClaimedDelivery, until: Date) async throws -> Bool
+    /// Extends a claim's lease to `until` (stamped `at`); returns false when the claim was lost (fenced out), in
+    /// which case nothing may be sent. An error means the ledger could not be asked: the claim may still be held.
+    func renewLease(_ claim: ClaimedDelivery, until: Date, at: Date) async throws -> Bool
 
     /// Hands back claims that were never sent (a stopping dispatcher): `planned` again, or `retry` when earlier
     /// attempts exist, with the attempt refunded.

@@ -27,11 +27,10 @@ struct OutcomeBatch: Sendable {
         var entries: [Entry] = []
         entries.reserveCapacity(outcomes.count)
         for outcome in outcomes {
-            if case .deferred(let until) = outcome.result {
-                entries.append(.deferral(until: until))
+            guard let change = OutcomeChange(outcome) else {
+                if case .deferred(let until) = outcome.result { entries.append(.deferral(until: until)) }
                 continue
             }
-            let change = OutcomeChange(outcome)
             let start = images.count
             change.appendImage(of: outcome, to: &images)
             entries.append(.change(change, image: start..<images.count))

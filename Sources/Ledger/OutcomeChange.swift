@@ -14,14 +14,17 @@ struct OutcomeChange: Sendable {
     /// Why it didn't go out; nil when sent.
     let error: String?
 
-    init(_ outcome: DeliveryOutcome) {
+    /// The change an outcome makes; nil for a deferral, which is a hand-back recorded from the row's history
+    /// (``OutcomeBatch/Entry/deferral(until:)``), not a change known from the outcome alone.
+    init?(_ outcome: DeliveryOutcome) {
         var state = DeliveryState.sent
         var nextAt: Int64?
         var refund = 0
         switch outcome.result {
+        case .deferred: return nil
         case .sent: state = .sent
         case .dead: state = .dead
-        case .inDoubt, .deferred: state = .inDoubt
+        case .inDoubt: state = .inDoubt
         case .retry(let date, let refundAttempt):
             state = .retry
             nextAt = date.ledgerMillis

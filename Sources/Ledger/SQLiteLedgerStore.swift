@@ -484,14 +484,17 @@ public final class SQLiteLedgerStore: LedgerStore {
         )
     }
 
-    public func markPartInFlight(_ claim: ClaimedDelivery, part: Int, at: Date) async throws -> Bool {
+    public func markPartInFlight(_ claim: ClaimedDelivery, part: Int, of partsTotal: Int, at: Date) async throws
+        -> Bool
+    {
         try await updateClaimed(
-            claim, kind: .part, at: at, set: "part_in_flight = ?, updated_at = ?", [part, at.ledgerMillis]
+            claim, kind: .part, at: at, set: "part_in_flight = ?, parts_total = ?, updated_at = ?",
+            [part, partsTotal, at.ledgerMillis]
         )
     }
 
-    public func renewLease(_ claim: ClaimedDelivery, until: Date) async throws -> Bool {
-        try await updateClaimed(claim, kind: .lease, at: Date(), set: "lease_until = ?", [until.ledgerMillis])
+    public func renewLease(_ claim: ClaimedDelivery, until: Date, at: Date) async throws -> Bool {
+        try await updateClaimed(claim, kind: .lease, at: at, set: "lease_until = ?", [until.ledgerMillis])
     }
 
     /// One fenced change to a claimed delivery, logged as an event; false when the claim was lost.

@@ -316,7 +316,7 @@ struct DispatcherTests {
         let notice = try await planLong(rig)
         // ... and this one died after marking part 2, which may be on the wire.
         let claim = try await claimAndConfirmPartOne(rig, notice)
-        #expect(try await rig.store.markPartInFlight(claim, part: 2, at: Date()))
+        #expect(try await rig.store.markPartInFlight(claim, part: 2, of: 3, at: Date()))
         _ = try await afterTheCrash(rig).drain(noticeID: notice.id)
         let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
         #expect(row.state == .inDoubt)
@@ -342,6 +342,139 @@ struct DispatcherTests {
                     "notice 'huge' needs 8 parts for group g0000 (wecom allows 2048 bytes per message); dispatch.max_parts is 5"
                 ))
         }
+        try await rig.close()
+    }
+    /// About 2,600 bytes: two WeCom text parts, one markdown message.
+    func planTwoParts(_ rig: Rig) async throws -> Notice {
+        let notice = Notice(id: "two", title: "提醒", text: Array(repeating: "冒充公检法的骗子会说你的账户涉嫌洗钱。", count: 45).joined(separator: "\n"))
+        let plan = try Planner(config: rig.config, sinks: .standard).plan(
+            notice, to: try Selector(parsing: "all"), origin: "test", now: Date())
+        #expect(plan.targets.map(\.parts) == [2])
+        _ = try await rig.store.plan(plan)
+        return notice
+    }
+
+    /// Planned as two parts, then a reload (the group now posts markdown, with twice the room) makes it one: the
+    /// delivery goes out as one, its new count stored with the request's mark, so a crash during that request is in
+    /// doubt, never resumed or resent as if it had ended between parts.
+    @Test(arguments: [InDoubtPolicy.hold, .resend])
+    func aDeliveryWhosePartCountChangedIsMarkedSoACrashMidRequestIsNotResent(policy: InDoubtPolicy) async throws {
+        let rig = try await rig(wecom: 1, faults: ["g0000": [.timeout]], inDoubt: policy, timeout: .seconds(2))
+        let notice = try await planTwoParts(rig)
+        var reloaded = rig.config
+        reloaded.groups[0].format = .markdown
+        let parts = MessageParts.parts(of: notice, for: reloaded.groups[0], limit: .bytes(4096)).count
+        #expect(parts == 1)
+        let dispatcher = Dispatcher(
+            store: rig.store, transport: rig.transport, sinks: .standard, config: reloaded, owner: "first/1/1/1")
+        async let drained = dispatcher.drain(noticeID: notice.id)
+        // Part 1 is on the wire (the receiver read it and never answers) when the process "dies": the next one
+        // looks at the claim.
+        try await waitUntil { try await rig.server.requestCount() == 1 }
+        let expired = try await rig.store.expireLeases(now: Date(), policy: policy) { $0 != "first/1/1/1" }
+        #expect(expired.map(\.newState) == [policy == .hold ? .inDoubt : .retry])
+        let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
+        #expect(row.partsTotal == 1, "the count it is sent with is the one stored")
+        #expect(row.partsSent == 0)
+        if policy == .hold {
+            #expect(row.state == .inDoubt, "a request was in flight: its outcome is unknown")
+        }
+        _ = try await drained
+        try await rig.close()
+    }
+
+    /// The same reload without a crash: sent as one message and recorded as one of one.
+    @Test func aDeliveryWhosePartCountChangedBeforeItsFirstPartIsSentWithTheNewCount() async throws {
+        let rig = try await rig(wecom: 1)
+        let notice = try await planTwoParts(rig)
+        var reloaded = rig.config
+        reloaded.groups[0].format = .markdown
+        _ = try await Dispatcher(store: rig.store, transport: rig.transport, sinks: .standard, config: reloaded)
+            .drain(noticeID: notice.id)
+        let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
+        #expect(row.state == .sent)
+        #expect(row.partsSent == 1 && row.partsTotal == 1)
+        let received = try await rig.server.received()
+        #expect(received.count == 1)
+        #expect(received.allSatisfy { !$0.text.hasPrefix("(1/") }, "one message carries no part mark")
+        try await rig.close()
+    }
+
+    /// A receiver that deduplicates on the delivery id (Standard Webhooks) gets an unknown outcome resent, also
+    /// under `in_doubt: hold`; a chat platform's stays in doubt.
+    @Test func anUnknownOutcomeIsResentOnlyToAReceiverThatDeduplicates() async throws {
+        let rig = try await rig(
+            wecom: 1, generic: ["h1"], faults: ["h1": [.status(502)], "g0000": [.status(502)]], inDoubt: .hold)
+        let rows = try await rig.send()
+        let hook = try #require(rows.first { $0.groupID == "h1" })
+        #expect(hook.state == .sent)
+        #expect(hook.attempts == 2)
+        let chat = try #require(rows.first { $0.groupID == "g0000" })
+        #expect(chat.state == .inDoubt)
+        #expect(chat.lastError == "HTTP 502")
+        #expect(try await rig.server.requestCount(group: "g0000") == 1)
+        try await rig.close()
+    }
+    /// Plans `count` one-line notices `n0…` for every group.
+    func planNotices(_ rig: Rig, _ count: Int) async throws {
+        for index in 0..<count {
+            let plan = try Planner(config: rig.config, sinks: .standard).plan(
+                Notice(id: "n\(index)", title: "", text: "第\(index)条：不转账"), to: try Selector(parsing: "all"),
+                origin: "test", now: Date())
+            _ = try await rig.store.plan(plan)
+        }
+    }
+
+    /// A rig whose one group's bot allows one message per `period`.
+    func pacedRig(period: Duration) async throws -> Rig {
+        let fast = try await rig(wecom: 1)
+        var config = fast.config
+        config.groups[0].rate = RateLimit([RateLimit.Window(count: 1, period: period)])
+        return Rig(
+            server: fast.server, store: fast.store, transport: fast.transport, config: config,
+            directory: fast.directory)
+    }
+
+    /// A bot allowing one message an hour: the second notice's claim does not sit out the hour inside a lease of a
+    /// minute (where a restart would call it in doubt though nothing was sent); it goes back to the ledger, due
+    /// when the bot is free.
+    @Test(.timeLimit(.minutes(1)))
+    func aClaimWaitsForItsBotOnlyAsLongAsItsLeaseAllows() async throws {
+        let rig = try await pacedRig(period: .seconds(3600))
+        try await planNotices(rig, 2)
+        let stop = Atomic<Bool>(false)
+        async let drained = rig.dispatcher().drain(noticeID: nil, stopRequested: { stop.load(ordering: .relaxed) })
+        try await waitUntil {
+            let rows = try await rig.store.deliveries(matching: DeliveryFilter())
+            let waiting = rows.first { $0.state == .planned && ($0.nextAt ?? .distantPast) > Date().addingTimeInterval(3000) }
+            return rows.contains { $0.state == .sent } && waiting != nil
+        }
+        stop.store(true, ordering: .relaxed)
+        _ = try await drained
+        let rows = try await rig.store.deliveries(matching: DeliveryFilter())
+        #expect(rows.filter { $0.state == .planned }.allSatisfy { $0.attempts == 0 }, "handed back, attempt refunded")
+        #expect(try await rig.server.requestCount() == 1)
+        try await rig.close()
+    }
+
+    /// A bot allowing one message every 30 s: the second notice's claim waits for it inside its lease, and a stop
+    /// hands it back at once, unsent, instead of waiting out the bot.
+    @Test(.timeLimit(.minutes(1)))
+    func aStopHandsBackAClaimParkedBehindItsBotAtOnce() async throws {
+        let rig = try await pacedRig(period: .seconds(30))
+        try await planNotices(rig, 2)
+        let stop = Atomic<Bool>(false)
+        async let drained = rig.dispatcher().drain(noticeID: nil, stopRequested: { stop.load(ordering: .relaxed) })
+        try await waitUntil {
+            let rows = try await rig.store.deliveries(matching: DeliveryFilter())
+            return rows.contains { $0.state == .sent } && rows.contains { $0.state == .claimed }
+        }
+        stop.store(true, ordering: .relaxed)
+        _ = try await drained
+        let rows = try await rig.store.deliveries(matching: DeliveryFilter())
+        #expect(rows.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.planned, .sent])
+        #expect(rows.first { $0.state == .planned }?.attempts == 0)
+        #expect(try await rig.server.requestCount() == 1, "the parked one was not sent")
         try await rig.close()
     }
 }

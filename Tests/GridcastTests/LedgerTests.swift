@@ -176,11 +176,19 @@ struct LedgerTests {
         _ = try await store.plan(plan(["a"]))
         let claimed = try #require(try await claim(store, owner: "p1").first)
         #expect(claimed.leaseUntil == now.addingTimeInterval(45))  // 15 s timeout × 1 part + 30 s margin
-        #expect(try await store.renewLease(claimed, until: now.addingTimeInterval(500)))
+        let renewedAt = now.addingTimeInterval(10)
+        #expect(try await store.renewLease(claimed, until: now.addingTimeInterval(500), at: renewedAt))
         var stranger = claimed
         stranger.owner = "p2"
-        #expect(try await store.renewLease(stranger, until: now.addingTimeInterval(900)) == false)
+        #expect(try await store.renewLease(stranger, until: now.addingTimeInterval(900), at: renewedAt) == false)
         #expect(try await store.deliveries(noticeID: "n1").first?.leaseUntil == now.addingTimeInterval(500))
+        // The renewal is logged at the caller's time (the dispatcher's clock), not the machine's.
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        let logged = try await queue.read { db in
+            try Int64.fetchOne(db, sql: "SELECT at FROM events WHERE kind = 'lease' ORDER BY seq DESC LIMIT 1")
+        }
+        #expect(logged == renewedAt.ledgerMillis)
     }
 
     @Test func releasedClaimsGoBackUnspent() async throws {

@@ -2,6 +2,7 @@ import Emulator
 import Foundation
 import GridcastCore
 import GridcastTesting
+import Ledger
 import Testing
 import Transport
 
@@ -44,7 +45,7 @@ struct LoopVolume: Sendable {
     }
 }
 
-/// Issue 6, item 6 (first half): the ledger's disk fills up, or the ledger becomes read-only, while `gridcast
+/// The ledger's disk fills up, or the ledger becomes read-only, while `gridcast
 /// serve` has deliveries due. Nothing may be sent without a durable claim, the operator must be told why, and when
 /// the disk is writable again every delivery completes, once.
 ///
@@ -148,14 +149,18 @@ struct LedgerFaultTests {
                 try await emulator.requestCount() == requestsBefore,
                 "a request left without a durable claim")
             if daemon.isRunning {
-                // Still up: it must not spin while the ledger refuses writes.
-                let ticks = daemon.cpuTicks() ?? 0
-                let started = ContinuousClock.now
-                try await Task.sleep(for: .seconds(2))
-                let share =
-                    Double((daemon.cpuTicks() ?? 0) - ticks) / clockTicksPerSecond
-                    / (ContinuousClock.now - started).seconds
-                #expect(share < 0.2, "daemon used \(Int(share * 100)) % of a core while the ledger was unwritable")
+                // Still up: it must not spin while the ledger refuses writes. Each failed try says when the next
+                // one comes, and the waits grow.
+                func waits() -> [Double] {
+                    newErrorLines().compactMap { line -> Double? in
+                        guard let range = line.range(of: "retry_in=\"") else { return nil }
+                        return Double(line[range.upperBound...].prefix { $0.isNumber || $0 == "." })
+                    }
+                }
+                try await waitUntil(timeout: .seconds(20)) { waits().count >= 3 || !daemon.isRunning }
+                let seen = waits()
+                #expect(seen.count >= 3, "\(daemon.stderr.suffix(1500))")
+                #expect(zip(seen, seen.dropFirst()).allSatisfy { $0 <= $1 } && seen.last! > seen.first!, "\(seen)")
                 #expect(await api.status("GET", "/healthz") == 200, "the API went away but the process stayed")
             } else {
                 let status = await daemon.wait()
@@ -193,6 +198,60 @@ struct LedgerFaultTests {
         }
         await api.shutdown()
         await remove(fault, from: volume, ledgerDirectory: ledgerDirectory)
+        await volume.unmount()
+        try await emulator.stop()
+        directory.remove()
+    }
+    /// The disk fills up in the middle of a `gridcast send` fan-out, under either in-doubt policy. The answers that
+    /// came back are kept and recorded when the disk has room again; meanwhile nothing new is claimed or sent; no
+    /// group gets the notice twice; and nothing the platform confirmed ends in doubt.
+    @Test(arguments: [InDoubtPolicy.hold, .resend])
+    func aLedgerThatFailsMidFanOutLosesNoAnswerAndSendsNothingTwice(policy: InDoubtPolicy) async throws {
+        let directory = try TemporaryDirectory("safety-ledger-midway")
+        let volume = try await LoopVolume.mount(in: directory, sizeMiB: 16)
+        let count = 120
+        let concurrency = 8
+        let emulator = try await EmulatorServer.start(
+            groups: TestGroups.wecom(count, port: 0), enforceRateLimits: false, responseDelay: .milliseconds(150))
+        let ledger = volume.path("ledger.sqlite")
+        let config = try directory.write(
+            "gridcast.yaml",
+            SafetyConfig.yaml(
+                groups: TestGroups.wecom(count, port: emulator.port), ledger: ledger, concurrency: concurrency,
+                timeout: "10s", extra: "  in_doubt: \(policy.rawValue)\n"))
+        let send = try WatchedProcess.gridcast([
+            "send", "--config", config, "--to", "all", "--id", "midway", "--text", "今日提醒：不转账",
+        ])
+        do {
+            try await waitUntil { try await emulator.requestCount() >= 3 * concurrency }
+            try volume.fill()
+            func failures() -> Int { send.stderr.components(separatedBy: "ledger write failed").count - 1 }
+            try await waitUntil(timeout: .seconds(30)) { failures() >= 1 || !send.isRunning }
+            let atFailure = try await emulator.requestCount()
+            // A second failed try comes after the first backoff: by then the requests in flight have answered.
+            try await waitUntil(timeout: .seconds(30)) { failures() >= 2 || !send.isRunning }
+            #expect(send.isRunning, "send gave up on a ledger that could recover: \(send.stderr.suffix(2000))")
+            let whileFull = try await emulator.requestCount()
+            #expect(
+                whileFull - atFailure <= 2 * concurrency,
+                "only claims made before the failure were sent while the ledger failed")
+            volume.removeFillers()
+            let status = await send.wait()
+            #expect(status == 0, "\(send.stdout.suffix(1500))\n\(send.stderr.suffix(1500))")
+            let received = try await emulator.received()
+            #expect(received.count == count, "each group exactly once")
+            #expect(Set(received.map(\.group)).count == count)
+            let store = try SQLiteLedgerStore(path: ledger)
+            let rows = try await store.deliveries(noticeID: "midway")
+            #expect(rows.count == count)
+            #expect(rows.allSatisfy { $0.state == .sent && $0.attempts == 1 }, "\(rows.filter { $0.state != .sent })")
+        } catch {
+            Issue.record(error)
+        }
+        if send.isRunning { send.signal(SIGKILL) }
+        _ = await send.wait()
+        send.discardOutput()
+        volume.removeFillers()
         await volume.unmount()
         try await emulator.stop()
         directory.remove()
