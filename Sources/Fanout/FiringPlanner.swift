@@ -27,6 +27,17 @@ public struct FiringPlanner: Sendable {
         public var exhausted: [String]
         /// Why nothing was planned, when nothing was (no dated notice for the day…).
         public var note: String
+        /// Library notices edited since their id was recorded, planned under their revision id: (library id,
+        /// recorded id).
+        public var revised: [(library: String, recorded: String)] = []
+    }
+
+    /// For each group, the library notices it has had, by library id: any version of them (``Notice/libraryID(of:)``)
+    /// and any state, so a delivery that ended dead moves the rotation on instead of being picked again.
+    public func had(groupIDs: [String]) async throws -> [String: Set<String>] {
+        let recorded = try await store.noticesHad(
+            groupIDs: groupIDs, among: config.library.entries.map(\.notice.id))
+        return recorded.mapValues { Set($0.map(Notice.libraryID(of:))) }
     }
 
     /// Which library notice goes to which of the selected groups, given what each group already `had`.
@@ -42,13 +53,13 @@ public struct FiringPlanner: Sendable {
             return ([], [], "")  // not a library notice: see plans(for:at:now:)
         case .notice(let id):
             guard let entry = library.entry(id) else { return ([], [], "notice \(id) is not in the library") }
-            return ([(entry, groups)], [], "")
+            return ([(entry, groups.filter { !(had[$0.id]?.contains(id) ?? false) })], [], "")
         case .dated:
             let day = LocalDay(date: fireAt, timeZone: config.timeZone).description
             guard let entry = library.entries.first(where: { $0.date == day }) else {
                 return ([], [], "no library notice is dated \(day)")
             }
-            return ([(entry, groups)], [], "")
+            return ([(entry, groups.filter { !(had[$0.id]?.contains(entry.notice.id) ?? false) })], [], "")
         case .nextUnsent:
             var order: [String] = []
             var chosen: [String: (NoticeLibrary.Entry, [Group])] = [:]
@@ -86,19 +97,20 @@ public struct FiringPlanner: Sendable {
             return Outcome(plans: [plan], exhausted: [], note: "")
         }
         let groups = try schedule.selector.resolve(in: config.groups)
-        var had: [String: Set<String>] = [:]
-        if schedule.pick == .nextUnsent {
-            had = try await store.noticesHad(
-                groupIDs: groups.map(\.id), among: config.library.entries.map(\.notice.id)
-            )
-        }
+        let had = try await self.had(groupIDs: groups.map(\.id))
         let (choices, exhausted, note) = try choose(schedule, at: fireAt, had: had)
-        let byNotice = choices.map { ($0.entry, $0.groups) }
+        let byNotice = choices.filter { !$0.groups.isEmpty }.map { ($0.entry, $0.groups) }
+        // A library file edited after its id was recorded goes out as a revision, never as a conflict that would
+        // stop every later firing.
+        let recorded = try await store.notices(ids: byNotice.map(\.0.notice.id))
         let planner = Planner(config: config, sinks: sinks)
         var plans: [Plan] = []
-        for (entry, members) in byNotice where !members.isEmpty {
+        var revised: [(library: String, recorded: String)] = []
+        for (entry, members) in byNotice {
+            let notice = entry.notice.recorded(over: recorded[entry.notice.id]?.contentHash)
+            if notice.id != entry.notice.id { revised.append((entry.notice.id, notice.id)) }
             var plan = try planner.plan(
-                entry.notice, to: Selector(groupIDs: members.map(\.id)), origin: "schedule:\(schedule.id)", now: now
+                notice, to: Selector(groupIDs: members.map(\.id)), origin: "schedule:\(schedule.id)", now: now
             )
             // Due at the firing; non-urgent notices inside quiet hours wait for their end.
             var due = max(fireAt, now)
@@ -106,6 +118,6 @@ public struct FiringPlanner: Sendable {
             for index in plan.targets.indices { plan.targets[index].notBefore = due }
             plans.append(plan)
         }
-        return Outcome(plans: plans, exhausted: exhausted, note: note)
+        return Outcome(plans: plans, exhausted: exhausted, note: note, revised: revised)
     }
 }

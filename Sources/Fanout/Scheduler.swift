@@ -81,6 +81,11 @@ public struct Scheduler: Sendable {
             report.exhausted = outcome.exhausted
             return report
         }
+        for revision in outcome.revised {
+            logger.warning(
+                "library notice edited after it was recorded: sent as a revision, not to groups that had it",
+                metadata: ["notice": "\(revision.library)", "recorded_as": "\(revision.recorded)"])
+        }
         let firing = Firing(scheduleID: schedule.id, fireAt: fireAt, outcome: .fired, note: "", recordedAt: now)
         guard let results = try await store.recordFiring(firing, plans: outcome.plans) else {
             return Report(

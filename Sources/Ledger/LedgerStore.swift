@@ -21,7 +21,8 @@ public protocol LedgerStore: Sendable {
     /// Every recorded firing of a schedule, oldest first.
     func firings(scheduleID: String) async throws -> [Firing]
 
-    /// For each group, which of these notices it already has (any delivery not `dead`).
+    /// For each group, the recorded ids of these notices and of their revisions (``Notice/revisionID(of:contentHash:)``)
+    /// that it has a delivery of, in any state: a dead delivery counts, so a rotation moves on past it.
     func noticesHad(groupIDs: [String], among noticeIDs: [String]) async throws -> [String: Set<String>]
 
     /// Claims up to `request.limit` due deliveries (planned, or retry whose time has come) for `request.owner`.

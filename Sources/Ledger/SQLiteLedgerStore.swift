@@ -276,14 +276,20 @@ public final class SQLiteLedgerStore: LedgerStore {
     public func noticesHad(groupIDs: [String], among noticeIDs: [String]) async throws -> [String: Set<String>] {
         guard !groupIDs.isEmpty, !noticeIDs.isEmpty else { return [:] }
         return try await read { db in
+            // A notice's revisions sort right after `id.rev-` and before `id.rev.`: a range on the unique index.
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT group_id, notice_id FROM deliveries
-                    WHERE state != 'dead'
-                      AND group_id IN (SELECT value FROM json_each(?)) AND notice_id IN (SELECT value FROM json_each(?))
+                    SELECT d.group_id, d.notice_id FROM json_each(?) AS n
+                    JOIN deliveries AS d
+                      ON d.notice_id = n.value
+                      OR (d.notice_id > n.value || ? AND d.notice_id < n.value || ?)
+                    WHERE d.group_id IN (SELECT value FROM json_each(?))
                     """,
-                arguments: [Self.jsonArray(groupIDs), Self.jsonArray(noticeIDs)]
+                arguments: [
+                    Self.jsonArray(noticeIDs), Notice.revisionMarker, String(Notice.revisionMarker.dropLast()) + ".",
+                    Self.jsonArray(groupIDs),
+                ]
             )
             var had: [String: Set<String>] = [:]
             for row in rows { had[row["group_id"], default: []].insert(row["notice_id"]) }

@@ -32,6 +32,10 @@ public enum AdminSummary {
             if failures.count > failureLimit {
                 lines.append("- 另有 \(failures.count - failureLimit) 次，见 gridcast ledger list")
             }
+            if failures.contains(where: { $0.state == "dead" }) {
+                // A dead delivery is not retried by itself, and a rotation goes on to the next notice for that group.
+                lines.append("失败的投递不会自动重发；按轮换发布的群下次收到下一条。")
+            }
         }
         return Notice(
             id: "report-\(period.rawValue)-\(period == .daily ? report.date : report.from)",

@@ -44,9 +44,7 @@ struct ScheduleCommand: AsyncParsableCommand {
                 print("\(schedule.id)  cron \"\(schedule.cron)\"  to \(schedule.selector)  pick \(schedule.pick)")
                 let groups = try schedule.selector.resolve(in: config.groups)
                 // The rotation as it would run if every firing were delivered.
-                var had = try await store.noticesHad(
-                    groupIDs: groups.map(\.id), among: config.library.entries.map(\.notice.id)
-                )
+                var had = try await planner.had(groupIDs: groups.map(\.id))
                 let firings = schedule.cron.firings(after: now, through: end, in: config.timeZone)
                 if firings.isEmpty { print("  (no firing in the next \(days) days)") }
                 for fireAt in firings.prefix(200) {

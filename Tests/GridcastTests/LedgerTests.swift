@@ -414,6 +414,7 @@ struct LedgerTests {
         _ = try await store.expireLeases(now: now.addingTimeInterval(3600), policy: .hold) { _ in false }
         _ = try await store.pending(noticeID: nil, now: now)
         _ = try await store.pending(noticeID: "n1", now: now)
+        _ = try await store.noticesHad(groupIDs: ["g1", "g2"], among: ["n1", "n2"])
         _ = try await store.stateCounts(noticeID: "n1")
         _ = try await store.deliveries(changedFrom: now, to: later)
         for state in DeliveryState.allCases {

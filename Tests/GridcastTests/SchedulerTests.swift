@@ -160,4 +160,54 @@ struct SchedulerTests {
         #expect(none.first?.note == "no library notice is dated 2026-12-03")
         rig.directory.remove()
     }
+    /// Ends every claimable delivery: `dead` for the groups in `dead`, `sent` for the others.
+    func settle(_ rig: Rig, dead: Set<String>, at now: Date) async throws {
+        let claims = try await rig.store.claim(
+            ClaimRequest(owner: "w/1/1/1", limit: 100, noticeID: nil, now: now, timeout: .seconds(15)))
+        _ = try await rig.store.record(
+            claims.map {
+                let isDead = dead.contains($0.groupID)
+                return DeliveryOutcome(
+                    claim: $0, result: isDead ? .dead : .sent, partsSent: isDead ? 0 : 1,
+                    error: isDead ? "errcode 93000: invalid webhook url" : nil, at: now)
+            })
+    }
+
+    /// A group whose delivery ended dead gets the next notice at the next firing: the dead one is listed for the
+    /// operator, and the rotation is not stuck on picking it again.
+    @Test func aDeadDeliveryMovesTheRotationOnInsteadOfStallingIt() async throws {
+        let rig = try rig()
+        _ = try await rig.scheduler().fireDue(now: at("2026-12-01 09:30:05"))
+        try await settle(rig, dead: ["g0000"], at: at("2026-12-01 09:30:06"))
+        let second = try await rig.scheduler().fireDue(now: at("2026-12-02 09:30:05"))
+        #expect(second.first?.deliveries == 2, "both groups get a notice, the one with a dead delivery too")
+        try await settle(rig, dead: [], at: at("2026-12-02 09:30:06"))
+        _ = try await rig.scheduler().fireDue(now: at("2026-12-03 09:30:05"))
+        #expect(try await rig.planned() == ["g0000": ["a1", "a2", "a3"], "g0001": ["a1", "a2", "a3"]])
+    }
+
+    /// A library notice edited (same id, new text) after it went out: the schedule goes on, groups that had the old
+    /// text don't get it again, and a group that hadn't gets the corrected text under a revision id.
+    @Test func anEditedLibraryNoticeGoesOutAsARevisionAndTheScheduleGoesOn() async throws {
+        let rig = try rig(library: [Self.entry("a1"), Self.entry("a2")])
+        _ = try await rig.scheduler().fireDue(now: at("2026-12-01 09:30:05"))
+        try await settle(rig, dead: [], at: at("2026-12-01 09:30:06"))
+        var fixed = Self.entry("a1")
+        fixed.notice.text += "（已更正）"
+        var config = rig.config
+        config.library = NoticeLibrary(entries: [fixed, Self.entry("a2")])
+        config.groups = TestGroups.wecom(3, port: 1)
+        let scheduler = Scheduler(config: config, sinks: .standard, store: rig.store, logger: Logger(label: "test"))
+        let second = try await scheduler.fireDue(now: at("2026-12-02 09:30:05"))
+        #expect(second.map(\.outcome) == [.fired])
+        let revision = Notice.revisionID(of: "a1", contentHash: fixed.notice.contentHash)
+        #expect(try await rig.planned() == ["g0000": ["a1", "a2"], "g0001": ["a1", "a2"], "g0002": [revision]])
+        #expect(try await rig.store.notice(id: revision)?.notice.text == fixed.notice.text)
+        #expect(Notice.libraryID(of: revision) == "a1")
+        try await settle(rig, dead: [], at: at("2026-12-02 09:30:06"))
+        // The next day only the newcomer has something left: the revision counts as having had a1.
+        _ = try await scheduler.fireDue(now: at("2026-12-03 09:30:05"))
+        #expect(try await rig.planned()["g0002"] == ["a2", revision].sorted())
+        #expect(try await rig.planned()["g0000"] == ["a1", "a2"])
+    }
 }
