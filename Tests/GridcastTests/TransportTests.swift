@@ -121,6 +121,25 @@ struct TransportTests {
         }
     }
 
+    /// A kept-alive connection that the server closes after reading the next request: libcurl would send that
+    /// request again on a new connection by itself, and the message could be posted twice. The transport refuses
+    /// the second start (`CURLOPT_PREREQFUNCTION`), so the server sees the request once and its outcome is unknown.
+    @Test func aRequestLostOnAReusedConnectionIsNotResentByLibcurl() async throws {
+        let ok = #"{"errcode":0,"errmsg":"ok"}"#
+        try await withServer(faults: ["wecom:k1": [.answer(200, ok), .reset]]) { server, transport in
+            let first = try await transport.send(request(port: server.port)).get()
+            #expect(first.status == 200)
+            let result = await transport.send(request(port: server.port))
+            guard case .failure(let error) = result else {
+                Issue.record("expected the dropped request to fail, got \(result)")
+                return
+            }
+            #expect(error.kind == .outcomeUnknown)
+            let requests = try await server.requestCount()
+            #expect(requests == 2, "the dropped request was sent once, not again")
+        }
+    }
+
     @Test func responseBodyIsCappedAt64KiB() async throws {
         try await withServer(faults: ["wecom:k1": [.oversize]]) { server, transport in
             let response = try await transport.send(request(port: server.port)).get()
