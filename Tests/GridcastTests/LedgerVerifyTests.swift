@@ -442,4 +442,35 @@ struct LedgerVerifyTests {
         #expect(readOnly.stderr.contains("cannot open"), "\(readOnly.stderr)")
         #expect(try await history.verify().status == 0, "verify with access still says ok")
     }
+
+    /// Event images are read from SQLite's C interface (`ReturnedRows`): in a ledger whose text encoding is UTF-16,
+    /// every text column is converted to UTF-8 as it is read, and the images must still match the rows byte for
+    /// byte (verify replays them against every row).
+    @Test func aUTF16LedgerRecordsTheSameEventsAsAUTF8One() async throws {
+        let directory = try TemporaryDirectory("verify-utf16")
+        defer { directory.remove() }
+        let ledger = directory.file("ledger.sqlite")
+        let queue = try DatabaseQueue(path: ledger)
+        try await queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA encoding = 'UTF-16le'; CREATE TABLE scratch (x); DROP TABLE scratch")
+        }
+        try queue.close()
+        let server = try await EmulatorServer.start(
+            groups: TestGroups.wecom(3, port: 0), faults: FaultPlan(faults: ["g0001": [.permanent]]),
+            enforceRateLimits: false
+        )
+        let groups = TestGroups.wecom(3, port: server.port)
+        let config = try directory.write("gridcast.yaml", TestGroups.yaml(groups, ledger: ledger, timeout: "2s"))
+        let history = History(directory: directory, configPath: config)
+        let send = try await history.run(
+            ["send", "--config", config, "--to", "all", "--id", "utf16", "--title", "提醒🙂", "--text", "不转账，不透露验证码。"])
+        try await server.stop()
+        #expect(send.status == 1, "one dead: \(send.stdout)\(send.stderr)")
+        let encoding = try await DatabaseQueue(path: ledger).read { db in
+            try String.fetchOne(db, sql: "PRAGMA encoding")
+        }
+        #expect(encoding == "UTF-16le")
+        let result = try await history.verify()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
 }
