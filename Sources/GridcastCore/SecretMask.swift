@@ -84,9 +84,6 @@ public struct SecretForms: Sendable, Hashable {
     /// The forms, longest first, so that a longer form is masked before a shorter one inside it.
     public let forms: [String]
 
-    /// No secrets: redacting changes nothing.
-    public static let none = SecretForms([])
-
     /// Builds every form of each of `secrets`.
     public init(_ secrets: [String]) {
         var all = Set<String>()

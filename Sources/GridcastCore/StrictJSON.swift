@@ -19,6 +19,8 @@ enum StrictJSON {
     /// Checks `bytes`; stops at the first finding.
     static func check(_ bytes: [UInt8]) -> Finding {
         var scanner = Scanner(bytes: bytes)
+        // A leading UTF-8 byte-order mark is the decoder's to judge, not a structural fault.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { scanner.index = 3 }
         do {
             try scanner.value(depth: 0)
             scanner.skipWhitespace()
@@ -115,7 +117,8 @@ enum StrictJSON {
         }
 
         static func isHexDigit(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
                 || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
         }
 

@@ -191,7 +191,8 @@ struct LedgerVerifier {
         let found = try schema(db)
         let expected = try expectedSchema()
         if let added = found.keys.sorted().first(where: { expected[$0] == nil }) {
-            return "schema: \(added) is not part of a gridcast ledger (added outside gridcast): \(clip(found[added] ?? ""))"
+            return
+                "schema: \(added) is not part of a gridcast ledger (added outside gridcast): \(clip(found[added] ?? ""))"
         }
         if let missing = expected.keys.sorted().first(where: { found[$0] == nil }) {
             return "schema: \(missing) is missing (dropped outside gridcast)"

@@ -68,7 +68,8 @@ struct CronTests {
     @Test func aTimeTheFallBackRepeatsFiresOnceAtItsFirstOccurrence() throws {
         let daily = try CronSchedule(parsing: "30 1 * * *")
         #expect(
-            daily.firings(after: instant("2026-10-31T12:00:00-04:00"), through: instant("2026-11-02T12:00:00-05:00"), in: newYork)
+            daily.firings(
+                after: instant("2026-10-31T12:00:00-04:00"), through: instant("2026-11-02T12:00:00-05:00"), in: newYork)
                 == [instant("2026-11-01T01:30:00-04:00"), instant("2026-11-02T01:30:00-05:00")])
         let halfHourly = try CronSchedule(parsing: "*/30 1,2 * * *")
         #expect(
@@ -79,7 +80,9 @@ struct CronTests {
                     instant("2026-11-01T02:00:00-05:00"), instant("2026-11-01T02:30:00-05:00"),
                 ])
         // Asked from inside the repeated hour, after the first 01:30: the second 01:30 is not another firing.
-        #expect(daily.next(after: instant("2026-11-01T01:45:00-04:00"), in: newYork) == instant("2026-11-02T01:30:00-05:00"))
+        #expect(
+            daily.next(after: instant("2026-11-01T01:45:00-04:00"), in: newYork) == instant("2026-11-02T01:30:00-05:00")
+        )
     }
 
     /// 2026-03-08, New York: at 02:00 EST clocks jump to 03:00 EDT, so 02:00–02:59 never happens. A firing in the
@@ -87,18 +90,22 @@ struct CronTests {
     @Test func aTimeTheSpringForwardSkipsFiresAtTheNextValidTime() throws {
         let daily = try CronSchedule(parsing: "30 2 * * *")
         #expect(
-            daily.firings(after: instant("2026-03-07T12:00:00-05:00"), through: instant("2026-03-09T12:00:00-04:00"), in: newYork)
+            daily.firings(
+                after: instant("2026-03-07T12:00:00-05:00"), through: instant("2026-03-09T12:00:00-04:00"), in: newYork)
                 == [instant("2026-03-08T03:00:00-04:00"), instant("2026-03-09T02:30:00-04:00")])
         let around = try CronSchedule(parsing: "0,30 2,3 * * *")
         #expect(
             around.firings(
                 after: instant("2026-03-08T00:00:00-05:00"), through: instant("2026-03-08T05:00:00-04:00"), in: newYork)
                 == [instant("2026-03-08T03:00:00-04:00"), instant("2026-03-08T03:30:00-04:00")])
-        #expect(daily.next(after: instant("2026-03-08T01:59:00-05:00"), in: newYork) == instant("2026-03-08T03:00:00-04:00"))
+        #expect(
+            daily.next(after: instant("2026-03-08T01:59:00-05:00"), in: newYork) == instant("2026-03-08T03:00:00-04:00")
+        )
         // Another day's schedule is not moved by the gap.
         let otherDay = try CronSchedule(parsing: "30 2 9 3 *")
         #expect(
-            otherDay.next(after: instant("2026-03-07T12:00:00-05:00"), in: newYork) == instant("2026-03-09T02:30:00-04:00"))
+            otherDay.next(after: instant("2026-03-07T12:00:00-05:00"), in: newYork)
+                == instant("2026-03-09T02:30:00-04:00"))
     }
 
     @Test(arguments: [

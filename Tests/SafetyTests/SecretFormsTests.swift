@@ -22,7 +22,8 @@ struct SecretFormsTests {
 
     static let cases = [
         Case(
-            form: "decoded", sink: "wecom", url: "http://127.0.0.1:PORT/cgi-bin/webhook/send?key=echoq%2DREALBOTKEY7731a9f2",
+            form: "decoded", sink: "wecom",
+            url: "http://127.0.0.1:PORT/cgi-bin/webhook/send?key=echoq%2DREALBOTKEY7731a9f2",
             leaks: ["echoq%2DREALBOTKEY7731a9f2", "echoq-REALBOTKEY7731a9f2", "REALBOTKEY7731a9f2"]
         ),
         Case(
