@@ -32,6 +32,11 @@ struct LedgerVerifier {
         if let problem = try Self.schemaProblem(db) {
             return .failed(problem)
         }
+        return try verifyHistory(db, checkpoint: checkpoint)
+    }
+
+    /// The chain, the replay and the comparison with every row, without the schema checks of ``verify``.
+    func verifyHistory(_ db: Database, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
         var replay: [String: [String: (image: RowImage, seq: Int64)]] = [:]
         var expectedSeq: Int64 = 1
         var previous = LedgerEvent.genesisHash
