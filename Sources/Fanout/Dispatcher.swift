@@ -387,7 +387,7 @@ public struct Dispatcher: Sendable {
                 verdict = .permanent(reason: error.message)
             }
             FanoutMetrics.outcome(sink: sink.name, verdict.name)
-            let reason = verdict.reason.map { SecretMask.redact($0, secrets: group.secrets) }
+            let reason = verdict.reason.map(group.secretForms.redact)
             logger.debug(
                 "attempt",
                 metadata: [

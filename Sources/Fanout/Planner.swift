@@ -42,7 +42,12 @@ public struct Planner: Sendable {
             guard let sink = sinks.sink(named: group.sink) else {
                 throw Failure(message: "group \(group.id): unknown sink '\(group.sink)'")
             }
-            let parts = MessageParts.parts(of: notice, for: group, limit: sink.limit(for: group)).count
+            let limit = sink.limit(for: group)
+            let texts = MessageParts.parts(of: notice, for: group, limit: limit)
+            if let oversize = texts.first(where: { limit.measure($0) > limit.value }) {
+                throw Failure(message: Self.oversize(oversize, of: notice, group: group, sink: sink.name, limit: limit))
+            }
+            let parts = texts.count
             if parts > config.dispatch.maxParts {
                 throw Failure(
                     message:
@@ -52,6 +57,21 @@ public struct Planner: Sendable {
             targets.append(PlanTarget(groupID: group.id, groupName: group.name, sink: group.sink, parts: parts))
         }
         return Plan(notice: notice, selector: selector.description, origin: origin, targets: targets, now: now)
+    }
+
+    /// Why a part can't be sent: the splitter never cuts inside a character (grapheme), so one character longer
+    /// than the platform's limit leaves a part over it, which the platform would refuse (WeCom's 40058).
+    static func oversize(_ part: String, of notice: Notice, group: Group, sink: String, limit: TextLimit) -> String {
+        let allowed = "\(sink) allows \(limit.value) \(limit.unitName) per message"
+        if let widest = part.max(by: { limit.measure(String($0)) < limit.measure(String($1)) }),
+            limit.measure(String(widest)) > limit.value
+        {
+            return "notice '\(notice.id)' can't be sent to group \(group.id): one character of its text is "
+                + "\(limit.measure(String(widest))) \(limit.unitName) (a letter with many combining marks?) and "
+                + "\(allowed); a character can't be split"
+        }
+        return "notice '\(notice.id)' can't be sent to group \(group.id): a part is \(limit.measure(part)) "
+            + "\(limit.unitName) (with the group's keyword) and \(allowed)"
     }
 }
 

@@ -7,9 +7,12 @@ public struct Group: Sendable, Hashable, Identifiable {
     /// The platform: `wecom`, `generic`, …
     public var sink: String
     /// The bot's webhook URL; usually carries the bot key. Never log it: use ``maskedURL``.
-    public var url: String
+    public var url: String { didSet { secretForms = Self.forms(url: url, secret: secret) } }
     /// The signing secret, where the platform has one.
-    public var secret: String?
+    public var secret: String? { didSet { secretForms = Self.forms(url: url, secret: secret) } }
+    /// Every form of ``secrets`` (see ``SecretForms``), built when the URL or secret is set rather than per message:
+    /// text a receiver sent back goes through its ``SecretForms/redact(_:)``.
+    public private(set) var secretForms: SecretForms
     /// The custom keyword the platform requires in every message.
     public var keyword: String?
     /// Telegram's chat id.
@@ -54,13 +57,22 @@ public struct Group: Sendable, Hashable, Identifiable {
         self.rate = rate
         self.format = format
         self.location = location
+        self.secretForms = Self.forms(url: url, secret: secret)
     }
 
     /// Every string of this group that must never be shown: the signing secret and the credential parts of its URL.
     public var secrets: [String] {
+        Self.secrets(url: url, secret: secret)
+    }
+
+    private static func secrets(url: String, secret: String?) -> [String] {
         var found = SecretMask.credentials(in: url)
         if let secret, !secret.isEmpty { found.append(secret) }
         return found
+    }
+
+    private static func forms(url: String, secret: String?) -> SecretForms {
+        SecretForms(secrets(url: url, secret: secret))
     }
 
     /// The URL with its credentials replaced by `***`.

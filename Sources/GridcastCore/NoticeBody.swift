@@ -4,8 +4,9 @@ import Foundation
 ///
 /// It lives here rather than beside the route so that the decoding can be tested and fuzzed on its own, without
 /// building the server stack; the daemon's `NoticeRequest` turns a ``Problem`` into its HTTP answer.
-/// Decoding tells a malformed body (not JSON, not an object, a value of the wrong type) from an incomplete or
-/// invalid one (`text` or `to` missing, an unknown key, an oversize title), and names the field whenever there is one.
+/// Decoding tells a malformed body (not JSON, a key repeated or a trailing comma, not an object, a value of the wrong
+/// type) from an incomplete or invalid one (`text` or `to` missing, an unknown key, an oversize title), and names the
+/// field whenever there is one.
 public struct NoticeBody: Sendable, Equatable {
     /// The notice id, when the client chose one.
     public var id: String?
@@ -65,9 +66,21 @@ public struct NoticeBody: Sendable, Equatable {
     /// Reads a body from its bytes.
     /// - Throws: ``Problem``: `.malformed` for what can't be read, `.invalid` for what can't be accepted.
     public init(json: some Sequence<UInt8>) throws(Problem) {
+        let bytes = Array(json)
+        // JSONDecoder keeps one value of a repeated key without a word, and reads trailing commas: refuse both, so
+        // that every reader of a body agrees on what it says.
+        switch StrictJSON.check(bytes) {
+        case .wellFormed:
+            break
+        case .duplicateKey(let key):
+            let shown = String(key.prefix(64))
+            throw Problem(.malformed, "duplicate key '\(shown)': each key may appear once", field: shown)
+        case .malformed:
+            throw Problem(.malformed, "body is not valid JSON")
+        }
         let fields: Fields
         do {
-            fields = try JSONDecoder().decode(Fields.self, from: Data(json))
+            fields = try JSONDecoder().decode(Fields.self, from: Data(bytes))
         } catch let problem as Problem {
             throw problem
         } catch let error as DecodingError {

@@ -102,10 +102,10 @@ public struct NoticeLibrary: Sendable {
         func problem(_ line: Int, _ column: Int, _ message: String) -> Result<Entry, ConfigError> {
             .failure(ConfigError([Diagnostic(SourceLocation(file: file, line: line, column: column), message)]))
         }
-        var lines = TextDecoding.withoutByteOrderMark(text).split(separator: "\n", omittingEmptySubsequences: false).map
-        {
-            $0.hasSuffix("\r") ? $0.dropLast() : $0
-        }
+        // Lines end in LF or CRLF (Windows editors). `"\r\n"` is one `Character` in Swift, not `"\n"`, so both are
+        // separators; the text is joined back with LF.
+        var lines = TextDecoding.withoutByteOrderMark(text).split(
+            omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         guard lines.first == "---" else {
             return problem(1, 1, "a notice starts with front matter: a line '---', id: …, and another '---'")
         }

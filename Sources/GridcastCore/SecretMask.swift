@@ -13,8 +13,16 @@ public enum SecretMask {
         let (authority, path, query) = split(url)
         var found: [String] = []
         if let at = authority.lastIndex(of: "@") {
-            // user:password@host — both parts are credentials.
-            found += authority[..<at].split(separator: ":").map(String.init).filter { !$0.isEmpty }
+            // user:password@host — both parts are credentials, and so is the Basic `Authorization` value libcurl
+            // makes of them (Base64 of `user:password`, percent-decoded), which a receiver may echo back.
+            let userinfo = authority[..<at]
+            found += userinfo.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+            let colon = userinfo.firstIndex(of: ":") ?? userinfo.endIndex
+            let user = String(userinfo[..<colon])
+            let password = colon == userinfo.endIndex ? "" : String(userinfo[userinfo.index(after: colon)...])
+            for (name, secret) in [(user, password), (percentDecoded(user), percentDecoded(password))] {
+                found.append(Data("\(name):\(secret)".utf8).base64EncodedString())
+            }
         }
         for segment in path.split(separator: "/") where isTokenLike(segment) {
             found.append(String(segment))
@@ -35,14 +43,15 @@ public enum SecretMask {
         redact(url, secrets: credentials(in: url))
     }
 
-    /// Replaces every occurrence of every secret (longest first) with `***`.
+    /// Replaces every form of every secret (see ``SecretForms``) with `***`. Builds the forms on each call: hold a
+    /// ``SecretForms`` to redact many texts.
     public static func redact(_ text: String, secrets: [String]) -> String {
-        var result = text
-        for secret in secrets.filter({ $0.count >= 4 }).sorted(by: { $0.count > $1.count })
-        where result.contains(secret) {
-            result = result.replacingAll(secret, with: "***")
-        }
-        return result
+        SecretForms(secrets).redact(text)
+    }
+
+    /// `text` with `%XX` sequences decoded; `text` itself when they don't decode to UTF-8.
+    static func percentDecoded(_ text: String) -> String {
+        text.removingPercentEncoding ?? text
     }
 
     private static func split(_ url: String) -> (authority: Substring, path: Substring, query: Substring) {
@@ -63,6 +72,120 @@ public enum SecretMask {
         let hasDigit = text.contains(where: \.isNumber)
         let hasLetter = text.contains(where: \.isLetter)
         return hasDigit && hasLetter || text.count >= 24
+    }
+}
+
+/// Every form a set of secrets can take in text a receiver sends back, built once: each secret as written, its
+/// percent-decoded form (`%2D` → `-`, and `+` → space as in a form), its percent-encoded forms (only unreserved
+/// characters kept, or only letters and digits; upper- or lower-case hex), and the JSON-escaped form of each of
+/// those (`/` as `\/`, non-ASCII as `\uXXXX`, either case). URL userinfo adds the Base64 of `user:password`
+/// (see ``SecretMask/credentials(in:)``). Forms shorter than 4 characters are left alone: they would mask words.
+public struct SecretForms: Sendable, Hashable {
+    /// The forms, longest first, so that a longer form is masked before a shorter one inside it.
+    public let forms: [String]
+
+    /// Builds every form of each of `secrets`.
+    public init(_ secrets: [String]) {
+        var all = Set<String>()
+        for secret in secrets where !secret.isEmpty {
+            all.formUnion(Self.forms(of: secret))
+        }
+        forms = all.filter { $0.count >= 4 }.sorted { ($0.count, $0) > ($1.count, $1) }
+    }
+
+    /// `text` with every form of every secret replaced by `***`.
+    public func redact(_ text: String) -> String {
+        var result = text
+        for form in forms where result.contains(form) {
+            result = result.replacingAll(form, with: "***")
+        }
+        return result
+    }
+
+    /// The forms of one secret.
+    static func forms(of secret: String) -> Set<String> {
+        // Most secrets are letters, digits and a few of `-._~`: each step below is skipped when it can't change
+        // anything, which keeps a 10,000-group config quick to load.
+        var plain: Set<String> = [secret]
+        if secret.utf8.contains(UInt8(ascii: "%")) || secret.utf8.contains(UInt8(ascii: "+")) {
+            for decoded in [secret, secret.replacingOccurrences(of: "+", with: " ")] {
+                plain.insert(SecretMask.percentDecoded(decoded))
+            }
+        }
+        var forms = plain
+        for text in plain where !text.utf8.allSatisfy(Self.isAlphanumeric) {
+            for onlyAlphanumerics in [false, true] {
+                for uppercase in [true, false] {
+                    forms.insert(Self.percentEncoded(text, onlyAlphanumerics: onlyAlphanumerics, uppercase: uppercase))
+                }
+            }
+        }
+        for text in forms where text.utf8.contains(where: Self.needsJSONEscape) {
+            for slash in [true, false] {
+                for style in [JSONEscape.keep, .lowercase, .uppercase] {
+                    forms.insert(Self.jsonEscaped(text, slash: slash, nonASCII: style))
+                }
+            }
+        }
+        return forms
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            false
+        }
+    }
+
+    /// Whether JSON may write this byte otherwise than as itself: quote, backslash, slash, control, non-ASCII.
+    private static func needsJSONEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+            || byte == UInt8(ascii: "/")
+    }
+
+    /// `text`'s UTF-8 bytes as `%XX`, except letters and digits and, unless `onlyAlphanumerics`, RFC 3986's other
+    /// unreserved characters `-._~`.
+    private static func percentEncoded(_ text: String, onlyAlphanumerics: Bool, uppercase: Bool) -> String {
+        let digits = Array((uppercase ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
+        var bytes: [UInt8] = []
+        for byte in text.utf8 {
+            if isAlphanumeric(byte) || !onlyAlphanumerics && "-._~".utf8.contains(byte) {
+                bytes.append(byte)
+            } else {
+                bytes += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private enum JSONEscape { case keep, lowercase, uppercase }
+
+    /// `text` as a JSON string's contents: quote, backslash and control characters escaped, `/` when `slash`, and
+    /// every UTF-16 unit above ASCII as `\uXXXX` unless `nonASCII` is `.keep`.
+    private static func jsonEscaped(_ text: String, slash: Bool, nonASCII: JSONEscape) -> String {
+        var result = ""
+        func unit(_ value: UInt16) {
+            let hex = String(value, radix: 16, uppercase: nonASCII == .uppercase)
+            result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "/": result += slash ? "\\/" : "/"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20: unit(UInt16(scalar.value))
+            case _ where scalar.value >= 0x80 && nonASCII != .keep:
+                for value in String(scalar).utf16 { unit(value) }
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 }
 

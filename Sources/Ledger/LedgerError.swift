@@ -6,6 +6,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict(noticeID: String)
         case storage(String)
         case invalid(String)
+        case unreadable(String)
     }
 
     private let code: Code
@@ -16,6 +17,16 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func storage(_ message: String) -> LedgerError { LedgerError(code: .storage(message)) }
     /// The request makes no sense (unknown notice, bad state).
     public static func invalid(_ message: String) -> LedgerError { LedgerError(code: .invalid(message)) }
+
+    /// The ledger can't be opened or read at all (permissions, a read-only directory, a path that is not a file):
+    /// nothing about its contents is known.
+    public static func unreadable(_ message: String) -> LedgerError { LedgerError(code: .unreadable(message)) }
+
+    /// True for ``unreadable(_:)``.
+    public var isUnreadable: Bool {
+        if case .unreadable = code { return true }
+        return false
+    }
 
     /// True for ``conflict(noticeID:)``.
     public var isConflict: Bool {
@@ -29,7 +40,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             "notice '\(id)' already exists with different content; choose another --id"
         case .storage(let message):
             "ledger storage error: \(message)"
-        case .invalid(let message):
+        case .invalid(let message), .unreadable(let message):
             message
         }
     }

@@ -21,6 +21,22 @@ struct LedgerVerifier {
     var migrations: [String]
 
     func verify(_ db: Database, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
+        // The schema first: a trigger, view, index or table added (or dropped) outside gridcast changes no row the
+        // event log describes, and the row checks below read the tables by name.
+        if try db.tableExists("grdb_migrations") {
+            let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+            guard applied == migrations.sorted() else {
+                return .failed("grdb_migrations lists \(applied) but this ledger version has \(migrations.sorted())")
+            }
+        }
+        if let problem = try Self.schemaProblem(db) {
+            return .failed(problem)
+        }
+        return try verifyHistory(db, checkpoint: checkpoint)
+    }
+
+    /// The chain, the replay and the comparison with every row, without the schema checks of ``verify``.
+    func verifyHistory(_ db: Database, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
         var replay: [String: [String: (image: RowImage, seq: Int64)]] = [:]
         var expectedSeq: Int64 = 1
         var previous = LedgerEvent.genesisHash
@@ -97,10 +113,6 @@ struct LedgerVerifier {
                 return .failed(problem)
             }
         }
-        let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
-        guard applied == migrations.sorted() else {
-            return .failed("grdb_migrations lists \(applied) but this ledger version has \(migrations.sorted())")
-        }
         return .ok(events: count, head: LedgerCheckpoint(seq: count, hash: previous))
     }
 
@@ -154,6 +166,56 @@ struct LedgerVerifier {
             return "\(key.replacingOccurrences(of: "'", with: "")) (notice \(notice), group \(group))"
         }
         return key.replacingOccurrences(of: "\u{0}", with: " @ ").replacingOccurrences(of: "'", with: "")
+    }
+
+    /// The schema objects of `db` — tables, indexes, triggers, views — as `"type name"` and their SQL with runs of
+    /// whitespace made one space. SQLite's own objects (`sqlite_…`, e.g. the automatic index of a primary key, which
+    /// its table's SQL already implies) are left out.
+    static func schema(_ db: Database) throws -> [String: String] {
+        var objects: [String: String] = [:]
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT type, name, sql FROM sqlite_master WHERE substr(name, 1, 7) != 'sqlite_'")
+        for row in rows {
+            let type: String = row["type"]
+            let name: String = row["name"]
+            let sql: String? = row["sql"]
+            objects["\(type) \(name)"] = (sql ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+        return objects
+    }
+
+    /// The schema of a ledger of this version: what the migrations make of an empty database.
+    static func expectedSchema() throws -> [String: String] {
+        let queue = try DatabaseQueue()
+        try SQLiteLedgerStore.migrator.migrate(queue)
+        return try queue.read(schema)
+    }
+
+    /// The first difference between `db`'s schema and a ledger's, or nil.
+    static func schemaProblem(_ db: Database) throws -> String? {
+        let found = try schema(db)
+        let expected = try expectedSchema()
+        if let added = found.keys.sorted().first(where: { expected[$0] == nil }) {
+            return
+                "schema: \(added) is not part of a gridcast ledger (added outside gridcast): \(clip(found[added] ?? ""))"
+        }
+        if let missing = expected.keys.sorted().first(where: { found[$0] == nil }) {
+            return "schema: \(missing) is missing (dropped outside gridcast)"
+        }
+        if let changed = expected.keys.sorted().first(where: { found[$0] != expected[$0] }) {
+            return "schema: \(changed) is not defined as gridcast defines it: \(clip(found[changed] ?? ""))"
+        }
+        return nil
+    }
+
+    /// Whether `error` says the file could not be opened or read at all — permissions, a read-only directory
+    /// (SQLite can't add the `-shm` file a WAL ledger needs), a lock, I/O — rather than that it holds something
+    /// other than a ledger.
+    static func isAccessProblem(_ error: DatabaseError) -> Bool {
+        [
+            ResultCode.SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH, .SQLITE_BUSY, .SQLITE_LOCKED,
+            .SQLITE_IOERR, .SQLITE_NOMEM, .SQLITE_NOLFS,
+        ].contains(error.resultCode.primaryResultCode)
     }
 
     private static func clip(_ text: String) -> String {

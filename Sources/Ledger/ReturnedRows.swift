@@ -92,8 +92,10 @@ struct ReturnedRows {
         case SQLITE_FLOAT:
             EventLog.appendValue(.real(sqlite3_column_double(handle, index)), to: &json)
         case SQLITE_TEXT:
-            let length = Int(sqlite3_column_bytes(handle, index))
+            // The text first, then its length, as SQLite documents: `_text` may convert the value to UTF-8, and
+            // `_bytes` called after it measures what `_text` returned.
             if let text = sqlite3_column_text(handle, index) {
+                let length = Int(sqlite3_column_bytes(handle, index))
                 EventLog.appendText(UnsafeBufferPointer(start: text, count: length), to: &json)
             } else {
                 EventLog.appendString("", to: &json)

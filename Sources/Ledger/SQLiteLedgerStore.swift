@@ -920,22 +920,20 @@ public final class SQLiteLedgerStore: LedgerStore {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.label = "gridcast-ledger-verify"
-        let queue: DatabaseQueue
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw LedgerError.storage("cannot open \(path): \(describe(error))")
-        }
         let verifier = LedgerVerifier(migrations: migrator.migrations)
         do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
             return try queue.read { db in
                 guard try db.tableExists("events") else {
                     return .failed("\(path) has no event log yet: open it once with this gridcast version to add it")
                 }
                 return try verifier.verify(db, checkpoint: checkpoint)
             }
+        } catch let error as DatabaseError where LedgerVerifier.isAccessProblem(error) {
+            throw LedgerError.unreadable("cannot open \(path): \(describe(error))")
         } catch {
-            throw LedgerError.storage(describe(error))
+            // Read, but not as a ledger: not a database, corrupt, or missing what the schema check let through.
+            return .failed("\(path) cannot be read as a ledger: \(describe(error))")
         }
     }
 

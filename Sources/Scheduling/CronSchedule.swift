@@ -141,11 +141,16 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The first firing strictly after `date`, or nil when there is none within eight years (e.g. `0 0 31 2 *`).
+    ///
+    /// Firings are wall-clock times in `timeZone`; across a daylight-saving change (docs/scheduling.md) a time the
+    /// clocks pass twice fires once, at its first occurrence, and a time the clocks skip fires at the first valid
+    /// time after the gap (02:30 on a spring-forward day at 03:00), once however many of its times fell in it.
     public func next(after date: Date, in timeZone: TimeZone) -> Date? {
         let calendar = Self.calendar(timeZone)
         guard var candidate = calendar.dateInterval(of: .minute, for: date)?.end else { return nil }
         let limit = date.addingTimeInterval(8 * 366 * 86_400)
         while candidate < limit {
+            if firesInGap(before: candidate, in: timeZone) { return candidate }
             let parts = calendar.dateComponents([.minute, .hour, .day, .month, .weekday], from: candidate)
             if !months.contains(parts.month!) {
                 candidate = calendar.dateInterval(of: .month, for: candidate)!.end
@@ -153,13 +158,46 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
                 candidate = calendar.dateInterval(of: .day, for: candidate)!.end
             } else if !hours.contains(parts.hour!) {
                 candidate = calendar.dateInterval(of: .hour, for: candidate)!.end
-            } else if !minutes.contains(parts.minute!) {
+            } else if !minutes.contains(parts.minute!) || Self.isRepeated(candidate, in: timeZone) {
                 candidate = candidate.addingTimeInterval(60)
             } else {
                 return candidate
             }
         }
         return nil
+    }
+
+    /// Whether `instant` is the first minute after clocks jumped forward, and some skipped wall-clock minute would
+    /// have fired. Transitions fall on whole minutes, and the search above visits the minute a jump lands on: it
+    /// only moves to the ends of months, days and hours, or by one minute.
+    private func firesInGap(before instant: Date, in timeZone: TimeZone) -> Bool {
+        let before = instant.addingTimeInterval(-60)
+        let jump = timeZone.secondsFromGMT(for: instant) - timeZone.secondsFromGMT(for: before)
+        guard jump > 0 else { return false }
+        // The skipped wall-clock minutes, read as components in UTC: a local time as if it were a UTC one.
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let firstSkipped = before.addingTimeInterval(Double(timeZone.secondsFromGMT(for: before)) + 60)
+        for minute in 0..<(jump / 60) {
+            let wall = firstSkipped.addingTimeInterval(Double(minute * 60))
+            let parts = utc.dateComponents([.minute, .hour, .day, .month, .weekday], from: wall)
+            if minutes.contains(parts.minute!) && hours.contains(parts.hour!) && months.contains(parts.month!)
+                && dayMatches(day: parts.day!, weekday: parts.weekday! - 1)
+            {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Whether the wall-clock time of `instant` already happened earlier, before clocks went back: its second
+    /// occurrence. Daylight-saving shifts are at most a few hours, so the offset three hours earlier tells.
+    private static func isRepeated(_ instant: Date, in timeZone: TimeZone) -> Bool {
+        let offset = timeZone.secondsFromGMT(for: instant)
+        let earlierOffset = timeZone.secondsFromGMT(for: instant.addingTimeInterval(-3 * 3600))
+        guard earlierOffset > offset else { return false }
+        let first = instant.addingTimeInterval(-Double(earlierOffset - offset))
+        return timeZone.secondsFromGMT(for: first) == earlierOffset
     }
 
     /// Every firing in `(start, end]`, in order.

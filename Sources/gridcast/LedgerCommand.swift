@@ -107,7 +107,9 @@ extension LedgerCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the event hash chain, replay it, and compare it with every ledger row.",
             discussion: """
-                Prints `ok <events> <head-hash>` and exits 0, or prints the first discrepancy and exits 1.
+                Prints `ok <events> <head-hash>` and exits 0, or prints the first discrepancy and exits 1. \
+                Exits 2 when nothing could be verified: a usage error, no ledger, or a ledger this user can't \
+                open (unreadable, or a WAL ledger in a directory it can't write: verify a copy instead).
                 With --checkpoint SEQ:HASH (from the daemon's `ledger checkpoint` log line or an earlier verify), \
                 also proves the ledger still extends that point: truncation and wholesale rewrites fail.
                 """
@@ -152,8 +154,11 @@ extension LedgerCommand {
             do {
                 result = try SQLiteLedgerStore.verify(path: path, checkpoint: mark)
             } catch {
-                printError("error: \(error)")
-                throw ExitStatus.incomplete.exitCode
+                // Exit 1 is the tamper answer; a ledger that can't be opened has not been checked at all.
+                printError(
+                    "error: \(error)\nnothing was verified: this user must be able to read the ledger and, for a "
+                        + "WAL ledger without its -shm file beside it, write its directory; or verify a copy")
+                throw ExitStatus.usage.exitCode
             }
             switch result {
             case .ok(let events, let head):

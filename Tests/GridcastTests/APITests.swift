@@ -113,11 +113,11 @@ struct APITests {
             let notice = #"{"id": "alert-1", "title": "紧急提醒", "text": "冒充公检法的电话一律挂断。", "to": "all", "urgent": true}"#
             let first = try await api.post(notice)
             #expect(first.status == 202)
-            #expect(try receipt(first) == NoticeReceiptAnswer(id: "alert-1", deliveries: 3, created: true))
+            #expect(try receipt(first) == NoticeReceiptAnswer(id: "alert-1", deliveries: 3, created: true, added: 3))
 
             let again = try await api.post(notice)
             #expect(again.status == 200)
-            #expect(try receipt(again) == NoticeReceiptAnswer(id: "alert-1", deliveries: 3, created: false))
+            #expect(try receipt(again) == NoticeReceiptAnswer(id: "alert-1", deliveries: 3, created: false, added: 0))
 
             let other = try await api.post(#"{"id": "alert-1", "text": "另一条内容", "to": "all"}"#)
             #expect(other.status == 409)
@@ -132,7 +132,34 @@ struct APITests {
             #expect(try receipt(derived).deliveries == 2)
             let derivedAgain = try await api.post(#"{"text": "不点击陌生链接。", "to": "tag:even"}"#)
             #expect(derivedAgain.status == 200)
-            #expect(try receipt(derivedAgain) == NoticeReceiptAnswer(id: id, deliveries: 2, created: false))
+            #expect(try receipt(derivedAgain) == NoticeReceiptAnswer(id: id, deliveries: 2, created: false, added: 0))
+        }
+    }
+
+    /// A selector is additive: re-posting an id with the same content and a wider `to` plans the newly selected
+    /// groups (never a second delivery to a group that has one) and says how many it added, with 202 since new
+    /// work was accepted; `created` stays false, as the notice existed.
+    @Test func repostingAnIDWithAWiderSelectorSaysHowManyDeliveriesItAdded() async throws {
+        try await withAPI { api in
+            let first = try await api.post(#"{"id": "alert-w", "text": "冒充客服退款的都是骗子。", "to": "tag:even"}"#)
+            #expect(first.status == 202)
+            #expect(try object(first)["added"] as? Int == 2)
+
+            let wider = try await api.post(#"{"id": "alert-w", "text": "冒充客服退款的都是骗子。", "to": "all"}"#)
+            #expect(wider.status == 202)
+            let answer = try object(wider)
+            #expect(answer["created"] as? Bool == false)
+            #expect(answer["added"] as? Int == 1, "\(answer)")
+            #expect(answer["deliveries"] as? Int == 3)
+            #expect(try await api.store.deliveries(noticeID: "alert-w").count == 3)
+
+            let again = try await api.post(#"{"id": "alert-w", "text": "冒充客服退款的都是骗子。", "to": "all"}"#)
+            #expect(again.status == 200)
+            #expect(try object(again)["added"] as? Int == 0)
+            let narrower = try await api.post(#"{"id": "alert-w", "text": "冒充客服退款的都是骗子。", "to": "group:g0000"}"#)
+            #expect(narrower.status == 200, "a narrower selector cancels nothing")
+            #expect(try object(narrower)["added"] as? Int == 0)
+            #expect(try await api.store.deliveries(noticeID: "alert-w").count == 3)
         }
     }
 

@@ -140,6 +140,25 @@ struct CLITests {
         try await setup.close()
     }
 
+    /// One grapheme (a letter under 1,500 combining accents: 3,001 bytes) can't be split, and WeCom takes 2,048
+    /// bytes: planning refuses it, naming the group and the platform, instead of sending it to fail with 40058.
+    @Test func aGraphemeLongerThanThePlatformsLimitIsRefusedWhenPlanned() async throws {
+        let setup = try await setup(groups: 2)
+        let grapheme = "e" + String(repeating: "\u{0301}", count: 1500)
+        #expect(grapheme.count == 1)
+        let result = try await setup.run([
+            "send", "--config", setup.configPath, "--to", "all", "--id", "zalgo", "--text", "注意：" + grapheme,
+        ])
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("group g0000"), "\(result.stderr)")
+        #expect(result.stderr.contains("wecom"), "\(result.stderr)")
+        #expect(result.stderr.contains("2048 bytes"), "\(result.stderr)")
+        #expect(try await setup.server.requestCount() == 0)
+        let listing = try await setup.run(["ledger", "list", "--config", setup.configPath, "--format", "csv"])
+        #expect(!listing.stdout.contains("zalgo"), "nothing was planned: \(listing.stdout)")
+        try await setup.close()
+    }
+
     @Test func twoConcurrentSendsDeliverOncePerGroup() async throws {
         let setup = try await setup(groups: 300, concurrency: 8, delay: .milliseconds(2))
         let arguments = [

@@ -56,6 +56,58 @@ struct CronTests {
         #expect(firings == [at("2026-11-29 08:00"), at("2026-11-29 16:00"), at("2026-11-30 00:00")])
     }
 
+    /// An instant written with its UTC offset, so a time on a daylight-saving day is never ambiguous.
+    func instant(_ text: String) -> Date {
+        ISO8601DateFormatter().date(from: text)!
+    }
+
+    let newYork = TimeZone(identifier: "America/New_York")!
+
+    /// 2026-11-01, New York: at 02:00 EDT clocks go back to 01:00 EST, so 01:00–01:59 happens twice. A wall-clock
+    /// time in that hour fires once, at its first occurrence (docs/scheduling.md).
+    @Test func aTimeTheFallBackRepeatsFiresOnceAtItsFirstOccurrence() throws {
+        let daily = try CronSchedule(parsing: "30 1 * * *")
+        #expect(
+            daily.firings(
+                after: instant("2026-10-31T12:00:00-04:00"), through: instant("2026-11-02T12:00:00-05:00"), in: newYork)
+                == [instant("2026-11-01T01:30:00-04:00"), instant("2026-11-02T01:30:00-05:00")])
+        let halfHourly = try CronSchedule(parsing: "*/30 1,2 * * *")
+        #expect(
+            halfHourly.firings(
+                after: instant("2026-11-01T00:00:00-04:00"), through: instant("2026-11-01T04:00:00-05:00"), in: newYork)
+                == [
+                    instant("2026-11-01T01:00:00-04:00"), instant("2026-11-01T01:30:00-04:00"),
+                    instant("2026-11-01T02:00:00-05:00"), instant("2026-11-01T02:30:00-05:00"),
+                ])
+        // Asked from inside the repeated hour, after the first 01:30: the second 01:30 is not another firing.
+        #expect(
+            daily.next(after: instant("2026-11-01T01:45:00-04:00"), in: newYork) == instant("2026-11-02T01:30:00-05:00")
+        )
+    }
+
+    /// 2026-03-08, New York: at 02:00 EST clocks jump to 03:00 EDT, so 02:00–02:59 never happens. A firing in the
+    /// gap fires at the first valid time after it, 03:00, once however many of its times fell in the gap.
+    @Test func aTimeTheSpringForwardSkipsFiresAtTheNextValidTime() throws {
+        let daily = try CronSchedule(parsing: "30 2 * * *")
+        #expect(
+            daily.firings(
+                after: instant("2026-03-07T12:00:00-05:00"), through: instant("2026-03-09T12:00:00-04:00"), in: newYork)
+                == [instant("2026-03-08T03:00:00-04:00"), instant("2026-03-09T02:30:00-04:00")])
+        let around = try CronSchedule(parsing: "0,30 2,3 * * *")
+        #expect(
+            around.firings(
+                after: instant("2026-03-08T00:00:00-05:00"), through: instant("2026-03-08T05:00:00-04:00"), in: newYork)
+                == [instant("2026-03-08T03:00:00-04:00"), instant("2026-03-08T03:30:00-04:00")])
+        #expect(
+            daily.next(after: instant("2026-03-08T01:59:00-05:00"), in: newYork) == instant("2026-03-08T03:00:00-04:00")
+        )
+        // Another day's schedule is not moved by the gap.
+        let otherDay = try CronSchedule(parsing: "30 2 9 3 *")
+        #expect(
+            otherDay.next(after: instant("2026-03-07T12:00:00-05:00"), in: newYork)
+                == instant("2026-03-09T02:30:00-04:00"))
+    }
+
     @Test(arguments: [
         ("30 9 * *", "cron needs 5 fields (minute hour day-of-month month day-of-week), got 4"),
         ("60 9 * * *", "cron minute: 60 is outside 0-59"),

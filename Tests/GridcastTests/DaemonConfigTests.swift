@@ -149,6 +149,25 @@ struct DaemonConfigTests {
         #expect(lines.contains("notices/006-date.md:3:7: date: expected YYYY-MM-DD, got '2026-02-30'"))
     }
 
+    /// Notepad and many Windows editors save CRLF line endings (and often a BOM): such a notice loads exactly as
+    /// the same notice saved with LF, its text without a carriage return.
+    @Test func aNoticeSavedWithCRLFLineEndingsLoadsAsWithLF() throws {
+        let yaml = Self.groups + "\nnotices:\n  dir: notices\n"
+        let lf = "---\nid: crlf\ntitle: 五不\nurgent: false\n---\n不回拨、不轻信。\n\n不点击、不透露、不转账。\n"
+        let crlf = lf.replacingOccurrences(of: "\n", with: "\r\n")
+        let expected = try load(yaml, notices: ["001.md": lf]).get().library.entries
+        #expect(expected.first?.notice.text == "不回拨、不轻信。\n\n不点击、不透露、不转账。")
+        for (label, text) in [("CRLF", crlf), ("BOM and CRLF", "\u{FEFF}" + crlf)] {
+            let loaded = try load(yaml, notices: ["001.md": text])
+            guard case .success(let config) = loaded else {
+                Issue.record("\(label): \(loaded)")
+                continue
+            }
+            #expect(config.library.entries == expected, "\(label)")
+            #expect(config.library.entries.first?.notice.text.contains("\r") == false, "\(label)")
+        }
+    }
+
     @Test func theAPITokenComesFromAFileAndIsNeverShown() throws {
         let yaml = Self.groups + "\napi:\n  token_file: token.txt\n"
         let config = try load(yaml, files: ["token.txt": "file-token-0123456789\n"]).get()

@@ -478,7 +478,15 @@ struct LedgerTests {
         try queue.close()
         let altered = try SQLiteLedgerStore(path: other)
         #expect(try await altered.plan(tricky).added == 250)
-        #expect(try await verifyFailure(altered) == nil, "a plan on an altered table verifies")
+        // The column was added outside gridcast, which verify reports; the images read back still match the rows.
+        #expect(try await verifyFailure(altered)?.hasPrefix("schema: table deliveries") == true)
+        let history = try await DatabaseQueue(path: other).read { db in
+            try LedgerVerifier(migrations: SQLiteLedgerStore.migrator.migrations).verifyHistory(db, checkpoint: nil)
+        }
+        guard case .ok = history else {
+            Issue.record("a plan on an altered table should replay to its rows: \(history)")
+            return
+        }
         let stored = try await altered.deliveries(noticeID: "n1")
         #expect(stored.count == 250)
         #expect(Set(stored.map(\.groupName)).isSuperset(of: ["引号\"反斜杠\\", "🙂", ""]))

@@ -365,4 +365,112 @@ struct LedgerVerifyTests {
         }
         #expect(events == 1)
     }
+
+    /// The schema is part of what verify proves: a trigger could rewrite rows as gridcast writes them, a view or an
+    /// extra table could hold what the event log never saw, and a dropped index changes no row at all.
+    @Test func anAddedTriggerViewIndexOrTableIsCaught() async throws {
+        let history = try await Self.history()
+        defer { history.directory.remove() }
+        let changes: [(String, String, String)] = [
+            (
+                "a trigger",
+                """
+                CREATE TRIGGER mark_sent AFTER INSERT ON deliveries
+                BEGIN UPDATE deliveries SET state = 'sent' WHERE id = NEW.id; END
+                """,
+                "trigger mark_sent"
+            ),
+            ("a view", "CREATE VIEW sent_only AS SELECT * FROM deliveries WHERE state = 'sent'", "view sent_only"),
+            ("an index", "CREATE INDEX by_name ON deliveries (group_name)", "index by_name"),
+            ("an extra table", "CREATE TABLE shadow (id TEXT PRIMARY KEY, note TEXT)", "table shadow"),
+        ]
+        for (what, sql, name) in changes {
+            let copy = try history.copy("schema.sqlite")
+            try await DatabaseQueue(path: copy).write { db in try db.execute(sql: sql) }
+            let result = try await history.verify(copy)
+            #expect(result.status == 1, "\(what) went unnoticed: \(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains(name), "\(what): \(result.stdout)")
+        }
+        let dropped = try history.copy("schema.sqlite")
+        let index = try await DatabaseQueue(path: dropped).write { db in
+            let name = try String.fetchOne(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+            try db.execute(sql: "DROP INDEX \(name ?? "none")")
+            return name ?? "none"
+        }
+        let result = try await history.verify(dropped)
+        #expect(result.status == 1, "a dropped index went unnoticed: \(result.stdout)")
+        #expect(result.stdout.contains("index \(index)"), "\(result.stdout)")
+        #expect(try await history.verify().status == 0, "the untouched ledger still verifies")
+    }
+
+    /// Exit 1 means "tampered"; a ledger verify cannot read is another answer (2), with the reason: an auditor's
+    /// read-only copy in a directory they can't write (SQLite can't add the WAL index beside it), or a path that
+    /// is a directory. A file that is not a database at all is still a failed verification (1).
+    @Test func aLedgerVerifyCannotOpenIsNotCalledTampered() async throws {
+        let history = try await Self.history()
+        defer { history.directory.remove() }
+        let notADatabase = try history.directory.write("garbage.sqlite", String(repeating: "not a ledger ", count: 400))
+        let garbage = try await history.verify(notADatabase)
+        #expect(garbage.status == 1, "\(garbage.stdout)\(garbage.stderr)")
+
+        let directory = try await history.verify(history.directory.path)
+        #expect(directory.status == 2, "\(directory.stdout)\(directory.stderr)")
+        #expect(directory.stderr.contains("cannot open"), "\(directory.stderr)")
+        #expect(!directory.stdout.contains("FAILED"))
+
+        // Read-only: as root, verify runs as `nobody` (who can read the ledger but not write its directory);
+        // otherwise the directory itself is made read-only.
+        let readOnly: GridcastProcess.Result
+        if getuid() == 0 {
+            readOnly = try await GridcastProcess.launch(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", GridcastProcess.executable, "ledger", "verify",
+                    "--ledger", history.ledgerPath,
+                ]
+            ).wait()
+        } else {
+            try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: history.directory.path)
+            defer {
+                try? FileManager.default.setAttributes(
+                    [.posixPermissions: 0o755], ofItemAtPath: history.directory.path)
+            }
+            readOnly = try await history.verify()
+        }
+        #expect(readOnly.status == 2, "\(readOnly.stdout)\(readOnly.stderr)")
+        #expect(readOnly.stderr.contains("cannot open"), "\(readOnly.stderr)")
+        #expect(try await history.verify().status == 0, "verify with access still says ok")
+    }
+
+    /// Event images are read from SQLite's C interface (`ReturnedRows`): in a ledger whose text encoding is UTF-16,
+    /// every text column is converted to UTF-8 as it is read, and the images must still match the rows byte for
+    /// byte (verify replays them against every row).
+    @Test func aUTF16LedgerRecordsTheSameEventsAsAUTF8One() async throws {
+        let directory = try TemporaryDirectory("verify-utf16")
+        defer { directory.remove() }
+        let ledger = directory.file("ledger.sqlite")
+        let queue = try DatabaseQueue(path: ledger)
+        try await queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA encoding = 'UTF-16le'; CREATE TABLE scratch (x); DROP TABLE scratch")
+        }
+        try queue.close()
+        let server = try await EmulatorServer.start(
+            groups: TestGroups.wecom(3, port: 0), faults: FaultPlan(faults: ["g0001": [.permanent]]),
+            enforceRateLimits: false
+        )
+        let groups = TestGroups.wecom(3, port: server.port)
+        let config = try directory.write("gridcast.yaml", TestGroups.yaml(groups, ledger: ledger, timeout: "2s"))
+        let history = History(directory: directory, configPath: config)
+        let send = try await history.run(
+            ["send", "--config", config, "--to", "all", "--id", "utf16", "--title", "提醒🙂", "--text", "不转账，不透露验证码。"])
+        try await server.stop()
+        #expect(send.status == 1, "one dead: \(send.stdout)\(send.stderr)")
+        let encoding = try await DatabaseQueue(path: ledger).read { db in
+            try String.fetchOne(db, sql: "PRAGMA encoding")
+        }
+        #expect(encoding == "UTF-16le")
+        let result = try await history.verify()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
 }

@@ -20,6 +20,11 @@ struct HelperServer: Sendable {
         /// Answers 200 to any method with header fields in mixed case, one of them twice (`X-Twice: 1`, then
         /// `x-twice: 2`), and logs each request as `request METHOD PATH BODY-LENGTH`.
         case echo
+        /// Echoes the request's credentials back in an error, as a careless receiver does: `decoded` and `encoded`
+        /// answer WeCom's `errcode` 93000 with the `key` parameter percent-decoded or percent-encoded anew; `basic`
+        /// answers 403 with the `Authorization` header as the body; `json` answers 404 with a JSON body holding the
+        /// percent-decoded path, `/` written `\/` and non-ASCII `\uXXXX`. Logs `request METHOD PATH`.
+        case echoCredentials(String)
     }
 
     let process: WatchedProcess
@@ -35,6 +40,7 @@ struct HelperServer: Sendable {
         case .redirect(let status, let location): arguments += ["redirect", "\(status)", location]
         case .body(let bytes): arguments += ["body", bytes.map { "\($0)" } ?? "endless"]
         case .echo: arguments += ["echo"]
+        case .echoCredentials(let form): arguments += ["echo-credentials", form]
         }
         let process = try WatchedProcess.program("/usr/bin/env", ["python3", "-u"] + arguments)
         var port: Int?
@@ -65,12 +71,14 @@ struct HelperServer: Sendable {
 
     static let source = #"""
         import http.server
+        import json
         import os
         import socketserver
         import ssl
         import sys
         import threading
         import time
+        import urllib.parse
 
 
         def say(line):
@@ -107,6 +115,8 @@ struct HelperServer: Sendable {
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+                elif mode == "echo-credentials":
+                    self.echo_credentials(sys.argv[2])
                 elif mode == "redirect":
                     self.send_response(int(sys.argv[2]))
                     self.send_header("Location", sys.argv[3])
@@ -121,6 +131,30 @@ struct HelperServer: Sendable {
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+
+            def echo_credentials(self, form):
+                target = urllib.parse.urlsplit(self.path)
+                key = ""
+                for pair in target.query.split("&"):
+                    if pair.startswith("key="):
+                        key = pair[len("key="):]
+                status = 200
+                if form == "decoded":
+                    body = json.dumps({"errcode": 93000, "errmsg": "invalid webhook url, decoded key=" + urllib.parse.unquote(key)})
+                elif form == "encoded":
+                    body = json.dumps({"errcode": 93000, "errmsg": "invalid key " + urllib.parse.quote(urllib.parse.unquote(key), safe="")})
+                elif form == "basic":
+                    status = 403
+                    body = "invalid_auth: " + str(self.headers.get("Authorization"))
+                else:
+                    status = 404
+                    body = json.dumps({"ok": False, "path": urllib.parse.unquote(target.path)}).replace("/", "\\/")
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def huge_body(self, size):
                 chunk = b'{"errcode":0,"errmsg":"ok","padding":"' + b"x" * 65000 + b'"}\n'

@@ -2,7 +2,7 @@ import Foundation
 import GridcastCore
 import Ledger
 
-/// The answer to `POST /v1/notices`: `{"id", "deliveries", "created"}`.
+/// The answer to `POST /v1/notices`: `{"id", "deliveries", "created", "added"}`.
 struct NoticeReceiptAnswer: Codable, Equatable, Sendable {
     /// The notice's id, given or derived.
     var id: String
@@ -10,6 +10,9 @@ struct NoticeReceiptAnswer: Codable, Equatable, Sendable {
     var deliveries: Int
     /// True when this request recorded the notice; false when the same id already held the same content.
     var created: Bool
+    /// Deliveries this request planned: all of them for a new notice; for a known one, one per group its `to`
+    /// selects that had none (a selector only ever adds groups), else 0.
+    var added: Int
 }
 
 /// The answer to `GET /v1/notices/{id}`: the notice and where each of its deliveries stands.

@@ -19,8 +19,8 @@ struct NoticeController: Sendable {
         group.get("{id}", use: status)
     }
 
-    /// Plans a notice: 202 when new, 200 when the same id already holds the same content, 409 when other content,
-    /// 422 when invalid, 400 when unreadable.
+    /// Plans a notice: 202 when new or when a wider `to` added deliveries to a known notice (`added` says how many),
+    /// 200 when nothing new was planned, 409 when the id holds other content, 422 when invalid, 400 when unreadable.
     @Sendable func submit(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
         let body: ByteBuffer
@@ -51,8 +51,9 @@ struct NoticeController: Sendable {
             ]
         )
         return JSONResponse.make(
-            NoticeReceiptAnswer(id: receipt.noticeID, deliveries: receipt.deliveries, created: receipt.created),
-            status: receipt.created ? .accepted : .ok
+            NoticeReceiptAnswer(
+                id: receipt.noticeID, deliveries: receipt.deliveries, created: receipt.created, added: receipt.added),
+            status: receipt.created || receipt.added > 0 ? .accepted : .ok
         )
     }
 
