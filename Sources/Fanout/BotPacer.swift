@@ -3,20 +3,32 @@ import GridcastCore
 
 /// Per-bot pacing: each bot (webhook URL, or URL and chat) gets its next send slot no sooner than its rate allows,
 /// so gridcast never provokes a "too fast" answer in normal operation, and a bot that said "too fast" (or whose
-/// headers said "wait") is paused while every other bot keeps full speed.
+/// headers said "wait") is paused while every other bot keeps full speed. ``BotPacer`` paces the bots of one
+/// process; several processes sharing bots need a pacer that shares its slots (through their common ledger).
+public protocol BotPacing: Sendable {
+    /// Reserves the bot's next slot if it is within `horizon` of `now`; otherwise says when to come back.
+    func reserve(bot: String, spacing: TimeInterval, now: Date, horizon: TimeInterval) async -> PacingSlot
+    /// Pauses the bot until `until` (a rate-limit answer, or headers saying the bucket is empty).
+    func pause(bot: String, until: Date) async
+}
+
+/// What a sender should do, as its bot's pacing says.
+public enum PacingSlot: Sendable, Equatable {
+    /// Send at this time (now or soon): the slot is reserved.
+    case sendAt(Date)
+    /// The bot is busy for longer than is worth holding a claim: give the delivery back until then.
+    case deferUntil(Date)
+}
+
+/// The pacing of one process's bots, in memory.
 ///
 /// The bucket holds one token: messages to one bot are spaced `period / count` apart for the tightest window, which
 /// can never exceed any of the platform's windows, sliding or fixed.
-actor BotPacer {
-    /// What a sender should do.
-    enum Slot: Equatable {
-        /// Send at this time (now or soon): the slot is reserved.
-        case sendAt(Date)
-        /// The bot is busy for longer than is worth holding a claim: give the delivery back until then.
-        case deferUntil(Date)
-    }
-
+public actor BotPacer: BotPacing {
     private var nextFree: [String: Date] = [:]
+
+    /// A pacer with every bot free.
+    public init() {}
 
     /// The smallest spacing that keeps a bot within every window of `rate`.
     static func spacing(_ rate: RateLimit) -> TimeInterval {
@@ -24,16 +36,14 @@ actor BotPacer {
         rate.windows.reduce(0) { max($0, Double($1.period.components.seconds) / Double($1.count)) }
     }
 
-    /// Reserves the bot's next slot if it is within `horizon` of `now`; otherwise says when to come back.
-    func reserve(bot: String, spacing: TimeInterval, now: Date, horizon: TimeInterval) -> Slot {
+    public func reserve(bot: String, spacing: TimeInterval, now: Date, horizon: TimeInterval) -> PacingSlot {
         let slot = max(now, nextFree[bot] ?? now)
         if slot.timeIntervalSince(now) > horizon { return .deferUntil(slot) }
         nextFree[bot] = slot.addingTimeInterval(spacing)
         return .sendAt(slot)
     }
 
-    /// Pauses the bot until `until` (a rate-limit answer, or headers saying the bucket is empty).
-    func pause(bot: String, until: Date) {
+    public func pause(bot: String, until: Date) {
         nextFree[bot] = max(nextFree[bot] ?? until, until)
     }
 }

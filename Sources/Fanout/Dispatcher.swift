@@ -12,36 +12,39 @@ import Transport
 /// only what was on the wire or about to be: at most twice the concurrency, and against real platforms, whose
 /// answers take far longer than a commit, hardly more than the concurrency. No transaction is held across HTTP.
 public struct Dispatcher: Sendable {
-    let store: any LedgerStore
+    let store: any DispatchLedger
     let transport: any Transport
     let sinks: SinkRegistry
     let config: GridcastConfig
-    let owner: String
+    let liveness: any OwnerLiveness
+    let pacer: any BotPacing
     let clock: any DispatchClock
     let logger: Logger
-    let isOwnerAlive: @Sendable (String) -> Bool
-    let pacer = BotPacer()
 
-    /// Creates a dispatcher.
+    /// Creates a dispatcher. Keep one `pacer` for the life of the process (across reloads), so a bot's pacing
+    /// survives a new dispatcher.
     public init(
-        store: any LedgerStore,
+        store: any DispatchLedger,
         transport: any Transport,
         sinks: SinkRegistry,
         config: GridcastConfig,
-        owner: String = LeaseOwner.current.description,
+        liveness: any OwnerLiveness = ProcessLiveness(),
+        pacer: any BotPacing = BotPacer(),
         clock: any DispatchClock = SystemDispatchClock(),
-        logger: Logger = Logger(label: "gridcast.dispatch"),
-        isOwnerAlive: @escaping @Sendable (String) -> Bool = LeaseOwner.isAlive
+        logger: Logger = Logger(label: "gridcast.dispatch")
     ) {
         self.store = store
         self.transport = transport
         self.sinks = sinks
         self.config = config
-        self.owner = owner
+        self.liveness = liveness
+        self.pacer = pacer
         self.clock = clock
         self.logger = logger
-        self.isOwnerAlive = isOwnerAlive
     }
+
+    /// The owner this dispatcher writes on its claims.
+    var owner: String { liveness.owner }
 
     /// Sends every due delivery of `noticeID` (or of every notice) until none is planned, retrying or claimed;
     /// waits for retries and for other processes' claims. `progress` is called after each recorded batch.
@@ -271,7 +274,7 @@ public struct Dispatcher: Sendable {
     @discardableResult
     func expireLeases() async throws -> [ExpiredLease] {
         let expired = try await store.expireLeases(
-            now: clock.now(), policy: config.dispatch.inDoubt, isOwnerAlive: isOwnerAlive
+            now: clock.now(), policy: config.dispatch.inDoubt, isOwnerAlive: liveness.isAlive
         )
         for lease in expired {
             logger.warning(

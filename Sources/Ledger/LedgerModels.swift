@@ -128,9 +128,6 @@ public struct ClaimedDelivery: Sendable, Hashable {
     public var owner: String
     /// When the lease runs out; the holder must renew it before sending past this point.
     public var leaseUntil: Date
-    /// Where the store that made the claim keeps the row (the SQLite store: its rowid), so recording the outcome
-    /// goes straight to it instead of searching by ``id``. Only meaningful to that store.
-    public var rowID: Int64 = 0
 }
 
 /// How a claimed delivery ended, to be recorded (fenced on claim sequence and owner).

@@ -15,7 +15,7 @@ struct PlannedRow {
     let now: Int64
 
     init(plan: Plan, target: PlanTarget) {
-        id = SQLiteLedgerStore.deliveryID(noticeID: plan.notice.id, groupID: target.groupID)
+        id = DeliveryID.of(noticeID: plan.notice.id, groupID: target.groupID)
         noticeID = plan.notice.id
         groupID = target.groupID
         groupName = target.groupName

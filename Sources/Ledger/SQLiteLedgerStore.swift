@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 import GridcastCore
@@ -208,12 +207,6 @@ public final class SQLiteLedgerStore: LedgerStore {
         return migrator
     }
 
-    /// The stable delivery id of a (notice, group) pair: the generic sink's `webhook-id`.
-    public static func deliveryID(noticeID: String, groupID: String) -> String {
-        let digest = SHA256.hash(data: Array("\(noticeID)\u{0}\(groupID)".utf8))
-        return "dlv_" + Hex.encode(digest.prefix(12))
-    }
-
     // MARK: - Writes
 
     public func plan(_ plan: Plan) async throws -> PlanResult {
@@ -404,11 +397,6 @@ public final class SQLiteLedgerStore: LedgerStore {
             """
     }
 
-    public func claim(_ request: ClaimRequest) async throws -> [ClaimedDelivery] {
-        guard request.limit > 0 else { return [] }
-        return try await write { db in try Self.claim(request, in: db) }
-    }
-
     public func settle(_ outcomes: [DeliveryOutcome], claiming request: ClaimRequest?) async throws -> Settlement {
         guard !outcomes.isEmpty || (request?.limit ?? 0) > 0 else { return Settlement(lost: [], claimed: []) }
         let batch = OutcomeBatch(outcomes)
@@ -448,7 +436,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 first_attempt_at = COALESCE(first_attempt_at, :now), last_attempt_at = :now, updated_at = :now
             WHERE rowid IN (
                 SELECT r FROM (\(due(.planned)) UNION ALL \(due(.retry)) ORDER BY next_at, r LIMIT :limit))
-            RETURNING \(claimSets.joined(separator: ", ")), notice_id, group_id, parts_total, parts_sent, rowid
+            RETURNING \(claimSets.joined(separator: ", ")), notice_id, group_id, parts_total, parts_sent
             """
     }
 
@@ -466,7 +454,6 @@ public final class SQLiteLedgerStore: LedgerStore {
             of: statement, table: "deliveries",
             keep: [
                 "id", "notice_id", "group_id", "claim_seq", "attempts", "parts_total", "parts_sent", "lease_until",
-                "rowid",
             ],
             changed: Self.claimSets
         )
@@ -478,7 +465,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             return ClaimedDelivery(
                 id: text(0), noticeID: text(1), groupID: text(2), claimSeq: number(3), attempts: number(4),
                 partsTotal: number(5), partsSent: number(6), owner: request.owner,
-                leaseUntil: Date(ledgerMillis: rows.value(row, 7) ?? 0), rowID: rows.value(row, 8) ?? 0
+                leaseUntil: Date(ledgerMillis: rows.value(row, 7) ?? 0)
             )
         }
     }
@@ -525,27 +512,11 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    public func release(_ claims: [ClaimedDelivery], at: Date) async throws {
-        // Handing back is a deferral to now: the same fenced update, attempt refunded.
-        _ = try await record(
-            claims.map {
-                DeliveryOutcome(claim: $0, result: .deferred(until: at), partsSent: $0.partsSent, error: nil, at: at)
-            }
-        )
-    }
-
-    public func record(_ outcomes: [DeliveryOutcome]) async throws -> [String] {
-        guard !outcomes.isEmpty else { return [] }
-        let batch = OutcomeBatch(outcomes)
-        return try await write { db in try Self.record(batch, in: db) }
-    }
-
     /// Records outcomes inside the caller's transaction; returns the ids whose claim was lost.
     ///
-    /// Each row is found by the rowid its claim returned, and fenced on its id as well, so a row is never taken for
-    /// another. An outcome sets only values it knows, so its event is written from them without reading the row back
-    /// (`RETURNING` costs about as much again as the update). The fence includes `attempts`, which a claim sets and
-    /// nothing else changes while it holds.
+    /// Each row is found by its id (the primary key) and fenced on the claim. An outcome sets only values it knows,
+    /// so its event is written from them without reading the row back (`RETURNING` costs about as much again as the
+    /// update). The fence includes `attempts`, which a claim sets and nothing else changes while it holds.
     static func record(_ batch: OutcomeBatch, in db: Database) throws -> [String] {
         let outcomes = batch.outcomes
         guard !outcomes.isEmpty else { return [] }
@@ -556,7 +527,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                     state = ?, next_at = COALESCE(?, next_at), attempts = ?, parts_sent = ?,
                     sent_at = COALESCE(?, sent_at), last_error = ?, lease_owner = NULL, lease_until = NULL,
                     part_in_flight = NULL, updated_at = ?
-                WHERE rowid = ? AND id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ? AND attempts = ?
+                WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ? AND attempts = ?
                 """
         )
         // A deferral's new state depends on the row's history: it reads back the columns it set.
@@ -566,7 +537,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                     state = CASE WHEN attempts > 1 OR parts_sent > 0 THEN 'retry' ELSE 'planned' END,
                     first_attempt_at = CASE WHEN attempts > 1 OR parts_sent > 0 THEN first_attempt_at END,
                     attempts = attempts - 1, next_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-                WHERE rowid = ? AND id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
+                WHERE id = ? AND state = 'claimed' AND claim_seq = ? AND lease_owner = ?
                 RETURNING \(Self.deferralReturning)
                 """
         )
@@ -582,7 +553,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 let found = try deferred.run(
                     deferral,
                     arguments: [
-                        until.ledgerMillis, at, outcome.claim.rowID, outcome.claim.id, outcome.claim.claimSeq,
+                        until.ledgerMillis, at, outcome.claim.id, outcome.claim.claimSeq,
                         outcome.claim.owner,
                     ]
                 )
@@ -596,7 +567,6 @@ public final class SQLiteLedgerStore: LedgerStore {
                 try update.bind(change.sentAt)
                 try update.bind(change.error)
                 try update.bind(at)
-                try update.bind(outcome.claim.rowID)
                 try update.bind(outcome.claim.id)
                 try update.bind(Int64(outcome.claim.claimSeq))
                 try update.bind(outcome.claim.owner)
@@ -733,10 +703,6 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    public func notice(id: String) async throws -> StoredNotice? {
-        try await notices(ids: [id])[id]
-    }
-
     public func notices(ids: [String]) async throws -> [String: StoredNotice] {
         guard !ids.isEmpty else { return [:] }
         return try await read { db in
@@ -863,10 +829,6 @@ public final class SQLiteLedgerStore: LedgerStore {
                 arguments: [noticeID, groupID]
             ).map(Self.record(from:))!
         }
-    }
-
-    public func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord] {
-        try await deliveries(matching: DeliveryFilter(changedFrom: start, changedBefore: end))
     }
 
     private func records(

@@ -15,13 +15,15 @@ struct DispatcherTests {
     /// One run's parts: emulator, ledger, transport, config.
     struct Rig {
         let server: EmulatorServer
-        let store: SQLiteLedgerStore
+        let store: any LedgerStore
         let transport: CurlTransport
         let config: GridcastConfig
         let directory: TemporaryDirectory
 
         func dispatcher(owner: String = LeaseOwner.current.description) -> Dispatcher {
-            Dispatcher(store: store, transport: transport, sinks: .standard, config: config, owner: owner)
+            Dispatcher(
+                store: store, transport: transport, sinks: .standard, config: config,
+                liveness: FixedLiveness(owner: owner))
         }
 
         /// Plans `notice` for every group and drains it.
@@ -47,6 +49,7 @@ struct DispatcherTests {
     }
 
     func rig(
+        _ kind: StoreKind,
         wecom: Int = 0,
         generic: [String] = [],
         faults: [String: [FaultPlan.Fault]] = [:],
@@ -64,13 +67,14 @@ struct DispatcherTests {
             inDoubt: inDoubt
         )
         return Rig(
-            server: server, store: try SQLiteLedgerStore(path: config.ledger.path), transport: CurlTransport(),
+            server: server, store: try kind.open(in: directory), transport: CurlTransport(),
             config: config, directory: directory
         )
     }
 
-    @Test func twoHundredGroupsEachGetTheNoticeExactlyOnce() async throws {
-        let rig = try await rig(wecom: 190, generic: ["h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10"])
+    @Test(arguments: StoreKind.allCases)
+    func twoHundredGroupsEachGetTheNoticeExactlyOnce(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 190, generic: ["h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10"])
         let rows = try await rig.send()
         #expect(rows.count == 200)
         #expect(rows.allSatisfy { $0.state == .sent && $0.attempts == 1 && $0.sentAt != nil })
@@ -87,8 +91,9 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func busyAnswersAreRetriedWithBackoffUntilSent() async throws {
-        let rig = try await rig(wecom: 2, faults: ["g0000": [.busy, .busy]])
+    @Test(arguments: StoreKind.allCases)
+    func busyAnswersAreRetriedWithBackoffUntilSent(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 2, faults: ["g0000": [.busy, .busy]])
         let rows = try await rig.send()
         let row = try #require(rows.first { $0.groupID == "g0000" })
         #expect(row.state == .sent)
@@ -97,8 +102,9 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func aPermanentAnswerIsDeadAfterOneRequest() async throws {
-        let rig = try await rig(wecom: 2, faults: ["g0001": [.permanent, .permanent]])
+    @Test(arguments: StoreKind.allCases)
+    func aPermanentAnswerIsDeadAfterOneRequest(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 2, faults: ["g0001": [.permanent, .permanent]])
         let rows = try await rig.send()
         let row = try #require(rows.first { $0.groupID == "g0001" })
         #expect(row.state == .dead)
@@ -108,8 +114,9 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func attemptsRunOutIntoDead() async throws {
-        let rig = try await rig(wecom: 1, faults: ["g0000": Array(repeating: .status(503), count: 10)])
+    @Test(arguments: StoreKind.allCases)
+    func attemptsRunOutIntoDead(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 1, faults: ["g0000": Array(repeating: .status(503), count: 10)])
         let rows = try await rig.send()
         #expect(rows.first?.state == .dead)
         #expect(rows.first?.attempts == 4)
@@ -118,8 +125,9 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func rateLimitAnswersDoNotSpendAttempts() async throws {
-        let rig = try await rig(wecom: 1, faults: ["g0000": Array(repeating: .rateLimit(retryAfter: nil), count: 6)])
+    @Test(arguments: StoreKind.allCases)
+    func rateLimitAnswersDoNotSpendAttempts(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 1, faults: ["g0000": Array(repeating: .rateLimit(retryAfter: nil), count: 6)])
         let rows = try await rig.send()
         // Six "too fast" answers with attempts: 4 still end sent, and only the successful request counts.
         #expect(rows.first?.state == .sent)
@@ -128,8 +136,9 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func anUnknownOutcomeIsHeldInDoubtNeverResent() async throws {
-        let rig = try await rig(wecom: 2, faults: ["g0000": [.reset]])
+    @Test(arguments: StoreKind.allCases)
+    func anUnknownOutcomeIsHeldInDoubtNeverResent(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 2, faults: ["g0000": [.reset]])
         let rows = try await rig.send()
         let row = try #require(rows.first { $0.groupID == "g0000" })
         #expect(row.state == .inDoubt)
@@ -138,18 +147,20 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func aTimeoutUnderResendPolicyIsSentAgain() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func aTimeoutUnderResendPolicyIsSentAgain(kind: StoreKind) async throws {
         // 1 s, not less: with every test target's suites running at once on 2 cores, an ordinary loopback answer
         // can take a few hundred milliseconds, and the resent request must not time out as well.
-        let rig = try await rig(wecom: 1, faults: ["g0000": [.timeout]], inDoubt: .resend, timeout: .seconds(1))
+        let rig = try await rig(kind, wecom: 1, faults: ["g0000": [.timeout]], inDoubt: .resend, timeout: .seconds(1))
         let rows = try await rig.send()
         #expect(rows.first?.state == .sent)
         #expect(rows.first?.attempts == 2)
         try await rig.close()
     }
 
-    @Test func anUnreachablePlatformIsRetriedThenDead() async throws {
-        let rig = try await rig(wecom: 1)
+    @Test(arguments: StoreKind.allCases)
+    func anUnreachablePlatformIsRetriedThenDead(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 1)
         var config = rig.config
         config.groups[0].url = "http://127.0.0.1:1/cgi-bin/webhook/send?key=nobody-listens"
         let dispatcher = Dispatcher(store: rig.store, transport: rig.transport, sinks: .standard, config: config)
@@ -168,13 +179,14 @@ struct DispatcherTests {
     /// A slot's next claim waits, committed, right behind the requests in flight once answers come back during
     /// commits: never more than `concurrency` requests and as many queued claims; a stop hands the queued ones
     /// back unsent.
-    @Test func claimsQueueBehindTheRequestsInFlightAndGoBackOnStop() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func claimsQueueBehindTheRequestsInFlightAndGoBackOnStop(kind: StoreKind) async throws {
         let concurrency = 2
         // Six groups answer at once, so answers arrive while claims commit; the other six hang until the client's
         // timeout, so the window stays still while it is looked at.
         let faults = Dictionary(
             uniqueKeysWithValues: (6..<12).map { (String(format: "g%04d", $0), [FaultPlan.Fault.timeout]) })
-        let rig = try await rig(wecom: 12, faults: faults, timeout: .seconds(1), concurrency: concurrency)
+        let rig = try await rig(kind, wecom: 12, faults: faults, timeout: .seconds(1), concurrency: concurrency)
         let plan = try Planner(config: rig.config, sinks: .standard).plan(
             Notice(id: "n1", title: "", text: "x"), to: try Selector(parsing: "all"), origin: "test", now: Date()
         )
@@ -215,8 +227,9 @@ struct DispatcherTests {
                 finished: finished, in: .milliseconds(interval), commit: .milliseconds(commit), limit: limit) == depth)
     }
 
-    @Test func anotherDispatchersLiveClaimIsWaitedForNotStolen() async throws {
-        let rig = try await rig(wecom: 3)
+    @Test(arguments: StoreKind.allCases)
+    func anotherDispatchersLiveClaimIsWaitedForNotStolen(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 3)
         let plan = try Planner(config: rig.config, sinks: .standard).plan(
             Notice(id: "n1", title: "", text: "x"), to: try Selector(parsing: "all"), origin: "test", now: Date()
         )
@@ -239,8 +252,9 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func errorsRecordedInTheLedgerNeverHoldTheBotKey() async throws {
-        let rig = try await rig(wecom: 1, faults: ["g0000": [.permanent]])
+    @Test(arguments: StoreKind.allCases)
+    func errorsRecordedInTheLedgerNeverHoldTheBotKey(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 1, faults: ["g0000": [.permanent]])
         _ = try await rig.send()
         let row = try #require(try await rig.store.deliveries(noticeID: "n1").first)
         #expect(row.state == .dead)
@@ -264,8 +278,9 @@ struct DispatcherTests {
         return notice
     }
 
-    @Test func aLongNoticeArrivesInOrderedPartsWithinTheLimit() async throws {
-        let rig = try await rig(wecom: 2)
+    @Test(arguments: StoreKind.allCases)
+    func aLongNoticeArrivesInOrderedPartsWithinTheLimit(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 2)
         let notice = try await planLong(rig)
         _ = try await rig.dispatcher().drain(noticeID: notice.id)
         let rows = try await rig.store.deliveries(noticeID: notice.id)
@@ -293,12 +308,13 @@ struct DispatcherTests {
     func afterTheCrash(_ rig: Rig) -> Dispatcher {
         Dispatcher(
             store: rig.store, transport: rig.transport, sinks: .standard, config: rig.config,
-            isOwnerAlive: { $0 != "gone" }
+            liveness: FixedLiveness(dead: ["gone"])
         )
     }
 
-    @Test func aClaimThatEndedBetweenPartsResumesAtTheFirstUnsentPart() async throws {
-        let rig = try await rig(wecom: 1)
+    @Test(arguments: StoreKind.allCases)
+    func aClaimThatEndedBetweenPartsResumesAtTheFirstUnsentPart(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 1)
         let notice = try await planLong(rig)
         // A process claimed it, confirmed part 1, and died before marking part 2.
         _ = try await claimAndConfirmPartOne(rig, notice)
@@ -311,8 +327,9 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func aClaimThatDiedWithAPartInFlightIsInDoubt() async throws {
-        let rig = try await rig(wecom: 1)
+    @Test(arguments: StoreKind.allCases)
+    func aClaimThatDiedWithAPartInFlightIsInDoubt(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 1)
         let notice = try await planLong(rig)
         // ... and this one died after marking part 2, which may be on the wire.
         let claim = try await claimAndConfirmPartOne(rig, notice)
@@ -325,8 +342,9 @@ struct DispatcherTests {
         try await rig.close()
     }
 
-    @Test func aNoticeNeedingTooManyPartsIsRefusedWhenPlanned() async throws {
-        let rig = try await rig(wecom: 1)
+    @Test(arguments: StoreKind.allCases)
+    func aNoticeNeedingTooManyPartsIsRefusedWhenPlanned(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 1)
         let huge = Notice(id: "huge", title: "", text: String(repeating: Self.longText + "\n\n", count: 3))
         #expect(throws: Planner.Failure.self) {
             try Planner(config: rig.config, sinks: .standard).plan(
@@ -357,16 +375,19 @@ struct DispatcherTests {
     /// Planned as two parts, then a reload (the group now posts markdown, with twice the room) makes it one: the
     /// delivery goes out as one, its new count stored with the request's mark, so a crash during that request is in
     /// doubt, never resumed or resent as if it had ended between parts.
-    @Test(arguments: [InDoubtPolicy.hold, .resend])
-    func aDeliveryWhosePartCountChangedIsMarkedSoACrashMidRequestIsNotResent(policy: InDoubtPolicy) async throws {
-        let rig = try await rig(wecom: 1, faults: ["g0000": [.timeout]], inDoubt: policy, timeout: .seconds(2))
+    @Test(arguments: StoreKind.allCases, [InDoubtPolicy.hold, .resend])
+    func aDeliveryWhosePartCountChangedIsMarkedSoACrashMidRequestIsNotResent(
+        kind: StoreKind, policy: InDoubtPolicy
+    ) async throws {
+        let rig = try await rig(kind, wecom: 1, faults: ["g0000": [.timeout]], inDoubt: policy, timeout: .seconds(2))
         let notice = try await planTwoParts(rig)
         var reloaded = rig.config
         reloaded.groups[0].format = .markdown
         let parts = MessageParts.parts(of: notice, for: reloaded.groups[0], limit: .bytes(4096)).count
         #expect(parts == 1)
         let dispatcher = Dispatcher(
-            store: rig.store, transport: rig.transport, sinks: .standard, config: reloaded, owner: "first/1/1/1")
+            store: rig.store, transport: rig.transport, sinks: .standard, config: reloaded,
+            liveness: FixedLiveness(owner: "first/1/1/1"))
         async let drained = dispatcher.drain(noticeID: notice.id)
         // Part 1 is on the wire (the receiver read it and never answers) when the process "dies": the next one
         // looks at the claim.
@@ -384,8 +405,9 @@ struct DispatcherTests {
     }
 
     /// The same reload without a crash: sent as one message and recorded as one of one.
-    @Test func aDeliveryWhosePartCountChangedBeforeItsFirstPartIsSentWithTheNewCount() async throws {
-        let rig = try await rig(wecom: 1)
+    @Test(arguments: StoreKind.allCases)
+    func aDeliveryWhosePartCountChangedBeforeItsFirstPartIsSentWithTheNewCount(kind: StoreKind) async throws {
+        let rig = try await rig(kind, wecom: 1)
         let notice = try await planTwoParts(rig)
         var reloaded = rig.config
         reloaded.groups[0].format = .markdown
@@ -402,8 +424,10 @@ struct DispatcherTests {
 
     /// A receiver that deduplicates on the delivery id (Standard Webhooks) gets an unknown outcome resent, also
     /// under `in_doubt: hold`; a chat platform's stays in doubt.
-    @Test func anUnknownOutcomeIsResentOnlyToAReceiverThatDeduplicates() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func anUnknownOutcomeIsResentOnlyToAReceiverThatDeduplicates(kind: StoreKind) async throws {
         let rig = try await rig(
+            kind,
             wecom: 1, generic: ["h1"], faults: ["h1": [.status(502)], "g0000": [.status(502)]], inDoubt: .hold)
         let rows = try await rig.send()
         let hook = try #require(rows.first { $0.groupID == "h1" })
@@ -426,8 +450,8 @@ struct DispatcherTests {
     }
 
     /// A rig whose one group's bot allows one message per `period`.
-    func pacedRig(period: Duration) async throws -> Rig {
-        let fast = try await rig(wecom: 1)
+    func pacedRig(_ kind: StoreKind, period: Duration) async throws -> Rig {
+        let fast = try await rig(kind, wecom: 1)
         var config = fast.config
         config.groups[0].rate = RateLimit([RateLimit.Window(count: 1, period: period)])
         return Rig(
@@ -438,9 +462,9 @@ struct DispatcherTests {
     /// A bot allowing one message an hour: the second notice's claim does not sit out the hour inside a lease of a
     /// minute (where a restart would call it in doubt though nothing was sent); it goes back to the ledger, due
     /// when the bot is free.
-    @Test(.timeLimit(.minutes(1)))
-    func aClaimWaitsForItsBotOnlyAsLongAsItsLeaseAllows() async throws {
-        let rig = try await pacedRig(period: .seconds(3600))
+    @Test(.timeLimit(.minutes(1)), arguments: StoreKind.allCases)
+    func aClaimWaitsForItsBotOnlyAsLongAsItsLeaseAllows(kind: StoreKind) async throws {
+        let rig = try await pacedRig(kind, period: .seconds(3600))
         try await planNotices(rig, 2)
         let stop = Atomic<Bool>(false)
         async let drained = rig.dispatcher().drain(noticeID: nil, stopRequested: { stop.load(ordering: .relaxed) })
@@ -459,9 +483,9 @@ struct DispatcherTests {
 
     /// A bot allowing one message every 30 s: the second notice's claim waits for it inside its lease, and a stop
     /// hands it back at once, unsent, instead of waiting out the bot.
-    @Test(.timeLimit(.minutes(1)))
-    func aStopHandsBackAClaimParkedBehindItsBotAtOnce() async throws {
-        let rig = try await pacedRig(period: .seconds(30))
+    @Test(.timeLimit(.minutes(1)), arguments: StoreKind.allCases)
+    func aStopHandsBackAClaimParkedBehindItsBotAtOnce(kind: StoreKind) async throws {
+        let rig = try await pacedRig(kind, period: .seconds(30))
         try await planNotices(rig, 2)
         let stop = Atomic<Bool>(false)
         async let drained = rig.dispatcher().drain(noticeID: nil, stopRequested: { stop.load(ordering: .relaxed) })

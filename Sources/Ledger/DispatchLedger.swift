@@ -1,0 +1,61 @@
+import Foundation
+import GridcastCore
+
+/// The dispatcher's side of the ledger: claims committed before anything is sent, and fenced writes of what
+/// happened to them (`docs/ledger.md`, "Claim before send").
+public protocol DispatchLedger: Sendable {
+    /// Records outcomes and, in the same transaction (one sync to disk), claims what `request` asks for: what a busy
+    /// dispatcher does each time sends finish. Returns the ids of outcomes whose claim was lost (fenced out) and the
+    /// new claims, durable before the call returns. A `.deferred` outcome hands its claim back unsent: `planned`
+    /// again, or `retry` when earlier attempts exist, with the attempt refunded.
+    func settle(_ outcomes: [DeliveryOutcome], claiming request: ClaimRequest?) async throws -> Settlement
+
+    /// Records that part `partsSent` of a multi-part delivery was confirmed, so a crash resumes after it.
+    /// Returns false when the claim was lost (fenced out).
+    func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool
+
+    /// Marks, durably, that part `part` of `partsTotal` is about to be sent, and stores `partsTotal` as the
+    /// delivery's part count; returns false when the claim was lost. Every request of a multi-part delivery, or of one
+    /// whose part count changed since it was planned, is marked: a claim that ends with no part marked is known to
+    /// have ended between parts and is resumed, one that ends with a part marked is in doubt.
+    func markPartInFlight(_ claim: ClaimedDelivery, part: Int, of partsTotal: Int, at: Date) async throws -> Bool
+
+    /// Extends a claim's lease to `until` (stamped `at`); returns false when the claim was lost (fenced out), in
+    /// which case nothing may be sent. An error means the ledger could not be asked: the claim may still be held.
+    func renewLease(_ claim: ClaimedDelivery, until: Date, at: Date) async throws -> Bool
+
+    /// Ends claims whose lease expired, or whose owner `isOwnerAlive` says is dead: they become `in_doubt`
+    /// (policy `hold`) or `retry` (policy `resend`), or `retry` at the first unsent part when they ended between parts.
+    func expireLeases(
+        now: Date, policy: InDoubtPolicy, isOwnerAlive: @Sendable (String) -> Bool
+    ) async throws -> [ExpiredLease]
+
+    /// What is left to do, for one notice or for all.
+    func pending(noticeID: String?, now: Date) async throws -> PendingStatus
+
+    /// Stored notices by id (those that exist).
+    func notices(ids: [String]) async throws -> [String: StoredNotice]
+}
+
+extension DispatchLedger {
+    /// Claims up to `request.limit` due deliveries (planned, or retry whose time has come) for `request.owner`.
+    public func claim(_ request: ClaimRequest) async throws -> [ClaimedDelivery] {
+        guard request.limit > 0 else { return [] }
+        return try await settle([], claiming: request).claimed
+    }
+
+    /// Records outcomes in one transaction; returns the ids whose claim was lost (fenced out).
+    public func record(_ outcomes: [DeliveryOutcome]) async throws -> [String] {
+        guard !outcomes.isEmpty else { return [] }
+        return try await settle(outcomes, claiming: nil).lost
+    }
+
+    /// Hands back claims that were never sent: `planned` again, or `retry` when earlier attempts exist, with the
+    /// attempt refunded.
+    public func release(_ claims: [ClaimedDelivery], at: Date) async throws {
+        _ = try await record(
+            claims.map {
+                DeliveryOutcome(claim: $0, result: .deferred(until: at), partsSent: $0.partsSent, error: nil, at: at)
+            })
+    }
+}

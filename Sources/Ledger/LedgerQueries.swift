@@ -1,0 +1,37 @@
+import Foundation
+
+/// What reports, listings, the API and operators read, and the operator's settling of deliveries in doubt.
+public protocol LedgerQueries: Sendable {
+    /// Stored notices by id (those that exist).
+    func notices(ids: [String]) async throws -> [String: StoredNotice]
+
+    /// Every delivery of a notice, by group id.
+    func deliveries(noticeID: String) async throws -> [DeliveryRecord]
+
+    /// A notice's deliveries in the given states, at most `limit` of them.
+    func deliveries(noticeID: String, states: Set<DeliveryState>, limit: Int) async throws -> [DeliveryRecord]
+
+    /// How many of a notice's deliveries are in each state.
+    func stateCounts(noticeID: String) async throws -> [DeliveryState: Int]
+
+    /// Deliveries matching a filter, by notice then planning order.
+    func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryRecord]
+
+    /// Settles an `in_doubt` delivery as an operator decided, recording who and why; returns the updated row.
+    /// - Throws: ``LedgerError/invalid(_:)`` when there is no such delivery or it is not `in_doubt`.
+    func resolve(
+        noticeID: String, groupID: String, as resolution: Resolution, by operatorName: String, note: String, at: Date
+    ) async throws -> DeliveryRecord
+}
+
+extension LedgerQueries {
+    /// A stored notice.
+    public func notice(id: String) async throws -> StoredNotice? {
+        try await notices(ids: [id])[id]
+    }
+
+    /// Every delivery whose latest state change happened in `[start, end)`.
+    public func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord] {
+        try await deliveries(matching: DeliveryFilter(changedFrom: start, changedBefore: end))
+    }
+}
