@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "Fanout",
             dependencies: [
-                "GridcastCore", "Ledger", "Sinks", "Transport", "Scheduling", "Reports",
+                "GridcastCore", "Ledger", "Sinks", "Transport", "Scheduling",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -4,6 +4,7 @@ import GridcastCore
 import Ledger
 import Logging
 import Metrics
+import Reports
 import ServiceLifecycle
 import Sinks
 
@@ -18,7 +19,10 @@ struct SchedulerService: Service {
         while !Task.isStopping {
             let config = await live.current
             let generation = live.generation
-            let scheduler = Scheduler(config: config, sinks: .standard, store: store, logger: logger)
+            let scheduler = Scheduler(
+                config: config, sinks: .standard, store: store,
+                summaries: { [store] in try await AdminSummary.notice($0, containing: $1, store: store) },
+                logger: logger)
             do {
                 for report in try await scheduler.fireDue(now: Date()) {
                     Counter(

@@ -98,7 +98,8 @@ public struct Dispatcher: Sendable {
             func handBack(_ claims: [ClaimedDelivery]) {
                 let now = clock.now()
                 unrecorded += claims.map {
-                    DeliveryOutcome(claim: $0, result: .deferred(until: now), partsSent: $0.partsSent, error: nil, at: now)
+                    DeliveryOutcome(
+                        claim: $0, result: .deferred(until: now), partsSent: $0.partsSent, error: nil, at: now)
                 }
             }
             func failed(_ error: any Error, doing what: String) {
@@ -172,7 +173,9 @@ public struct Dispatcher: Sendable {
                     case .settled(let settlement, let recorded, let asked, let took)?:
                         committing = false
                         if trouble != nil {
-                            logger.notice("ledger writable again: recorded what waited", metadata: ["recorded": "\(recorded.count)"])
+                            logger.notice(
+                                "ledger writable again: recorded what waited",
+                                metadata: ["recorded": "\(recorded.count)"])
                             trouble = nil
                         }
                         let lost = Set(settlement.lost)

@@ -1,9 +1,12 @@
 import Foundation
 import GridcastCore
 import Ledger
-import Reports
 import Scheduling
 import Sinks
+
+/// Writes the summary notice of a period (the admin group's daily or weekly report) as the ledger reads now: handed
+/// in by the daemon, which knows the reports, so planning does not depend on them.
+public typealias SummaryWriter = @Sendable (SummaryPeriod, LocalDay) async throws -> Notice
 
 /// Decides what one firing of a schedule sends: which library notice each selected group gets, when (quiet hours),
 /// and which groups have had the whole library.
@@ -11,12 +14,14 @@ public struct FiringPlanner: Sendable {
     let config: GridcastConfig
     let sinks: SinkRegistry
     let store: any LedgerStore
+    let summaries: SummaryWriter?
 
-    /// Creates a planner.
-    public init(config: GridcastConfig, sinks: SinkRegistry, store: any LedgerStore) {
+    /// Creates a planner; `summaries` writes the notices of `report_to` schedules.
+    public init(config: GridcastConfig, sinks: SinkRegistry, store: any LedgerStore, summaries: SummaryWriter? = nil) {
         self.config = config
         self.sinks = sinks
         self.store = store
+        self.summaries = summaries
     }
 
     /// What a firing would plan.
@@ -89,8 +94,12 @@ public struct FiringPlanner: Sendable {
     /// The plans for `schedule` firing at `fireAt`.
     public func plans(for schedule: ScheduleSpec, at fireAt: Date, now: Date) async throws -> Outcome {
         if case .summary(let period) = schedule.pick {
+            guard let summaries else {
+                return Outcome(
+                    plans: [], exhausted: [], note: "no summary writer: report_to summaries are posted by the daemon")
+            }
             let day = LocalDay(date: fireAt, timeZone: config.timeZone)
-            let notice = try await AdminSummary.notice(period, containing: day, store: store)
+            let notice = try await summaries(period, day)
             var plan = try Planner(config: config, sinks: sinks).plan(
                 notice, to: schedule.selector, origin: "report_to:\(period.rawValue)", now: now)
             for index in plan.targets.indices { plan.targets[index].notBefore = max(fireAt, now) }

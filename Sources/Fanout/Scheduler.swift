@@ -12,13 +12,19 @@ public struct Scheduler: Sendable {
     let config: GridcastConfig
     let sinks: SinkRegistry
     let store: any LedgerStore
+    let summaries: SummaryWriter?
     let logger: Logger
 
-    /// Creates a scheduler.
-    public init(config: GridcastConfig, sinks: SinkRegistry, store: any LedgerStore, logger: Logger) {
+    /// Creates a scheduler; `summaries` writes the admin summaries that `report_to` schedules post (without it they
+    /// are skipped, with a note).
+    public init(
+        config: GridcastConfig, sinks: SinkRegistry, store: any LedgerStore, summaries: SummaryWriter? = nil,
+        logger: Logger
+    ) {
         self.config = config
         self.sinks = sinks
         self.store = store
+        self.summaries = summaries
         self.logger = logger
     }
 
@@ -74,7 +80,7 @@ public struct Scheduler: Sendable {
     }
 
     func fire(_ schedule: ScheduleSpec, at fireAt: Date, now: Date) async throws -> Report {
-        let outcome = try await FiringPlanner(config: config, sinks: sinks, store: store)
+        let outcome = try await FiringPlanner(config: config, sinks: sinks, store: store, summaries: summaries)
             .plans(for: schedule, at: fireAt, now: now)
         guard !outcome.plans.isEmpty else {
             var report = try await record(schedule, fireAt, .skipped, note: outcome.note, now: now)

@@ -16,7 +16,11 @@ extension Notice {
         guard recordedID.utf8.count > revisionMarker.utf8.count + 8 else { return recordedID }
         let digest = recordedID.utf8.suffix(8)
         let marker = recordedID.utf8.dropLast(8).suffix(revisionMarker.utf8.count)
-        guard digest.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }),
+        guard
+            digest.allSatisfy({
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+            }),
             marker.elementsEqual(revisionMarker.utf8)
         else { return recordedID }
         return String(recordedID.utf8.dropLast(8 + revisionMarker.utf8.count))!

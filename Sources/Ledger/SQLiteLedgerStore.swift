@@ -477,7 +477,9 @@ public final class SQLiteLedgerStore: LedgerStore {
         )
     }
 
-    public func markPartInFlight(_ claim: ClaimedDelivery, part: Int, of partsTotal: Int, at: Date) async throws
+    public func markPartInFlight(
+        _ claim: ClaimedDelivery, part: Int, of partsTotal: Int, at: Date
+    ) async throws
         -> Bool
     {
         try await updateClaimed(

@@ -250,7 +250,8 @@ enum AnswerTable {
             because: "error 403"),
         .permanent(.telegram, "404 Not Found", telegram(404, "Not Found"), because: "error 404"),
         .retried(.telegram, "500 Internal Server Error", telegram(500, "Internal Server Error")),
-        .unknown(.telegram, "502 Bad Gateway (HTML)", .answer(502, "<html>502 Bad Gateway</html>"), because: "HTTP 502"),
+        .unknown(
+            .telegram, "502 Bad Gateway (HTML)", .answer(502, "<html>502 Bad Gateway</html>"), because: "HTTP 502"),
         .retried(.telegram, "503", .answer(503, "")),
         .unknown(.telegram, "504", .answer(504, ""), because: "HTTP 504"),
     ]
@@ -363,7 +364,7 @@ enum AnswerTable {
         ] + unknownOutcomes(platform) + [
             AnswerRow(
                 platform: platform, answer: "connect refused (nothing listening)", faults: [], end: .dead,
-                attempts: attempts, requests: 0, because: "not sent (curl 7", listening: false),
+                attempts: attempts, requests: 0, because: "not sent (curl 7", listening: false)
         ]
     }
 

@@ -74,7 +74,10 @@ struct AdminSummaryTests {
                     error: $0.groupID == "g0000" ? nil : "permanent: errcode 93000 invalid webhook url", at: morning)
             }
         )
-        let scheduler = Scheduler(config: config, sinks: .standard, store: store, logger: Logger(label: "test"))
+        let scheduler = Scheduler(
+            config: config, sinks: .standard, store: store,
+            summaries: { try await AdminSummary.notice($0, containing: $1, store: store) },
+            logger: Logger(label: "test"))
         let reports = try await scheduler.fireDue(now: at("2026-12-04 18:00:02"))
         #expect(Set(reports.map(\.scheduleID)) == ["report_to.daily", "report_to.weekly"])
         #expect(reports.allSatisfy { $0.outcome == .fired && $0.deliveries == 1 })
@@ -91,8 +94,12 @@ struct AdminSummaryTests {
         #expect(deliveries.map(\.groupID) == ["g0002"])
 
         // A restart the same evening posts nothing again.
-        let again = try await Scheduler(config: config, sinks: .standard, store: store, logger: Logger(label: "test"))
-            .fireDue(now: at("2026-12-04 18:05"))
+        let again = try await Scheduler(
+            config: config, sinks: .standard, store: store,
+            summaries: { try await AdminSummary.notice($0, containing: $1, store: store) },
+            logger: Logger(label: "test")
+        )
+        .fireDue(now: at("2026-12-04 18:05"))
         #expect(again.isEmpty)
         #expect(try await store.deliveries(noticeID: "report-daily-2026-12-04").count == 1)
     }

@@ -74,7 +74,8 @@ struct DispatcherTests {
 
     @Test(arguments: StoreKind.allCases)
     func twoHundredGroupsEachGetTheNoticeExactlyOnce(kind: StoreKind) async throws {
-        let rig = try await rig(kind, wecom: 190, generic: ["h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10"])
+        let rig = try await rig(
+            kind, wecom: 190, generic: ["h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10"])
         let rows = try await rig.send()
         #expect(rows.count == 200)
         #expect(rows.allSatisfy { $0.state == .sent && $0.attempts == 1 && $0.sentAt != nil })
@@ -127,7 +128,8 @@ struct DispatcherTests {
 
     @Test(arguments: StoreKind.allCases)
     func rateLimitAnswersDoNotSpendAttempts(kind: StoreKind) async throws {
-        let rig = try await rig(kind, wecom: 1, faults: ["g0000": Array(repeating: .rateLimit(retryAfter: nil), count: 6)])
+        let rig = try await rig(
+            kind, wecom: 1, faults: ["g0000": Array(repeating: .rateLimit(retryAfter: nil), count: 6)])
         let rows = try await rig.send()
         // Six "too fast" answers with attempts: 4 still end sent, and only the successful request counts.
         #expect(rows.first?.state == .sent)
@@ -364,7 +366,8 @@ struct DispatcherTests {
     }
     /// About 2,600 bytes: two WeCom text parts, one markdown message.
     func planTwoParts(_ rig: Rig) async throws -> Notice {
-        let notice = Notice(id: "two", title: "提醒", text: Array(repeating: "冒充公检法的骗子会说你的账户涉嫌洗钱。", count: 45).joined(separator: "\n"))
+        let notice = Notice(
+            id: "two", title: "提醒", text: Array(repeating: "冒充公检法的骗子会说你的账户涉嫌洗钱。", count: 45).joined(separator: "\n"))
         let plan = try Planner(config: rig.config, sinks: .standard).plan(
             notice, to: try Selector(parsing: "all"), origin: "test", now: Date())
         #expect(plan.targets.map(\.parts) == [2])
@@ -470,7 +473,9 @@ struct DispatcherTests {
         async let drained = rig.dispatcher().drain(noticeID: nil, stopRequested: { stop.load(ordering: .relaxed) })
         try await waitUntil {
             let rows = try await rig.store.deliveries(matching: DeliveryFilter())
-            let waiting = rows.first { $0.state == .planned && ($0.nextAt ?? .distantPast) > Date().addingTimeInterval(3000) }
+            let waiting = rows.first {
+                $0.state == .planned && ($0.nextAt ?? .distantPast) > Date().addingTimeInterval(3000)
+            }
             return rows.contains { $0.state == .sent } && waiting != nil
         }
         stop.store(true, ordering: .relaxed)

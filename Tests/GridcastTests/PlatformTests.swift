@@ -685,7 +685,8 @@ struct ServerErrorRuleTests {
     static let chatPlatforms = [
         Platforms.dingtalk, Platforms.feishu, Platforms.lark, Platforms.slack, Platforms.telegram,
         Platforms.discord, Platforms.teams,
-        Group(id: "wc1", name: "企业微信群", sink: "wecom", url: "http://127.0.0.1:PORT/cgi-bin/webhook/send?key=wc-key-0001"),
+        Group(
+            id: "wc1", name: "企业微信群", sink: "wecom", url: "http://127.0.0.1:PORT/cgi-bin/webhook/send?key=wc-key-0001"),
     ]
 
     @Test(arguments: chatPlatforms)
