@@ -138,6 +138,40 @@ struct ConfigTests {
         #expect(config.groups[1].name == #"名字里有"引号""#)
     }
 
+    /// A group reads the same whether it is in the YAML file or the CSV file: the same booleans, the same tag
+    /// separators, the same rates and formats.
+    @Test func aGroupMeansTheSameInTheYAMLAndTheCSVFile() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="
+        let rows: [(id: String, mentionAll: String, tags: String, expected: (Bool, [String]))] = [
+            ("b-1", "on", "elderly;lingshui", (true, ["elderly", "lingshui"])),
+            ("b-2", "1", "elderly,lingshui", (true, ["elderly", "lingshui"])),
+            ("b-3", "off", " elderly ; lingshui ", (false, ["elderly", "lingshui"])),
+            ("b-4", "0", "elderly", (false, ["elderly"])),
+            ("b-5", "yes", "", (true, [])),
+        ]
+        try directory.write(
+            "groups.csv",
+            "id,name,sink,url,mention_all,tags,rate,format\n"
+                + rows.map { "c\($0.id),名,wecom,\(url)c\($0.id),\($0.mentionAll),\"\($0.tags)\",5/min,markdown" }
+                .joined(separator: "\n"))
+        var yaml = "groups_file: groups.csv\ngroups:\n"
+        for row in rows {
+            yaml += "  - {id: y\(row.id), sink: wecom, url: \"\(url)y\(row.id)\", mention_all: \"\(row.mentionAll)\""
+            yaml += ", tags: \"\(row.tags)\", rate: 5/min, format: markdown}\n"
+        }
+        let config = try loader.load(path: try directory.write("g.yaml", yaml))
+        for row in rows {
+            for prefix in ["y", "c"] {
+                let group = try #require(config.group(prefix + row.id))
+                #expect(group.mentionAll == row.expected.0, "\(prefix)\(row.id) mention_all")
+                #expect(group.tags == row.expected.1, "\(prefix)\(row.id) tags")
+                #expect(group.rate == RateLimit(parsing: "5/min") && group.format == .markdown)
+            }
+        }
+    }
+
     @Test func csvFieldsKeepQuotedLineBreaksAndDropStrayCarriageReturns() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

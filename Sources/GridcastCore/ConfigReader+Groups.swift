@@ -1,0 +1,242 @@
+import Foundation
+import Yams
+
+/// One group as written, before its values are read: each field's text and where it stands. Both readers of groups
+/// — the YAML `groups:` list and the CSV groups file — fill one and hand it to ``Reader/group(from:)``, so a group
+/// means the same in either file: the same booleans, tag separators, rates and formats, and the same messages.
+struct GroupFields {
+    /// A field's text (variables expanded) and where it stands.
+    struct Field {
+        var text: String
+        var at: SourceLocation
+    }
+
+    /// Where the group starts.
+    var at: SourceLocation
+    var id: Field
+    var sink: Field
+    var url: Field
+    var name: Field?
+    var secret: Field?
+    var keyword: Field?
+    var chatID: Field?
+    var mentionAll: Field?
+    var rate: Field?
+    var format: Field?
+    /// Tags as one text (`a;b` or `a,b`), or, from a YAML list, one by one.
+    var tags: Field?
+    var tagList: [String]?
+    /// Where the tags stand when given as a YAML list.
+    var tagsAt: SourceLocation?
+    /// Whether each field's own place is known (YAML: line and column) or only the group's (CSV: its line).
+    var fieldsHavePlaces: Bool
+}
+
+extension Reader {
+    /// Reads a group's fields: one set of rules for both files. A bad value is reported at its field, named with the
+    /// group's id, and leaves the field at its default.
+    mutating func group(from fields: GroupFields) -> Group {
+        let id = fields.id.text
+        var mentionAll = false
+        if let field = fields.mentionAll {
+            switch field.text.lowercased() {
+            case "true", "yes", "on", "1": mentionAll = true
+            case "false", "no", "off", "0": mentionAll = false
+            default: error(field.at, "group \(id): mention_all: expected true or false, got '\(field.text)'")
+            }
+        }
+        var rate: RateLimit?
+        if let field = fields.rate {
+            rate = RateLimit(parsing: field.text)
+            if rate == nil {
+                error(
+                    field.at,
+                    "group \(id): rate: expected a rate such as 10/min, 1/s or 5/s,100/min, got '\(field.text)'")
+            }
+        }
+        var format = MessageFormat.text
+        if let field = fields.format {
+            if let parsed = MessageFormat(rawValue: field.text) {
+                format = parsed
+            } else {
+                error(field.at, "group \(id): format: expected text or markdown, got '\(field.text)'")
+            }
+        }
+        var group = Group(
+            id: id,
+            name: fields.name?.text ?? id,
+            sink: fields.sink.text,
+            url: fields.url.text,
+            secret: fields.secret?.text,
+            keyword: fields.keyword?.text,
+            chatID: fields.chatID?.text,
+            tags: fields.tagList ?? Self.tags(fields.tags?.text),
+            mentionAll: mentionAll,
+            rate: rate,
+            format: format,
+            location: fields.at
+        )
+        guard fields.fieldsHavePlaces else { return group }
+        let named: [(String, GroupFields.Field?)] = [
+            ("id", fields.id), ("sink", fields.sink), ("url", fields.url), ("name", fields.name),
+            ("secret", fields.secret), ("keyword", fields.keyword), ("chat_id", fields.chatID),
+        ]
+        for case (let key, let field?) in named { group.fieldLocations[key] = field.at }
+        // A bad tag is reported at the tag list, not at the group.
+        if let at = fields.tagsAt ?? fields.tags?.at { group.fieldLocations["tags"] = at }
+        return group
+    }
+
+    /// The tags of a `tags` text: split on `;` or `,`, trimmed, empty ones dropped. Split on bytes: both are ASCII,
+    /// and splitting a `String` by `Character` breaks graphemes for every cell of a large file.
+    static func tags(_ text: String?) -> [String] {
+        guard let text else { return [] }
+        return text.utf8.split(whereSeparator: { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ",") }).compactMap {
+            let tag = String(Substring($0)).trimmingSpaces
+            return tag.isEmpty ? nil : tag
+        }
+    }
+
+    /// The `groups:` list of the YAML file.
+    mutating func inlineGroups(_ node: Node) -> [Group] {
+        guard case .sequence(let sequence) = node else {
+            error(location(node), "groups: expected a list of groups (each starting with '- id: …')")
+            return []
+        }
+        var groups: [Group] = []
+        for (index, item) in sequence.enumerated() {
+            guard case .mapping(let mapping) = item else {
+                error(location(item), "groups[\(index)]: expected a mapping with id, name, sink, url…")
+                continue
+            }
+            var fields: [String: GroupFields.Field] = [:]
+            var tagList: [String]?
+            var tagsAt: SourceLocation?
+            let groupEntries = entries(mapping, allowed: ConfigLoader.groupKeys, context: "groups[\(index)]")
+            let present = Set(groupEntries.map(\.0))
+            for (key, value) in groupEntries {
+                let name = "groups[\(index)].\(key)"
+                if key == "tags", case .sequence(let list) = value {
+                    tagList = list.compactMap { string($0, name)?.0 }
+                    tagsAt = location(value)
+                    continue
+                }
+                if key == "tags", case .mapping = value {
+                    error(location(value), "\(name): expected a list of tags")
+                    continue
+                }
+                let optional = ["secret", "keyword", "chat_id", "name", "tags"].contains(key)
+                if let (text, at) = string(value, name, optional: optional) {
+                    fields[key] = GroupFields.Field(text: text, at: at)
+                }
+            }
+            let at = location(item)
+            guard let id = fields["id"] else {
+                if !present.contains("id") { error(at, "groups[\(index)]: missing required key 'id'") }
+                continue
+            }
+            for required in ["sink", "url"] where !present.contains(required) {
+                error(at, "group \(id.text): missing required key '\(required)'")
+            }
+            guard let sink = fields["sink"], let url = fields["url"] else { continue }
+            groups.append(
+                group(
+                    from: GroupFields(
+                        at: at, id: id, sink: sink, url: url, name: fields["name"], secret: fields["secret"],
+                        keyword: fields["keyword"], chatID: fields["chat_id"], mentionAll: fields["mention_all"],
+                        rate: fields["rate"], format: fields["format"], tags: fields["tags"], tagList: tagList,
+                        tagsAt: tagsAt, fieldsHavePlaces: true)))
+        }
+        return groups
+    }
+
+    /// The groups file (CSV): one group per row, columns named by the header.
+    mutating func csvGroups(path: String, named: String, at location: SourceLocation) -> [Group] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            error(location, "groups_file: cannot read '\(named)' (looked for \(path))")
+            return []
+        }
+        let text: String
+        switch TextDecoding.decode(data) {
+        case .text(let decoded):
+            text = decoded
+        case .invalid(let line, _):
+            error(
+                SourceLocation(file: path, line: line),
+                "groups file is not valid UTF-8 on this line: \(TextDecoding.advice)")
+            return []
+        }
+        let (rows, problems) = GroupsCSV.rows(text, file: path, expansion: expansion)
+        diagnostics += problems
+        // Sized once: grown by doubling, a large file's groups would briefly be held twice.
+        var groups: [Group] = []
+        groups.reserveCapacity(rows.count)
+        // Where each column is, looked up once for the file instead of by name in every row.
+        func position(_ name: String) -> Int? { rows.first?.position(of: name) }
+        let idAt = position("id"), nameAt = position("name"), sinkAt = position("sink"), urlAt = position("url")
+        let secretAt = position("secret"), keywordAt = position("keyword"), tagsAt = position("tags")
+        let chatIDAt = position("chat_id"), mentionAllAt = position("mention_all"), rateAt = position("rate")
+        let formatAt = position("format")
+        for row in rows {
+            let at = SourceLocation(file: path, line: row.line)
+            func cell(_ position: Int?) -> GroupFields.Field? {
+                row.nonEmptyCell(at: position).map { GroupFields.Field(text: $0, at: at) }
+            }
+            guard let id = cell(idAt) else {
+                error(at, "id is empty")
+                continue
+            }
+            guard let sink = cell(sinkAt), let url = cell(urlAt) else {
+                error(at, "group \(id.text): sink and url are required")
+                continue
+            }
+            groups.append(
+                group(
+                    from: GroupFields(
+                        at: at, id: id, sink: sink, url: url, name: cell(nameAt), secret: cell(secretAt),
+                        keyword: cell(keywordAt), chatID: cell(chatIDAt), mentionAll: cell(mentionAllAt),
+                        rate: cell(rateAt), format: cell(formatAt), tags: cell(tagsAt), fieldsHavePlaces: false)))
+        }
+        return groups
+    }
+
+    /// Validates ids, uniqueness, URLs, tags and each sink's own rules; returns the groups that passed.
+    mutating func checked(_ groups: [Group], catalog: any SinkCatalog) -> [Group] {
+        var firstByID: [String: SourceLocation] = [:]
+        firstByID.reserveCapacity(groups.count)
+        var invalid: Set<Int> = []
+        for (index, group) in groups.enumerated() {
+            let before = diagnostics.count
+            func at(_ field: String) -> SourceLocation? { group.fieldLocations[field] ?? group.location }
+            if !Group.isValidID(group.id) {
+                error(
+                    at("id"),
+                    "group id '\(group.id)' is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"
+                )
+            }
+            if let first = firstByID[group.id] {
+                error(at("id"), "duplicate group id '\(group.id)' (first defined at \(first))")
+            } else if let location = group.location {
+                firstByID[group.id] = location
+            }
+            if !catalog.sinkNames.contains(group.sink) {
+                error(
+                    at("sink"),
+                    "group \(group.id): unknown sink '\(group.sink)'\(KeySuggestion.hint(for: group.sink, in: catalog.sinkNames)); one of \(catalog.sinkNames.joined(separator: ", "))"
+                )
+            } else {
+                for problem in catalog.problems(for: group) {
+                    error(at(problem.field), "group \(group.id): \(problem.message)")
+                }
+            }
+            for tag in group.tags
+            where tag.isEmpty || tag.unicodeScalars.contains(where: { $0.isSpace || $0 == "," || $0 == ":" }) {
+                error(at("tags"), "group \(group.id): tag '\(tag)' may not contain spaces, ',' or ':'")
+            }
+            if diagnostics.count != before { invalid.insert(index) }
+        }
+        // The common case, every group valid, returns the array as it is rather than a copy of each group.
+        if invalid.isEmpty { return groups }
+        return groups.indices.filter { !invalid.contains($0) }.map { groups[$0] }
+    }
+}
