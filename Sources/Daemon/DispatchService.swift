@@ -24,8 +24,8 @@ struct DispatchService: Service {
     func run() async throws {
         var pause = Self.firstPause
         while !Task.isStopping {
-            let config = await live.current
-            let generation = live.generation
+            let snapshot = await live.snapshot
+            let (config, generation) = (snapshot.config, snapshot.generation)
             let dispatcher = Dispatcher(
                 store: store, transport: transport, sinks: .standard, config: config, logger: logger
             )

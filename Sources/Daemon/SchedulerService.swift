@@ -16,8 +16,8 @@ struct SchedulerService: Service {
     func run() async throws {
         var warnedExhausted: Set<String> = []
         while !Task.isStopping {
-            let config = await live.current
-            let generation = live.generation
+            let snapshot = await live.snapshot
+            let (config, generation) = (snapshot.config, snapshot.generation)
             let scheduler = Scheduler(config: config, sinks: .standard, store: store, logger: logger)
             do {
                 for report in try await scheduler.fireDue(now: Date()) {
