@@ -44,6 +44,12 @@ struct DispatchService: Service {
                 )
             } catch is CancellationError {
                 break
+            } catch let error as LedgerError where error.isFileChanged {
+                // Writing on would record into a file nobody reads, and the next start would find no ledger and
+                // fire the schedules again: stop the daemon (exit 3, which the systemd unit doesn't restart).
+                logger.critical("dispatcher stopped: \(error)")
+                await transport.shutdown()
+                throw error
             } catch {
                 // The ledger can't be written (disk full, read-only, I/O error): no claim can be made durable, so
                 // nothing is sent. Keep the daemon (and its API, status and checkpoints) up and try again with

@@ -124,6 +124,10 @@ public struct ConfigLoader: Sendable {
                 break
             }
         }
+        // Relative to the config file like every other path in it, so that one config means one ledger from
+        // whatever directory gridcast runs in. As written, for the check of the old working-directory location.
+        config.ledger.asWritten = config.ledger.path
+        config.ledger.path = resolve(config.ledger.path, relativeTo: file)
         if let (directory, at) = noticesDirectory {
             let (library, problems) = NoticeLibrary.load(
                 directory: resolve(directory, relativeTo: file), environment: expansion

@@ -6,6 +6,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict(noticeID: String)
         case storage(String)
         case invalid(String)
+        case fileChanged(String)
     }
 
     private let code: Code
@@ -16,6 +17,16 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func storage(_ message: String) -> LedgerError { LedgerError(code: .storage(message)) }
     /// The request makes no sense (unknown notice, bad state).
     public static func invalid(_ message: String) -> LedgerError { LedgerError(code: .invalid(message)) }
+
+    /// The ledger file at the store's path is no longer the file it opened (deleted, or another put in its place):
+    /// nothing more may be written to it. Not retryable.
+    public static func fileChanged(_ path: String) -> LedgerError { LedgerError(code: .fileChanged(path)) }
+
+    /// True for ``fileChanged(_:)``: stop, don't retry.
+    public var isFileChanged: Bool {
+        if case .fileChanged = code { return true }
+        return false
+    }
 
     /// True for ``conflict(noticeID:)``.
     public var isConflict: Bool {
@@ -31,6 +42,9 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             "ledger storage error: \(message)"
         case .invalid(let message):
             message
+        case .fileChanged(let path):
+            "the ledger file \(path) was deleted or replaced while in use; nothing more is written to it: "
+                + "put the ledger back (or restore it) and start again"
         }
     }
 }
