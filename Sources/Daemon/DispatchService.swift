@@ -16,6 +16,7 @@ struct DispatchService: Service {
     let live: LiveConfig
     let store: any LedgerStore
     let transport: CurlTransport
+    let heartbeat: Heartbeat
     let logger: Logger
 
     static let firstPause = Duration.seconds(1)
@@ -24,6 +25,7 @@ struct DispatchService: Service {
     func run() async throws {
         var pause = Self.firstPause
         while !Task.isStopping {
+            heartbeat.beat()
             let snapshot = await live.snapshot
             let (config, generation) = (snapshot.config, snapshot.generation)
             let dispatcher = Dispatcher(
@@ -33,7 +35,11 @@ struct DispatchService: Service {
                 let progress = try await dispatcher.drain(
                     noticeID: nil,
                     keepRunning: true,
-                    stopRequested: { Task.isShuttingDownGracefully || live.generation != generation }
+                    stopRequested: { [heartbeat] in
+                        // Asked on every turn of the dispatcher's loop: the watchdog's sign of life.
+                        heartbeat.beat()
+                        return Task.isShuttingDownGracefully || live.generation != generation
+                    }
                 )
                 pause = Self.firstPause
                 logger.debug(
@@ -59,6 +65,7 @@ struct DispatchService: Service {
                     metadata: ["error": "\(error)", "retry_in": "\(pause)"]
                 )
                 let wait = pause
+                heartbeat.beat()
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 pause = min(pause * 2, Self.maxPause)
             }

@@ -90,6 +90,10 @@ public protocol LedgerStore: Sendable {
     /// The head of the hash-chained event log: the latest event's sequence number and hash (0 and zeros when empty).
     func head() async throws -> LedgerCheckpoint
 
+    /// Takes the ledger's write lock and lets it go without changing anything: throws when the ledger can't be
+    /// written now (locked past the busy timeout, its file deleted or replaced). The daemon's liveness probe.
+    func checkWritable() async throws
+
     /// Recomputes the event chain, replays it and compares the result with every row of every ledger table; with
     /// a checkpoint, also proves the log still extends it.
     func verify(checkpoint: LedgerCheckpoint?) async throws -> LedgerVerification

@@ -955,6 +955,10 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     // MARK: - Transactions
 
+    public func checkWritable() async throws {
+        try await write { _ in }
+    }
+
     /// One IMMEDIATE write transaction: the write lock is taken up front, so two processes never deadlock on upgrade.
     /// It first checks that the path still names the file opened: a deleted or replaced ledger is never written.
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
