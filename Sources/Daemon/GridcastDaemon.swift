@@ -38,6 +38,9 @@ public struct GridcastDaemon: Sendable {
     /// Runs until SIGTERM or SIGINT.
     public func run() async throws {
         let config = try load(configPath)
+        let descriptors = DescriptorLimit.raise()
+        logger.info(
+            "file descriptors", metadata: ["limit": "\(descriptors.now)", "raised_from": "\(descriptors.before)"])
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         FanoutMetrics.enable()
@@ -66,7 +69,18 @@ public struct GridcastDaemon: Sendable {
             .init(service: SchedulerService(live: live, store: store, logger: logger)),
             .init(service: CheckpointService(live: live, store: store, logger: logger)),
         ]
-        if let api = config.api {
+        if var api = config.api {
+            let cap = DescriptorLimit.apiConnections(
+                configured: api.maxConnections, softLimit: descriptors.now, concurrency: config.dispatch.concurrency)
+            if cap < api.maxConnections {
+                logger.warning(
+                    "api.max_connections lowered to keep descriptors for deliveries and the ledger: raise LimitNOFILE",
+                    metadata: [
+                        "max_connections": "\(cap)", "configured": "\(api.maxConnections)",
+                        "descriptor_limit": "\(descriptors.now)",
+                    ])
+                api.maxConnections = cap
+            }
             services.append(
                 .init(service: try await makeAPIService(api: api, live: live, store: store, registry: registry))
             )
@@ -98,7 +112,9 @@ public struct GridcastDaemon: Sendable {
         async throws -> any Service
     {
         makeAPIApplication(
-            settings: APISettings(host: api.host, port: api.port, token: api.token),
+            settings: APISettings(
+                host: api.host, port: api.port, token: api.token, readTimeout: api.readTimeout,
+                maxConnections: api.maxConnections),
             // Each submission is planned against the config of the moment (SIGHUP may have changed the groups);
             // non-urgent notices posted during quiet hours wait for their end.
             intake: {

@@ -294,6 +294,11 @@ public struct Dispatcher: Sendable {
                     if let wait = sink.pacing(after: response) {
                         await pacer.pause(bot: bot, until: clock.now().addingTimeInterval(wait.seconds))
                     }
+                case .failure(let error) where error.outOfDescriptors:
+                    // This process ran out of descriptors: nothing was sent and the receiver is not at fault; try
+                    // again shortly without spending an attempt.
+                    verdict = .rateLimited(after: .seconds(1), reason: error.description)
+                    BurstLog.outOfDescriptors.hit(["delivery": "\(claim.id)"])
                 case .failure(let error) where error.kind == .notSent:
                     verdict = .retry(after: nil, reason: error.description)
                 case .failure(let error):
