@@ -413,7 +413,9 @@ private struct Reader {
             case "read_timeout":
                 if let found = duration(value, "api.read_timeout") { limits.readTimeout = found }
             case "max_connections":
-                if let found = integer(value, "api.max_connections", range: 1...100_000) { limits.maxConnections = found }
+                if let found = integer(value, "api.max_connections", range: 1...100_000) {
+                    limits.maxConnections = found
+                }
             default: break
             }
         }

@@ -169,7 +169,9 @@ final class RawConnection: @unchecked Sendable {
     /// Writes `text`, ignoring errors (the server may have closed already).
     func send(_ text: String) {
         let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        _ = bytes.withUnsafeBytes {
+            Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+        }
     }
 
     /// True once the server has closed its end: a read sees the end of the stream or a reset (an answer such as
@@ -177,7 +179,9 @@ final class RawConnection: @unchecked Sendable {
     var isClosedByPeer: Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            let count = buffer.withUnsafeMutableBytes {
+                recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+            }
             if count > 0 { continue }
             if count == 0 { return true }
             return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR

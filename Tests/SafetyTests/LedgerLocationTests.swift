@@ -3,9 +3,10 @@ import Foundation
 import GRDB
 import GridcastCore
 import GridcastTesting
-@testable import Ledger
 import Testing
 import Transport
+
+@testable import Ledger
 
 /// Where the ledger is, and what happens when it isn't there: a relative `ledger.path` belongs to the config file,
 /// not to the shell that runs gridcast; only `serve` and `send` create a ledger; and a ledger file deleted or
