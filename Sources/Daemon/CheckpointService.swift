@@ -18,8 +18,8 @@ struct CheckpointService: Service {
     func run() async throws {
         await Self.log(store: store, logger: logger, reason: "start")
         while !Task.isStopping {
-            let timeZone = await live.current.timeZone
-            let generation = live.generation
+            let snapshot = await live.snapshot
+            let (timeZone, generation) = (snapshot.config.timeZone, snapshot.generation)
             let midnight = LocalDay(date: Date(), timeZone: timeZone).end
             // A reload may change the time zone, and so the midnight to wait for.
             await sleepUntil(midnight, checkingEvery: .seconds(60)) { live.generation == generation }

@@ -16,6 +16,7 @@ struct DispatchService: Service {
     let live: LiveConfig
     let store: any LedgerStore
     let transport: CurlTransport
+    let heartbeat: Heartbeat
     let logger: Logger
 
     static let firstPause = Duration.seconds(1)
@@ -24,8 +25,9 @@ struct DispatchService: Service {
     func run() async throws {
         var pause = Self.firstPause
         while !Task.isStopping {
-            let config = await live.current
-            let generation = live.generation
+            heartbeat.beat()
+            let snapshot = await live.snapshot
+            let (config, generation) = (snapshot.config, snapshot.generation)
             let dispatcher = Dispatcher(
                 store: store, transport: transport, sinks: .standard, config: config, logger: logger
             )
@@ -33,7 +35,11 @@ struct DispatchService: Service {
                 let progress = try await dispatcher.drain(
                     noticeID: nil,
                     keepRunning: true,
-                    stopRequested: { Task.isShuttingDownGracefully || live.generation != generation }
+                    stopRequested: { [heartbeat] in
+                        // Asked on every turn of the dispatcher's loop: the watchdog's sign of life.
+                        heartbeat.beat()
+                        return Task.isShuttingDownGracefully || live.generation != generation
+                    }
                 )
                 pause = Self.firstPause
                 logger.debug(
@@ -44,6 +50,12 @@ struct DispatchService: Service {
                 )
             } catch is CancellationError {
                 break
+            } catch let error as LedgerError where error.isFileChanged {
+                // Writing on would record into a file nobody reads, and the next start would find no ledger and
+                // fire the schedules again: stop the daemon (exit 3, which the systemd unit doesn't restart).
+                logger.critical("dispatcher stopped: \(error)")
+                await transport.shutdown()
+                throw error
             } catch {
                 // The ledger can't be written (disk full, read-only, I/O error): no claim can be made durable, so
                 // nothing is sent. Keep the daemon (and its API, status and checkpoints) up and try again with
@@ -53,6 +65,7 @@ struct DispatchService: Service {
                     metadata: ["error": "\(error)", "retry_in": "\(pause)"]
                 )
                 let wait = pause
+                heartbeat.beat()
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 pause = min(pause * 2, Self.maxPause)
             }

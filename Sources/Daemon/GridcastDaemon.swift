@@ -27,9 +27,20 @@ public struct GridcastDaemon: Sendable {
         self.load = load
     }
 
+    /// How long a stop (SIGTERM) may take before the services are cancelled: a request in flight ends within
+    /// `dispatch.timeout`, and recording it takes a commit; 15 s covers that commit waiting for the ledger's write
+    /// lock. With the 5 s cancellation after it, serve ends within `dispatch.timeout` + 20 s, which systemd's
+    /// `TimeoutStopSec` must exceed (the unit's 60 s does with the default 15 s timeout).
+    public static func stopBound(_ config: GridcastConfig) -> Duration {
+        config.dispatch.timeout + .seconds(15)
+    }
+
     /// Runs until SIGTERM or SIGINT.
     public func run() async throws {
         let config = try load(configPath)
+        let descriptors = DescriptorLimit.raise()
+        logger.info(
+            "file descriptors", metadata: ["limit": "\(descriptors.now)", "raised_from": "\(descriptors.before)"])
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         FanoutMetrics.enable()
@@ -40,33 +51,48 @@ public struct GridcastDaemon: Sendable {
         let store = try SQLiteLedgerStore(path: config.ledger.path)
         let live = LiveConfig(config)
         let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
+        let heartbeat = Heartbeat()
         // ServiceGroup stops services in reverse order: first the API and the scheduler (no new plans), then the
         // dispatcher (finishes and records what is in flight), last the reload handler and systemd status.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(
-                service: StatusService(live: live, store: store, notifier: notifier, logger: logger),
+                service: StatusService(
+                    live: live, store: store, notifier: notifier, heartbeat: heartbeat, logger: logger),
                 successTerminationBehavior: .gracefullyShutdownGroup
             ),
             .init(service: ReloadService(live: live, notifier: notifier, logger: logger, path: configPath, load: load)),
             .init(
-                service: DispatchService(live: live, store: store, transport: transport, logger: logger),
+                service: DispatchService(
+                    live: live, store: store, transport: transport, heartbeat: heartbeat, logger: logger),
                 successTerminationBehavior: .gracefullyShutdownGroup
             ),
             .init(service: SchedulerService(live: live, store: store, logger: logger)),
             .init(service: CheckpointService(live: live, store: store, logger: logger)),
         ]
-        if let api = config.api {
+        if var api = config.api {
+            let cap = DescriptorLimit.apiConnections(
+                configured: api.maxConnections, softLimit: descriptors.now, concurrency: config.dispatch.concurrency)
+            if cap < api.maxConnections {
+                logger.warning(
+                    "api.max_connections lowered to keep descriptors for deliveries and the ledger: raise LimitNOFILE",
+                    metadata: [
+                        "max_connections": "\(cap)", "configured": "\(api.maxConnections)",
+                        "descriptor_limit": "\(descriptors.now)",
+                    ])
+                api.maxConnections = cap
+            }
             services.append(
                 .init(service: try await makeAPIService(api: api, live: live, store: store, registry: registry))
             )
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        groupConfiguration.maximumGracefulShutdownDuration = Self.stopBound(config)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         logger.info(
             "gridcast serving",
             metadata: [
@@ -86,7 +112,9 @@ public struct GridcastDaemon: Sendable {
         async throws -> any Service
     {
         makeAPIApplication(
-            settings: APISettings(host: api.host, port: api.port, token: api.token),
+            settings: APISettings(
+                host: api.host, port: api.port, token: api.token, readTimeout: api.readTimeout,
+                maxConnections: api.maxConnections),
             // Each submission is planned against the config of the moment (SIGHUP may have changed the groups);
             // non-urgent notices posted during quiet hours wait for their end.
             intake: {

@@ -17,8 +17,8 @@ struct SchedulerService: Service {
     func run() async throws {
         var warnedExhausted: Set<String> = []
         while !Task.isStopping {
-            let config = await live.current
-            let generation = live.generation
+            let snapshot = await live.snapshot
+            let (config, generation) = (snapshot.config, snapshot.generation)
             let scheduler = Scheduler(
                 config: config, sinks: .standard, store: store,
                 summaries: { [store] in try await AdminSummary.notice($0, containing: $1, store: store) },

@@ -102,7 +102,16 @@ public struct Dispatcher: Sendable {
                         claim: $0, result: .deferred(until: now), partsSent: $0.partsSent, error: nil, at: now)
                 }
             }
+            // Set by an error no retry can mend (the ledger file deleted or replaced): nothing more is committed, the
+            // requests in flight finish, and the drain ends with it.
+            var fatal: (any Error)?
             func failed(_ error: any Error, doing what: String) {
+                if let ledgerError = error as? LedgerError, !ledgerError.isRetryable {
+                    logger.critical(
+                        "ledger failed for good: \(what); stopping", metadata: ["error": "\(error)"])
+                    fatal = error
+                    return
+                }
                 trouble = LedgerTrouble(after: trouble, now: clock.now())
                 logger.error(
                     "ledger write failed: \(what); nothing new is claimed or sent until it succeeds",
@@ -113,7 +122,8 @@ public struct Dispatcher: Sendable {
                 )
             }
             while true {
-                let stopping = stopRequested()
+                if let fatal, running == 0, !committing { throw fatal }
+                let stopping = stopRequested() || fatal != nil
                 if stopping && !queued.isEmpty {
                     // Not started: hand them back (with the next commit) rather than leave them claimed.
                     handBack(queued)
@@ -122,7 +132,7 @@ public struct Dispatcher: Sendable {
                 while trouble == nil && !stopping && running < concurrency && !queued.isEmpty {
                     start(queued.removeFirst())
                 }
-                if !committing && (trouble?.retryAt ?? .distantPast) <= clock.now() {
+                if fatal == nil && !committing && (trouble?.retryAt ?? .distantPast) <= clock.now() {
                     // Claimed rows of this dispatcher after the commit = `running` + `queued`: finished ones are
                     // recorded in it. While the ledger fails, a retry records what waits and claims nothing; with
                     // nothing waiting, a claim is the try.
@@ -237,7 +247,7 @@ public struct Dispatcher: Sendable {
                     trouble = nil
                 } catch {
                     failed(error, doing: "reading what is due")
-                    try await clock.sleep(until: trouble!.retryAt)
+                    if let trouble { try await clock.sleep(until: trouble.retryAt) }
                     continue
                 }
                 // Poll: plans may come from the scheduler, the API or another process on this ledger.
@@ -384,6 +394,11 @@ public struct Dispatcher: Sendable {
                     if let wait = sink.pacing(after: response) {
                         await pacer.pause(bot: bot, until: clock.now().addingTimeInterval(wait.seconds))
                     }
+                case .failure(let error) where error.outOfDescriptors:
+                    // This process ran out of descriptors: nothing was sent and the receiver is not at fault; try
+                    // again shortly without spending an attempt.
+                    verdict = .rateLimited(after: .seconds(1), reason: error.description)
+                    BurstLog.outOfDescriptors.hit(["delivery": "\(claim.id)"])
                 case .failure(let error) where error.kind == .notSent:
                     verdict = .retry(after: nil, reason: error.description)
                 case .failure(let error):

@@ -14,7 +14,7 @@ public struct ConfigLoader: Sendable {
     ]
     static let reportToKeys = ["group", "daily_at", "weekly_at"]
     static let scheduleKeys = ["id", "cron", "to", "pick", "catch_up"]
-    static let apiKeys = ["listen", "token", "token_file"]
+    static let apiKeys = ["listen", "token", "token_file", "read_timeout", "max_connections"]
     static let ledgerKeys = ["path"]
     static let dispatchKeys = [
         "concurrency", "timeout", "attempts", "backoff", "max_backoff", "rate_limit_pause", "in_doubt", "max_parts",
@@ -124,6 +124,10 @@ public struct ConfigLoader: Sendable {
                 break
             }
         }
+        // Relative to the config file like every other path in it, so that one config means one ledger from
+        // whatever directory gridcast runs in. As written, for the check of the old working-directory location.
+        config.ledger.asWritten = config.ledger.path
+        config.ledger.path = resolve(config.ledger.path, relativeTo: file)
         if let (directory, at) = noticesDirectory {
             let (library, problems) = NoticeLibrary.load(
                 directory: resolve(directory, relativeTo: file), environment: expansion
@@ -321,6 +325,7 @@ struct Reader {
     mutating func api(_ mapping: Node.Mapping, at: SourceLocation, resolve: (String) -> String) -> APIConfig? {
         var listen = ("127.0.0.1:8640", at)
         var token: String?
+        var limits = APIConfig(host: "", port: 0, token: "")
         for (key, value) in entries(mapping, allowed: ConfigLoader.apiKeys, context: "api") {
             switch key {
             case "listen":
@@ -337,6 +342,12 @@ struct Reader {
                     continue
                 }
                 token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            case "read_timeout":
+                if let found = duration(value, "api.read_timeout") { limits.readTimeout = found }
+            case "max_connections":
+                if let found = integer(value, "api.max_connections", range: 1...100_000) {
+                    limits.maxConnections = found
+                }
             default: break
             }
         }
@@ -351,7 +362,9 @@ struct Reader {
             return nil
         }
         let host = String(listen.0[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return APIConfig(host: host, port: port, token: token)
+        return APIConfig(
+            host: host, port: port, token: token, readTimeout: limits.readTimeout,
+            maxConnections: limits.maxConnections)
     }
 
     mutating func schedules(_ node: Node, groups: [Group], library: NoticeLibrary) -> [ScheduleSpec] {

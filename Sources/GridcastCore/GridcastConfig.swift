@@ -64,12 +64,15 @@ public struct GridcastConfig: Sendable {
 
 /// Where the ledger lives.
 public struct LedgerSettings: Sendable {
-    /// The SQLite file; a relative path is taken from the working directory.
+    /// The SQLite file. The loader resolves a relative `ledger.path` against the config file's directory.
     public var path: String
+    /// `ledger.path` as the config file wrote it (earlier versions took a relative one from the working directory).
+    public var asWritten: String
 
     /// Creates ledger settings.
     public init(path: String = "var/gridcast.sqlite") {
         self.path = path
+        asWritten = path
     }
 }
 

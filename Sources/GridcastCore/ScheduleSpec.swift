@@ -69,11 +69,19 @@ public struct APIConfig: Sendable, Hashable {
     public var port: Int
     /// The bearer token (from `token:` or `token_file:`). A secret: never log it.
     public var token: String
+    /// `read_timeout`: how long a connection may take to send a request's headers, and then its body.
+    public var readTimeout: Duration
+    /// `max_connections`: open API connections at most.
+    public var maxConnections: Int
 
     /// Creates settings.
-    public init(host: String, port: Int, token: String) {
+    public init(
+        host: String, port: Int, token: String, readTimeout: Duration = .seconds(10), maxConnections: Int = 256
+    ) {
         self.host = host
         self.port = port
         self.token = token
+        self.readTimeout = readTimeout
+        self.maxConnections = maxConnections
     }
 }

@@ -35,6 +35,10 @@ public protocol DispatchLedger: Sendable {
 
     /// Stored notices by id (those that exist).
     func notices(ids: [String]) async throws -> [String: StoredNotice]
+
+    /// Takes the ledger's write lock and lets it go without changing anything: throws when the ledger can't be
+    /// written now (locked past the busy timeout, its file deleted or replaced). The daemon's liveness probe.
+    func checkWritable() async throws
 }
 
 extension DispatchLedger {

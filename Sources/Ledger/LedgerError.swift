@@ -7,6 +7,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case storage(String)
         case invalid(String)
         case unreadable(String)
+        case fileChanged(String)
     }
 
     private let code: Code
@@ -28,6 +29,19 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
+    /// The ledger file at the store's path is no longer the file it opened (deleted, or another put in its place):
+    /// nothing more may be written to it. Not retryable.
+    public static func fileChanged(_ path: String) -> LedgerError { LedgerError(code: .fileChanged(path)) }
+
+    /// False only for errors no retry can mend (``fileChanged(_:)``): a caller stops instead of trying again.
+    public var isRetryable: Bool { !isFileChanged }
+
+    /// True for ``fileChanged(_:)``: stop, don't retry.
+    public var isFileChanged: Bool {
+        if case .fileChanged = code { return true }
+        return false
+    }
+
     /// True for ``conflict(noticeID:)``.
     public var isConflict: Bool {
         if case .conflict = code { return true }
@@ -42,6 +56,9 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             "ledger storage error: \(message)"
         case .invalid(let message), .unreadable(let message):
             message
+        case .fileChanged(let path):
+            "the ledger file \(path) was deleted or replaced while in use; nothing more is written to it: "
+                + "put the ledger back (or restore it) and start again"
         }
     }
 }

@@ -8,21 +8,30 @@ public final class SQLiteLedgerStore: LedgerStore {
     private let pool: DatabasePool
     /// The file path.
     public let path: String
+    /// The file opened (device and inode): a write checks that `path` still names it (``LedgerFile``).
+    private let file: LedgerFile?
 
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
     public convenience init(path: String) throws {
         try self.init(path: path, statementObserver: nil)
     }
 
+    /// Opens the existing ledger at `path` read-only and as it is: no file is created and no migration runs
+    /// (`schedule preview`). Every write fails.
+    public convenience init(readingOnly path: String) throws {
+        try self.init(path: path, statementObserver: nil, readOnly: true)
+    }
+
     /// Opens the ledger, handing the SQL of every statement any of its connections runs to `statementObserver`
     /// (tests check that what the ledger asks of SQLite can use its indexes).
-    init(path: String, statementObserver: (@Sendable (String) -> Void)?) throws {
+    init(path: String, statementObserver: (@Sendable (String) -> Void)?, readOnly: Bool = false) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
+        if !directory.isEmpty && !readOnly {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         var configuration = Configuration()
+        configuration.readonly = readOnly
         configuration.busyMode = .timeout(30)
         configuration.label = "gridcast-ledger"
         if let statementObserver {
@@ -33,10 +42,14 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
         }
         do {
-            pool = try Self.open(path: path, configuration: configuration)
+            pool =
+                readOnly
+                ? try DatabasePool(path: path, configuration: configuration)
+                : try Self.open(path: path, configuration: configuration)
         } catch {
             throw LedgerError.storage("cannot open \(path): \(Self.describe(error))")
         }
+        file = LedgerFile(path: path)
     }
 
     /// Opens the pool and brings the schema up to date. Two processes creating a new ledger at once collide
@@ -913,10 +926,18 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     // MARK: - Transactions
 
+    public func checkWritable() async throws {
+        try await write { _ in }
+    }
+
     /// One IMMEDIATE write transaction: the write lock is taken up front, so two processes never deadlock on upgrade.
+    /// It first checks that the path still names the file opened: a deleted or replaced ledger is never written.
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let file = file
+        let path = path
         do {
             return try await pool.writeWithoutTransaction { db in
+                if let file, !file.isStillAt(path) { throw LedgerError.fileChanged(path) }
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)

@@ -1,4 +1,9 @@
 import CCurl
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// How libcurl's error numbers map onto "not sent" and "outcome unknown".
 enum CurlError {
@@ -34,6 +39,19 @@ enum CurlError {
         // connection and failed only on its own silent reconnect.
         if requestWritten { return .outcomeUnknown }
         return .notSent
+    }
+
+    /// Whether a transfer that failed before its request was written failed because the process (or the system)
+    /// had no file descriptor left: libcurl's `CURLINFO_OS_ERRNO` says `EMFILE`/`ENFILE`, or, as libcurl doesn't
+    /// record the errno of every failed `socket()`, a socket can't be opened right now either.
+    static func outOfDescriptors(osError: Int32) -> Bool {
+        if osError == EMFILE || osError == ENFILE { return true }
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if probe >= 0 {
+            close(probe)
+            return false
+        }
+        return errno == EMFILE || errno == ENFILE
     }
 
     /// libcurl's generic text for an error number: it never contains the URL, so it is safe to log and store.

@@ -321,6 +321,15 @@ private final class EventLoop: @unchecked Sendable {
             )
         }
         let kind = CurlError.classify(result, requestWritten: requestSize > 0 || pretransfer > 0)
+        var osError = 0
+        _ = gc_easy_getinfo_long(handle, CURLINFO_OS_ERRNO, &osError)
+        if kind == .notSent && CurlError.outOfDescriptors(osError: Int32(clamping: osError)) {
+            return .failure(
+                TransportError(
+                    kind: .notSent, code: Int(result.rawValue),
+                    reason: "\(CurlError.text(result)): no file descriptor left for a connection (EMFILE)",
+                    outOfDescriptors: true))
+        }
         return .failure(TransportError(kind: kind, code: Int(result.rawValue), reason: CurlError.text(result)))
     }
 

@@ -17,12 +17,16 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
     public var code: Int
     /// A short, secret-free explanation (libcurl's generic text for the code, never its URL-bearing buffer).
     public var reason: String
+    /// Not sent because this process had no file descriptor left for a connection: nothing is wrong with the
+    /// receiver, so the retry must not count against its attempts.
+    public var outOfDescriptors: Bool
 
     /// Creates a transport error.
-    public init(kind: Kind, code: Int, reason: String) {
+    public init(kind: Kind, code: Int, reason: String, outOfDescriptors: Bool = false) {
         self.kind = kind
         self.code = code
         self.reason = reason
+        self.outOfDescriptors = outOfDescriptors
     }
 
     public var description: String {

@@ -45,6 +45,8 @@ enum ExitStatus: Int32 {
     case success = 0
     case incomplete = 1
     case usage = 2
+    /// `serve` only: the ledger file was deleted or replaced while it ran (the systemd unit doesn't restart on it).
+    case ledgerChanged = 3
 
     var exitCode: ExitCode { ExitCode(rawValue) }
 }

@@ -40,7 +40,7 @@ struct SendCommand: AsyncParsableCommand {
         let config = try options.load()
         let body = try readText()
         let now = Date()
-        let store = try openLedger(config)
+        let store = try openLedger(config, .create)
         let intake = NoticeIntake(config: config, sinks: SinkRegistry.standard, store: store)
         let receipt: NoticeIntake.Receipt
         do {
@@ -121,14 +121,60 @@ struct SendCommand: AsyncParsableCommand {
     }
 }
 
-/// Opens the ledger named by the config, or exits 2 with the reason.
-func openLedger(_ config: GridcastConfig) throws -> SQLiteLedgerStore {
+/// How a command uses the ledger.
+enum LedgerUse {
+    /// `serve` and `send`: create it if there is none.
+    case create
+    /// Reports, listings, resolutions: it must exist.
+    case existing
+    /// `schedule preview`: it must exist, and is opened read-only, as it is.
+    case readOnly
+}
+
+/// Opens the ledger named by the config, or exits 2 with the reason. Only ``LedgerUse/create`` makes a new one.
+func openLedger(_ config: GridcastConfig, _ use: LedgerUse = .existing) throws -> SQLiteLedgerStore {
+    let path = config.ledger.path
     do {
-        return try SQLiteLedgerStore(path: config.ledger.path)
+        switch use {
+        case .create:
+            try refuseOldLedgerLocation(config)
+            return try SQLiteLedgerStore(path: path)
+        case .existing, .readOnly:
+            guard FileManager.default.fileExists(atPath: path) else {
+                printError("error: no ledger at \(path) (gridcast serve or gridcast send creates it)")
+                throw ExitStatus.usage.exitCode
+            }
+            return use == .readOnly ? try SQLiteLedgerStore(readingOnly: path) : try SQLiteLedgerStore(path: path)
+        }
+    } catch let exit as ExitCode {
+        throw exit
     } catch {
         printError("error: \(error)")
         throw ExitStatus.usage.exitCode
     }
+}
+
+/// Exits 2 when a relative `ledger.path` finds no ledger beside the config but one where earlier versions put it,
+/// relative to the working directory: starting a second, empty ledger would send everything again.
+func refuseOldLedgerLocation(_ config: GridcastConfig) throws {
+    let written = config.ledger.asWritten
+    guard !written.hasPrefix("/") else { return }
+    let cwd = FileManager.default.currentDirectoryPath
+    let old = URL(fileURLWithPath: written, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true)).standardized.path
+    let new = URL(fileURLWithPath: config.ledger.path, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true))
+        .standardized.path
+    let files = FileManager.default
+    guard old != new, files.fileExists(atPath: old), !files.fileExists(atPath: new) else { return }
+    printError(
+        """
+        error: ledger.path '\(written)' is taken relative to the config file: \(new)
+        There is no ledger there, but there is one at \(old) (relative to the working directory, where earlier
+        versions of gridcast looked). Starting a new, empty ledger would send everything again.
+        With no gridcast running, move it (with its -wal and -shm files, if any):
+          mkdir -p '\((new as NSString).deletingLastPathComponent)' && mv '\(old)' '\(new)' && for suffix in -wal -shm; do [ ! -e '\(old)'$suffix ] || mv '\(old)'$suffix '\(new)'$suffix; done
+        or set ledger.path to an absolute path.
+        """)
+    throw ExitStatus.usage.exitCode
 }
 
 /// `sent 120/200 · retry 3 · dead 1` redrawn in place on a terminal; silent otherwise.

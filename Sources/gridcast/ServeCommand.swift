@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import GridcastCore
+import Ledger
 import Logging
 import Sinks
 
@@ -23,10 +24,16 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         KeyValueLogHandler.bootstrap(level: logLevel)
         let logger = Logger(label: "gridcast.serve")
-        _ = try options.load()
+        let config = try options.load()
+        try refuseOldLedgerLocation(config)
         let daemon = GridcastDaemon(configPath: options.config, logger: logger) { path in
             try ConfigLoader(catalog: SinkRegistry.standard).load(path: path)
         }
-        try await daemon.run()
+        do {
+            try await daemon.run()
+        } catch let error as LedgerError where error.isFileChanged {
+            printError("error: \(error)")
+            throw ExitStatus.ledgerChanged.exitCode
+        }
     }
 }

@@ -8,6 +8,9 @@ enum StopSignal {
 
     /// Installs the handlers.
     static func install() {
+        // A static is initialised on first use, through a lock-taking `swift_once` that is not async-signal-safe:
+        // make that first use happen here, before a handler can run.
+        _ = requested.load(ordering: .relaxed)
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber) { number in
                 // Atomic stores are lock-free, hence async-signal-safe.

@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import GRDB
 import GridcastTesting
 import Testing
 
@@ -78,6 +79,64 @@ import Testing
             #expect(received.last?.hasPrefix("READY=1") == true, "\(received)")
         }
 
+        @Test("serve withholds watchdog pings while the ledger takes no writes, and resumes when it does")
+        func watchdogFollowsTheLedger() async throws {
+            let directory = try TemporaryDirectory("gridcast-notify-watchdog")
+            defer { directory.remove() }
+            let listener = try NotifyListener(notifySocket: directory.file("notify.sock"))
+            let ledger = directory.file("ledger.sqlite")
+            let config = try directory.write(
+                "serve.yaml",
+                """
+                ledger:
+                  path: \(ledger)
+                groups:
+                  - id: g1
+                    sink: wecom
+                    url: http://127.0.0.1:9/cgi-bin/webhook/send?key=k
+                """
+            )
+            let serve = try GridcastProcess.start(
+                ["serve", "--config", config],
+                environment: ["NOTIFY_SOCKET": listener.notifySocket, "WATCHDOG_USEC": "1000000"])
+            defer { if serve.process.isRunning { serve.kill() } }
+            // The datagrams up to the first `wanted` one, or all that came within a minute.
+            func next(_ wanted: (String) -> Bool) -> [String] {
+                var seen: [String] = []
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline, let message = listener.receive(within: .seconds(5)) {
+                    seen.append(message)
+                    if wanted(message) { break }
+                }
+                return seen
+            }
+            let started = next { $0 == "WATCHDOG=1" }
+            #expect(started.last == "WATCHDOG=1", "\(started)")
+
+            // Another process holds the ledger's write lock: nothing can be claimed or recorded.
+            let holder = try WriteLockHolder(path: ledger)
+            let stalled = next { $0.contains("watchdog withheld") }
+            #expect(stalled.last?.contains("watchdog withheld") == true, "\(stalled)")
+            // While it lasts, the daemon keeps saying so and sends no ping.
+            var whileLocked: [String] = []
+            let deadline = ContinuousClock.now + .seconds(60)
+            while whileLocked.filter({ $0.contains("watchdog withheld") }).count < 3, ContinuousClock.now < deadline,
+                let message = listener.receive(within: .seconds(5))
+            {
+                whileLocked.append(message)
+            }
+            #expect(whileLocked.filter { $0.contains("watchdog withheld") }.count == 3, "\(whileLocked)")
+            #expect(!whileLocked.contains("WATCHDOG=1"), "\(whileLocked)")
+
+            holder.unlock()
+            let resumed = next { $0 == "WATCHDOG=1" }
+            #expect(resumed.last == "WATCHDOG=1", "\(resumed)")
+
+            serve.process.terminate()
+            let result = try await serve.wait()
+            #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        }
+
         @Test("reaches a socket in the abstract namespace (@name)")
         func abstractSocket() throws {
             let listener = try NotifyListener(notifySocket: "@gridcast-test-\(UUID().uuidString.prefix(12))")
@@ -135,6 +194,29 @@ import Testing
             #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "soon"]).watchdogInterval == nil)
             #expect(SystemdNotifier(environment: [:]).watchdogInterval == nil)
         }
+    }
+
+    /// Holds a ledger's write lock from another connection (on a thread of its own, as a second process would)
+    /// until ``unlock()``.
+    private final class WriteLockHolder: @unchecked Sendable {
+        private let taken = DispatchSemaphore(value: 0)
+        private let release = DispatchSemaphore(value: 0)
+
+        init(path: String) throws {
+            let queue = try DatabaseQueue(path: path)
+            let (taken, release) = (taken, release)
+            Thread.detachNewThread {
+                try? queue.inDatabase { db in
+                    try db.execute(sql: "BEGIN IMMEDIATE")
+                    taken.signal()
+                    release.wait()
+                    try db.execute(sql: "ROLLBACK")
+                }
+            }
+            taken.wait()
+        }
+
+        func unlock() { release.signal() }
     }
 
     /// `CLOCK_MONOTONIC` in microseconds, read independently of the notifier.

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Ledger
 import Logging
+import NIOCore
 import Prometheus
 
 /// Builds the HTTP API of `gridcast serve` (a Hummingbird application, itself a `Service` to run in the daemon's
@@ -62,9 +63,25 @@ public func makeAPIApplication(
     let router = makeAPIRouter(
         token: settings.token, intake: intake, store: store, timeZone: timeZone, registry: registry, now: now
     )
+    // Every connection holds a descriptor of the daemon's, which the deliveries and the ledger need too: a request
+    // must arrive in time, and the open connections are capped.
+    let slowRequests = BurstLog(
+        logger: logger,
+        message: "api: closed a connection that sent no complete request in time (api.read_timeout)")
+    let connections = OpenConnections(limit: settings.maxConnections)
+    let readTimeout = TimeAmount.nanoseconds(
+        settings.readTimeout.components.seconds * 1_000_000_000 + settings.readTimeout.components.attoseconds
+            / 1_000_000_000)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "gridcast"),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    RequestDeadlineHandler(limit: readTimeout, events: slowRequests, connections: connections)
+                ])),
+        configuration: .init(
+            address: .hostname(settings.host, port: settings.port), serverName: "gridcast",
+            availableConnectionsDelegate: ConnectionCap(connections: connections, logger: logger)),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? settings.port
             logger.info("api listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])

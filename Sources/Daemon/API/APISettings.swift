@@ -12,12 +12,22 @@ public struct APISettings: Sendable {
     public var port: Int
     /// The bearer token every route but `/healthz` requires. An empty token refuses every request.
     public var token: String
+    /// How long a connection may take to send a request's headers (from opening, or from its previous answer) and
+    /// then its body; a connection that takes longer is closed.
+    public var readTimeout: Duration
+    /// Open connections at most; further ones wait in the listen queue until one closes.
+    public var maxConnections: Int
 
     /// Creates settings.
-    public init(host: String = "127.0.0.1", port: Int = 8640, token: String) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8640, token: String, readTimeout: Duration = .seconds(10),
+        maxConnections: Int = 256
+    ) {
         self.host = host
         self.port = port
         self.token = token
+        self.readTimeout = readTimeout
+        self.maxConnections = maxConnections
     }
 }
 
