@@ -12,8 +12,9 @@ struct FanoutMetricsTests {
         #expect(sent !== FanoutMetrics.counter("gridcast_test_total", [("sink", "wecom"), ("outcome", "dead")]))
         #expect(sent !== FanoutMetrics.counter("gridcast_test_total", [("sink", "slack"), ("outcome", "sent")]))
         // Dimension names and values are kept apart: ("a", "bc") is not ("ab", "c").
-        #expect(FanoutMetrics.counter("gridcast_test_total", [("a", "bc")])
-            !== FanoutMetrics.counter("gridcast_test_total", [("ab", "c")]))
+        #expect(
+            FanoutMetrics.counter("gridcast_test_total", [("a", "bc")])
+                !== FanoutMetrics.counter("gridcast_test_total", [("ab", "c")]))
 
         let timer = FanoutMetrics.timer("gridcast_test_seconds", [("sink", "wecom")])
         #expect(timer === FanoutMetrics.timer("gridcast_test_seconds", [("sink", "wecom")]))
