@@ -28,10 +28,13 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(host)/\(machine)/\(pid)/\(startTime)/\(nonce)" }
 
-    /// Parses an owner string written by ``description``.
+    /// Parses an owner string written by ``description``; anything else (a pid that is not positive or not written
+    /// as ``description`` writes it, a start time that is not a number of clock ticks) is nil, and so never dead.
     public init?(parsing text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 5, let pid = Int32(parts[2]) else { return nil }
+        guard parts.count == 5, let pid = Int32(parts[2]), pid > 0, String(pid) == parts[2],
+            !parts[3].isEmpty, parts[3].allSatisfy({ ("0"..."9").contains($0) })
+        else { return nil }
         self.init(
             host: String(parts[0]), machine: String(parts[1]), pid: pid, startTime: String(parts[3]),
             nonce: String(parts[4]))
@@ -56,7 +59,8 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
         if stat("/proc/\(owner.pid)", &info) != 0 {
             return errno != ENOENT  // no such process: dead; anything else: can't tell
         }
-        guard let start = processStartTime(owner.pid) else { return true }
+        // An owner that could not read its own start time wrote "0": a process with its pid may be that owner.
+        guard owner.startTime != "0", let start = processStartTime(owner.pid) else { return true }
         return start == owner.startTime
     }
 

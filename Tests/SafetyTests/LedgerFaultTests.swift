@@ -133,9 +133,16 @@ struct LedgerFaultTests {
                 }
             }
             // A new notice can't be planned: the API says so instead of accepting it.
-            let refused = await api.post(#"{"id": "second", "text": "第二条：不点击", "to": "all"}"#)
-            if case .success(let response) = refused {
+            switch await api.post(#"{"id": "second", "text": "第二条：不点击", "to": "all"}"#) {
+            case .success(let response):
                 #expect(![200, 202].contains(response.status), "planned on an unwritable ledger: \(response.status)")
+            case .failure(let failure):
+                // No answer is a refusal only from a daemon that is exiting on the unwritable ledger.
+                do {
+                    try await waitUntil(timeout: .seconds(10)) { !daemon.isRunning }
+                } catch {
+                    Issue.record("the API gave no answer to a post (\(failure)) and the daemon kept running")
+                }
             }
             // The retries fall due; the dispatcher must fail to claim them and say so (or exit saying so).
             try await Task.sleep(until: retriesDue + .seconds(1))
@@ -187,6 +194,7 @@ struct LedgerFaultTests {
                 #expect(groups.sorted() == (0..<6).map { "g000\($0)" }, "\(prefix): each group once")
             }
             #expect(!received.contains { $0.text.contains("第二条") })
+            #expect(await api.status("GET", "/v1/notices/second") == 404, "the refused notice was never planned")
             #expect(await daemon.stop() == 0, "\(daemon.stderr.suffix(1500))")
         } catch {
             Issue.record(error)
