@@ -48,7 +48,7 @@ public struct GridcastDaemon: Sendable {
         // The first open after an upgrade may rebuild a ledger table (about ten seconds per million deliveries):
         // ask systemd for start-up time beyond its default 90 s before opening, and say why.
         notifier.notify(["EXTEND_TIMEOUT_USEC": "600000000", "STATUS": "opening the ledger"])
-        let store = try SQLiteLedgerStore(path: config.ledger.path)
+        let store = try LedgerStores.open(config.ledger, access: .create)
         let live = LiveConfig(config)
         let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
         let heartbeat = Heartbeat()

@@ -125,14 +125,14 @@ extension LedgerCommand {
         var checkpoint: String?
 
         func run() async throws {
-            let path: String
+            let settings: LedgerSettings
             switch (config, ledger) {
             case (_, let ledger?) where config == nil:
-                path = ledger
+                settings = LedgerSettings(path: ledger)
             case (let config?, nil):
                 var options = ConfigOption()
                 options.config = config
-                path = try options.load().ledger.path
+                settings = try options.load().ledger
             default:
                 printError("give either --config or --ledger")
                 throw ExitStatus.usage.exitCode
@@ -146,13 +146,13 @@ extension LedgerCommand {
                 }
                 mark = parsed
             }
-            guard FileManager.default.fileExists(atPath: path) else {
-                printError("error: no ledger at \(path)")
+            guard LedgerStores.exists(settings) else {
+                printError("error: no ledger at \(LedgerStores.location(of: settings))")
                 throw ExitStatus.usage.exitCode
             }
             let result: LedgerVerification
             do {
-                result = try SQLiteLedgerStore.verify(path: path, checkpoint: mark)
+                result = try LedgerStores.verify(settings, checkpoint: mark)
             } catch {
                 // Exit 1 is the tamper answer; a ledger that can't be opened has not been checked at all.
                 printError(

@@ -121,31 +121,11 @@ struct SendCommand: AsyncParsableCommand {
     }
 }
 
-/// How a command uses the ledger.
-enum LedgerUse {
-    /// `serve` and `send`: create it if there is none.
-    case create
-    /// Reports, listings, resolutions: it must exist.
-    case existing
-    /// `schedule preview`: it must exist, and is opened read-only, as it is.
-    case readOnly
-}
-
-/// Opens the ledger named by the config, or exits 2 with the reason. Only ``LedgerUse/create`` makes a new one.
-func openLedger(_ config: GridcastConfig, _ use: LedgerUse = .existing) throws -> SQLiteLedgerStore {
-    let path = config.ledger.path
+/// Opens the ledger named by the config, or exits 2 with the reason. Only ``LedgerAccess/create`` makes a new one.
+func openLedger(_ config: GridcastConfig, _ access: LedgerAccess = .existing) throws -> any LedgerStore {
     do {
-        switch use {
-        case .create:
-            try refuseOldLedgerLocation(config)
-            return try SQLiteLedgerStore(path: path)
-        case .existing, .readOnly:
-            guard FileManager.default.fileExists(atPath: path) else {
-                printError("error: no ledger at \(path) (gridcast serve or gridcast send creates it)")
-                throw ExitStatus.usage.exitCode
-            }
-            return use == .readOnly ? try SQLiteLedgerStore(readingOnly: path) : try SQLiteLedgerStore(path: path)
-        }
+        if access == .create { try refuseOldLedgerLocation(config) }
+        return try LedgerStores.open(config.ledger, access: access)
     } catch let exit as ExitCode {
         throw exit
     } catch {

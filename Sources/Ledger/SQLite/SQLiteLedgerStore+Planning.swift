@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+import GridcastCore
+
+/// Planning: notices, their deliveries and schedule firings coming into the ledger (``PlanningLedger``).
+extension SQLiteLedgerStore {
+    public func plan(_ plan: Plan) async throws -> PlanResult {
+        try await write { db in
+            var entry = PlanEvents(kind: .plan, actor: plan.origin, at: plan.now)
+            let result = try Self.insert(plan, into: db, logging: &entry)
+            try entry.append(db)
+            return result
+        }
+    }
+
+    public func recordFiring(_ firing: Firing, plans: [Plan]) async throws -> [PlanResult]? {
+        try await write { db in
+            let recorded = try Row.fetchOne(
+                db,
+                sql: """
+                    INSERT OR IGNORE INTO schedule_firings
+                        (schedule_id, fire_at, outcome, note, notices, recorded_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    RETURNING *
+                    """,
+                arguments: [
+                    firing.scheduleID, firing.fireAt.ledgerMillis, firing.outcome.rawValue, firing.note,
+                    plans.map(\.notice.id).joined(separator: ","), firing.recordedAt.ledgerMillis,
+                ]
+            )
+            // Already recorded (a restart, or another daemon on this ledger): the firing happened once already.
+            guard let recorded else { return nil }
+            var entry = PlanEvents(kind: .firing, actor: "schedule:\(firing.scheduleID)", at: firing.recordedAt)
+            entry.images = [RowImage(table: "schedule_firings", row: recorded)]
+            let results = try plans.map { try Self.insert($0, into: db, logging: &entry) }
+            try entry.append(db)
+            return results
+        }
+    }
+
+    public func lastFiring(scheduleID: String) async throws -> Date? {
+        try await read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT MAX(fire_at) FROM schedule_firings WHERE schedule_id = ?", arguments: [scheduleID]
+            ).map(Date.init(ledgerMillis:))
+        }
+    }
+
+    public func firings(scheduleID: String) async throws -> [Firing] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM schedule_firings WHERE schedule_id = ? ORDER BY fire_at",
+                arguments: [scheduleID]
+            ).map { row in
+                Firing(
+                    scheduleID: row["schedule_id"], fireAt: Date(ledgerMillis: row["fire_at"]),
+                    outcome: Firing.Outcome(rawValue: row["outcome"]) ?? .skipped, note: row["note"],
+                    recordedAt: Date(ledgerMillis: row["recorded_at"])
+                )
+            }
+        }
+    }
+
+    public func noticesHad(groupIDs: [String], among noticeIDs: [String]) async throws -> [String: Set<String>] {
+        guard !groupIDs.isEmpty, !noticeIDs.isEmpty else { return [:] }
+        return try await read { db in
+            // A notice's revisions sort right after `id.rev-` and before `id.rev.`: a range on the unique index.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.group_id, d.notice_id FROM json_each(?) AS n
+                    JOIN deliveries AS d
+                      ON d.notice_id = n.value
+                      OR (d.notice_id > n.value || ? AND d.notice_id < n.value || ?)
+                    WHERE d.group_id IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [
+                    Self.jsonArray(noticeIDs), Notice.revisionMarker, String(Notice.revisionMarker.dropLast()) + ".",
+                    Self.jsonArray(groupIDs),
+                ]
+            )
+            var had: [String: Set<String>] = [:]
+            for row in rows { had[row["group_id"], default: []].insert(row["notice_id"]) }
+            return had
+        }
+    }
+
+    static func jsonArray(_ values: [String]) -> String {
+        String(data: (try? JSONEncoder().encode(values)) ?? Data("[]".utf8), encoding: .utf8) ?? "[]"
+    }
+
+    /// Records a notice (or finds it with the same content) and its deliveries, inside the caller's transaction;
+    /// returns what it did. The rows it makes are logged through `entry`: the notice with the first chunk of
+    /// deliveries, then one event per chunk.
+    static func insert(_ plan: Plan, into db: Database, logging entry: inout PlanEvents) throws -> PlanResult {
+        let now = plan.now.ledgerMillis
+        let hash = plan.notice.contentHash
+        var created = false
+        var createdAt = plan.now
+        if let row = try Row.fetchOne(
+            db, sql: "SELECT content_hash, created_at FROM notices WHERE id = ?", arguments: [plan.notice.id])
+        {
+            guard (row["content_hash"] as String) == hash else {
+                throw LedgerError.conflict(noticeID: plan.notice.id)
+            }
+            createdAt = Date(ledgerMillis: row["created_at"])
+        } else {
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    INSERT INTO notices (id, title, text, urgent, content_hash, selector, origin, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    RETURNING *
+                    """,
+                arguments: [
+                    plan.notice.id, plan.notice.title, plan.notice.text, plan.notice.urgent, hash, plan.selector,
+                    plan.origin, now,
+                ]
+            )
+            entry.images += row.map { [RowImage(table: "notices", row: $0)] } ?? []
+            created = true
+        }
+        // Many rows per statement: the per-statement work (reset, bind, RETURNING's scratch table) is paid once per
+        // chunk instead of once per group. Each chunk is its own event, so a plan of any size never holds more
+        // than one chunk's images in memory. A new notice has no deliveries yet, so every row is inserted (a
+        // conflict aborts the plan) and its image is written from the values, as long as the table has exactly the
+        // columns and defaults `PlannedRow` knows; otherwise, and when resuming a notice, the rows are read back.
+        let fresh = try created && PlannedRow.matchesSchema(db)
+        // Full chunks share one prepared insert; the last, shorter one gets its own.
+        var prepared: (rows: Int, insert: RawStatement)?
+        var added = 0
+        for start in stride(from: plan.targets.startIndex, to: plan.targets.endIndex, by: 200) {
+            let chunk = plan.targets[start..<min(start + 200, plan.targets.endIndex)]
+            let rows = chunk.map { PlannedRow(plan: plan, target: $0) }
+            if fresh {
+                if chunk.count != prepared?.rows {
+                    prepared = (
+                        chunk.count, try RawStatement(db, sql: insertDeliveries(count: chunk.count, returning: false))
+                    )
+                }
+                added += try insertNew(rows, with: prepared!.insert, logging: &entry, in: db)
+            } else {
+                added += try insertReadingBack(rows, logging: &entry, in: db)
+            }
+        }
+        let total =
+            created
+            ? added
+            : try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
+        return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
+    }
+
+    /// Inserts a new notice's `rows` with `insert`, each logged from its values; returns how many.
+    private static func insertNew(
+        _ rows: [PlannedRow], with insert: RawStatement, logging entry: inout PlanEvents, in db: Database
+    ) throws -> Int {
+        var images: [UInt8] = []
+        images.reserveCapacity(rows.count * 480)
+        for row in rows {
+            try insert.bind(row.values)
+            if !images.isEmpty { images.append(UInt8(ascii: ",")) }
+            row.appendImage(to: &images)
+        }
+        let inserted = try insert.run()
+        guard inserted == rows.count else {
+            throw LedgerError.storage("planned \(inserted) of \(rows.count) deliveries")
+        }
+        try entry.append(db, encoded: images)
+        return inserted
+    }
+
+    /// Inserts the `rows` not there yet and logs them as read back; returns how many were added.
+    private static func insertReadingBack(
+        _ rows: [PlannedRow], logging entry: inout PlanEvents, in db: Database
+    ) throws -> Int {
+        let insert = try db.cachedStatement(sql: insertDeliveries(count: rows.count, returning: true))
+        var inserted = ReturnedRows(of: insert, table: "deliveries")
+        let added = try inserted.run(insert, arguments: StatementArguments(rows.flatMap(\.values)))
+        try entry.append(db, rows: inserted)
+        return added
+    }
+
+    /// An insert of `count` planned deliveries (nine arguments each, as ``PlannedRow/values``): with `returning`,
+    /// `INSERT OR IGNORE` returning the rows it added; without, a plain `INSERT` that fails on any conflict.
+    static func insertDeliveries(count: Int, returning: Bool) -> String {
+        let row = "(?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)"
+        return """
+            INSERT \(returning ? "OR IGNORE " : "")INTO deliveries
+                (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
+            VALUES \(Array(repeating: row, count: count).joined(separator: ", "))\(returning ? " RETURNING *" : "")
+            """
+    }
+}

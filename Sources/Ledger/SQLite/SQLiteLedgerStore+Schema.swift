@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import GridcastCore
+
+/// The ledger's schema, as migrations: each one as it ran, never edited afterwards.
+extension SQLiteLedgerStore {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE notices (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        title TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        urgent INTEGER NOT NULL,
+                        content_hash TEXT NOT NULL,
+                        selector TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE deliveries (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        notice_id TEXT NOT NULL REFERENCES notices(id),
+                        group_id TEXT NOT NULL,
+                        group_name TEXT NOT NULL,
+                        sink TEXT NOT NULL,
+                        state TEXT NOT NULL
+                            CHECK (state IN ('planned','claimed','sent','retry','dead','in_doubt')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        claim_seq INTEGER NOT NULL DEFAULT 0,
+                        lease_owner TEXT,
+                        lease_until INTEGER,
+                        next_at INTEGER NOT NULL,
+                        parts_total INTEGER NOT NULL DEFAULT 1,
+                        parts_sent INTEGER NOT NULL DEFAULT 0,
+                        planned_at INTEGER NOT NULL,
+                        first_attempt_at INTEGER,
+                        last_attempt_at INTEGER,
+                        sent_at INTEGER,
+                        updated_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        UNIQUE (notice_id, group_id)
+                    );
+                    CREATE INDEX deliveries_due ON deliveries(state, next_at);
+                    CREATE INDEX deliveries_updated ON deliveries(updated_at);
+                    """
+            )
+        }
+        migrator.registerMigration("v2-part-in-flight") { db in
+            // Multi-part deliveries mark each part durably before sending it, so a crash between parts is known
+            // to be one: such a delivery resumes at its first unsent part instead of going in_doubt.
+            try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN part_in_flight INTEGER")
+        }
+        migrator.registerMigration("v3-schedule-firings") { db in
+            // Every firing of a schedule, fired or skipped, once: a restart never fires it twice.
+            try db.execute(
+                sql: """
+                    CREATE TABLE schedule_firings (
+                        schedule_id TEXT NOT NULL,
+                        fire_at INTEGER NOT NULL,
+                        outcome TEXT NOT NULL CHECK (outcome IN ('fired', 'skipped')),
+                        note TEXT NOT NULL DEFAULT '',
+                        notices TEXT NOT NULL DEFAULT '',
+                        recorded_at INTEGER NOT NULL,
+                        PRIMARY KEY (schedule_id, fire_at)
+                    )
+                    """
+            )
+        }
+        migrator.registerMigration("v4-event-log") { db in
+            // Tamper evidence: from here on every change is also an event in a hash chain. Rows that already exist
+            // are adopted by the first event, so an older ledger verifies from the moment it was upgraded.
+            try db.execute(sql: EventLog.createTable)
+            var images: [RowImage] = []
+            for table in ["notices", "deliveries", "schedule_firings"] {
+                images += try EventLog.images(db, table: table)
+            }
+            try EventLog.append(db, kind: .adopt, actor: "migration v4", at: Date(), images: images)
+        }
+        migrator.registerMigration("v5-state-check-without-in") { db in
+            // `CHECK (state IN (…))` built a scratch table of the six names for every row written: about a third of
+            // a claim's or an outcome's update. Comparisons accept exactly the same states for a fraction of that.
+            // SQLite can't alter a CHECK in place, so the table is rebuilt as its documentation describes, rows and
+            // rowids kept (the event log keys rows by id, and nothing but the schema changes).
+            let columns = """
+                id, notice_id, group_id, group_name, sink, state, attempts, claim_seq, lease_owner, lease_until,
+                next_at, parts_total, parts_sent, planned_at, first_attempt_at, last_attempt_at, sent_at, updated_at,
+                last_error, part_in_flight
+                """
+            try db.execute(
+                sql: """
+                    CREATE TABLE deliveries_v5 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        notice_id TEXT NOT NULL REFERENCES notices(id),
+                        group_id TEXT NOT NULL,
+                        group_name TEXT NOT NULL,
+                        sink TEXT NOT NULL,
+                        state TEXT NOT NULL
+                            CHECK (state = 'planned' OR state = 'claimed' OR state = 'sent' OR state = 'retry'
+                                OR state = 'dead' OR state = 'in_doubt'),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        claim_seq INTEGER NOT NULL DEFAULT 0,
+                        lease_owner TEXT,
+                        lease_until INTEGER,
+                        next_at INTEGER NOT NULL,
+                        parts_total INTEGER NOT NULL DEFAULT 1,
+                        parts_sent INTEGER NOT NULL DEFAULT 0,
+                        planned_at INTEGER NOT NULL,
+                        first_attempt_at INTEGER,
+                        last_attempt_at INTEGER,
+                        sent_at INTEGER,
+                        updated_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        part_in_flight INTEGER,
+                        UNIQUE (notice_id, group_id)
+                    );
+                    INSERT INTO deliveries_v5 (rowid, \(columns)) SELECT rowid, \(columns) FROM deliveries ORDER BY rowid;
+                    DROP TABLE deliveries;
+                    ALTER TABLE deliveries_v5 RENAME TO deliveries;
+                    CREATE INDEX deliveries_due ON deliveries(state, next_at);
+                    CREATE INDEX deliveries_updated ON deliveries(updated_at);
+                    """
+            )
+        }
+        migrator.registerMigration("v6-partial-indexes") { db in
+            // Two full indexes made every claim and every outcome rewrite four index entries: (state, next_at) and
+            // updated_at both change each time. Sent rows, nearly all of them, are never searched by state and
+            // only by time, and open rows are few: so one index holds the rows not sent (the claims, lease expiry,
+            // listings by state) and one the sent rows by time (the daily report). A delivery's claim then moves
+            // one entry and its outcome two. The statements are written out, not shared: a migration stays as it
+            // ran. Queries compare the state with literals (`StateCondition`), as the partial indexes require.
+            try db.execute(
+                sql: """
+                    DROP INDEX deliveries_due;
+                    DROP INDEX deliveries_updated;
+                    CREATE INDEX deliveries_unsent ON deliveries(state, next_at)
+                        WHERE state = 'planned' OR state = 'claimed' OR state = 'retry' OR state = 'dead'
+                            OR state = 'in_doubt';
+                    CREATE INDEX deliveries_sent ON deliveries(updated_at) WHERE state = 'sent';
+                    """
+            )
+        }
+        return migrator
+    }
+}
