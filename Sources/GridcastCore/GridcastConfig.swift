@@ -103,7 +103,7 @@ public struct DispatchSettings: Sendable, Equatable {
     /// A notice needing more parts than this for a platform's size limit is refused when planned.
     public var maxParts: Int = 5
 
-    /// Creates settings with the defaults of design.md.
+    /// Creates settings with the documented defaults (README, "Config").
     public init() {}
 
     /// The safety margin a lease keeps on top of the requests it covers: longer than the ledger's busy timeout,

@@ -1,4 +1,4 @@
-/// Where a delivery stands. See design.md's state machine.
+/// Where a delivery stands: the state machine of `docs/ledger.md`.
 public enum DeliveryState: String, Sendable, CaseIterable, Codable {
     /// Recorded, not yet tried.
     case planned

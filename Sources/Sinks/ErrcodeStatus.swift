@@ -3,7 +3,7 @@ import Transport
 /// The one rule for an HTTP 5xx from a platform that does not deduplicate (every chat platform here): 503 says the
 /// request was not taken ("unavailable"), so it is retried; any other 5xx may come after the message was posted (a
 /// gateway failing on the way back), so its outcome is unknown. Only a receiver that deduplicates on the delivery id
-/// (``GenericSink``, ``Sink/deduplicates``) retries every 5xx (`docs/platforms.md`, "Answers").
+/// (``GenericSink``, ``Sink/deduplicates``) retries every 5xx (`docs/sinks.md`, "Answers").
 enum ServerErrorRule {
     /// The verdict for a 5xx answer; nil for any other status.
     static func verdict(for response: HTTPResponse, reason: String) -> Verdict? {

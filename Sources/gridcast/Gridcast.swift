@@ -18,7 +18,7 @@ struct Gridcast: AsyncParsableCommand {
         ]
     )
 
-    /// Runs the command line; usage errors exit 2 (design.md), not ArgumentParser's 64.
+    /// Runs the command line; usage errors exit 2 (README, "Commands": exit codes), not ArgumentParser's 64.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -40,7 +40,7 @@ struct Gridcast: AsyncParsableCommand {
     }
 }
 
-/// The exit codes of design.md.
+/// The exit codes (README, "Commands": exit codes).
 enum ExitStatus: Int32 {
     case success = 0
     case incomplete = 1

@@ -15,7 +15,7 @@ struct AnswerRow: Sendable, CustomTestStringConvertible {
     }
 
     var platform: Platform
-    /// The answer, as `docs/platforms.md` names it.
+    /// The answer, as `docs/sinks.md` names it.
     var answer: String
     /// What the emulator serves, in order, before behaving.
     var faults: [FaultPlan.Fault]
@@ -79,7 +79,7 @@ extension AnswerRow {
     }
 }
 
-/// Every answer `docs/platforms.md` lists, per platform.
+/// Every answer `docs/sinks.md` lists, per platform.
 enum AnswerTable {
     typealias Fault = FaultPlan.Fault
 

@@ -8,7 +8,7 @@ import Sinks
 import Testing
 import Transport
 
-/// Issue 6, item 2: every retryable and permanent answer of every platform (platforms.md), served by the emulator
+/// Every retryable and permanent answer of every platform (`docs/sinks.md`), served by the emulator
 /// through the real libcurl transport to the real dispatcher and SQLite ledger, in virtual time.
 @Suite("Fault matrix: each platform answer → end state, attempts, and waits", .serialized)
 struct FaultMatrixTests {

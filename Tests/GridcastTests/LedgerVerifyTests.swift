@@ -112,7 +112,7 @@ struct LedgerVerifyTests {
         #expect(viaConfig.stdout == result.stdout)
     }
 
-    /// Issue 5's "done when": after a day with permanent failures, the three periods agree in every format, and
+    /// After a day with permanent failures, the three periods agree in every format, and
     /// the ledger listing has one row per delivery.
     @Test func aDayOfWorkAgreesInEveryReportFormatAndListing() async throws {
         let history = try await Self.history()

@@ -6,7 +6,7 @@ import Ledger
 import Sinks
 import Testing
 
-/// Issue 3's end-to-end check: one config with a group on every platform, a 6,000-byte Chinese notice, the real
+/// End to end: one config with a group on every platform, a 6,000-byte Chinese notice, the real
 /// `gridcast send` binary and the emulator verifying signatures, keywords and limits.
 @Suite("Every platform, end to end", .serialized)
 struct PlatformEndToEndTests {

@@ -98,7 +98,7 @@ private enum Platforms {
     )
 }
 
-@Suite("Signatures: the vectors in platforms.md")
+@Suite("Signatures: the test vectors of docs/sinks.md")
 struct SignatureVectorTests {
     @Test func dingTalkVectors() {
         #expect(

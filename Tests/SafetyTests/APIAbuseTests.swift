@@ -6,7 +6,7 @@ import Ledger
 import Testing
 import Transport
 
-/// Issue 6, item 7, against the real `gridcast serve`: a flood of concurrent submissions mixed with bad tokens
+/// Against the real `gridcast serve`: a flood of concurrent submissions mixed with bad tokens
 /// and oversized bodies.
 ///
 /// Already covered in `GridcastTests/APITests.swift` (in-process API): every form of wrong or missing token → 401

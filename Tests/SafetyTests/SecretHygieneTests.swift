@@ -4,7 +4,7 @@ import GridcastTesting
 import Testing
 import Transport
 
-/// Issue 6, item 4: distinctive secrets in every place a secret can be, every command and API route run at trace
+/// Distinctive secrets in every place a secret can be, every command and API route run at trace
 /// level against the emulator with faults, then every output and the ledger's bytes searched for each secret.
 @Suite("Secret hygiene: no secret in any output or in the ledger", .serialized)
 struct SecretHygieneTests {

@@ -6,7 +6,7 @@ import Ledger
 import Testing
 import Transport
 
-/// Issue 6, item 5: what the transport refuses to do, proved against real loopback servers and the real binary.
+/// What the transport refuses to do, proved against real loopback servers and the real binary.
 ///
 /// Already covered in `GridcastTests/TransportTests.swift` and not repeated here: ftp, file, gopher, dict, scp,
 /// telnet and ldap refused by the transport, a 302 from the same server not followed, the emulator's 100 KiB body
