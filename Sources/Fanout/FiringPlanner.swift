@@ -35,6 +35,8 @@ public struct FiringPlanner: Sendable {
         /// Library notices edited since their id was recorded, planned under their revision id: (library id,
         /// recorded id).
         public var revised: [(library: String, recorded: String)] = []
+        /// Library notices left out because they can't be planned, with the reason (naming the group).
+        public var refused: [(notice: String, why: String)] = []
     }
 
     /// For each group, the library notices it has had, by library id: any version of them (``Notice/libraryID(of:)``)
@@ -107,26 +109,45 @@ public struct FiringPlanner: Sendable {
         }
         let groups = try schedule.selector.resolve(in: config.groups)
         let had = try await self.had(groupIDs: groups.map(\.id))
-        let (choices, exhausted, note) = try choose(schedule, at: fireAt, had: had)
-        let byNotice = choices.filter { !$0.groups.isEmpty }.map { ($0.entry, $0.groups) }
-        // A library file edited after its id was recorded goes out as a revision, never as a conflict that would
-        // stop every later firing.
-        let recorded = try await store.notices(ids: byNotice.map(\.0.notice.id))
-        let planner = Planner(config: config, sinks: sinks)
-        var plans: [Plan] = []
-        var revised: [(library: String, recorded: String)] = []
-        for (entry, members) in byNotice {
-            let notice = entry.notice.recorded(over: recorded[entry.notice.id]?.contentHash)
-            if notice.id != entry.notice.id { revised.append((entry.notice.id, notice.id)) }
-            var plan = try planner.plan(
-                notice, to: Selector(groupIDs: members.map(\.id)), origin: "schedule:\(schedule.id)", now: now
-            )
-            // Due at the firing; non-urgent notices inside quiet hours wait for their end.
-            var due = max(fireAt, now)
-            if !entry.notice.urgent, let quiet = config.quietHours { due = quiet.release(due, in: config.timeZone) }
-            for index in plan.targets.indices { plan.targets[index].notBefore = due }
-            plans.append(plan)
+        // A library notice that can't be planned (too long for a group's platform, say) is left out with the reason
+        // and the choice made again without it: one bad file never stops a schedule.
+        var refused: [(notice: String, why: String)] = []
+        choosing: while true {
+            var seen = had
+            if !refused.isEmpty {
+                for group in groups { seen[group.id, default: []].formUnion(refused.map(\.notice)) }
+            }
+            let (choices, exhausted, note) = try choose(schedule, at: fireAt, had: seen)
+            let byNotice = choices.filter { !$0.groups.isEmpty }.map { ($0.entry, $0.groups) }
+            // A library file edited after its id was recorded goes out as a revision, never as a conflict that
+            // would stop every later firing.
+            let recorded = try await store.notices(ids: byNotice.map(\.0.notice.id))
+            let planner = Planner(config: config, sinks: sinks)
+            var plans: [Plan] = []
+            var revised: [(library: String, recorded: String)] = []
+            for (entry, members) in byNotice {
+                let notice = entry.notice.recorded(over: recorded[entry.notice.id]?.contentHash)
+                if notice.id != entry.notice.id { revised.append((entry.notice.id, notice.id)) }
+                var plan: Plan
+                do {
+                    plan = try planner.plan(
+                        notice, to: Selector(groupIDs: members.map(\.id)), origin: "schedule:\(schedule.id)", now: now)
+                } catch {
+                    refused.append((entry.notice.id, error.message))
+                    continue choosing
+                }
+                // Due at the firing; non-urgent notices inside quiet hours wait for their end.
+                var due = max(fireAt, now)
+                if !entry.notice.urgent, let quiet = config.quietHours {
+                    due = quiet.release(due, in: config.timeZone)
+                }
+                for index in plan.targets.indices { plan.targets[index].notBefore = due }
+                plans.append(plan)
+            }
+            let why = refused.map { "\($0.notice): \($0.why)" }.joined(separator: "; ")
+            return Outcome(
+                plans: plans, exhausted: exhausted, note: plans.isEmpty && !why.isEmpty ? why : note,
+                revised: revised, refused: refused)
         }
-        return Outcome(plans: plans, exhausted: exhausted, note: note, revised: revised)
     }
 }

@@ -87,6 +87,11 @@ public struct Scheduler: Sendable {
             report.exhausted = outcome.exhausted
             return report
         }
+        for refusal in outcome.refused {
+            logger.warning(
+                "library notice left out of the firing: it can't be planned; fix the file",
+                metadata: ["schedule": "\(schedule.id)", "notice": "\(refusal.notice)", "why": "\(refusal.why)"])
+        }
         for revision in outcome.revised {
             logger.warning(
                 "library notice edited after it was recorded: sent as a revision, not to groups that had it",

@@ -210,4 +210,19 @@ struct SchedulerTests {
         #expect(try await rig.planned()["g0002"] == ["a2", revision].sorted())
         #expect(try await rig.planned()["g0000"] == ["a1", "a2"])
     }
+    /// A library notice that can't be planned (here: far too long for WeCom's five parts) is left out with a
+    /// warning and the rotation gives the groups the next one: one bad file never stops the schedule.
+    @Test func aLibraryNoticeThatCannotBePlannedIsLeftOutAndTheRestGoOut() async throws {
+        var huge = Self.entry("a1")
+        huge.notice.text = String(repeating: "冒充公检法的骗子会说你的账户涉嫌洗钱。\n", count: 1000)
+        let rig = try rig(library: [huge, Self.entry("a2")])
+        let fired = try await rig.scheduler().fireDue(now: at("2026-12-01 09:30:05"))
+        #expect(fired.map(\.outcome) == [.fired])
+        #expect(try await rig.planned() == ["g0000": ["a2"], "g0001": ["a2"]])
+        let outcome = try await FiringPlanner(config: rig.config, sinks: .standard, store: rig.store)
+            .plans(for: rig.config.schedules[0], at: at("2026-12-02 09:30:00"), now: at("2026-12-02 09:30:00"))
+        #expect(outcome.refused.map(\.notice) == ["a1"])
+        #expect(outcome.refused.first?.why.contains("group g0000") == true)
+        #expect(outcome.plans.isEmpty && outcome.note.contains("a1: notice 'a1' needs"), "\(outcome.note)")
+    }
 }
