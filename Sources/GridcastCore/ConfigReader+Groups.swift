@@ -37,12 +37,19 @@ extension Reader {
     /// group's id, and leaves the field at its default.
     mutating func group(from fields: GroupFields) -> Group {
         let id = fields.id.text
+        // A value is quoted back in its message, except for the group's own secrets (a key pasted into the
+        // wrong column must not reach a log).
+        var secrets = SecretMask.credentials(in: fields.url.text)
+        if let secret = fields.secret?.text, !secret.isEmpty { secrets.append(secret) }
+        func shown(_ field: GroupFields.Field) -> String {
+            secrets.isEmpty ? field.text : SecretMask.redact(field.text, secrets: secrets)
+        }
         var mentionAll = false
         if let field = fields.mentionAll {
             switch field.text.lowercased() {
             case "true", "yes", "on", "1": mentionAll = true
             case "false", "no", "off", "0": mentionAll = false
-            default: error(field.at, "group \(id): mention_all: expected true or false, got '\(field.text)'")
+            default: error(field.at, "group \(id): mention_all: expected true or false, got '\(shown(field))'")
             }
         }
         var rate: RateLimit?
@@ -51,7 +58,7 @@ extension Reader {
             if rate == nil {
                 error(
                     field.at,
-                    "group \(id): rate: expected a rate such as 10/min, 1/s or 5/s,100/min, got '\(field.text)'")
+                    "group \(id): rate: expected a rate such as 10/min, 1/s or 5/s,100/min, got '\(shown(field))'")
             }
         }
         var format = MessageFormat.text
@@ -59,7 +66,7 @@ extension Reader {
             if let parsed = MessageFormat(rawValue: field.text) {
                 format = parsed
             } else {
-                error(field.at, "group \(id): format: expected text or markdown, got '\(field.text)'")
+                error(field.at, "group \(id): format: expected text or markdown, got '\(shown(field))'")
             }
         }
         var group = Group(
