@@ -7,6 +7,6 @@ import GridcastCore
 /// (claims and outcomes), ``PlanningLedger`` (notices, deliveries and schedule firings coming in), ``LedgerQueries``
 /// (what reports, listings and operators read and settle) and ``LedgerAudit`` (the event chain). Every requirement is
 /// one transaction. What a store must guarantee — exclusive claims, fencing, one event-log head, time for leases,
-/// which errors are retried, what each call leaves after a crash — is in `docs/ledger.md`. ``SQLiteLedgerStore`` is
-/// the embedded store.
+/// which errors are retried, what each call leaves after a crash — is in `docs/ledger.md`. ``LedgerStores`` opens the
+/// store a config names; the embedded one lives in `Sources/Ledger/SQLite/`.
 public protocol LedgerStore: DispatchLedger, PlanningLedger, LedgerQueries, LedgerAudit {}

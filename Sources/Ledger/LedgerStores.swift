@@ -29,14 +29,13 @@ public enum LedgerStores {
             throw LedgerError.invalid(
                 "no ledger at \(location(of: settings)) (gridcast serve or gridcast send creates it)")
         }
-        return access == .readOnly
-            ? try SQLiteLedgerStore(readingOnly: settings.path) : try SQLiteLedgerStore(path: settings.path)
+        return try openSQLite(settings, access: access)
     }
 
     /// Verifies the ledger without opening it for writing: the event chain, every row, the schema and, with a
     /// checkpoint, that the chain still extends it.
     /// - Throws: when the ledger can't be opened or read (nothing was verified then).
     public static func verify(_ settings: LedgerSettings, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
-        try SQLiteLedgerStore.verify(path: settings.path, checkpoint: checkpoint)
+        try verifySQLite(settings, checkpoint: checkpoint)
     }
 }
