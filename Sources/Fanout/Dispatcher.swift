@@ -197,6 +197,7 @@ public struct Dispatcher: Sendable {
                                 )
                             } else {
                                 tally.count(outcome.result)
+                                logFailure(outcome, title: notices[outcome.claim.noticeID]?.notice.title)
                             }
                         }
                         if !recorded.isEmpty { progress?(tally) }
@@ -281,6 +282,25 @@ public struct Dispatcher: Sendable {
         guard finished > 0, interval > .zero else { return 0 }
         let expected = Double(finished) * (commit / interval) * 2
         return min(limit, Int(expected.rounded(.up)))
+    }
+
+    /// Logs a recorded `dead` or `in_doubt` outcome at warning level, so `journalctl -p warning` lists every delivery
+    /// an operator must look at. The reason was redacted of the group's secrets where it was made.
+    private func logFailure(_ outcome: DeliveryOutcome, title: String?) {
+        let state: DeliveryState
+        switch outcome.result {
+        case .dead: state = .dead
+        case .inDoubt: state = .inDoubt
+        default: return
+        }
+        let claim = outcome.claim
+        logger.warning(
+            "delivery \(state.rawValue)",
+            metadata: [
+                "group": "\(claim.groupID)", "group_name": "\(config.group(claim.groupID)?.name ?? "")",
+                "notice": "\(claim.noticeID)", "title": "\(title ?? "")", "reason": "\(outcome.error ?? "")",
+            ]
+        )
     }
 
     /// Turns claims whose lease ran out, or whose owner died, into `in_doubt` (or `retry` under `resend`).

@@ -12,9 +12,11 @@ public enum DeliveryState: String, Sendable, CaseIterable, Codable {
     case dead
     /// May or may not have been posted; an operator must look (or `dispatch.in_doubt: resend` retries it).
     case inDoubt = "in_doubt"
+    /// Ended unsent by an operator (`ledger cancel`, `DELETE /v1/notices/{id}`): never claimed.
+    case cancelled
 
     /// No more sending will happen without an operator.
     public var isFinal: Bool {
-        self == .sent || self == .dead || self == .inDoubt
+        self == .sent || self == .dead || self == .inDoubt || self == .cancelled
     }
 }

@@ -331,3 +331,32 @@ public struct Settlement: Sendable, Equatable {
         self.claimed = claimed
     }
 }
+
+/// Which of one notice's deliveries an operator's action (``LedgerQueries/retry(_:by:note:at:)``,
+/// ``LedgerQueries/cancel(_:by:note:at:)``) is for.
+public struct DeliverySelection: Sendable, Equatable {
+    /// The notice.
+    public var noticeID: String
+    /// These groups only; every group of the notice when empty.
+    public var groupIDs: [String]
+
+    /// Creates a selection: the notice's deliveries to `groupIDs`, or all of them.
+    public init(noticeID: String, groupIDs: [String] = []) {
+        self.noticeID = noticeID
+        self.groupIDs = groupIDs
+    }
+}
+
+/// What an operator's action did to the deliveries it selected.
+public struct OperatorActionResult: Sendable, Equatable {
+    /// The deliveries it changed, as they are now.
+    public var changed: [DeliveryRecord]
+    /// The selected deliveries it left as they were, because their state doesn't allow it (e.g. claimed: in flight).
+    public var unchanged: [DeliveryRecord]
+
+    /// Creates a result.
+    public init(changed: [DeliveryRecord], unchanged: [DeliveryRecord]) {
+        self.changed = changed
+        self.unchanged = unchanged
+    }
+}

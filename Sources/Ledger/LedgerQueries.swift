@@ -1,6 +1,7 @@
 import Foundation
 
-/// What reports, listings, the API and operators read, and the operator's settling of deliveries in doubt.
+/// What reports, listings, the API and operators read, and the operator's actions: settling deliveries in doubt,
+/// retrying dead ones, cancelling unsent ones.
 public protocol LedgerQueries: Sendable {
     /// Stored notices by id (those that exist).
     func notices(ids: [String]) async throws -> [String: StoredNotice]
@@ -22,6 +23,24 @@ public protocol LedgerQueries: Sendable {
     func resolve(
         noticeID: String, groupID: String, as resolution: Resolution, by operatorName: String, note: String, at: Date
     ) async throws -> DeliveryRecord
+
+    /// Sends the selected `dead` deliveries again: the same rows become `retry`, due at `at`, with no attempts spent,
+    /// recording who and why. Without groups it takes every dead delivery of the notice; other states are unchanged.
+    /// - Throws: ``LedgerError/invalid(_:)`` for an unknown notice, a group without a delivery of it, or a named
+    ///   group whose delivery is not dead; then nothing changed.
+    func retry(
+        _ selection: DeliverySelection, by operatorName: String, note: String, at: Date
+    ) async throws
+        -> OperatorActionResult
+
+    /// Ends the selected unsent deliveries (`planned`, `retry`) as `cancelled`, recording who and why, in one
+    /// transaction; claimed ones (in flight) and finished ones are left as they are, in `unchanged`.
+    /// - Throws: ``LedgerError/invalid(_:)`` for an unknown notice or a group without a delivery of it; then nothing
+    ///   changed.
+    func cancel(
+        _ selection: DeliverySelection, by operatorName: String, note: String, at: Date
+    ) async throws
+        -> OperatorActionResult
 }
 
 extension LedgerQueries {

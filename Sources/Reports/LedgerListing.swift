@@ -16,7 +16,7 @@ public struct LedgerListing: Sendable {
 
     static let columns = [
         "notice_id", "notice_title", "group_id", "group_name", "sink", "state", "attempts", "first_attempt_at",
-        "last_attempt_at", "sent_at", "parts", "last_error",
+        "last_attempt_at", "sent_at", "next_at", "parts", "last_error",
     ]
 
     private func cells(_ row: DeliveryRecord) -> [String] {
@@ -25,7 +25,9 @@ public struct LedgerListing: Sendable {
         func time(_ date: Date?) -> String { date.map(formatter.string(from:)) ?? "" }
         return [
             row.noticeID, row.noticeTitle, row.groupID, row.groupName, row.sink, row.state.rawValue, "\(row.attempts)",
-            time(row.firstAttemptAt), time(row.lastAttemptAt), time(row.sentAt), "\(row.partsSent)/\(row.partsTotal)",
+            time(row.firstAttemptAt), time(row.lastAttemptAt), time(row.sentAt),
+            // When an unsent delivery is due: a planned one held by quiet hours shows when they end.
+            row.state == .planned || row.state == .retry ? time(row.nextAt) : "", "\(row.partsSent)/\(row.partsTotal)",
             row.lastError ?? "",
         ]
     }
@@ -43,7 +45,7 @@ public struct LedgerListing: Sendable {
                 (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self) + "\n"
         case .table, .markdown:
-            let shown = ["notice_id", "group_id", "state", "attempts", "sent_at", "parts", "last_error"]
+            let shown = ["notice_id", "group_id", "state", "attempts", "sent_at", "next_at", "parts", "last_error"]
             let indexes = shown.compactMap { Self.columns.firstIndex(of: $0) }
             let table =
                 [shown.map { $0.uppercased() }]

@@ -36,6 +36,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     public var retry: Int
     public var dead: Int
     public var inDoubt: Int
+    /// Ended unsent by an operator: neither sent nor failed.
+    public var cancelled: Int
     /// One row per group.
     public var byGroup: [GroupRow]
     /// One row per notice.
@@ -99,7 +101,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case period, date, from, to, timezone, notices, groups, deliveries, sent, pending, retry, dead
+        case period, date, from, to, timezone, notices, groups, deliveries, sent, pending, retry, dead, cancelled
         case byDay = "by_day"
         case inDoubt = "in_doubt"
         case byGroup = "by_group"
@@ -196,6 +198,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             retry: count(records, .retry),
             dead: count(records, .dead),
             inDoubt: count(records, .inDoubt),
+            cancelled: count(records, .cancelled),
             byGroup: byGroup,
             byNotice: byNotice,
             failures: failures,
@@ -211,6 +214,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             var detail = "投递 \(deliveries) 次，成功 \(sent) 次，失败 \(dead) 次"
             if inDoubt > 0 { detail += "，待核实 \(inDoubt) 次" }
             if pending + retry > 0 { detail += "，待发送 \(pending + retry) 次" }
+            if cancelled > 0 { detail += "，已取消 \(cancelled) 次" }
             return "\(date)：共发布 \(notices) 条，转发 \(groups) 个群（\(detail)）"
         case .week, .month:
             let name =
@@ -219,6 +223,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             var line = "\(name)共发布反诈信息 \(notices) 条，转发 \(groups) 个群，累计投递 \(deliveries) 次"
             line += "（成功 \(sent) 次，失败 \(dead) 次，待核实 \(inDoubt) 次"
             if pending + retry > 0 { line += "，待发送 \(pending + retry) 次" }
+            if cancelled > 0 { line += "，已取消 \(cancelled) 次" }
             return line + "）"
         }
     }

@@ -8,8 +8,9 @@ import Reports
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "List deliveries, settle the ones in doubt, and verify the ledger has not been tampered with.",
-        subcommands: [List.self, Resolve.self, Verify.self]
+        abstract:
+            "List deliveries, settle the ones in doubt, retry dead ones, cancel unsent ones, and verify the ledger.",
+        subcommands: [List.self, Resolve.self, Retry.self, Cancel.self, Verify.self]
     )
 
     /// `gridcast ledger list`.
@@ -24,7 +25,7 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(help: "Up to and including this day (YYYY-MM-DD).") var until: String?
         @Option(help: "Only this notice.") var notice: String?
         @Option(help: "Only this group.") var group: String?
-        @Option(help: "Only this state: planned, claimed, sent, retry, dead or in_doubt.") var state: String?
+        @Option(help: "Only this state: planned, claimed, sent, retry, dead, in_doubt or cancelled.") var state: String?
         @Option(help: "table, json or csv.") var format: String = "table"
 
         func run() async throws {
@@ -32,7 +33,8 @@ struct LedgerCommand: AsyncParsableCommand {
             var filter = DeliveryFilter(noticeID: notice, groupID: group)
             if let state {
                 guard let parsed = DeliveryState(rawValue: state) else {
-                    printError("--state: expected planned, claimed, sent, retry, dead or in_doubt, got '\(state)'")
+                    printError(
+                        "--state: expected planned, claimed, sent, retry, dead, in_doubt or cancelled, got '\(state)'")
                     throw ExitStatus.usage.exitCode
                 }
                 filter.state = parsed
@@ -61,42 +63,6 @@ struct LedgerCommand: AsyncParsableCommand {
             }
             let rows = try await openLedger(config).deliveries(matching: filter)
             print(LedgerListing(rows: rows, timeZone: config.timeZone).rendered(as: format), terminator: "")
-        }
-    }
-
-    /// `gridcast ledger resolve`.
-    struct Resolve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Settle an in_doubt delivery: --as sent (it is in the group) or --as resend (it is not).",
-            discussion: "Who resolved it ($SUDO_USER, $USER) and --note are recorded with the delivery."
-        )
-
-        @OptionGroup var options: ConfigOption
-        @Option(help: "The notice id.") var notice: String
-        @Option(help: "The group id.") var group: String
-        @Option(name: .customLong("as"), help: "sent or resend.") var resolution: String
-        @Option(help: "Why, for the record (what the operator checked).") var note: String = ""
-
-        func run() async throws {
-            let config = try options.load()
-            guard let resolution = Resolution(rawValue: resolution) else {
-                printError("--as: expected sent or resend, got '\(self.resolution)'")
-                throw ExitStatus.usage.exitCode
-            }
-            let environment = ProcessInfo.processInfo.environment
-            let who = environment["SUDO_USER"] ?? environment["USER"] ?? "uid \(getuid())"
-            do {
-                let row = try await openLedger(config).resolve(
-                    noticeID: notice, groupID: group, as: resolution, by: who, note: note, at: Date()
-                )
-                print("notice \(row.noticeID) → \(row.groupID): now \(row.state.rawValue) (\(row.lastError ?? ""))")
-                if resolution == .resend {
-                    print("it goes out with the next dispatch: gridcast serve, or run the same gridcast send again")
-                }
-            } catch let error as LedgerError {
-                printError("error: \(error)")
-                throw ExitStatus.usage.exitCode
-            }
         }
     }
 }

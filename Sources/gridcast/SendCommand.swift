@@ -56,7 +56,13 @@ struct SendCommand: AsyncParsableCommand {
         let noticeID = receipt.noticeID
         // Deliveries just added are planned, so only a repeat can have nothing left to do.
         if receipt.added == 0, try await store.pending(noticeID: noticeID, now: now).isSettled {
-            print("notice \(noticeID) was already delivered earlier; nothing to send")
+            // "Delivered" only when every group got it: dead or in_doubt deliveries are named in the summary.
+            let counts = try await store.stateCounts(noticeID: noticeID)
+            let delivered = counts.keys.allSatisfy { $0 == .sent }
+            print(
+                delivered
+                    ? "notice \(noticeID) was already delivered earlier; nothing to send"
+                    : "notice \(noticeID) was sent earlier; nothing is left to send")
             return try await finish(store: store, noticeID: noticeID)
         }
         print(
@@ -103,8 +109,11 @@ struct SendCommand: AsyncParsableCommand {
         let sent = counts[.sent] ?? 0
         let dead = counts[.dead] ?? 0
         let inDoubt = counts[.inDoubt] ?? 0
-        let unsent = total - sent - dead - inDoubt
-        print("notice \(noticeID): \(sent) of \(total) groups sent, \(dead) dead, \(inDoubt) in_doubt")
+        let cancelled = counts[.cancelled] ?? 0
+        let unsent = total - sent - dead - inDoubt - cancelled
+        print(
+            "notice \(noticeID): \(sent) of \(total) groups sent, \(dead) dead, \(inDoubt) in_doubt"
+                + (cancelled > 0 ? ", \(cancelled) cancelled" : ""))
         if unsent > 0 {
             print("stopped before \(unsent) deliveries were sent; run the same command again to continue")
         }
@@ -114,8 +123,13 @@ struct SendCommand: AsyncParsableCommand {
             print("  \(record.state.rawValue)  \(record.groupID)  \(record.lastError ?? "")")
         }
         if dead + inDoubt > shown { print("  … see `gridcast report daily`") }
+        if dead > 0 {
+            print("\(dead) \(dead == 1 ? "group" : "groups") dead: gridcast ledger retry --notice \(noticeID)")
+        }
         if inDoubt > 0 {
             print("in_doubt deliveries may or may not have been posted: check those groups before resending")
+            print(
+                "then: gridcast ledger resolve --notice \(noticeID) --all-in-doubt --as sent|resend --note '…'")
         }
         if dead + inDoubt + unsent > 0 { throw ExitStatus.incomplete.exitCode }
     }

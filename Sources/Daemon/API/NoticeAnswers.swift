@@ -22,8 +22,11 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
     var urgent: Bool
     var createdAt: Date
     var deliveries: [Delivery]
-    /// Deliveries per state (`planned`, `claimed`, `sent`, `retry`, `dead`, `in_doubt`), states with none left out.
+    /// Deliveries per state (`planned`, `claimed`, `sent`, `retry`, `dead`, `in_doubt`, `cancelled`), states with
+    /// none left out.
     var counts: [String: Int]
+    /// When planned deliveries held back (by quiet hours) go out: the latest such time; nil when none waits.
+    var heldUntil: Date?
 
     /// One group's delivery.
     struct Delivery: Codable, Equatable, Sendable {
@@ -59,13 +62,49 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, title, urgent, createdAt = "created_at", deliveries, counts
+        case id, title, urgent, createdAt = "created_at", deliveries, counts, heldUntil = "held_until"
+    }
+
+    /// Encodes `held_until` as `null` when nothing is held, so the key is always there.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(title, forKey: .title)
+        try container.encode(urgent, forKey: .urgent)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(deliveries, forKey: .deliveries)
+        try container.encode(counts, forKey: .counts)
+        try container.encode(heldUntil, forKey: .heldUntil)
+    }
+}
+
+/// The answer to `DELETE /v1/notices/{id}`: what was cancelled, what is in flight, and the counts after.
+struct NoticeCancelAnswer: Codable, Equatable, Sendable {
+    var id: String
+    /// Groups whose delivery was cancelled now.
+    var cancelled: [String]
+    /// Groups whose delivery is claimed (in flight): not cancelled, it ends as its send does.
+    var inFlight: [String]
+    /// Deliveries per state after the cancel, states with none left out.
+    var counts: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case id, cancelled, inFlight = "in_flight", counts
+    }
+
+    /// The answer for a cancel's result and the notice's counts after it.
+    init(id: String, result: OperatorActionResult, counts: [DeliveryState: Int]) {
+        self.id = id
+        cancelled = result.changed.map(\.groupID)
+        inFlight = result.unchanged.filter { $0.state == .claimed }.map(\.groupID)
+        self.counts = Dictionary(
+            uniqueKeysWithValues: counts.filter { $0.value > 0 }.map { ($0.key.rawValue, $0.value) })
     }
 }
 
 extension NoticeStatusAnswer {
     /// The answer for a stored notice, its deliveries and its state counts.
-    init(notice: StoredNotice, deliveries: [DeliveryRecord], counts: [DeliveryState: Int]) {
+    init(notice: StoredNotice, deliveries: [DeliveryRecord], counts: [DeliveryState: Int], now: Date) {
         self.id = notice.notice.id
         self.title = notice.notice.title
         self.urgent = notice.notice.urgent
@@ -79,5 +118,6 @@ extension NoticeStatusAnswer {
         }
         self.counts = Dictionary(
             uniqueKeysWithValues: counts.filter { $0.value > 0 }.map { ($0.key.rawValue, $0.value) })
+        heldUntil = deliveries.filter { $0.state == .planned }.compactMap(\.nextAt).filter { $0 > now }.max()
     }
 }

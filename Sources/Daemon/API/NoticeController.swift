@@ -5,8 +5,8 @@ import Hummingbird
 import Ledger
 import Logging
 
-/// `POST /v1/notices` and `GET /v1/notices/{id}`: a thin shell over ``NoticeIntake`` and the ledger, as
-/// `gridcast send` is on the command line.
+/// `POST /v1/notices`, `GET /v1/notices/{id}` and `DELETE /v1/notices/{id}`: a thin shell over ``NoticeIntake``
+/// and the ledger, as `gridcast send` and `gridcast ledger cancel` are on the command line.
 struct NoticeController: Sendable {
     /// The intake of the current config (it changes on reload).
     let intake: @Sendable () async -> NoticeIntake
@@ -17,6 +17,7 @@ struct NoticeController: Sendable {
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post(use: submit)
         group.get("{id}", use: status)
+        group.delete("{id}", use: cancel)
     }
 
     /// Plans a notice: 202 when new or when a wider `to` added deliveries to a known notice (`added` says how many),
@@ -66,7 +67,27 @@ struct NoticeController: Sendable {
         async let deliveries = store.deliveries(noticeID: id)
         async let counts = store.stateCounts(noticeID: id)
         return try await JSONResponse.make(
-            NoticeStatusAnswer(notice: notice, deliveries: deliveries, counts: counts)
+            NoticeStatusAnswer(notice: notice, deliveries: deliveries, counts: counts, now: now())
         )
+    }
+
+    /// Cancels a notice's unsent deliveries (planned, retry), as `gridcast ledger cancel`: 200 with what was
+    /// cancelled and what is in flight (claimed, not cancelled), 404 when unknown.
+    @Sendable func cancel(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        guard Notice.isValidID(id), try await store.notice(id: id) != nil else {
+            throw APIError.notFound("no notice with this id", field: "id")
+        }
+        let result = try await store.cancel(
+            DeliverySelection(noticeID: id), by: "api", note: "DELETE /v1/notices/\(id)", at: now())
+        context.logger.info(
+            "api notice cancelled",
+            metadata: [
+                "notice": "\(id)", "cancelled": "\(result.changed.count)",
+                "in_flight": "\(result.unchanged.filter { $0.state == .claimed }.count)",
+            ]
+        )
+        return try await JSONResponse.make(
+            NoticeCancelAnswer(id: id, result: result, counts: store.stateCounts(noticeID: id)))
     }
 }

@@ -186,6 +186,10 @@ public enum LedgerEventKind: String, Sendable, Codable, CaseIterable {
     case expire
     /// An operator settled an in_doubt delivery.
     case resolve
+    /// An operator sent dead deliveries again.
+    case retry
+    /// An operator ended unsent deliveries.
+    case cancel
 }
 
 /// One entry of the hash-chained event log.

@@ -177,7 +177,7 @@ extension SQLiteLedgerStore {
         }
     }
 
-    private static func record(from row: Row) -> DeliveryRecord {
+    static func record(from row: Row) -> DeliveryRecord {
         func date(_ column: String) -> Date? { (row[column] as Int64?).map(Date.init(ledgerMillis:)) }
         return DeliveryRecord(
             id: row["id"], noticeID: row["notice_id"], noticeTitle: row["notice_title"], groupID: row["group_id"],
