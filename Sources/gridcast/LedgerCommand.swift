@@ -107,10 +107,12 @@ extension LedgerCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the event hash chain, replay it, and compare it with every ledger row.",
             discussion: """
-                Prints `ok <events> <head-hash>` and exits 0, or prints the first discrepancy and exits 1. \
+                Prints `ok SEQ:HASH` (the number of events and the head's hash, as --checkpoint takes it) and exits \
+                0, or prints the first discrepancy and exits 1. \
                 Exits 2 when nothing could be verified: a usage error, no ledger, or a ledger this user can't \
                 open (unreadable, or a WAL ledger in a directory it can't write: verify a copy instead).
-                With --checkpoint SEQ:HASH (from the daemon's `ledger checkpoint` log line or an earlier verify), \
+                With --checkpoint SEQ:HASH or "SEQ HASH" (from the daemon's `ledger checkpoint` log line or an \
+                earlier verify), \
                 also proves the ledger still extends that point: truncation and wholesale rewrites fail.
                 """
         )
@@ -139,9 +141,13 @@ extension LedgerCommand {
             }
             var mark: LedgerCheckpoint?
             if let checkpoint {
-                guard let parsed = LedgerCheckpoint(parsing: checkpoint) else {
+                // `SEQ HASH` (two words, as earlier versions printed it) is taken as well as `SEQ:HASH`.
+                let words = checkpoint.split(whereSeparator: \.isWhitespace)
+                let normalized = words.count == 2 ? words.joined(separator: ":") : checkpoint
+                guard let parsed = LedgerCheckpoint(parsing: normalized) else {
                     printError(
-                        "--checkpoint: expected SEQ:HASH (a number, a colon, 64 hex digits), got '\(checkpoint)'")
+                        "--checkpoint: expected SEQ:HASH (a number, a colon or a space, 64 hex digits), got '\(checkpoint)'"
+                    )
                     throw ExitStatus.usage.exitCode
                 }
                 mark = parsed
@@ -161,8 +167,8 @@ extension LedgerCommand {
                 throw ExitStatus.usage.exitCode
             }
             switch result {
-            case .ok(let events, let head):
-                print("ok \(events) \(head.hash)")
+            case .ok(_, let head):
+                print("ok \(head)")
             case .failed(let problem):
                 print("FAILED: \(problem)")
                 throw ExitStatus.incomplete.exitCode
