@@ -26,6 +26,7 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(help: "Only this group.") var group: String?
         @Option(help: "Only this state: planned, claimed, sent, retry, dead or in_doubt.") var state: String?
         @Option(help: "table, json or csv.") var format: String = "table"
+        @OptionGroup var bom: CSVByteOrderMark
 
         func run() async throws {
             let config = try options.load()
@@ -59,8 +60,19 @@ struct LedgerCommand: AsyncParsableCommand {
                 printError("--format: expected table, json or csv, got '\(format)'")
                 throw ExitStatus.usage.exitCode
             }
-            let rows = try await openLedger(config).deliveries(matching: filter)
-            print(LedgerListing(rows: rows, timeZone: config.timeZone).rendered(as: format), terminator: "")
+            let store = try openLedger(config)
+            let rows = try await store.deliveries(matching: filter)
+            // An empty answer for a group or notice the config and the ledger don't know is a typo, not "none".
+            if rows.isEmpty, let group, !config.groups.contains(where: { $0.id == group }) {
+                printError("--group: no group '\(group)' in \(options.config)")
+                throw ExitStatus.usage.exitCode
+            }
+            if rows.isEmpty, let notice, try await store.notice(id: notice) == nil {
+                printError("--notice: no notice '\(notice)' in the ledger")
+                throw ExitStatus.usage.exitCode
+            }
+            let listing = LedgerListing(rows: rows, timeZone: config.timeZone).rendered(as: format)
+            print(bom.prefix(for: format) + listing, terminator: "")
         }
     }
 
