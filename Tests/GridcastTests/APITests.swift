@@ -331,6 +331,26 @@ struct APITests {
         }
     }
 
+    @Test func weeklyAndMonthlyReportsAreTheirReportJSON() async throws {
+        try await withAPI { api in
+            #expect(try await api.post(#"{"id": "n1", "text": "不转账", "to": "all"}"#).status == 202)
+            let day = LocalDay(date: Self.now, timeZone: api.config.timeZone)
+            for (route, period) in [("weekly", PeriodReport.Period.week), ("monthly", .month)] {
+                let expected = try await PeriodReport.make(period, containing: day, store: api.store)
+                #expect(expected.deliveries == 3)
+                for query in ["", "?date=\(day)"] {
+                    let response = try await api.call("GET", "/v1/reports/\(route)\(query)")
+                    #expect(response.status == 200)
+                    #expect(response.bodyText == expected.json, "\(route)\(query)")
+                }
+                let bad = try await api.call("GET", "/v1/reports/\(route)?date=2026-02-30")
+                #expect(bad.status == 400)
+                #expect(try error(bad).field == "date")
+                #expect(try await api.call("GET", "/v1/reports/\(route)", token: nil).status == 401)
+            }
+        }
+    }
+
     // MARK: - GET /metrics
 
     @Test func metricsRenderTheRegistry() async throws {

@@ -14,7 +14,7 @@ import Prometheus
 /// | `GET /healthz` | 200 `ok`, without a token |
 /// | `POST /v1/notices` | 202 new, 200 same id and content, 409 other content, 422 invalid, 400 unreadable, 413 too big |
 /// | `GET /v1/notices/{id}` | 200 per-group states, 404 unknown |
-/// | `GET /v1/reports/daily?date=` | 200 the daily report JSON, 400 bad date |
+/// | `GET /v1/reports/{daily,weekly,monthly}?date=` | 200 the period's report JSON, 400 bad date |
 /// | `GET /metrics` | 200 Prometheus text |
 /// | `GET /`, `/login`, `POST /login`, `/logout`, `GET /audit/*.csv` | the web audit page (``AuditController``) |
 ///
