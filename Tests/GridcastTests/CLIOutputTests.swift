@@ -187,3 +187,33 @@ extension CLITests {
         try await setup.close()
     }
 }
+
+extension CLITests {
+    @Test func schedulePreviewTimesCarryTheConfigsOffset() async throws {
+        let directory = try TemporaryDirectory("cli-preview")
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("notices"), withIntermediateDirectories: true)
+        _ = try directory.write("notices/001-five.md", "---\nid: five\ntitle: 五不\n---\n不转账。\n")
+        let groups = TestGroups.wecom(1, port: 9)
+        let extra = """
+            notices:
+              dir: notices
+            schedules:
+              - id: morning
+                cron: "30 9 * * *"
+                to: all
+                pick: next-unsent
+            """
+        let config = try directory.write(
+            "gridcast.yaml", TestGroups.yaml(groups, ledger: directory.file("ledger.sqlite"), extra: extra))
+        // Preview reads an existing ledger only: a send to a bot nobody listens to makes one (and ends dead).
+        _ = try await GridcastProcess.run(
+            ["send", "--config", config, "--to", "all", "--id", "seed", "--text", "x"],
+            environment: ["GRIDCAST_LOG_LEVEL": "error"])
+        let preview = try await GridcastProcess.run(["schedule", "preview", "--config", config, "--days", "2"])
+        #expect(preview.status == 0, "\(preview.stderr)")
+        let firing = try #require(preview.stdout.split(separator: "\n").first { $0.hasPrefix("  20") })
+        // "  2026-12-04T09:30:00+08:00 Fri"
+        #expect(firing.contains("T09:30:00+08:00 "), "\(preview.stdout)")
+    }
+}

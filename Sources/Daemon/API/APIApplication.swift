@@ -104,6 +104,7 @@ func makeAPIRouter(
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
+    router.add(middleware: AnswerTimeZoneMiddleware(timeZone: timeZone))
     router.get("healthz") { _, _ in "ok" }
     AuditController(token: token, store: store, timeZone: timeZone, now: now).addRoutes(to: router)
     router.add(middleware: BearerTokenMiddleware(token: token))
