@@ -26,8 +26,8 @@ public enum AdminSummary {
             lines.append("")
             lines.append("未成功的投递（\(failures.count) 次）：")
             for failure in failures.prefix(failureLimit) {
-                let state = failure.state == "dead" ? "失败" : "待核实"
-                lines.append("- \(failure.groupID) · \(failure.noticeID)：\(state)，\(failure.reason)")
+                lines.append(
+                    "- \(failure.groupLabel) ·《\(failure.titleLabel)》：\(failure.stateChinese)，\(failure.reasonChinese)")
             }
             if failures.count > failureLimit {
                 lines.append("- 另有 \(failures.count - failureLimit) 次，见 gridcast ledger list")

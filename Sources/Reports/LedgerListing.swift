@@ -32,6 +32,18 @@ public struct LedgerListing: Sendable {
         ]
     }
 
+    /// A row as JSON: the CSV's columns, numbers as numbers, absent times and errors as `null`.
+    private func jsonObject(_ row: DeliveryRecord) -> [String: Any] {
+        var object: [String: Any] = [:]
+        for (column, cell) in zip(Self.columns, cells(row)) {
+            object[column] = cell.isEmpty && column != "notice_title" && column != "group_name" ? NSNull() : cell
+        }
+        object["attempts"] = row.attempts
+        object["parts_sent"] = row.partsSent
+        object["parts_total"] = row.partsTotal
+        return object
+    }
+
     /// The listing in `format`.
     public func rendered(as format: ReportFormat) -> String {
         switch format {
@@ -40,7 +52,7 @@ public struct LedgerListing: Sendable {
                 ([Self.columns.joined(separator: ",")]
                 + rows.map { cells($0).map(CSVField.escape).joined(separator: ",") }).joined(separator: "\n") + "\n"
         case .json:
-            let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(Self.columns, cells($0))) }
+            let objects = rows.map(jsonObject)
             let data =
                 (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self) + "\n"
@@ -53,7 +65,7 @@ public struct LedgerListing: Sendable {
                     let all = cells(row)
                     return indexes.map { all[$0] }
                 }
-            return TextTable.render(table) + "\(rows.count) deliveries\n"
+            return TextTable.render(table) + Plural.count(rows.count, "delivery", "deliveries") + "\n"
         }
     }
 }

@@ -46,6 +46,25 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     public var failures: [Failure]
     /// One row per day of the period.
     public var byDay: [DayRow]
+    /// The selector the figures are limited to (`report --to`), or nil for every group.
+    public var selector: String?
+    /// The groups (of the selection) that received nothing in the period, when asked for (`--include-idle`).
+    public var idleGroups: [IdleGroup]?
+
+    /// A group that received nothing in the period.
+    public struct IdleGroup: Sendable, Codable, Equatable {
+        public var groupID: String
+        public var groupName: String
+        enum CodingKeys: String, CodingKey {
+            case groupID = "group_id", groupName = "group_name"
+        }
+
+        /// Creates an entry.
+        public init(groupID: String, groupName: String) {
+            self.groupID = groupID
+            self.groupName = groupName
+        }
+    }
 
     /// A day's counts.
     public struct DayRow: Sendable, Codable, Equatable {
@@ -79,24 +98,33 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     public struct NoticeRow: Sendable, Codable, Equatable {
         public var noticeID: String
         public var title: String
+        /// Distinct groups it was sent to.
+        public var groups: Int
         public var deliveries: Int
         public var sent: Int
         public var dead: Int
         public var inDoubt: Int
         enum CodingKeys: String, CodingKey {
-            case noticeID = "notice_id", title, deliveries, sent, dead, inDoubt = "in_doubt"
+            case noticeID = "notice_id", title, groups, deliveries, sent, dead, inDoubt = "in_doubt"
         }
     }
 
     /// A delivery that did not get through.
     public struct Failure: Sendable, Codable, Equatable {
         public var noticeID: String
+        public var noticeTitle: String
         public var groupID: String
+        public var groupName: String
         public var state: String
         public var attempts: Int
+        /// The stored reason, as the platform or the transport gave it.
         public var reason: String
+        /// The reason in Chinese for the secretary (``FailureReason``), or the stored one when not recognized.
+        public var reasonChinese: String
         enum CodingKeys: String, CodingKey {
-            case noticeID = "notice_id", groupID = "group_id", state, attempts, reason
+            case noticeID = "notice_id", noticeTitle = "notice_title", groupID = "group_id", groupName = "group_name"
+            case state, attempts, reason
+            case reasonChinese = "reason_zh"
         }
     }
 
@@ -106,7 +134,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         case inDoubt = "in_doubt"
         case byGroup = "by_group"
         case byNotice = "by_notice"
-        case failures
+        case failures, selector
+        case idleGroups = "idle_groups"
     }
 
     /// The days of the `period` containing `day`: the day itself, its Monday–Sunday week, or its calendar month.
@@ -135,15 +164,26 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         try await make(.day, containing: day, store: store)
     }
 
-    /// Builds the report for the `period` containing `day` from the ledger.
+    /// Builds the report for the `period` containing `day` from the ledger, counting only the deliveries to
+    /// `groups` when given.
     public static func make(
-        _ period: Period, containing day: LocalDay, store: any LedgerStore
+        _ period: Period, containing day: LocalDay, store: any LedgerStore, groups: Set<String>? = nil
     ) async throws
         -> PeriodReport
     {
         let days = days(of: period, containing: day)
-        let records = try await store.deliveries(changedFrom: days.first!.start, to: days.last!.end)
+        var records = try await store.deliveries(changedFrom: days.first!.start, to: days.last!.end)
+        if let groups { records = records.filter { groups.contains($0.groupID) } }
         return make(period, asked: day, days: days, records: records)
+    }
+
+    /// Limits the report's heading to `selector` and, when `listingIdle`, lists which of `groups` (id and name, in
+    /// order) received nothing in the period.
+    public mutating func scope(selector: String?, groups: [(id: String, name: String)], listingIdle: Bool) {
+        self.selector = selector
+        guard listingIdle else { return }
+        let reached = Set(byGroup.filter { $0.sent > 0 }.map(\.groupID))
+        idleGroups = groups.filter { !reached.contains($0.id) }.map { IdleGroup(groupID: $0.id, groupName: $0.name) }
     }
 
     /// Builds the report for one day from the deliveries counted on it.
@@ -167,14 +207,17 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         }.sorted { $0.groupID < $1.groupID }
         let byNotice = Dictionary(grouping: records, by: \.noticeID).map { id, rows in
             NoticeRow(
-                noticeID: id, title: rows[0].noticeTitle, deliveries: rows.count, sent: count(rows, .sent),
+                noticeID: id, title: rows[0].noticeTitle,
+                groups: Set(rows.filter { $0.state == .sent }.map(\.groupID)).count, deliveries: rows.count,
+                sent: count(rows, .sent),
                 dead: count(rows, .dead), inDoubt: count(rows, .inDoubt)
             )
         }.sorted { $0.noticeID < $1.noticeID }
         let failures = records.filter { $0.state == .dead || $0.state == .inDoubt }.map {
             Failure(
-                noticeID: $0.noticeID, groupID: $0.groupID, state: $0.state.rawValue, attempts: $0.attempts,
-                reason: $0.lastError ?? "")
+                noticeID: $0.noticeID, noticeTitle: $0.noticeTitle, groupID: $0.groupID, groupName: $0.groupName,
+                state: $0.state.rawValue, attempts: $0.attempts, reason: $0.lastError ?? "",
+                reasonChinese: FailureReason.chinese($0.lastError ?? "", sink: $0.sink))
         }
         let byDay = days.map { day in
             let rows = records.filter { $0.updatedAt >= day.start && $0.updatedAt < day.end }
@@ -202,29 +245,27 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             byGroup: byGroup,
             byNotice: byNotice,
             failures: failures,
-            byDay: byDay
+            byDay: byDay,
+            selector: nil,
+            idleGroups: nil
         )
     }
 
-    /// The Chinese summary line: for a day `2026-11-28：共发布 25 条，转发 18 个群（投递 450 次，成功 448 次，失败 2 次）`,
-    /// for a month `2026年11月：本月共发布反诈信息 25 条，转发 18 个群，累计投递 450 次（成功 448 次，失败 2 次，待核实 0 次）`.
+    /// The Chinese summary line, worded alike for every period:
+    /// `2026年11月：共发布反诈信息 25 条，转发 18 个群，累计投递 450 次（成功 448 次，失败 2 次，待核实 0 次）`; a day is
+    /// named `2026-11-28`, a week `2026-11-23 至 2026-11-29`; `（tag:lingshui）` follows the period when limited.
     public var summary: String {
+        var span: String
         switch period {
-        case .day:
-            var detail = "投递 \(deliveries) 次，成功 \(sent) 次，失败 \(dead) 次"
-            if inDoubt > 0 { detail += "，待核实 \(inDoubt) 次" }
-            if pending + retry > 0 { detail += "，待发送 \(pending + retry) 次" }
-            if cancelled > 0 { detail += "，已取消 \(cancelled) 次" }
-            return "\(date)：共发布 \(notices) 条，转发 \(groups) 个群（\(detail)）"
-        case .week, .month:
-            let name =
-                period == .week
-                ? "\(from) 至 \(to)：本周" : "\(from.prefix(4))年\(Int(from.dropFirst(5).prefix(2)) ?? 0)月：本月"
-            var line = "\(name)共发布反诈信息 \(notices) 条，转发 \(groups) 个群，累计投递 \(deliveries) 次"
-            line += "（成功 \(sent) 次，失败 \(dead) 次，待核实 \(inDoubt) 次"
-            if pending + retry > 0 { line += "，待发送 \(pending + retry) 次" }
-            if cancelled > 0 { line += "，已取消 \(cancelled) 次" }
-            return line + "）"
+        case .day: span = date
+        case .week: span = "\(from) 至 \(to)"
+        case .month: span = "\(from.prefix(4))年\(Int(from.dropFirst(5).prefix(2)) ?? 0)月"
         }
+        if let selector { span += "（\(selector)）" }
+        var line = "\(span)：共发布反诈信息 \(notices) 条，转发 \(groups) 个群，累计投递 \(deliveries) 次"
+        line += "（成功 \(sent) 次，失败 \(dead) 次，待核实 \(inDoubt) 次"
+        if pending + retry > 0 { line += "，待发送 \(pending + retry) 次" }
+        if cancelled > 0 { line += "，已取消 \(cancelled) 次" }
+        return line + "）"
     }
 }

@@ -3,16 +3,20 @@ import Foundation
 /// Output formats for reports.
 public enum ReportFormat: String, Sendable, CaseIterable {
     case table, json, csv, markdown
+
+    /// The UTF-8 byte order mark a CSV file starts with, so Excel reads it as UTF-8 and not the system code page.
+    public static let byteOrderMark = "\u{FEFF}"
 }
 
 extension PeriodReport {
-    /// The report in `format`.
-    public func rendered(as format: ReportFormat) -> String {
+    /// The report in `format`; days without any delivery are left out of the table and markdown formats unless
+    /// `allDays` (JSON and CSV always hold every day).
+    public func rendered(as format: ReportFormat, allDays: Bool = false) -> String {
         switch format {
         case .json: json
         case .csv: csv
-        case .table: table
-        case .markdown: markdown
+        case .table: table(allDays: allDays)
+        case .markdown: markdown(allDays: allDays)
         }
     }
 
@@ -25,27 +29,50 @@ extension PeriodReport {
         }
     }
 
-    /// Ready to paste into a work summary: the Chinese summary, the days, the groups, the failures.
-    public var markdown: String {
-        var out = "## 反诈信息发布台帐 \(title.split(separator: " ").dropFirst(2).joined(separator: " "))\n\n\(summary)\n\n"
-        if byDay.count > 1 {
+    /// The days a table shows: in a week or month, those with deliveries (or all of them when asked).
+    func shownDays(allDays: Bool) -> [DayRow] {
+        guard byDay.count > 1 else { return [] }
+        return allDays ? byDay : byDay.filter { $0.deliveries > 0 }
+    }
+
+    /// Ready to paste into a work summary: the Chinese summary, the days, the notices, the groups, the failures.
+    public func markdown(allDays: Bool = false) -> String {
+        func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+        var heading = title.split(separator: " ").dropFirst(2).joined(separator: " ")
+        if let selector { heading += "（\(selector)）" }
+        var out = "## 反诈信息发布台帐 \(heading)\n\n\(summary)\n\n"
+        let days = shownDays(allDays: allDays)
+        if !days.isEmpty {
             out += "| 日期 | 发布条数 | 转发群数 | 投递 | 成功 | 失败 | 待核实 |\n|---|---:|---:|---:|---:|---:|---:|\n"
-            for day in byDay {
+            for day in days {
                 out +=
                     "| \(day.date) | \(day.notices) | \(day.groups) | \(day.deliveries) | \(day.sent) | \(day.dead) | \(day.inDoubt) |\n"
+            }
+            out += "\n"
+        }
+        if !byNotice.isEmpty {
+            out += "| 信息 | 标题 | 转发群数 | 投递 | 成功 | 失败 | 待核实 |\n|---|---|---:|---:|---:|---:|---:|\n"
+            for row in byNotice {
+                out +=
+                    "| \(cell(row.noticeID)) | \(cell(row.title)) | \(row.groups) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) |\n"
             }
             out += "\n"
         }
         out += "| 群 | 名称 | 平台 | 投递 | 成功 | 失败 | 待核实 |\n|---|---|---|---:|---:|---:|---:|\n"
         for row in byGroup {
             out +=
-                "| \(row.groupID) | \(row.groupName) | \(row.sink) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) |\n"
+                "| \(row.groupID) | \(cell(row.groupName)) | \(row.sink) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) |\n"
         }
         if !failures.isEmpty {
             out += "\n**未送达 / 待核实**\n\n"
             for failure in failures {
-                out += "- \(failure.groupID) · \(failure.noticeID) · \(failure.state)：\(failure.reason)\n"
+                out +=
+                    "- \(failure.groupLabel) ·《\(failure.titleLabel)》：\(failure.stateChinese)，\(failure.reasonChinese)\n"
             }
+        }
+        if let idle = idleGroups {
+            out += "\n**本期未收到信息的群（\(idle.count) 个）**\n\n"
+            for group in idle { out += "- \(IdleGroup.label(group))\n" }
         }
         return out
     }
@@ -74,19 +101,14 @@ extension PeriodReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// An aligned table per group, the failures with their reasons, and the Chinese summary line last.
-    public var table: String {
-        var rows: [[String]] = [["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT"]]
-        for row in byGroup {
-            rows.append([
-                row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
-                "\(row.inDoubt)",
-            ])
-        }
-        var out = "\(title) (\(timezone))\n\n"
-        if byDay.count > 1 {
+    /// Aligned tables of the days, notices and groups, the failures with their reasons, the idle groups when asked,
+    /// and the Chinese summary line last.
+    public func table(allDays: Bool = false) -> String {
+        var out = "\(title)\(selector.map { " for \($0)" } ?? "") (\(timezone))\n\n"
+        let shown = shownDays(allDays: allDays)
+        if !shown.isEmpty {
             var days: [[String]] = [["DAY", "NOTICES", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT"]]
-            for day in byDay {
+            for day in shown {
                 days.append([
                     day.date, "\(day.notices)", "\(day.groups)", "\(day.deliveries)", "\(day.sent)", "\(day.dead)",
                     "\(day.inDoubt)",
@@ -94,16 +116,57 @@ extension PeriodReport {
             }
             out += TextTable.render(days) + "\n"
         }
+        if !byNotice.isEmpty {
+            var notices: [[String]] = [["NOTICE", "TITLE", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT"]]
+            for row in byNotice {
+                notices.append([
+                    row.noticeID, row.title, "\(row.groups)", "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
+                    "\(row.inDoubt)",
+                ])
+            }
+            out += TextTable.render(notices) + "\n"
+        }
+        var rows: [[String]] = [["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT"]]
+        for row in byGroup {
+            rows.append([
+                row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
+                "\(row.inDoubt)",
+            ])
+        }
         out += TextTable.render(rows)
         if !failures.isEmpty {
             out += "\nFailures:\n"
             for failure in failures {
+                let attempts = Plural.count(failure.attempts, "attempt", "attempts")
+                var reason = failure.reasonChinese
+                if reason != failure.reason { reason += " (\(failure.reason))" }
                 out +=
-                    "  \(failure.groupID)  \(failure.noticeID)  \(failure.state) after \(failure.attempts) attempt(s): \(failure.reason)\n"
+                    "  \(failure.groupLabel)  《\(failure.titleLabel)》  \(failure.state) after \(attempts): \(reason)\n"
             }
+        }
+        if let idle = idleGroups {
+            out += "\n\(Plural.count(idle.count, "group", "groups")) received nothing:\n"
+            for group in idle { out += "  \(IdleGroup.label(group))\n" }
         }
         out += "\n" + summary + "\n"
         return out
+    }
+}
+
+extension PeriodReport.Failure {
+    /// `凌水社区第1网格群（lingshui-01）`, or the id alone when the group has no name of its own.
+    var groupLabel: String { PeriodReport.IdleGroup.label(.init(groupID: groupID, groupName: groupName)) }
+    /// The notice's title, or its id when it has none.
+    var titleLabel: String { noticeTitle.isEmpty ? noticeID : noticeTitle }
+    /// 失败 for dead, 待核实 for in doubt.
+    var stateChinese: String { state == "dead" ? "失败" : "待核实" }
+}
+
+extension PeriodReport.IdleGroup {
+    /// `name（id）`, or the id alone.
+    static func label(_ group: Self) -> String {
+        group.groupName.isEmpty || group.groupName == group.groupID
+            ? group.groupID : "\(group.groupName)（\(group.groupID)）"
     }
 }
 
@@ -137,5 +200,13 @@ enum TextTable {
                 + ($1.value >= 0x1100 && $1.properties.isIdeographic || (0xFF00...0xFFEF).contains($1.value)
                     || (0x3000...0x303F).contains($1.value) ? 2 : 1)
         }
+    }
+}
+
+/// Counted nouns: `1 group`, `2 groups`.
+public enum Plural {
+    /// `count` followed by the singular or plural form.
+    public static func count(_ count: Int, _ singular: String, _ plural: String) -> String {
+        "\(count) \(count == 1 ? singular : plural)"
     }
 }

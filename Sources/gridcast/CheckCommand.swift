@@ -25,7 +25,7 @@ struct CheckCommand: ParsableCommand {
         let sinks = counts(config.groups.map(\.sink))
         let tags = counts(config.groups.flatMap(\.tags))
         var line =
-            "ok: \(config.groups.count) groups (\(sinks)); tags: \(tags.isEmpty ? "none" : tags); "
+            "ok: \(config.groups.count) \(config.groups.count == 1 ? "group" : "groups") (\(sinks)); tags: \(tags.isEmpty ? "none" : tags); "
             + "ledger \(config.ledger.path); timezone \(config.timeZone.identifier)"
         if !config.library.entries.isEmpty { line += "; \(config.library.entries.count) library notices" }
         if !config.schedules.isEmpty { line += "; schedules: \(config.schedules.map(\.id).joined(separator: ", "))" }

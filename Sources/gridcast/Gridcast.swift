@@ -11,6 +11,7 @@ struct Gridcast: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 the work ran but some deliveries ended dead or in_doubt; 2 usage or config error.
             """,
+        version: BuildInfo.line,
         subcommands: [
             CheckCommand.self, SendCommand.self, ServeCommand.self, ScheduleCommand.self, ReportCommand.self,
             LedgerCommand.self,

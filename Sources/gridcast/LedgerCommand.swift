@@ -27,6 +27,7 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(help: "Only this group.") var group: String?
         @Option(help: "Only this state: planned, claimed, sent, retry, dead, in_doubt or cancelled.") var state: String?
         @Option(help: "table, json or csv.") var format: String = "table"
+        @OptionGroup var bom: CSVByteOrderMark
 
         func run() async throws {
             let config = try options.load()
@@ -61,8 +62,19 @@ struct LedgerCommand: AsyncParsableCommand {
                 printError("--format: expected table, json or csv, got '\(format)'")
                 throw ExitStatus.usage.exitCode
             }
-            let rows = try await openLedger(config).deliveries(matching: filter)
-            print(LedgerListing(rows: rows, timeZone: config.timeZone).rendered(as: format), terminator: "")
+            let store = try openLedger(config)
+            let rows = try await store.deliveries(matching: filter)
+            // An empty answer for a group or notice the config and the ledger don't know is a typo, not "none".
+            if rows.isEmpty, let group, !config.groups.contains(where: { $0.id == group }) {
+                printError("--group: no group '\(group)' in \(options.config)")
+                throw ExitStatus.usage.exitCode
+            }
+            if rows.isEmpty, let notice, try await store.notice(id: notice) == nil {
+                printError("--notice: no notice '\(notice)' in the ledger")
+                throw ExitStatus.usage.exitCode
+            }
+            let listing = LedgerListing(rows: rows, timeZone: config.timeZone).rendered(as: format)
+            print(bom.prefix(for: format) + listing, terminator: "")
         }
     }
 }
@@ -73,10 +85,12 @@ extension LedgerCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the event hash chain, replay it, and compare it with every ledger row.",
             discussion: """
-                Prints `ok <events> <head-hash>` and exits 0, or prints the first discrepancy and exits 1. \
+                Prints `ok SEQ:HASH` (the number of events and the head's hash, as --checkpoint takes it) and exits \
+                0, or prints the first discrepancy and exits 1. \
                 Exits 2 when nothing could be verified: a usage error, no ledger, or a ledger this user can't \
                 open (unreadable, or a WAL ledger in a directory it can't write: verify a copy instead).
-                With --checkpoint SEQ:HASH (from the daemon's `ledger checkpoint` log line or an earlier verify), \
+                With --checkpoint SEQ:HASH or "SEQ HASH" (from the daemon's `ledger checkpoint` log line or an \
+                earlier verify), \
                 also proves the ledger still extends that point: truncation and wholesale rewrites fail.
                 """
         )
@@ -105,9 +119,13 @@ extension LedgerCommand {
             }
             var mark: LedgerCheckpoint?
             if let checkpoint {
-                guard let parsed = LedgerCheckpoint(parsing: checkpoint) else {
+                // `SEQ HASH` (two words, as earlier versions printed it) is taken as well as `SEQ:HASH`.
+                let words = checkpoint.split(whereSeparator: \.isWhitespace)
+                let normalized = words.count == 2 ? words.joined(separator: ":") : checkpoint
+                guard let parsed = LedgerCheckpoint(parsing: normalized) else {
                     printError(
-                        "--checkpoint: expected SEQ:HASH (a number, a colon, 64 hex digits), got '\(checkpoint)'")
+                        "--checkpoint: expected SEQ:HASH (a number, a colon or a space, 64 hex digits), got '\(checkpoint)'"
+                    )
                     throw ExitStatus.usage.exitCode
                 }
                 mark = parsed
@@ -127,8 +145,8 @@ extension LedgerCommand {
                 throw ExitStatus.usage.exitCode
             }
             switch result {
-            case .ok(let events, let head):
-                print("ok \(events) \(head.hash)")
+            case .ok(_, let head):
+                print("ok \(head)")
             case .failed(let problem):
                 print("FAILED: \(problem)")
                 throw ExitStatus.incomplete.exitCode

@@ -1,8 +1,10 @@
 import Foundation
 import Logging
+import Synchronization
 
-/// One line per event on standard error, `level=… msg="…" key=value…`: readable in a terminal, parseable in
-/// journald. Levels from `--log-level`, else `GRIDCAST_LOG_LEVEL`, else `info`.
+/// One line per event on standard error, `ts=2026-12-03T09:30:00.120+08:00 level=… msg="…" key=value…`: readable in
+/// a terminal, parseable in journald (which stamps lines itself, so `ts=` is left out there). Times are in the
+/// config's timezone once it is loaded. Levels from `--log-level`, else `GRIDCAST_LOG_LEVEL`, else `info`.
 struct KeyValueLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
@@ -17,8 +19,23 @@ struct KeyValueLogHandler: LogHandler {
     /// files it at the right level.
     static let journald = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
 
+    /// The zone `ts=` is written in: the system's until a command loads its config and sets the config's.
+    private static let zone = Mutex(TimeZone.current)
+
+    /// Writes later timestamps in `timeZone`, with its offset.
+    static func use(_ timeZone: TimeZone) {
+        zone.withLock { $0 = timeZone }
+    }
+
+    /// `2026-12-03T09:30:00.120+08:00`: local time in the zone set by ``use(_:)``, with its offset.
+    static func timestamp(_ date: Date) -> String {
+        let style = Date.ISO8601FormatStyle(
+            timeZoneSeparator: .colon, includingFractionalSeconds: true, timeZone: zone.withLock { $0 })
+        return date.formatted(style)
+    }
+
     func log(event: LogEvent) {
-        var line = Self.journald ? Self.priority(event.level) : ""
+        var line = Self.journald ? Self.priority(event.level) : "ts=\(Self.timestamp(Date())) "
         line += "level=\(event.level) logger=\(label) msg=\(Self.quote("\(event.message)"))"
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {

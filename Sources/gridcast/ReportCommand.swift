@@ -19,6 +19,14 @@ struct ReportCommand: AsyncParsableCommand {
                 "A day in the period, YYYY-MM-DD (default: today in the config's timezone).", valueName: "date"))
         var date: String?
         @Option(help: "table, json, csv or markdown.") var format: String = "table"
+        @OptionGroup var bom: CSVByteOrderMark
+        @Option(
+            help: ArgumentHelp(
+                "Only these groups' figures: all, group:ID, tag:NAME, comma-separated.", valueName: "selector"))
+        var to: String?
+        @Flag(help: "List the groups (of --to) that received nothing in the period.") var includeIdle = false
+        @Flag(help: "Table and markdown: every day of a week or month, also those without deliveries.")
+        var allDays = false
 
         func run(_ period: PeriodReport.Period) async throws {
             let config = try options.load()
@@ -36,8 +44,21 @@ struct ReportCommand: AsyncParsableCommand {
             } else {
                 day = LocalDay(date: Date(), timeZone: config.timeZone)
             }
-            let report = try await PeriodReport.make(period, containing: day, store: try openLedger(config))
-            print(report.rendered(as: format), terminator: "")
+            var selected = config.groups
+            if let to {
+                do {
+                    selected = try Selector(parsing: to).resolve(in: config.groups)
+                } catch {
+                    printError("--to: \(error)")
+                    throw ExitStatus.usage.exitCode
+                }
+            }
+            var report = try await PeriodReport.make(
+                period, containing: day, store: try openLedger(config),
+                groups: to == nil ? nil : Set(selected.map(\.id))
+            )
+            report.scope(selector: to, groups: selected.map { ($0.id, $0.name) }, listingIdle: includeIdle)
+            print(bom.prefix(for: format) + report.rendered(as: format, allDays: allDays), terminator: "")
         }
     }
 
@@ -66,5 +87,17 @@ struct ReportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The calendar month containing --date.")
         @OptionGroup var period: PeriodOptions
         func run() async throws { try await period.run(.month) }
+    }
+}
+
+/// `--no-bom`: CSV output starts with a UTF-8 byte order mark (Excel on a Chinese Windows otherwise reads it in the
+/// system code page and garbles the names) unless a script asks for the bare text.
+struct CSVByteOrderMark: ParsableArguments {
+    @Flag(name: .customLong("no-bom"), help: "CSV without the UTF-8 byte order mark Excel needs (for scripts).")
+    var omitted = false
+
+    /// What goes before output in `format`: the mark for CSV unless omitted, else nothing.
+    func prefix(for format: ReportFormat) -> String {
+        format == .csv && !omitted ? ReportFormat.byteOrderMark : ""
     }
 }

@@ -39,7 +39,9 @@ struct ScheduleCommand: AsyncParsableCommand {
             let end = now.addingTimeInterval(Double(days) * 86_400)
             let formatter = DateFormatter()
             formatter.timeZone = config.timeZone
-            formatter.dateFormat = "yyyy-MM-dd EEE HH:mm"
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            // Local time with its offset, as every time a person reads: 2026-12-03T09:30:00+08:00 Thu.
+            formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssxxx EEE"
             for schedule in config.schedules {
                 print("\(schedule.id)  cron \"\(schedule.cron)\"  to \(schedule.selector)  pick \(schedule.pick)")
                 let groups = try schedule.selector.resolve(in: config.groups)

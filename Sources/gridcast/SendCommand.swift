@@ -27,6 +27,7 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "The notice title.") var title: String = ""
     @Option(help: "The notice id (default: derived from title, text and today's date).") var id: String?
     @Flag(help: "Mark the notice urgent.") var urgent = false
+    @Flag(help: "Print the groups, parts per group and quiet hours; send nothing, write no ledger.") var dryRun = false
     @Option(help: "trace, debug, info, notice, warning, error or critical (default: $GRIDCAST_LOG_LEVEL or info).")
     var logLevel: String?
 
@@ -37,9 +38,11 @@ struct SendCommand: AsyncParsableCommand {
     func run() async throws {
         KeyValueLogHandler.bootstrap(level: logLevel)
         let logger = Logger(label: "gridcast.send")
-        let config = try options.load()
+        let config = try options.load(consequence: "nothing was sent")
+        KeyValueLogHandler.use(config.timeZone)
         let body = try readText()
         let now = Date()
+        if dryRun { return try printDryRun(config: config, body: body, now: now) }
         let store = try openLedger(config, .create)
         let intake = NoticeIntake(config: config, sinks: SinkRegistry.standard, store: store)
         let receipt: NoticeIntake.Receipt
@@ -67,8 +70,8 @@ struct SendCommand: AsyncParsableCommand {
         }
         print(
             receipt.created
-                ? "notice \(noticeID): planned \(receipt.deliveries) deliveries"
-                : "notice \(noticeID): resuming (\(receipt.added) new deliveries, \(receipt.deliveries) in all)"
+                ? "notice \(noticeID): planned \(receipt.deliveries) \(receipt.deliveries == 1 ? "delivery" : "deliveries")"
+                : "notice \(noticeID): resuming (\(receipt.added) new, \(receipt.deliveries) in all)"
         )
         let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
         let dispatcher = Dispatcher(
@@ -89,6 +92,20 @@ struct SendCommand: AsyncParsableCommand {
         await transport.shutdown()
         progress.end()
         try await finish(store: store, noticeID: noticeID)
+    }
+
+    /// `--dry-run`: the plan as it would be made, refused as `send` would refuse it (exit 2).
+    private func printDryRun(config: GridcastConfig, body: String, now: Date) throws {
+        let id = id ?? Notice.derivedID(title: title, text: body, on: now, in: config.timeZone)
+        do {
+            let notice = Notice(id: id, title: title, text: body, urgent: urgent)
+            let lines = try SendDryRun.lines(
+                config: config, notice: notice, selector: try Selector(parsing: to), now: now)
+            print(lines.joined(separator: "\n"))
+        } catch {
+            printError("error: \(error)")
+            throw ExitStatus.usage.exitCode
+        }
     }
 
     private func readText() throws -> String {

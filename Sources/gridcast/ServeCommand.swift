@@ -26,6 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "gridcast.serve")
         let config = try options.load()
         try refuseOldLedgerLocation(config)
+        KeyValueLogHandler.use(config.timeZone)
         let daemon = GridcastDaemon(configPath: options.config, logger: logger) { path in
             try ConfigLoader(catalog: SinkRegistry.standard).load(path: path)
         }

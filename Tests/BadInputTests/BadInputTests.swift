@@ -85,7 +85,9 @@ struct BadInputTests {
                 .replacingOccurrences(of: directory.path + "/", with: "")
         }
         try expect(lines, item)
-        #expect(lines.last?.hasSuffix("problem(s); nothing was sent") == true)
+        // check sends nothing in any case: the count ends the output, without "nothing was sent".
+        let last = lines.last ?? ""
+        #expect(last.hasSuffix(" 1 problem") || last.hasSuffix(" problems"), "\(last)")
     }
 
     @Test("the corpus holds at least 60 bad inputs, each listed once with its expectation")

@@ -261,9 +261,9 @@ struct APITests {
                         partsTotal: 1, sentAt: Self.now, lastError: nil))
             #expect(answer.deliveries[1].lastError == "HTTP 400 errcode 93000")
             #expect(answer.deliveries[2].attempts == 0)
-            // Every row has every key, absent values as null; times are ISO 8601.
+            // Every row has every key, absent values as null; times are ISO 8601 in the config's zone, with the offset.
             let raw = try object(response)
-            #expect(raw["created_at"] as? String == "2026-11-28T02:00:00Z")
+            #expect(raw["created_at"] as? String == "2026-11-28T10:00:00+08:00")
             let rows = try #require(raw["deliveries"] as? [[String: Any]])
             for row in rows {
                 #expect(
@@ -272,7 +272,7 @@ struct APITests {
                         "last_error",
                     ])
             }
-            #expect(rows[0]["sent_at"] as? String == "2026-11-28T02:00:00Z")
+            #expect(rows[0]["sent_at"] as? String == "2026-11-28T10:00:00+08:00")
             #expect(rows[0]["last_error"] is NSNull)
             #expect(rows[2]["sent_at"] is NSNull)
             // Groups by id and name only: no webhook URL, no bot key.
@@ -327,6 +327,26 @@ struct APITests {
                 let response = try await api.call("GET", "/v1/reports/daily?date=\(bad)")
                 #expect(response.status == 400, "\(bad)")
                 #expect(try error(response).field == "date")
+            }
+        }
+    }
+
+    @Test func weeklyAndMonthlyReportsAreTheirReportJSON() async throws {
+        try await withAPI { api in
+            #expect(try await api.post(#"{"id": "n1", "text": "不转账", "to": "all"}"#).status == 202)
+            let day = LocalDay(date: Self.now, timeZone: api.config.timeZone)
+            for (route, period) in [("weekly", PeriodReport.Period.week), ("monthly", .month)] {
+                let expected = try await PeriodReport.make(period, containing: day, store: api.store)
+                #expect(expected.deliveries == 3)
+                for query in ["", "?date=\(day)"] {
+                    let response = try await api.call("GET", "/v1/reports/\(route)\(query)")
+                    #expect(response.status == 200)
+                    #expect(response.bodyText == expected.json, "\(route)\(query)")
+                }
+                let bad = try await api.call("GET", "/v1/reports/\(route)?date=2026-02-30")
+                #expect(bad.status == 400)
+                #expect(try error(bad).field == "date")
+                #expect(try await api.call("GET", "/v1/reports/\(route)", token: nil).status == 401)
             }
         }
     }

@@ -84,8 +84,9 @@ struct AdminSummaryTests {
 
         let daily = try #require(try await store.notice(id: "report-daily-2026-12-04"))
         #expect(daily.notice.title == "反诈信息发布日报 2026-12-04")
-        #expect(daily.notice.text.hasPrefix("2026-12-04：共发布 1 条，转发 1 个群（投递 2 次，成功 1 次，失败 1 次）"))
-        #expect(daily.notice.text.contains("g0001 · morning：失败，permanent: errcode 93000"))
+        #expect(
+            daily.notice.text.hasPrefix("2026-12-04：共发布反诈信息 1 条，转发 1 个群，累计投递 2 次（成功 1 次，失败 1 次，待核实 0 次）"))
+        #expect(daily.notice.text.contains("- g0001 ·《早》：失败，机器人地址无效"), "\(daily.notice.text)")
         #expect(daily.notice.text.contains("按轮换发布的群下次收到下一条"), "a dead delivery says the rotation moves on")
         #expect(daily.origin == "report_to:daily")
         let weekly = try #require(try await store.notice(id: "report-weekly-2026-11-30"))

@@ -124,7 +124,7 @@ struct CLITests {
         #expect((report?["by_group"] as? [Any])?.count == 200)
 
         let table = try await setup.run(["report", "daily", "--config", setup.configPath])
-        #expect(table.stdout.hasSuffix("：共发布 1 条，转发 200 个群（投递 200 次，成功 200 次，失败 0 次）\n"))
+        #expect(table.stdout.hasSuffix("：共发布反诈信息 1 条，转发 200 个群，累计投递 200 次（成功 200 次，失败 0 次，待核实 0 次）\n"))
         let csv = try await setup.run(["report", "daily", "--config", setup.configPath, "--format", "csv"])
         #expect(csv.stdout.split(separator: "\n").count == 202)
         try await setup.close()
@@ -277,9 +277,9 @@ extension CLITests {
         let listed = try await setup.run([
             "ledger", "list", "--config", setup.configPath, "--state", "in_doubt", "--format", "json",
         ])
-        let rows = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: String]] ?? []
-        #expect(rows.map { $0["group_id"] } == ["g0000", "g0001"])
-        #expect(rows.allSatisfy { $0["last_error"]?.hasPrefix("outcome unknown") == true })
+        let rows = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(rows.map { $0["group_id"] as? String } == ["g0000", "g0001"])
+        #expect(rows.allSatisfy { ($0["last_error"] as? String)?.hasPrefix("outcome unknown") == true })
         let csv = try await setup.run([
             "ledger", "list", "--config", setup.configPath, "--notice", "doubt", "--format", "csv",
         ])

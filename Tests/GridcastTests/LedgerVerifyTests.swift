@@ -106,10 +106,17 @@ struct LedgerVerifyTests {
         let result = try await history.verify()
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let head = try await SQLiteLedgerStore(path: history.ledgerPath).head()
-        #expect(result.stdout == "ok \(head.seq) \(head.hash)\n")
+        #expect(result.stdout == "ok \(head.seq):\(head.hash)\n")
         #expect(head.seq >= 8)
         let viaConfig = try await history.run(["ledger", "verify", "--config", history.configPath])
         #expect(viaConfig.stdout == result.stdout)
+        // What verify prints is what --checkpoint takes, and the older two-word form is taken too.
+        let printed = String(result.stdout.dropFirst(3).dropLast())
+        #expect(try await history.verify(checkpoint: printed).status == 0)
+        #expect(try await history.verify(checkpoint: "\(head.seq) \(head.hash)").status == 0)
+        let wrong = try await history.verify(checkpoint: "\(head.seq)-\(head.hash)")
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("expected SEQ:HASH"))
     }
 
     /// After a day with permanent failures, the three periods agree in every format, and

@@ -58,7 +58,7 @@ struct ReportTests {
         ]
         let report = PeriodReport.make(day: day, records: rows)
         #expect(report.sent == 2)
-        #expect(report.summary == "2026-11-29：共发布 1 条，转发 2 个群（投递 2 次，成功 2 次，失败 0 次）")
+        #expect(report.summary == "2026-11-29：共发布反诈信息 1 条，转发 2 个群，累计投递 2 次（成功 2 次，失败 0 次，待核实 0 次）")
     }
 
     @Test func weeklyAndMonthlyShareFieldsAndSumTheirDays() {
@@ -76,10 +76,10 @@ struct ReportTests {
         #expect(week.deliveries == 4)
         #expect(week.byDay.count == 7)
         #expect(week.byDay.map(\.deliveries).reduce(0, +) == week.deliveries)
-        #expect(week.summary == "2026-11-23 至 2026-11-29：本周共发布反诈信息 2 条，转发 2 个群，累计投递 4 次（成功 3 次，失败 1 次，待核实 0 次）")
+        #expect(week.summary == "2026-11-23 至 2026-11-29：共发布反诈信息 2 条，转发 2 个群，累计投递 4 次（成功 3 次，失败 1 次，待核实 0 次）")
         let month = PeriodReport.make(
             .month, asked: day, days: PeriodReport.days(of: .month, containing: day), records: rows)
-        #expect(month.summary.hasPrefix("2026年11月：本月共发布反诈信息 2 条，转发 2 个群，累计投递 4 次"))
+        #expect(month.summary.hasPrefix("2026年11月：共发布反诈信息 2 条，转发 2 个群，累计投递 4 次"))
         // Same JSON field names for every period.
         let keys = { (report: PeriodReport) in
             Set(
@@ -91,6 +91,37 @@ struct ReportTests {
         let markdown = month.rendered(as: .markdown)
         #expect(markdown.contains(month.summary))
         #expect(markdown.contains("| 2026-11-24 | 1 | 2 | 2 | 2 | 0 | 0 |"))
-        #expect(markdown.contains("- b · n2 · dead：errcode 93000: invalid webhook url"))
+        #expect(markdown.contains("- 群b（b） ·《标题》：失败，机器人地址无效"), "\(markdown)")
+        // Only the two days with deliveries, not 30 rows of zeros, unless every day is asked for.
+        #expect(markdown.components(separatedBy: "| 2026-11-").count - 1 == 2)
+        let everyDay = month.rendered(as: .markdown, allDays: true)
+        #expect(everyDay.components(separatedBy: "| 2026-11-").count - 1 == 30)
+        #expect(markdown.contains("| n1 | 标题 | 2 | 2 | 2 | 0 | 0 |"), "each notice with its title and group count")
+        let table = month.rendered(as: .table)
+        #expect(table.contains("  群b（b）  《标题》  dead after 1 attempt: 机器人地址无效 (errcode 93000: invalid webhook url)"))
+        #expect(!table.contains("2026-11-01"))
+        #expect(month.rendered(as: .table, allDays: true).contains("2026-11-01"))
+    }
+
+    @Test(
+        "stored failures read in Chinese; an unknown one stays as stored",
+        arguments: [
+            ("permanent: errcode 93000: invalid webhook url, hint: [..]", "wecom", "机器人地址无效"),
+            ("outcome unknown (curl 28: Timeout was reached)", "wecom", "结果未知（超时）"),
+            ("outcome unknown (curl 56: Failure when receiving data from the peer)", "feishu", "结果未知（连接中断）"),
+            ("claim expired: outcome unknown", "slack", "结果未知（发送进程中断）"),
+            (
+                "errcode 310000: keywords not in content (the text lacks the robot's custom keyword)", "dingtalk",
+                "关键词不匹配"
+            ),
+            ("errcode 310000: sign not match (check the group's secret)", "dingtalk", "加签校验失败（检查 secret）"),
+            ("code 19024: Key Words Not Found", "feishu", "关键词不匹配"),
+            ("not sent (curl 6: Couldn't resolve host name)", "wecom", "无法解析平台域名"),
+            ("HTTP 404", "slack", "机器人地址无效"),
+            ("errcode 40058: content exceed max length", "wecom", "内容过长"),
+            ("something new from the platform", "wecom", "something new from the platform"),
+        ])
+    func failureReasonsInChinese(stored: String, sink: String, expected: String) {
+        #expect(FailureReason.chinese(stored, sink: sink) == expected)
     }
 }

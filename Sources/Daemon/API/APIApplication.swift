@@ -15,7 +15,7 @@ import Prometheus
 /// | `POST /v1/notices` | 202 new, 200 same id and content, 409 other content, 422 invalid, 400 unreadable, 413 too big |
 /// | `GET /v1/notices/{id}` | 200 per-group states (`held_until` when quiet hours hold it), 404 unknown |
 /// | `DELETE /v1/notices/{id}` | 200 unsent deliveries cancelled (`in_flight`: claimed, not cancelled), 404 unknown |
-/// | `GET /v1/reports/daily?date=` | 200 the daily report JSON, 400 bad date |
+/// | `GET /v1/reports/{daily,weekly,monthly}?date=` | 200 the period's report JSON, 400 bad date |
 /// | `GET /metrics` | 200 Prometheus text |
 /// | `GET /`, `/login`, `POST /login`, `/logout`, `GET /audit/*.csv` | the web audit page (``AuditController``) |
 ///
@@ -105,6 +105,7 @@ func makeAPIRouter(
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
+    router.add(middleware: AnswerTimeZoneMiddleware(timeZone: timeZone))
     router.get("healthz") { _, _ in "ok" }
     AuditController(token: token, store: store, timeZone: timeZone, now: now).addRoutes(to: router)
     router.add(middleware: BearerTokenMiddleware(token: token))

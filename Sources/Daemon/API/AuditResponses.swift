@@ -1,4 +1,5 @@
 import Hummingbird
+import Reports
 
 /// The audit page's answers — HTML, CSV, redirects — each with the same protective headers.
 ///
@@ -33,12 +34,13 @@ enum AuditResponses {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// A CSV download named `filename`.
+    /// A CSV download named `filename`, with the byte order mark Excel needs to read it as UTF-8.
     static func csv(_ text: String, filename: String) -> Response {
         var headers = securityHeaders
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        let body = ByteBuffer(string: ReportFormat.byteOrderMark + text)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
     /// A plain-text answer (refusals of the CSV routes).

@@ -4,7 +4,8 @@ import Hummingbird
 import Ledger
 import Reports
 
-/// `GET /v1/reports/daily?date=YYYY-MM-DD`: the daily report as `gridcast report daily --format json` prints it.
+/// `GET /v1/reports/{daily,weekly,monthly}?date=YYYY-MM-DD`: the report of the day, its Monday–Sunday week or its
+/// month, as `gridcast report daily|weekly|monthly --format json` prints it.
 struct ReportController: Sendable {
     let store: any LedgerStore
     let timeZone: TimeZone
@@ -12,11 +13,14 @@ struct ReportController: Sendable {
 
     /// Adds the routes to `group` (mounted at `/v1/reports`).
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
-        group.get("daily", use: daily)
+        group.get("daily") { request, context in try await report(.day, request) }
+        group.get("weekly") { request, context in try await report(.week, request) }
+        group.get("monthly") { request, context in try await report(.month, request) }
     }
 
-    /// The report for `date` (default: today in the config's time zone); 400 with field `date` when it is no date.
-    @Sendable func daily(_ request: Request, context: APIRequestContext) async throws -> Response {
+    /// The report of the `period` containing `date` (default: today in the config's time zone); 400 with field
+    /// `date` when it is no date.
+    @Sendable func report(_ period: PeriodReport.Period, _ request: Request) async throws -> Response {
         let day: LocalDay
         if let text = request.uri.queryParameters["date"] {
             guard let parsed = LocalDay(parsing: String(text), timeZone: timeZone) else {
@@ -26,7 +30,7 @@ struct ReportController: Sendable {
         } else {
             day = LocalDay(date: now(), timeZone: timeZone)
         }
-        let report = try await PeriodReport.make(day: day, store: store)
+        let report = try await PeriodReport.make(period, containing: day, store: store)
         return JSONResponse.make(json: report.rendered(as: .json).utf8)
     }
 }
