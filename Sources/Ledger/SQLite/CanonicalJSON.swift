@@ -1,5 +1,5 @@
 /// The event log's canonical JSON of row images, written in one place: how a value is written, how a string is
-/// escaped, in which order a row's keys go. Every event's payload is made here, and ``ledger verify`` checks the
+/// escaped, in which order a row's keys go. Every event's payload is made here, and `gridcast ledger verify` checks the
 /// rows against images read back with ``EventLog/decode(_:)`` in the same key order.
 ///
 /// The form: `{"row":{…},"table":"…"}` for a full row, `{"set":{…},"table":"…"}` for the columns a change set
