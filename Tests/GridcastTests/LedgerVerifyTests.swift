@@ -93,13 +93,6 @@ struct LedgerVerifyTests {
         #expect(EventLog.encode(images + [change]) == payload, "the same rows always encode to the same bytes")
     }
 
-    @Test(arguments: [0, 7, 9, 10, 99, 100, -1, -10, 1_764_403_200_000, Int64.max, Int64.min])
-    func integersAreWrittenAsTheirDecimalText(number: Int64) {
-        var out = Array("x".utf8)
-        EventLog.appendInteger(number, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == "x\(number)")
-    }
-
     @Test func aDayOfWorkVerifiesAndPrintsItsHead() async throws {
         let history = try await Self.history()
         defer { history.directory.remove() }
@@ -450,9 +443,8 @@ struct LedgerVerifyTests {
         #expect(try await history.verify().status == 0, "verify with access still says ok")
     }
 
-    /// Event images are read from SQLite's C interface (`ReturnedRows`): in a ledger whose text encoding is UTF-16,
-    /// every text column is converted to UTF-8 as it is read, and the images must still match the rows byte for
-    /// byte (verify replays them against every row).
+    /// In a ledger whose text encoding is UTF-16, every text column is converted to UTF-8 as it is read, and the
+    /// event images must still match the rows byte for byte (verify replays them against every row).
     @Test func aUTF16LedgerRecordsTheSameEventsAsAUTF8One() async throws {
         let directory = try TemporaryDirectory("verify-utf16")
         defer { directory.remove() }

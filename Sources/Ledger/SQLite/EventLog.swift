@@ -19,48 +19,34 @@ enum EventLog {
         )
         """
 
-    /// Appends one event holding `images`, then the images already `encoded` (comma-separated JSON objects in the
-    /// canonical form), then `rows`, chained to the current head. Call inside the write transaction that made the
-    /// changes. Nothing is appended when nothing changed.
+    /// Appends one event holding `images`, chained to the current head. Call inside the write transaction that
+    /// made the changes. Nothing is appended when nothing changed.
     static func append(
-        _ db: Database, kind: LedgerEventKind, actor: String, at: Date, images: [RowImage] = [],
-        encoded: [UInt8] = [], rows: ReturnedRows? = nil
+        _ db: Database, kind: LedgerEventKind, actor: String, at: Date, images: [RowImage]
     ) throws {
-        let returned = rows?.count ?? 0
-        guard !images.isEmpty || !encoded.isEmpty || returned > 0 else { return }
-        var payload: [UInt8] = [UInt8(ascii: "[")]
-        payload.reserveCapacity(images.count * 480 + encoded.count + (rows?.json.count ?? 0) + 3)
-        appendObjects(images, to: &payload)
-        for part in [encoded, rows?.json ?? []] where !part.isEmpty {
-            if payload.count > 1 { payload.append(UInt8(ascii: ",")) }
-            payload.append(contentsOf: part)
-        }
-        payload.append(UInt8(ascii: "]"))
+        var json = CanonicalJSON(reservingCapacity: images.count * 480)
+        for image in images { json.append(image) }
+        try append(db, kind: kind, actor: actor, at: at, json: json)
+    }
+
+    /// Appends one event holding the images written in `json`, chained to the current head. Call inside the write
+    /// transaction that made the changes. Nothing is appended when nothing changed.
+    static func append(_ db: Database, kind: LedgerEventKind, actor: String, at: Date, json: CanonicalJSON) throws {
+        guard !json.isEmpty else { return }
+        var payload = json.array
         // Cached statements: a busy dispatcher appends two events per transaction.
-        let headStatement = try db.cachedStatement(sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-        var head = ReturnedRows(of: headStatement, table: "events", keep: ["seq", "hash"])
-        try head.run(headStatement, arguments: [])
-        let seq: Int64 = (head.count > 0 ? head.value(0, 0) ?? 0 : 0) + 1
-        let prevHash = head.count > 0 ? head.value(0, 1) ?? "" : LedgerEvent.genesisHash
+        let head = try Row.fetchOne(
+            try db.cachedStatement(sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"))
+        let seq: Int64 = (head.map { $0[0] as Int64 } ?? 0) + 1
+        let prevHash: String = head.map { $0[1] } ?? LedgerEvent.genesisHash
         let millis = at.ledgerMillis
-        // The payload goes from its bytes to the hash and to SQLite as they are: it is valid UTF-8 by construction
-        // (Swift strings and text SQLite returned), and making a `String` of a plan chunk would validate it again.
-        try payload.withUnsafeBufferPointer { bytes in
-            let hash = hash(
-                prevHash: prevHash, seq: seq, at: millis, kind: kind.rawValue, actor: actor, payload: bytes)
-            let insert = try RawStatement(
-                cachedIn: db,
-                sql: "INSERT INTO events (seq, at, kind, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            )
-            try insert.bind(seq)
-            try insert.bind(millis)
-            try insert.bind(kind.rawValue)
-            try insert.bind(actor)
-            try insert.bind(borrowing: bytes)
-            try insert.bind(prevHash)
-            try insert.bind(hash)
-            try insert.run()
+        let hash = payload.withUTF8 { bytes in
+            Self.hash(prevHash: prevHash, seq: seq, at: millis, kind: kind.rawValue, actor: actor, payload: bytes)
         }
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO events (seq, at, kind, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        insert.setUncheckedArguments([seq, millis, kind.rawValue, actor, payload, prevHash, hash])
+        try insert.execute()
     }
 
     /// The images of every row of `table` matching `condition`.
@@ -101,107 +87,12 @@ enum EventLog {
         return Hex.encode(hasher.finalize())
     }
 
-    /// Canonical JSON for row images: `[{"row":{…keys sorted…},"table":"…"}, …]` (`"set"` instead of `"row"` for
-    /// a change), no spaces, strings escaped
-    /// minimally (quote, backslash, control characters), other characters as UTF-8. Written by hand because it runs
-    /// for every row of every claim and outcome batch; `JSONDecoder` reads it back in `verify`. ``ReturnedRows``
-    /// writes the same form straight from SQLite.
+    /// The images as the canonical JSON array an event's payload holds (``CanonicalJSON``).
     static func encode(_ images: [RowImage]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        out.reserveCapacity(images.count * 480 + 2)
-        appendObjects(images, to: &out)
-        out.append(UInt8(ascii: "]"))
-        return String(decoding: out, as: UTF8.self)
+        CanonicalJSON.array(images)
     }
 
-    /// The images as comma-separated JSON objects.
-    private static func appendObjects(_ images: [RowImage], to out: inout [UInt8]) {
-        for (index, image) in images.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: image.isChange ? #"{"set":{"#.utf8 : #"{"row":{"#.utf8)
-            for (position, column) in image.columns.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(column, to: &out)
-                out.append(UInt8(ascii: ":"))
-                appendValue(image.values[position], to: &out)
-            }
-            out.append(contentsOf: #"},"table":"#.utf8)
-            appendString(image.table, to: &out)
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    /// One value as JSON.
-    static func appendValue(_ value: LedgerValue, to out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .integer(let number): appendInteger(number, to: &out)
-        case .real(let number):
-            // JSON has no NaN or infinity; the ledger stores no REAL, so this only guards an edited file.
-            out.append(contentsOf: (number.isFinite ? String(number) : "null").utf8)
-        case .text(let text): appendString(text, to: &out)
-        }
-    }
-
-    /// Decimal digits of `number`, as `String(number)` writes them, without making a string.
-    static func appendInteger(_ number: Int64, to out: inout [UInt8]) {
-        if number < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = number.magnitude
-        var count = 1
-        var rest = magnitude
-        while rest >= 10 {
-            rest /= 10
-            count += 1
-        }
-        // Room first, then the digits from the last one back: no reversal, no per-digit growth check.
-        let end = out.count + count
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
-        out.withUnsafeMutableBufferPointer { buffer in
-            var index = end - 1
-            repeat {
-                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                index -= 1
-            } while magnitude > 0
-        }
-    }
-
-    /// A JSON string literal.
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { appendString($0, to: &out) }
-    }
-
-    /// A JSON string literal of SQLite text as GRDB reads it back (`String(cString:)`): up to its first NUL.
-    static func appendText(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        appendString(UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: 0) ?? bytes.count)]), to: &out)
-    }
-
-    /// A JSON string literal of UTF-8 bytes.
-    static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most text needs no escaping: copy it whole.
-        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: bytes)
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0xf)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
+    /// The images an event's payload holds.
     static func decode(_ payload: String) throws -> [RowImage] {
         try JSONDecoder().decode([RowImage].self, from: Data(payload.utf8))
     }

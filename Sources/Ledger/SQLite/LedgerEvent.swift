@@ -79,7 +79,8 @@ public struct RowImage: Sendable, Hashable, Codable {
 
     init(table: String, row: [String: LedgerValue], isChange: Bool = false) {
         self.table = table
-        columns = row.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let names = Array(row.keys)
+        columns = CanonicalJSON.order(of: names).map { names[$0] }
         values = columns.map { row[$0]! }
         self.isChange = isChange
     }
@@ -152,15 +153,43 @@ struct RowImageBuilder {
         let rowNames = row.columnNames
         if !rowNames.elementsEqual(names) {
             names = Array(rowNames)
-            order = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+            order = CanonicalJSON.order(of: names)
             columns = order.map { names[$0] }
         }
-        let raw = Array(row.databaseValues)
-        return RowImage(table: table, columns: columns, values: order.map { LedgerValue(raw[$0]) })
+        return RowImage(table: table, columns: columns, values: order.map { LedgerValue(row[$0] as DatabaseValue) })
     }
 
     mutating func images(of rows: [Row]) -> [RowImage] {
         rows.map { image(of: $0) }
+    }
+}
+
+/// Writes the rows one statement returns as images, straight into canonical JSON: the layout is made once.
+struct RowWriter {
+    let table: String
+    /// The columns a change set (with the key), written as a change; nil: every column, as the full row.
+    let changed: [String]?
+    private var layout: CanonicalJSON.Layout?
+    /// Where the layout's columns are in the statement's rows.
+    private var positions: [Int] = []
+
+    init(table: String, changed: [String]? = nil) {
+        self.table = table
+        self.changed = changed
+    }
+
+    /// Writes `row`'s image to `json`. Every row must come from the same statement.
+    mutating func append(_ row: Row, to json: inout CanonicalJSON) {
+        if layout == nil {
+            let names = Array(row.columnNames)
+            let columns = changed ?? names
+            positions = columns.map { name in
+                guard let index = names.firstIndex(of: name) else { preconditionFailure("no column \(name)") }
+                return index
+            }
+            layout = CanonicalJSON.Layout(table: table, columns: columns, isChange: changed != nil)
+        }
+        json.append(layout!, values: positions.map { LedgerValue(row[$0] as DatabaseValue) })
     }
 }
 

@@ -8,7 +8,7 @@ import Foundation
 struct OutcomeBatch: Sendable {
     /// How one outcome is recorded.
     enum Entry: Sendable {
-        /// A fenced update setting these values, logged as the image at this range of ``images``.
+        /// A fenced update setting these values, logged as the image at this range of ``images``' bytes.
         case change(OutcomeChange, image: Range<Int>)
         /// A claim handed back unsent: its new state depends on the row's history, so it is read back.
         case deferral(until: Date)
@@ -18,12 +18,11 @@ struct OutcomeBatch: Sendable {
     let outcomes: [DeliveryOutcome]
     /// How each outcome is recorded, in the same order.
     let entries: [Entry]
-    /// The images of the changes, back to back.
-    let images: [UInt8]
+    /// The images of the changes.
+    let images: CanonicalJSON
 
     init(_ outcomes: [DeliveryOutcome]) {
-        var images: [UInt8] = []
-        images.reserveCapacity(outcomes.count * 320)
+        var images = CanonicalJSON(reservingCapacity: outcomes.count * 320)
         var entries: [Entry] = []
         entries.reserveCapacity(outcomes.count)
         for outcome in outcomes {
@@ -31,9 +30,7 @@ struct OutcomeBatch: Sendable {
                 if case .deferred(let until) = outcome.result { entries.append(.deferral(until: until)) }
                 continue
             }
-            let start = images.count
-            change.appendImage(of: outcome, to: &images)
-            entries.append(.change(change, image: start..<images.count))
+            entries.append(.change(change, image: change.append(of: outcome, to: &images)))
         }
         self.outcomes = outcomes
         self.entries = entries

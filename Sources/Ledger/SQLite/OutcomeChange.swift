@@ -39,37 +39,27 @@ struct OutcomeChange: Sendable {
         error = state == .sent ? nil : outcome.error.map { String($0.prefix { $0 != "\u{0}" }) }
     }
 
-    /// Appends the change image its event logs — the columns set, with the key — as canonical JSON
-    /// (`{"set":{…},"table":"deliveries"}`, keys in byte order), written straight from the values: every outcome of
-    /// a fan-out goes through here.
-    func appendImage(of outcome: DeliveryOutcome, to out: inout [UInt8]) {
-        func key(_ name: StaticString) {
-            out.append(UInt8(ascii: ","))
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: #"":"#.utf8)
-        }
-        out.append(contentsOf: #"{"set":{"attempts":"#.utf8)
-        EventLog.appendInteger(Int64(attempts), to: &out)
-        key("id")
-        EventLog.appendString(outcome.claim.id, to: &out)
-        key("last_error")
-        if let error { EventLog.appendString(error, to: &out) } else { out.append(contentsOf: "null".utf8) }
-        out.append(contentsOf: #","lease_owner":null,"lease_until":null"#.utf8)
-        if let nextAt {
-            key("next_at")
-            EventLog.appendInteger(nextAt, to: &out)
-        }
-        out.append(contentsOf: #","part_in_flight":null,"parts_sent":"#.utf8)
-        EventLog.appendInteger(Int64(outcome.partsSent), to: &out)
-        if let sentAt {
-            key("sent_at")
-            EventLog.appendInteger(sentAt, to: &out)
-        }
-        key("state")
-        EventLog.appendString(state.rawValue, to: &out)
-        key("updated_at")
-        EventLog.appendInteger(outcome.at.ledgerMillis, to: &out)
-        out.append(contentsOf: #"},"table":"deliveries"}"#.utf8)
+    /// Writes the change image its event logs — the columns set, with the key — to `json`; returns where it is.
+    /// Every value is known from the outcome.
+    func append(of outcome: DeliveryOutcome, to json: inout CanonicalJSON) -> Range<Int> {
+        var values: [LedgerValue] = [
+            .integer(Int64(attempts)), .text(outcome.claim.id), error.map(LedgerValue.text) ?? .null, .null, .null,
+            .null, .integer(Int64(outcome.partsSent)), .text(state.rawValue), .integer(outcome.at.ledgerMillis),
+        ]
+        if let nextAt { values.append(.integer(nextAt)) }
+        if let sentAt { values.append(.integer(sentAt)) }
+        return json.append(Self.layouts[(nextAt == nil ? 0 : 1) + (sentAt == nil ? 0 : 2)], values: values)
+    }
+
+    /// The layouts of outcome images, without and with `next_at` (1) and `sent_at` (2), the values in the order of
+    /// ``append(of:to:)``.
+    private static let layouts = (0..<4).map { variant in
+        CanonicalJSON.Layout(
+            table: "deliveries",
+            columns: [
+                "attempts", "id", "last_error", "lease_owner", "lease_until", "part_in_flight", "parts_sent", "state",
+                "updated_at",
+            ] + (variant & 1 != 0 ? ["next_at"] : []) + (variant & 2 != 0 ? ["sent_at"] : []),
+            isChange: true)
     }
 }

@@ -20,10 +20,13 @@ struct PlanEvents {
         self.at = at
     }
 
-    /// Logs the waiting images and a chunk of deliveries (read back as `rows`, or already `encoded`), if any, as one
-    /// event; nothing when all are empty.
-    mutating func append(_ db: Database, encoded: [UInt8] = [], rows: ReturnedRows? = nil) throws {
-        try EventLog.append(db, kind: kind, actor: actor, at: at, images: images, encoded: encoded, rows: rows)
+    /// Logs the waiting images and a chunk of deliveries already written in `json`, if any, as one event; nothing
+    /// when both are empty.
+    mutating func append(_ db: Database, json chunk: CanonicalJSON = CanonicalJSON()) throws {
+        var json = CanonicalJSON(reservingCapacity: images.count * 480 + chunk.written.count)
+        for image in images { json.append(image) }
+        json.append(written: chunk.written)
+        try EventLog.append(db, kind: kind, actor: actor, at: at, json: json)
         images = []
     }
 }

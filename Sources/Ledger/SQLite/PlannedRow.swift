@@ -50,32 +50,25 @@ struct PlannedRow {
         return columns.elementsEqual(schema) { $0.name == $1.name && $0.defaultValue == $1.defaultValue }
     }
 
-    /// Appends the row's image, `{"row":{…every column, in byte order…},"table":"deliveries"}`, as ``ReturnedRows``
-    /// writes it from `RETURNING *`: text as it reads back (up to a NUL), the columns not inserted at their defaults.
-    func appendImage(to out: inout [UInt8]) {
-        func integer(_ key: String, _ value: Int64) {
-            out.append(contentsOf: key.utf8)
-            EventLog.appendInteger(value, to: &out)
-        }
-        func text(_ key: String, _ value: String) {
-            out.append(contentsOf: key.utf8)
-            var value = value
-            value.withUTF8 { EventLog.appendText($0, to: &out) }
-        }
-        out.append(contentsOf: #"{"row":{"attempts":0,"claim_seq":0,"first_attempt_at":null"#.utf8)
-        text(#","group_id":"#, groupID)
-        text(#","group_name":"#, groupName)
-        text(#","id":"#, id)
-        out.append(contentsOf: #","last_attempt_at":null,"last_error":null,"lease_owner":null,"lease_until":null"#.utf8)
-        integer(#","next_at":"#, nextAt)
-        text(#","notice_id":"#, noticeID)
-        out.append(contentsOf: #","part_in_flight":null,"parts_sent":0"#.utf8)
-        integer(#","parts_total":"#, Int64(parts))
-        integer(#","planned_at":"#, now)
-        out.append(contentsOf: #","sent_at":null"#.utf8)
-        text(#","sink":"#, sink)
-        out.append(contentsOf: #","state":"planned""#.utf8)
-        integer(#","updated_at":"#, now)
-        out.append(contentsOf: #"},"table":"deliveries"}"#.utf8)
+    /// The row's full image as it reads back: the values inserted, every other column at its default, in the
+    /// order of ``schema`` (``layout``).
+    var imageValues: [LedgerValue] {
+        [
+            .text(id), .text(noticeID), .text(groupID), .text(groupName), .text(sink),
+            .text(DeliveryState.planned.rawValue), .integer(0), .integer(0), .null, .null, .integer(nextAt),
+            .integer(Int64(parts)), .integer(0), .integer(now), .null, .null, .null, .integer(now), .null, .null,
+        ]
+    }
+
+    /// The layout of ``imageValues``.
+    static let layout = CanonicalJSON.Layout(table: "deliveries", columns: schema.map(\.name))
+
+    /// The row's full image, as ``imageValues``.
+    var image: RowImage {
+        let layout = Self.layout
+        let values = imageValues
+        return RowImage(
+            table: "deliveries", columns: layout.order.map { layout.names[$0] }, values: layout.order.map { values[$0] }
+        )
     }
 }

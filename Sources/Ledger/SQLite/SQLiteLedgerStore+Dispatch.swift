@@ -57,24 +57,29 @@ extension SQLiteLedgerStore {
         ]
         if let noticeID = request.noticeID { arguments += ["notice": noticeID] }
         let statement = try db.cachedStatement(sql: sql)
-        var rows = ReturnedRows(
-            of: statement, table: "deliveries",
-            keep: [
-                "id", "notice_id", "group_id", "claim_seq", "attempts", "parts_total", "parts_sent", "lease_until",
-            ],
-            changed: Self.claimSets
+        statement.setUncheckedArguments(arguments)
+        var images = RowWriter(table: "deliveries", changed: Self.claimSets)
+        var json = CanonicalJSON(reservingCapacity: request.limit * 300)
+        var claimed: [ClaimedDelivery] = []
+        claimed.reserveCapacity(request.limit)
+        // Positions, found once: a claim batch reads them from every row.
+        let column = { (name: String) in statement.columnNames.firstIndex(of: name)! }
+        let (id, notice, group, claimSeq, attempts) = (
+            column("id"), column("notice_id"), column("group_id"), column("claim_seq"), column("attempts")
         )
-        try rows.run(statement, arguments: arguments)
-        try EventLog.append(db, kind: .claim, actor: request.owner, at: request.now, rows: rows)
-        return (0..<rows.count).map { row in
-            func text(_ kept: Int) -> String { rows.value(row, kept) ?? "" }
-            func number(_ kept: Int) -> Int { rows.value(row, kept) ?? 0 }
-            return ClaimedDelivery(
-                id: text(0), noticeID: text(1), groupID: text(2), claimSeq: number(3), attempts: number(4),
-                partsTotal: number(5), partsSent: number(6), owner: request.owner,
-                leaseUntil: Date(ledgerMillis: rows.value(row, 7) ?? 0)
-            )
+        let (partsTotal, partsSent, leaseUntil) = (column("parts_total"), column("parts_sent"), column("lease_until"))
+        let rows = try Row.fetchCursor(statement)
+        while let row = try rows.next() {
+            images.append(row, to: &json)
+            claimed.append(
+                ClaimedDelivery(
+                    id: row[id], noticeID: row[notice], groupID: row[group], claimSeq: row[claimSeq],
+                    attempts: row[attempts], partsTotal: row[partsTotal], partsSent: row[partsSent],
+                    owner: request.owner, leaseUntil: Date(ledgerMillis: row[leaseUntil])
+                ))
         }
+        try EventLog.append(db, kind: .claim, actor: request.owner, at: request.now, json: json)
+        return claimed
     }
 
     public func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool {
@@ -129,8 +134,7 @@ extension SQLiteLedgerStore {
     static func record(_ batch: OutcomeBatch, in db: Database) throws -> [String] {
         let outcomes = batch.outcomes
         guard !outcomes.isEmpty else { return [] }
-        let update = try RawStatement(
-            cachedIn: db,
+        let update = try db.cachedStatement(
             sql: """
                 UPDATE deliveries SET
                     state = ?, next_at = COALESCE(?, next_at), attempts = ?, parts_sent = ?,
@@ -151,46 +155,37 @@ extension SQLiteLedgerStore {
                 """
         )
         var lost: [String] = []
-        // The outcomes' change images as JSON objects, comma-separated.
-        var changes: [UInt8] = []
-        changes.reserveCapacity(outcomes.count * 320)
-        var deferred = ReturnedRows(of: deferral, table: "deliveries", changed: Self.deferralSets)
+        // The outcomes' change images, and those of the deferrals read back.
+        var json = CanonicalJSON(reservingCapacity: batch.images.written.count)
+        var deferred = RowWriter(table: "deliveries", changed: Self.deferralSets)
         for (outcome, entry) in zip(outcomes, batch.entries) {
             let at = outcome.at.ledgerMillis
             switch entry {
             case .deferral(let until):
-                let found = try deferred.run(
-                    deferral,
-                    arguments: [
-                        until.ledgerMillis, at, outcome.claim.id, outcome.claim.claimSeq,
-                        outcome.claim.owner,
-                    ]
-                )
-                if found == 0 { lost.append(outcome.claim.id) }
+                deferral.setUncheckedArguments([
+                    until.ledgerMillis, at, outcome.claim.id, outcome.claim.claimSeq, outcome.claim.owner,
+                ])
+                if let row = try Row.fetchOne(deferral) {
+                    deferred.append(row, to: &json)
+                } else {
+                    lost.append(outcome.claim.id)
+                }
             case .change(let change, let image):
-                // Bound one by one, in the statement's order: this runs for every outcome.
-                try update.bind(change.state.rawValue)
-                try update.bind(change.nextAt)
-                try update.bind(Int64(change.attempts))
-                try update.bind(Int64(outcome.partsSent))
-                try update.bind(change.sentAt)
-                try update.bind(change.error)
-                try update.bind(at)
-                try update.bind(outcome.claim.id)
-                try update.bind(Int64(outcome.claim.claimSeq))
-                try update.bind(outcome.claim.owner)
-                try update.bind(Int64(outcome.claim.attempts))
-                if try update.run() == 0 {
+                update.setUncheckedArguments([
+                    change.state.rawValue, change.nextAt, change.attempts, outcome.partsSent, change.sentAt,
+                    change.error, at, outcome.claim.id, outcome.claim.claimSeq, outcome.claim.owner,
+                    outcome.claim.attempts,
+                ])
+                try update.execute()
+                if db.changesCount == 0 {
                     lost.append(outcome.claim.id)
                 } else {
-                    if !changes.isEmpty { changes.append(UInt8(ascii: ",")) }
-                    changes.append(contentsOf: batch.images[image])
+                    json.append(written: batch.images.written[image])
                 }
             }
         }
         try EventLog.append(
-            db, kind: .outcome, actor: outcomes[0].claim.owner, at: outcomes.map(\.at).max() ?? Date(),
-            encoded: changes, rows: deferred)
+            db, kind: .outcome, actor: outcomes[0].claim.owner, at: outcomes.map(\.at).max() ?? Date(), json: json)
         return lost
     }
 

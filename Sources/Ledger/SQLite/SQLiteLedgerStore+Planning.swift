@@ -127,7 +127,7 @@ extension SQLiteLedgerStore {
         // columns and defaults `PlannedRow` knows; otherwise, and when resuming a notice, the rows are read back.
         let fresh = try created && PlannedRow.matchesSchema(db)
         // Full chunks share one prepared insert; the last, shorter one gets its own.
-        var prepared: (rows: Int, insert: RawStatement)?
+        var prepared: (rows: Int, insert: Statement)?
         var added = 0
         for start in stride(from: plan.targets.startIndex, to: plan.targets.endIndex, by: 200) {
             let chunk = plan.targets[start..<min(start + 200, plan.targets.endIndex)]
@@ -135,7 +135,7 @@ extension SQLiteLedgerStore {
             if fresh {
                 if chunk.count != prepared?.rows {
                     prepared = (
-                        chunk.count, try RawStatement(db, sql: insertDeliveries(count: chunk.count, returning: false))
+                        chunk.count, try db.makeStatement(sql: insertDeliveries(count: chunk.count, returning: false))
                     )
                 }
                 added += try insertNew(rows, with: prepared!.insert, logging: &entry, in: db)
@@ -153,20 +153,17 @@ extension SQLiteLedgerStore {
 
     /// Inserts a new notice's `rows` with `insert`, each logged from its values; returns how many.
     private static func insertNew(
-        _ rows: [PlannedRow], with insert: RawStatement, logging entry: inout PlanEvents, in db: Database
+        _ rows: [PlannedRow], with insert: Statement, logging entry: inout PlanEvents, in db: Database
     ) throws -> Int {
-        var images: [UInt8] = []
-        images.reserveCapacity(rows.count * 480)
-        for row in rows {
-            try insert.bind(row.values)
-            if !images.isEmpty { images.append(UInt8(ascii: ",")) }
-            row.appendImage(to: &images)
-        }
-        let inserted = try insert.run()
+        var json = CanonicalJSON(reservingCapacity: rows.count * 480)
+        for row in rows { json.append(PlannedRow.layout, values: row.imageValues) }
+        insert.setUncheckedArguments(StatementArguments(rows.flatMap(\.values)))
+        try insert.execute()
+        let inserted = db.changesCount
         guard inserted == rows.count else {
             throw LedgerError.storage("planned \(inserted) of \(rows.count) deliveries")
         }
-        try entry.append(db, encoded: images)
+        try entry.append(db, json: json)
         return inserted
     }
 
@@ -175,9 +172,16 @@ extension SQLiteLedgerStore {
         _ rows: [PlannedRow], logging entry: inout PlanEvents, in db: Database
     ) throws -> Int {
         let insert = try db.cachedStatement(sql: insertDeliveries(count: rows.count, returning: true))
-        var inserted = ReturnedRows(of: insert, table: "deliveries")
-        let added = try inserted.run(insert, arguments: StatementArguments(rows.flatMap(\.values)))
-        try entry.append(db, rows: inserted)
+        insert.setUncheckedArguments(StatementArguments(rows.flatMap(\.values)))
+        var images = RowWriter(table: "deliveries")
+        var json = CanonicalJSON(reservingCapacity: rows.count * 480)
+        var added = 0
+        let inserted = try Row.fetchCursor(insert)
+        while let row = try inserted.next() {
+            images.append(row, to: &json)
+            added += 1
+        }
+        try entry.append(db, json: json)
         return added
     }
 
