@@ -8,29 +8,15 @@
 # to the first build's. On a shared VM the CPU time moves much less than the wall time; compare medians of 20 or
 # more rounds. Each send gets a fresh ledger. The receiver is the first build's `emulate --blackhole`, as in run.sh.
 set -euo pipefail
+source "$(dirname "$0")/setup.sh"
 N=$1
 ROUNDS=$2
 shift 2
 PORT=${PORT:-18642}
 work=$(mktemp -d)
 trap 'kill $emu 2>/dev/null || true; rm -rf "$work"' EXIT
-python3 - "$work" "$N" "$PORT" <<'PY'
-import sys
-work, n, port = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-with open(f"{work}/groups.csv", "w") as f:
-    f.write("id,name,sink,url,secret,keyword,tags\n")
-    for i in range(n):
-        f.write(f"g{i:05d},网格群{i},wecom,http://127.0.0.1:{port}/cgi-bin/webhook/send?key=bench-{i:05d},,,bench\n")
-with open(f"{work}/bench.yaml", "w") as f:
-    f.write(f"ledger:\n  path: {work}/ledger.sqlite\ndispatch:\n  concurrency: 64\ngroups_file: groups.csv\n")
-PY
-"$1" emulate --listen 127.0.0.1:$PORT --blackhole --quiet >/dev/null &
-emu=$!
-for _ in $(seq 100); do
-    kill -0 $emu 2>/dev/null || { echo "the receiver did not start: is port $PORT taken?" >&2; exit 1; }
-    curl -sf --max-time 1 http://127.0.0.1:$PORT/_emulator/healthz >/dev/null && break
-    sleep 0.05
-done
+fanout_write_config "$work" "$N" "$PORT"
+fanout_start_receiver "$1" "$PORT"
 for round in $(seq "$ROUNDS"); do
     for index in $(seq $#); do
         rm -f "$work"/ledger.sqlite*

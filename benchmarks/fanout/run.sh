@@ -17,6 +17,7 @@ ROUNDS=${2:-5}
 PORT=${PORT:-18641}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+source benchmarks/fanout/setup.sh
 command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
 swift build -c release --product gridcast >/dev/null
@@ -24,15 +25,10 @@ bin=$(swift build -c release --show-bin-path)/gridcast
 work=$(mktemp -d)
 trap 'kill $emu 2>/dev/null || true; rm -rf "$work"' EXIT
 
+fanout_write_config "$work" "$N" "$PORT"
 python3 - "$work" "$N" "$PORT" <<'PY'
 import sys
 work, n, port = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-with open(f"{work}/groups.csv", "w") as f:
-    f.write("id,name,sink,url,secret,keyword,tags\n")
-    for i in range(n):
-        f.write(f"g{i:05d},网格群{i},wecom,http://127.0.0.1:{port}/cgi-bin/webhook/send?key=bench-{i:05d},,,bench\n")
-with open(f"{work}/bench.yaml", "w") as f:
-    f.write(f"ledger:\n  path: {work}/ledger.sqlite\ndispatch:\n  concurrency: 64\ngroups_file: groups.csv\n")
 body = '{"msgtype":"text","text":{"content":"【反诈提醒】不回拨、不轻信、不点击、不透露、不转账。"}}'
 # One block per URL, separated by `next`: without it curl accumulates every header and data line into every request.
 quoted = body.replace("\\", "\\\\").replace('"', '\\"')
@@ -46,14 +42,7 @@ with open(f"{work}/curl.cfg", "w") as f:
         f.write('output = "/dev/null"\n')
 PY
 
-"$bin" emulate --listen 127.0.0.1:$PORT --blackhole --quiet >/dev/null &
-emu=$!
-for _ in $(seq 100); do
-    # Something else answering is not enough: it may hold the port (PORT=... picks another).
-    kill -0 $emu 2>/dev/null || { echo "the receiver did not start: is port $PORT taken?" >&2; exit 1; }
-    curl -sf --max-time 1 http://127.0.0.1:$PORT/_emulator/healthz >/dev/null && break
-    sleep 0.05
-done
+fanout_start_receiver "$bin" "$PORT"
 # Warm the receiver with one untimed pass of the same POSTs, so neither timed run pays for its first connections
 # and allocations (otherwise whichever runs first does).
 curl --silent --no-progress-meter --parallel --parallel-max 64 --config "$work/curl.cfg"
