@@ -60,7 +60,9 @@ public struct GridcastDaemon: Sendable {
                     live: live, store: store, notifier: notifier, heartbeat: heartbeat, logger: logger),
                 successTerminationBehavior: .gracefullyShutdownGroup
             ),
-            .init(service: ReloadService(live: live, notifier: notifier, logger: logger, path: configPath, load: load)),
+            .init(
+                service: ReloadService(
+                    live: live, store: store, notifier: notifier, logger: logger, path: configPath, load: load)),
             .init(
                 service: DispatchService(
                     live: live, store: store, transport: transport, heartbeat: heartbeat, logger: logger),

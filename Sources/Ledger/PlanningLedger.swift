@@ -20,4 +20,9 @@ public protocol PlanningLedger: Sendable {
     /// For each group, the recorded ids of these notices and of their revisions (``Notice/revisionID(of:contentHash:)``)
     /// that it has a delivery of, in any state: a dead delivery counts, so a rotation moves on past it.
     func noticesHad(groupIDs: [String], among noticeIDs: [String]) async throws -> [String: Set<String>]
+
+    /// Re-times the deliveries that wait for quiet hours to end (planned, never attempted, of a non-urgent notice,
+    /// due after `now`): each becomes due at `release` of its planning time or `now`, whichever is later, in one
+    /// transaction logged under `actor`. Returns how many moved.
+    func retimeHeld(now: Date, by actor: String, release: @escaping @Sendable (Date) -> Date) async throws -> Int
 }

@@ -177,6 +177,37 @@ struct DaemonTests {
         try await setup.close()
     }
 
+    @Test func sighupThatRemovesTheQuietHoursSendsTheHeldNoticeNow() async throws {
+        let setup = try await setup(groups: 2)
+        // A window around now (Shanghai time, the config's timezone) that holds every non-urgent delivery.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        func clock(_ offset: TimeInterval) -> String {
+            let parts = calendar.dateComponents([.hour, .minute], from: Date().addingTimeInterval(offset))
+            return String(format: "%02d:%02d", parts.hour!, parts.minute!)
+        }
+        let open = try String(contentsOfFile: setup.configPath, encoding: .utf8)
+        try (open + "\nquiet_hours: \"\(clock(-3600))-\(clock(7200))\"\n").write(
+            toFile: setup.configPath, atomically: true, encoding: .utf8)
+        let daemon = try setup.start()
+        try await setup.waitUntilServing()
+        #expect(await setup.status("POST", "/v1/notices", body: #"{"id":"held-1","text":"夜里不打扰","to":"all"}"#) == 202)
+        let answer = try await setup.http("GET", "/v1/notices/held-1").get()
+        #expect(answer.bodyText.contains(#""held_until":"20"#), "\(answer.bodyText)")
+
+        // The window is dropped: the reload re-times the held rows, and both groups get the notice now, once.
+        try open.write(toFile: setup.configPath, atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        try await waitUntil { try await setup.server.received().filter { $0.text.contains("夜里不打扰") }.count == 2 }
+        let store = try SQLiteLedgerStore(path: setup.ledger)
+        try await waitUntil { try await store.deliveries(noticeID: "held-1").allSatisfy { $0.state == .sent } }
+        daemon.terminate()
+        let result = try await daemon.wait()
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("held deliveries re-timed"), "\(result.stderr)")
+        try await setup.close()
+    }
+
     @Test func sigtermDuringAFanOutLeavesNothingClaimedOrInDoubt() async throws {
         let directory = try TemporaryDirectory("daemon-stop")
         let server = try await EmulatorServer.start(

@@ -219,6 +219,8 @@ public enum LedgerEventKind: String, Sendable, Codable, CaseIterable {
     case retry
     /// An operator ended unsent deliveries.
     case cancel
+    /// Deliveries held by quiet hours moved to the end of the new window after a reload changed it.
+    case retime
 }
 
 /// One entry of the hash-chained event log.

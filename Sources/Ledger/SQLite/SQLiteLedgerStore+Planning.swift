@@ -38,6 +38,37 @@ extension SQLiteLedgerStore {
         }
     }
 
+    public func retimeHeld(
+        now: Date, by actor: String, release: @escaping @Sendable (Date) -> Date
+    ) async throws -> Int {
+        try await write { db in
+            let held = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, d.planned_at, d.next_at FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                    WHERE d.state = 'planned' AND d.attempts = 0 AND n.urgent = 0 AND d.next_at > ?
+                    """,
+                arguments: [now.ledgerMillis]
+            )
+            var images: [RowImage] = []
+            for row in held {
+                let due = release(max(Date(ledgerMillis: row["planned_at"]), now)).ledgerMillis
+                guard due != row["next_at"] as Int64 else { continue }
+                let updated = try Row.fetchOne(
+                    db,
+                    sql: """
+                        UPDATE deliveries SET next_at = ?, updated_at = ? WHERE id = ? AND state = 'planned'
+                        RETURNING *
+                        """,
+                    arguments: [due, now.ledgerMillis, row["id"] as String]
+                )
+                if let updated { images.append(RowImage(table: "deliveries", row: updated)) }
+            }
+            try EventLog.append(db, kind: .retime, actor: actor, at: now, images: images)
+            return images.count
+        }
+    }
+
     public func lastFiring(scheduleID: String) async throws -> Date? {
         try await read { db in
             try Int64.fetchOne(
