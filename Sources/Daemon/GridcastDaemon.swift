@@ -115,7 +115,8 @@ public struct GridcastDaemon: Sendable {
     {
         makeAPIApplication(
             settings: APISettings(
-                host: api.host, port: api.port, token: api.token, readTimeout: api.readTimeout,
+                host: api.host, port: api.port, token: api.token, viewerToken: api.viewerToken ?? "",
+                readTimeout: api.readTimeout,
                 maxConnections: api.maxConnections),
             // Each submission is planned against the config of the moment (SIGHUP may have changed the groups);
             // non-urgent notices posted during quiet hours wait for their end.

@@ -14,7 +14,9 @@ public struct ConfigLoader: Sendable {
     ]
     static let reportToKeys = ["group", "daily_at", "weekly_at"]
     static let scheduleKeys = ["id", "cron", "to", "pick", "catch_up"]
-    static let apiKeys = ["listen", "token", "token_file", "read_timeout", "max_connections"]
+    static let apiKeys = [
+        "listen", "token", "token_file", "viewer_token", "viewer_token_file", "read_timeout", "max_connections",
+    ]
     static let ledgerKeys = ["path"]
     static let dispatchKeys = [
         "concurrency", "timeout", "attempts", "backoff", "max_backoff", "rate_limit_pause", "in_doubt", "max_parts",

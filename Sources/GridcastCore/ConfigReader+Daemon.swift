@@ -33,6 +33,7 @@ extension Reader {
     mutating func api(_ mapping: Node.Mapping, at: SourceLocation, resolve: (String) -> String) -> APIConfig? {
         var listen = ("127.0.0.1:8640", at)
         var token: String?
+        var viewerToken: (String, SourceLocation)?
         var limits = APIConfig(host: "", port: 0, token: "")
         for (key, value) in entries(mapping, allowed: ConfigLoader.apiKeys, context: "api") {
             switch key {
@@ -41,15 +42,11 @@ extension Reader {
             case "token":
                 token = string(value, "api.token")?.0
             case "token_file":
-                guard let (path, location) = string(value, "api.token_file") else { continue }
-                let resolved = resolve(path)
-                guard let data = FileManager.default.contents(atPath: resolved),
-                    let text = String(data: data, encoding: .utf8)
-                else {
-                    error(location, "api.token_file: cannot read \(resolved)")
-                    continue
-                }
-                token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                token = tokenFile(value, "api.token_file", resolve: resolve)?.0 ?? token
+            case "viewer_token":
+                viewerToken = string(value, "api.viewer_token")
+            case "viewer_token_file":
+                viewerToken = tokenFile(value, "api.viewer_token_file", resolve: resolve) ?? viewerToken
             case "read_timeout":
                 if let found = duration(value, "api.read_timeout") { limits.readTimeout = found }
             case "max_connections":
@@ -69,10 +66,36 @@ extension Reader {
             error(at, "api: needs token: or token_file: with a token of at least 16 characters")
             return nil
         }
+        // The viewer token is a secret like the token: its messages never quote it.
+        if let (viewer, viewerAt) = viewerToken {
+            guard viewer.count >= 16 else {
+                error(viewerAt, "api.viewer_token: needs at least 16 characters")
+                return nil
+            }
+            guard viewer != token else {
+                error(viewerAt, "api.viewer_token: must differ from api.token (the viewer token only reads)")
+                return nil
+            }
+        }
         let host = String(listen.0[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         return APIConfig(
-            host: host, port: port, token: token, readTimeout: limits.readTimeout,
+            host: host, port: port, token: token, viewerToken: viewerToken?.0, readTimeout: limits.readTimeout,
             maxConnections: limits.maxConnections)
+    }
+
+    /// The token in the file a `token_file`-like key names, surrounding whitespace removed.
+    private mutating func tokenFile(
+        _ value: Node, _ name: String, resolve: (String) -> String
+    ) -> (String, SourceLocation)? {
+        guard let (path, location) = string(value, name) else { return nil }
+        let resolved = resolve(path)
+        guard let data = FileManager.default.contents(atPath: resolved),
+            let text = String(data: data, encoding: .utf8)
+        else {
+            error(location, "\(name): cannot read \(resolved)")
+            return nil
+        }
+        return (text.trimmingCharacters(in: .whitespacesAndNewlines), location)
     }
 
     mutating func schedules(_ node: Node, groups: [Group], library: NoticeLibrary) -> [ScheduleSpec] {

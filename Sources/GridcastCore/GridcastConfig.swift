@@ -56,9 +56,9 @@ public struct GridcastConfig: Sendable {
         groupIndex[id].map { groups[$0] }
     }
 
-    /// Every secret of every group and the API token, for redaction of text that may have picked one up.
+    /// Every secret of every group and the API tokens, for redaction of text that may have picked one up.
     public var secrets: [String] {
-        groups.flatMap(\.secrets) + (api.map { [$0.token] } ?? [])
+        groups.flatMap(\.secrets) + (api.map { [$0.token] + ($0.viewerToken.map { [$0] } ?? []) } ?? [])
     }
 }
 

@@ -69,6 +69,8 @@ public struct APIConfig: Sendable, Hashable {
     public var port: Int
     /// The bearer token (from `token:` or `token_file:`). A secret: never log it.
     public var token: String
+    /// The audit page's read-only token (from `viewer_token:` or `viewer_token_file:`), if any. A secret too.
+    public var viewerToken: String?
     /// `read_timeout`: how long a connection may take to send a request's headers, and then its body.
     public var readTimeout: Duration
     /// `max_connections`: open API connections at most.
@@ -76,11 +78,13 @@ public struct APIConfig: Sendable, Hashable {
 
     /// Creates settings.
     public init(
-        host: String, port: Int, token: String, readTimeout: Duration = .seconds(10), maxConnections: Int = 256
+        host: String, port: Int, token: String, viewerToken: String? = nil, readTimeout: Duration = .seconds(10),
+        maxConnections: Int = 256
     ) {
         self.host = host
         self.port = port
         self.token = token
+        self.viewerToken = viewerToken
         self.readTimeout = readTimeout
         self.maxConnections = maxConnections
     }

@@ -42,6 +42,13 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
+    /// True for ``invalid(_:)``: an answer to the request (say, a delivery no longer in the state it needs), not a
+    /// failure of the ledger.
+    public var isInvalid: Bool {
+        if case .invalid = code { return true }
+        return false
+    }
+
     /// True for ``conflict(noticeID:)``.
     public var isConflict: Bool {
         if case .conflict = code { return true }

@@ -5,13 +5,16 @@
 /// It is kept in Swift, not as a `.py` file beside the tests, so SwiftPM has no unhandled file to warn about; the test
 /// writes it to a temporary directory and runs it with `python3`.
 enum AuditBrowserScript {
-    /// The script's source.
-    static let source = #"""
+    /// The script's source: the shared driver, then the walk through the page.
+    static let source = driver + "\n\n\n" + pageWalk
+
+    /// The DevTools driver every browser script of these tests starts with: the pipe, a tab, starting Chromium.
+    static let driver = #"""
         """Drives headless Chromium through the audit page over the DevTools protocol (--remote-debugging-pipe).
 
-        Python standard library only. Reads its inputs from the environment (AUDIT_BASE, AUDIT_TOKEN,
-        AUDIT_WRONG_TOKEN, AUDIT_DATE, AUDIT_CHROMIUM, AUDIT_SCREENSHOT, AUDIT_PROFILE), prints one JSON object of what it
-        saw on stdout, and exits 1 with a message on stderr when the browser can't be driven.
+        Python standard library only. Reads its inputs from the environment (AUDIT_BASE, AUDIT_CHROMIUM, AUDIT_PROFILE
+        and the walk's own, such as AUDIT_TOKEN and AUDIT_DATE), prints one JSON object of what it saw on stdout, and
+        exits 1 with a message on stderr when the browser can't be driven.
         """
 
         import base64
@@ -132,6 +135,32 @@ enum AuditBrowserScript {
                     file.write(base64.b64decode(data))
 
 
+        def start_browser(chromium, profile, log):
+            """Starts chromium with fds 3 (commands in) and 4 (answers out) as its DevTools pipe; its stderr to log."""
+            commands_read, commands_write = os.pipe()
+            answers_read, answers_write = os.pipe()
+
+            def wire_pipe():
+                read_copy, write_copy = os.dup(commands_read), os.dup(answers_write)
+                os.dup2(read_copy, 3)
+                os.dup2(write_copy, 4)
+
+            browser = subprocess.Popen(
+                [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--remote-debugging-pipe", f"--user-data-dir={profile}", "--no-first-run",
+                 "--no-default-browser-check",
+                 "--disable-extensions", "--disable-background-networking", "--disable-sync", "--lang=zh-CN",
+                 "--hide-scrollbars", "about:blank"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                preexec_fn=wire_pipe, close_fds=False,
+            )
+            os.close(commands_read)
+            os.close(answers_write)
+            return browser, DevTools(commands_write, answers_read)
+        """#
+
+    /// Log in, read the page, take the screenshot, log out.
+    static let pageWalk = #"""
         PAGE_STATE = """(() => {
             const counts = {};
             for (const element of document.querySelectorAll('data[id^="count-"]')) {
@@ -155,37 +184,13 @@ enum AuditBrowserScript {
                 chartWidth: (document.getElementById('chart') || {getBoundingClientRect: () => ({width: 0})})
                     .getBoundingClientRect().width,
                 gridCells: document.querySelectorAll('#grid td').length,
-                deadRows: document.querySelectorAll('#dead-list tbody tr').length,
-                inDoubtRows: document.querySelectorAll('#in-doubt-list tbody tr').length,
+                deadRows: document.querySelectorAll('#dead-list tbody tr.delivery').length,
+                inDoubtRows: document.querySelectorAll('#in-doubt-list tbody tr.delivery').length,
                 scripts: document.querySelectorAll('script').length,
                 cookie: document.cookie,
                 text: document.body.innerText
             };
         })()"""
-
-
-        def start_browser(chromium, profile, log):
-            """Starts chromium with fds 3 (commands in) and 4 (answers out) as its DevTools pipe; its stderr to log."""
-            commands_read, commands_write = os.pipe()
-            answers_read, answers_write = os.pipe()
-
-            def wire_pipe():
-                read_copy, write_copy = os.dup(commands_read), os.dup(answers_write)
-                os.dup2(read_copy, 3)
-                os.dup2(write_copy, 4)
-
-            browser = subprocess.Popen(
-                [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--remote-debugging-pipe", f"--user-data-dir={profile}", "--no-first-run",
-                 "--no-default-browser-check",
-                 "--disable-extensions", "--disable-background-networking", "--disable-sync", "--lang=zh-CN",
-                 "--hide-scrollbars", "about:blank"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                preexec_fn=wire_pipe, close_fds=False,
-            )
-            os.close(commands_read)
-            os.close(answers_write)
-            return browser, DevTools(commands_write, answers_read)
 
 
         def main():

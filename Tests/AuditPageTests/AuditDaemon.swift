@@ -2,16 +2,34 @@ import Emulator
 import Foundation
 import GridcastCore
 import GridcastTesting
+import Ledger
 import Testing
 import Transport
 
 /// `gridcast serve` (the real binary) on a real SQLite ledger, with the emulator playing WeCom, after a day of
 /// sends: three notices to eight groups, one notice titled `<script>x</script>`, one group whose name holds HTML,
-/// and injected faults — two groups refuse for good (dead), one answers 502 (in doubt), one is busy twice (retried,
-/// then sent).
+/// and injected faults — by default two groups refuse for good (dead), one answers 502 (in doubt), one is busy twice
+/// (retried, then sent).
 struct AuditDaemon {
     /// The API token of the daemon's config.
     static let token = "audit-page-token-5b1e9c7d3a2f4e60"
+    /// The audit page's read-only token, given to the daemon as `viewer_token: ${AUDIT_VIEWER_TOKEN}`.
+    static let viewerToken = "audit-viewer-token-8c2d4f6a1b3e5d70"
+    /// The default faults: three dead deliveries, one in doubt.
+    static let dayFaults = FaultPlan(faults: [
+        "g0001": [.permanent, .permanent],
+        "g0002": [.status(502)],
+        "g0003": [.busy, .busy],
+        "g0006": [.permanent],
+    ])
+    /// Faults for the actions: g0001's two notices dead (audit-1 and audit-2); every delivery to g0002, g0003 and
+    /// g0004 in doubt (so audit-1 has three in doubt).
+    static let actionFaults = FaultPlan(faults: [
+        "g0001": [.permanent, .permanent],
+        "g0002": [.status(502), .status(502), .status(502)],
+        "g0003": [.status(502), .status(502)],
+        "g0004": [.status(502), .status(502), .status(502)],
+    ])
     /// The deliveries the sends plan: two notices to all eight groups, one to the four even ones.
     static let plannedDeliveries = 20
     /// The group whose name needs escaping, and that name.
@@ -29,26 +47,27 @@ struct AuditDaemon {
     let client = CurlTransport(configuration: .init(maxConnections: 4))
 
     /// Starts the emulator and the daemon, posts the notices and waits until every delivery is settled.
-    static func start() async throws -> AuditDaemon {
+    static func start(faults: FaultPlan = dayFaults) async throws -> AuditDaemon {
         let directory = try TemporaryDirectory("audit-page")
         var groups = TestGroups.wecom(8, port: 0)
-        let faults = FaultPlan(faults: [
-            "g0001": [.permanent, .permanent],
-            "g0002": [.status(502)],
-            "g0003": [.busy, .busy],
-            "g0006": [.permanent],
-        ])
         let emulator = try await EmulatorServer.start(groups: groups, faults: faults, enforceRateLimits: false)
         groups = TestGroups.wecom(8, port: emulator.port)
         groups[5].name = htmlGroupName
         let port = try await freePort()
         let yaml = TestGroups.yaml(
             groups, ledger: directory.file("ledger.sqlite"),
-            extra: "api:\n  listen: 127.0.0.1:\(port)\n  token: \(token)\n"
+            extra: """
+                api:
+                  listen: 127.0.0.1:\(port)
+                  token: \(token)
+                  viewer_token: ${AUDIT_VIEWER_TOKEN}
+
+                """
         )
         let configPath = try directory.write("gridcast.yaml", yaml)
         let daemon = try GridcastProcess.start(
-            ["serve", "--config", configPath], environment: ["GRIDCAST_LOG_LEVEL": "info"]
+            ["serve", "--config", configPath],
+            environment: ["GRIDCAST_LOG_LEVEL": "info", "AUDIT_VIEWER_TOKEN": viewerToken]
         )
         let setup = AuditDaemon(
             emulator: emulator, directory: directory, configPath: configPath, port: port, daemon: daemon
@@ -95,12 +114,12 @@ struct AuditDaemon {
     /// `http://127.0.0.1:PORT`.
     var base: String { "http://127.0.0.1:\(port)" }
 
-    /// A request to the daemon, with an optional session cookie, bearer token and form or JSON body.
+    /// A request to the daemon, with an optional session cookie, bearer token, form or JSON body and more headers.
     func request(
         _ method: String, _ path: String, cookie: String? = nil, bearer: String? = nil, form: String? = nil,
-        body: String? = nil
+        body: String? = nil, headers extra: [HTTPHeader] = []
     ) async throws -> HTTPResponse {
-        var headers: [HTTPHeader] = []
+        var headers = extra
         if let cookie { headers.append(HTTPHeader("Cookie", cookie)) }
         if let bearer { headers.append(HTTPHeader("Authorization", "Bearer \(bearer)")) }
         if form != nil { headers.append(HTTPHeader("Content-Type", "application/x-www-form-urlencoded")) }
@@ -111,17 +130,36 @@ struct AuditDaemon {
         ).get()
     }
 
-    /// Logs in with the form and returns the `Cookie` header value of the session.
-    func login() async throws -> String {
-        let answer = try await request("POST", "/login", form: "token=\(Self.token)")
+    /// Logs in with the form (as the admin by default) and returns the `Cookie` header value of the session.
+    func login(token: String = AuditDaemon.token) async throws -> String {
+        let answer = try await request("POST", "/login", form: "token=\(token)")
         #expect(answer.status == 303)
         let setCookie = try #require(answer.header("set-cookie"))
         return String(try #require(setCookie.split(separator: ";").first))
     }
 
+    /// The CSRF token of the session `cookie`, as its page carries it (in every form, logout's included).
+    func csrfToken(cookie: String) async throws -> String {
+        let page = try await request("GET", "/", cookie: cookie).bodyText
+        let match = try #require(page.firstMatch(of: /name="csrf" value="([0-9a-f]{64})"/))
+        return String(match.output.1)
+    }
+
+    /// The daemon's ledger, opened read-only.
+    func ledger() throws -> SQLiteLedgerStore {
+        try SQLiteLedgerStore(readingOnly: directory.file("ledger.sqlite"))
+    }
+
+    /// The deliveries of `notice`, by group id.
+    func deliveries(of notice: String) async throws -> [String: DeliveryRecord] {
+        let rows = try await ledger().deliveries(noticeID: notice)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.groupID, $0) })
+    }
+
     /// Runs `gridcast ARGS… --config CONFIG` and returns its standard output; the run must succeed.
     func cli(_ arguments: [String]) async throws -> String {
-        let result = try await GridcastProcess.run(arguments + ["--config", configPath])
+        let result = try await GridcastProcess.run(
+            arguments + ["--config", configPath], environment: ["AUDIT_VIEWER_TOKEN": Self.viewerToken])
         #expect(result.status == 0, "gridcast \(arguments.joined(separator: " ")): \(result.stderr)")
         return result.stdout
     }

@@ -84,8 +84,11 @@ struct AuditPageHTTPTests {
             #expect(try await daemon.request("GET", "/v1/reports/daily", cookie: cookie).status == 401)
             #expect(try await daemon.request("GET", "/?date=2026-02-30", cookie: cookie).status == 400)
 
-            // Logout: the cookie is cleared and the session ends on the server too.
-            let logout = try await daemon.request("POST", "/logout", cookie: cookie)
+            // Logout (with the session's CSRF token, as the page's form sends it): the cookie is cleared and the
+            // session ends on the server too.
+            let csrf = try await daemon.csrfToken(cookie: cookie)
+            #expect(try await daemon.request("POST", "/logout", cookie: cookie).status == 403, "no other page logs out")
+            let logout = try await daemon.request("POST", "/logout", cookie: cookie, form: "csrf=\(csrf)")
             #expect(logout.status == 303)
             #expect(logout.header("location") == "/login?logged_out=1")
             #expect(logout.header("set-cookie")?.contains("Max-Age=0") == true)

@@ -13,9 +13,10 @@ struct AuditRenderingTests {
     static let day = LocalDay(parsing: "2026-11-28", timeZone: TimeZone(identifier: "Asia/Shanghai")!)!
 
     static func record(
-        notice: String, group: String, state: DeliveryState, error: String? = nil, on day: LocalDay = day
+        notice: String, group: String, state: DeliveryState, error: String? = nil, on day: LocalDay = day,
+        at seconds: TimeInterval = 36_000
     ) -> DeliveryRecord {
-        let at = day.start.addingTimeInterval(36_000)
+        let at = day.start.addingTimeInterval(seconds)
         return DeliveryRecord(
             id: "\(notice)|\(group)", noticeID: notice, noticeTitle: "标题 \(notice)", groupID: group,
             groupName: "群 \(group)", sink: "wecom", state: state, attempts: 1, partsTotal: 1,
@@ -117,5 +118,101 @@ struct AuditRenderingTests {
             #expect(html.contains(#"<input id="token" name="token" type="password" required autofocus>"#))
             #expect(!html.contains("value="))
         }
+    }
+
+    @Test func gridShowsTheNewestNoticesFirst() {
+        // Ids against time: "a-late" is the newest, "z-early" the oldest.
+        let records = [
+            Self.record(notice: "z-early", group: "g1", state: .sent, at: 30_000),
+            Self.record(notice: "a-late", group: "g1", state: .sent, at: 50_000),
+            Self.record(notice: "m-noon", group: "g1", state: .dead, at: 43_200),
+            Self.record(notice: "m-noon", group: "g2", state: .sent, at: 43_200),
+        ]
+        #expect(AuditGrid(records: records).rows.map(\.noticeID) == ["a-late", "m-noon", "z-early"])
+        #expect(AuditGrid(records: records, maxNotices: 2).rows.map(\.noticeID) == ["a-late", "m-noon"])
+        let snapshot = AuditSnapshot(
+            day: Self.day, report: PeriodReport.make(day: Self.day, records: records),
+            grid: AuditGrid(records: records), dead: [], inDoubt: [], series: [], generatedAt: Self.day.start
+        )
+        let titles = AuditPageHTML(snapshot: snapshot).html.matches(
+            of: /<th class="notice" scope="row" title="([^"]+)"/)
+        #expect(titles.map { String($0.output.1) } == ["a-late", "m-noon", "z-early"])
+    }
+
+    @Test func failureListsGiveChineseReasonsAndFormsOnlyToTheAdmin() {
+        let dead = [Self.record(notice: "n1", group: "g1", state: .dead, error: "errcode 93000: invalid webhook url")]
+        var doubt = Self.record(notice: "n1", group: "g2", state: .inDoubt, error: "outcome unknown: curl 28 timeout")
+        doubt.lastAttemptAt = Self.day.start.addingTimeInterval(36_000)
+        doubt.updatedAt = Self.day.start.addingTimeInterval(36_015)
+        let records = dead + [doubt]
+        let snapshot = AuditSnapshot(
+            day: Self.day, report: PeriodReport.make(day: Self.day, records: records),
+            grid: AuditGrid(records: records), dead: dead, inDoubt: [doubt], series: [], generatedAt: Self.day.start
+        )
+        let csrf = String(repeating: "c", count: 64)
+        let admin = AuditPageHTML(snapshot: snapshot, access: .init(role: .admin, csrfToken: csrf)).html
+        let viewer = AuditPageHTML(snapshot: snapshot, access: .init(role: .viewer, csrfToken: csrf)).html
+        let bearer = AuditPageHTML(snapshot: snapshot, access: .init(role: .admin, csrfToken: nil)).html
+        for html in [admin, viewer, bearer] {
+            #expect(html.contains(#"<span class="zh">机器人地址无效</span>"#))
+            #expect(html.contains(#"<span class="zh">结果未知（超时）</span>"#))
+            #expect(html.contains("errcode 93000: invalid webhook url"), "the stored reason stays, smaller")
+            // 10:00:00 to 10:00:15 in Shanghai: where to look in the chat.
+            #expect(
+                html.contains(
+                    #"<time class="from" datetime="2026-11-28 10:00:00+08:00">2026-11-28 10:00:00+08:00</time>"#))
+            #expect(html.contains(#"<time class="to" datetime="2026-11-28 10:00:15+08:00">"#))
+        }
+        #expect(admin.contains(#"<form class="action" id="dead-list-action-0" method="post" action="/audit/retry">"#))
+        #expect(admin.contains(#"action="/audit/resolve""#))
+        #expect(admin.contains(#"<input type="hidden" name="csrf" value="\#(csrf)">"#))
+        #expect(admin.contains(#"name="group" value="g1" form="dead-list-action-0" checked"#))
+        for html in [viewer, bearer] {
+            #expect(!html.contains("/audit/retry") && !html.contains("/audit/resolve"))
+            #expect(!html.contains(#"type="checkbox""#))
+        }
+        #expect(viewer.contains(#"data-role="viewer""#) && admin.contains(#"data-role="admin""#))
+        #expect(!bearer.contains(#"name="csrf""#), "no session, no token")
+    }
+
+    @Test func actionFormsAreReadStrictly() throws {
+        let form = AuditForm(
+            body: Array("csrf=t&notice=n1&group=g1&group=g2&group=g1&note=%E6%9F%A5+%0Aok&confirm=yes".utf8))
+        #expect(form.values("group") == ["g1", "g2", "g1"])
+        let retry = try AuditActionRequest(form: form, resolving: false)
+        #expect(retry.kind == .retry && retry.groupIDs == ["g1", "g2"] && retry.confirmed)
+        #expect(retry.note == "查 ok")
+        #expect(throws: AuditActionRequest.Problem.badResolution) {
+            try AuditActionRequest(form: form, resolving: true)
+        }
+        let resolve = try AuditActionRequest(
+            form: AuditForm(body: Array("notice=n1&group=g1&as=resend".utf8)), resolving: true)
+        #expect(resolve.kind == .resolve(.resend) && !resolve.confirmed)
+        #expect(throws: AuditActionRequest.Problem.noGroups) {
+            try AuditActionRequest(form: AuditForm(body: Array("notice=n1&group=".utf8)), resolving: false)
+        }
+        #expect(throws: AuditActionRequest.Problem.missingNotice) {
+            try AuditActionRequest(form: AuditForm(body: Array("group=g1".utf8)), resolving: false)
+        }
+        let long = "notice=n1&group=g1&note=" + String(repeating: "x", count: AuditActionRequest.maxNoteLength + 1)
+        #expect(throws: AuditActionRequest.Problem.noteTooLong) {
+            try AuditActionRequest(form: AuditForm(body: Array(long.utf8)), resolving: false)
+        }
+        #expect(AuditActionDone(done: "retry", count: "3")?.location == "/?done=retry&count=3")
+        #expect(AuditActionDone(done: "<script>", count: "3") == nil)
+        #expect(AuditActionDone(done: "sent", count: "x") == nil)
+    }
+
+    @Test func sessionsCarryTheirRoleAndTheirOwnCSRFToken() {
+        let sessions = AuditSessions()
+        let now = Date(timeIntervalSince1970: 1_795_831_200)
+        let admin = sessions.open(now: now, role: .admin)
+        let viewer = sessions.open(now: now, role: .viewer)
+        let adminSession = sessions.session(admin, now: now)
+        let viewerSession = sessions.session(viewer, now: now)
+        #expect(adminSession?.role == .admin && viewerSession?.role == .viewer)
+        #expect(adminSession?.csrfToken.count == 64 && adminSession?.csrfToken != viewerSession?.csrfToken)
+        #expect(adminSession?.csrfToken != admin, "the CSRF token is not the session id")
+        #expect(AuditRole.admin.actor == "page:admin")
     }
 }

@@ -17,14 +17,17 @@ import Prometheus
 /// | `DELETE /v1/notices/{id}` | 200 unsent deliveries cancelled (`in_flight`: claimed, not cancelled), 404 unknown |
 /// | `GET /v1/reports/{daily,weekly,monthly}?date=` | 200 the period's report JSON, 400 bad date |
 /// | `GET /metrics` | 200 Prometheus text |
-/// | `GET /`, `/login`, `POST /login`, `/logout`, `GET /audit/*.csv` | the web audit page (``AuditController``) |
+/// | `GET /favicon.ico` | 204, without a token |
+/// | `GET /`, `/login`, `POST /login`, `/logout`, `GET /audit/*.csv`, `POST /audit/{retry,resolve}` | the web audit
+/// page (``AuditController``) |
 ///
-/// Every route but `/healthz` and the audit page's needs `Authorization: Bearer <token>` (else 401). The audit
-/// page takes the same token through a login form and a session cookie (or the bearer header). Errors are JSON
+/// Every route but `/healthz`, `/favicon.ico` and the audit page's needs `Authorization: Bearer <token>` (else
+/// 401). The audit page takes the same token (or the read-only viewer token) through a login form and a session
+/// cookie (or the bearer header). Errors are JSON
 /// `{"error": "...", "field": "..."}`; no answer holds a token or a group's URL.
 ///
 /// - Parameters:
-///   - settings: Where to listen, and the token.
+///   - settings: Where to listen, the token and the viewer token.
 ///   - intake: Plans submitted notices, as for `gridcast send`.
 ///   - store: The ledger, for notice states and reports.
 ///   - timeZone: The config's time zone: "today" for the daily report.
@@ -62,7 +65,8 @@ public func makeAPIApplication(
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = makeAPIRouter(
-        token: settings.token, intake: intake, store: store, timeZone: timeZone, registry: registry, now: now
+        token: settings.token, viewerToken: settings.viewerToken, intake: intake, store: store, timeZone: timeZone,
+        registry: registry, now: now
     )
     // Every connection holds a descriptor of the daemon's, which the deliveries and the ledger need too: a request
     // must arrive in time, and the open connections are capped.
@@ -97,6 +101,7 @@ public func makeAPIApplication(
 /// unknown routes, which therefore needs a token too).
 func makeAPIRouter(
     token: String,
+    viewerToken: String = "",
     intake: @escaping @Sendable () async -> NoticeIntake,
     store: any LedgerStore,
     timeZone: TimeZone,
@@ -107,7 +112,10 @@ func makeAPIRouter(
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: AnswerTimeZoneMiddleware(timeZone: timeZone))
     router.get("healthz") { _, _ in "ok" }
-    AuditController(token: token, store: store, timeZone: timeZone, now: now).addRoutes(to: router)
+    // Browsers ask for it on their own; without a route it would be a refused request in the log.
+    router.get("favicon.ico") { _, _ in Response(status: .noContent, headers: [.cacheControl: "max-age=86400"]) }
+    AuditController(token: token, viewerToken: viewerToken, store: store, timeZone: timeZone, now: now)
+        .addRoutes(to: router)
     router.add(middleware: BearerTokenMiddleware(token: token))
     NoticeController(intake: intake, store: store, now: now).addRoutes(to: router.group("v1/notices"))
     ReportController(store: store, timeZone: timeZone, now: now).addRoutes(to: router.group("v1/reports"))

@@ -1,7 +1,7 @@
-/// Where the HTTP API listens and the bearer token it requires (config `api:`).
+/// Where the HTTP API listens, the bearer token it requires and the audit page's read-only token (config `api:`).
 ///
-/// The token is resolved by the caller (from `token:` or `token_file:`); it is never part of a description, so
-/// logging the settings can't leak it.
+/// The tokens are resolved by the caller (from `token:`/`token_file:`, `viewer_token:`/`viewer_token_file:`); they
+/// are never part of a description, so logging the settings can't leak them.
 public struct APISettings: Sendable {
     /// The largest request body accepted, in bytes; a larger one is answered 413.
     public static let maxBodySize = 64 * 1024
@@ -12,6 +12,9 @@ public struct APISettings: Sendable {
     public var port: Int
     /// The bearer token every route but `/healthz` requires. An empty token refuses every request.
     public var token: String
+    /// The audit page's read-only token: it logs in to the page and fetches its downloads, and changes nothing. Empty
+    /// (the default) lets no viewer in; it never opens the `/v1` API.
+    public var viewerToken: String
     /// How long a connection may take to send a request's headers (from opening, or from its previous answer) and
     /// then its body; a connection that takes longer is closed.
     public var readTimeout: Duration
@@ -20,22 +23,25 @@ public struct APISettings: Sendable {
 
     /// Creates settings.
     public init(
-        host: String = "127.0.0.1", port: Int = 8640, token: String, readTimeout: Duration = .seconds(10),
-        maxConnections: Int = 256
+        host: String = "127.0.0.1", port: Int = 8640, token: String, viewerToken: String = "",
+        readTimeout: Duration = .seconds(10), maxConnections: Int = 256
     ) {
         self.host = host
         self.port = port
         self.token = token
+        self.viewerToken = viewerToken
         self.readTimeout = readTimeout
         self.maxConnections = maxConnections
     }
 }
 
 extension APISettings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    /// `host:port`, without the token.
+    /// `host:port`, without the tokens.
     public var description: String { "\(host):\(port)" }
-    /// Same as ``description``: the token never shows.
-    public var debugDescription: String { "APISettings(\(description), token: ***)" }
-    /// Hides the token from `dump` and the debugger.
-    public var customMirror: Mirror { Mirror(self, children: ["host": host, "port": port, "token": "***"]) }
+    /// Same as ``description``: the tokens never show.
+    public var debugDescription: String { "APISettings(\(description), token: ***, viewer_token: ***)" }
+    /// Hides the tokens from `dump` and the debugger.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["host": host, "port": port, "token": "***", "viewerToken": "***"])
+    }
 }

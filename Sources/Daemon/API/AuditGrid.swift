@@ -1,10 +1,12 @@
+import Foundation
 import Ledger
 
 /// The notices × groups grid of the audit page: one row per notice, one column per group, each cell the state of
 /// that notice's delivery to that group — for the deliveries a report counts on the day.
 ///
-/// Capped at ``maxNotices`` rows and ``maxGroups`` columns (by id, the report's order) so the page stays usable on
-/// a large community; ``isTruncated`` says when rows or columns were left out.
+/// Notices are rows newest first (by when each was planned, the earliest of its deliveries'; then by id), groups are
+/// columns by id (the report's order). Capped at ``maxNotices`` rows (the newest) and ``maxGroups`` columns so the
+/// page stays usable on a large community; ``isTruncated`` says when rows or columns were left out.
 struct AuditGrid: Sendable, Equatable {
     /// The most notices shown.
     static let maxNotices = 50
@@ -21,6 +23,8 @@ struct AuditGrid: Sendable, Equatable {
     struct Cell: Sendable, Equatable {
         var state: DeliveryState
         var attempts: Int
+        /// The group's platform, which tells what an error code means.
+        var sink: String
         /// Why the latest attempt failed (secret-free, as recorded).
         var lastError: String?
     }
@@ -34,7 +38,7 @@ struct AuditGrid: Sendable, Equatable {
 
     /// The groups shown, by id.
     var columns: [Column]
-    /// The notices shown, by id.
+    /// The notices shown, newest first.
     var rows: [Row]
     /// Notices and groups in the day's deliveries, shown or not.
     var totalNotices: Int
@@ -47,12 +51,17 @@ struct AuditGrid: Sendable, Equatable {
     init(records: [DeliveryRecord], maxNotices: Int = AuditGrid.maxNotices, maxGroups: Int = AuditGrid.maxGroups) {
         var groupNames: [String: String] = [:]
         var noticeTitles: [String: String] = [:]
+        var plannedAt: [String: Date] = [:]
         for record in records {
             groupNames[record.groupID] = groupNames[record.groupID] ?? record.groupName
             noticeTitles[record.noticeID] = noticeTitles[record.noticeID] ?? record.noticeTitle
+            plannedAt[record.noticeID] = min(plannedAt[record.noticeID] ?? record.plannedAt, record.plannedAt)
         }
         let groupIDs = groupNames.keys.sorted().prefix(maxGroups)
-        let noticeIDs = noticeTitles.keys.sorted().prefix(maxNotices)
+        let noticeIDs = noticeTitles.keys.sorted { left, right in
+            let (leftAt, rightAt) = (plannedAt[left] ?? .distantPast, plannedAt[right] ?? .distantPast)
+            return leftAt != rightAt ? leftAt > rightAt : left < right
+        }.prefix(maxNotices)
         let columnIndex = Dictionary(uniqueKeysWithValues: groupIDs.enumerated().map { ($0.element, $0.offset) })
         let rowIndex = Dictionary(uniqueKeysWithValues: noticeIDs.enumerated().map { ($0.element, $0.offset) })
         var rows = noticeIDs.map {
@@ -61,7 +70,7 @@ struct AuditGrid: Sendable, Equatable {
         for record in records {
             guard let row = rowIndex[record.noticeID], let column = columnIndex[record.groupID] else { continue }
             rows[row].cells[column] = Cell(
-                state: record.state, attempts: record.attempts, lastError: record.lastError
+                state: record.state, attempts: record.attempts, sink: record.sink, lastError: record.lastError
             )
         }
         self.columns = groupIDs.map { Column(groupID: $0, groupName: groupNames[$0] ?? "") }

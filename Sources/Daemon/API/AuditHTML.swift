@@ -32,7 +32,7 @@ enum AuditHTML {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="referrer" content="no-referrer">
+        <meta name="referrer" content="same-origin">
         <title>\(escape(title))</title>
         <style>\(style)</style>
         </head>
@@ -69,7 +69,6 @@ enum AuditHTML {
         table.list{width:100%;background:#fff}
         table.list th,table.list td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;
         vertical-align:top}
-        table.list td.reason{font-family:ui-monospace,monospace;font-size:13px;word-break:break-all}
         table.grid th,table.grid td{padding:0;border:1px solid #fff}
         table.grid th.group{writing-mode:vertical-rl;transform:rotate(180deg);font-size:11px;font-weight:normal;
         padding:4px 0;white-space:nowrap;max-height:140px;overflow:hidden}
@@ -88,8 +87,22 @@ enum AuditHTML {
         padding:24px 28px}
         .login label{display:block;margin:16px 0 6px}
         .login input{width:100%;padding:8px;font:inherit;border:1px solid var(--line);border-radius:4px}
-        .login button{margin-top:16px;padding:8px 20px;font:inherit;background:var(--retry);color:#fff;border:0;
+        .login button,button.primary{padding:8px 20px;font:inherit;background:var(--retry);color:#fff;border:0;
         border-radius:4px;cursor:pointer}
+        .login button{margin-top:16px}
+        button small{color:inherit}
+        .role{font-size:13px;padding:2px 8px;border:1px solid var(--line);border-radius:10px;background:#fff}
+        table.list tr.action td{background:#f3f6f9;padding:8px}
+        form.action{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center}
+        form.action input[type=text]{padding:6px;font:inherit;border:1px solid var(--line);border-radius:4px;
+        min-width:240px}
+        table.list td.reason small{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
+        table.list td.time{white-space:nowrap;font-size:13px}
+        .window time{white-space:nowrap}
+        .done{color:#1b5e20;background:#e8f5e9;border:1px solid #a5d6a7;border-radius:4px;padding:8px 12px}
+        .confirm{max-width:900px;margin:5vh auto;background:#fff;border:1px solid var(--line);border-radius:8px;
+        padding:24px 28px}
+        .confirm form{margin-top:20px;display:flex;gap:20px;align-items:center}
         .error{color:var(--dead);background:#fdecea;border-radius:4px;padding:8px 10px;margin-top:12px}
         footer{margin-top:32px;color:var(--muted);font-size:13px}
         """

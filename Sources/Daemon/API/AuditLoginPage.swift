@@ -1,4 +1,5 @@
-/// The login page of the audit page: one password field for the API token, posted to `/login`.
+/// The login page of the audit page: one password field for the API token (admin) or the viewer token (read-only),
+/// posted to `/login`.
 ///
 /// The field is never pre-filled and nothing the visitor typed is echoed back, so the token can't end up in the
 /// page; the form posts (never GETs), so it can't end up in a URL or an access log either.
@@ -35,13 +36,14 @@ enum AuditLoginPage {
                 <main class="login">
                 <h1>\(AuditHTML.label("反诈信息发布台帐", "gridcast audit"))</h1>
                 <form id="login" method="post" action="/login" autocomplete="off">
-                <label for="token">\(AuditHTML.label("访问令牌", "API token"))</label>
+                <label for="token">\(AuditHTML.label("访问令牌", "Token"))</label>
                 <input id="token" name="token" type="password" required autofocus>
                 <button type="submit">\(AuditHTML.label("登录", "Log in"))</button>
                 </form>
                 \(message)
-                <p><small>令牌即 gridcast serve 配置中的 api.token / api.token_file。\
-                The token is the api.token (or api.token_file) of the daemon's config.</small></p>
+                <p><small>管理员令牌即 gridcast serve 配置中的 api.token（或 api.token_file），只读令牌即 \
+                api.viewer_token（或 api.viewer_token_file）。The admin token is the api.token (or api.token_file) of \
+                the daemon's config; the read-only token its api.viewer_token (or api.viewer_token_file).</small></p>
                 </main>
                 """
         )

@@ -4,14 +4,33 @@ import Ledger
 import Reports
 
 /// The audit page's HTML: the day's counts and Chinese summary, CSV downloads, the notices × groups grid, the dead
-/// and in-doubt lists with their reasons, and the 30-day chart. Server-rendered; no script, no external asset.
+/// and in-doubt lists with their reasons (and, for the admin, the forms of the actions on them), and the 30-day
+/// chart. Server-rendered; no script, no external asset.
 ///
 /// Labels are Chinese with English in smaller type. Every string that comes from the ledger (notice titles, group
 /// names, errors, ids) is escaped with ``AuditHTML/escape(_:)``. Counts carry stable ids (`count-sent`, …) and
 /// are `<data value>` elements, so a reader or a test can pick them out.
 struct AuditPageHTML: Sendable {
+    /// Who is looking, and whether the action forms are shown.
+    struct Access: Sendable, Equatable {
+        /// The visitor's role.
+        var role: AuditRole
+        /// The session's CSRF token; nil without a session (a bearer token), which can't post forms.
+        var csrfToken: String?
+
+        /// The admin's session: the forms are shown.
+        var showsActions: Bool { role == .admin && csrfToken != nil }
+
+        /// Read-only, without a session.
+        static let readOnly = Access(role: .viewer, csrfToken: nil)
+    }
+
     /// What to show.
     var snapshot: AuditSnapshot
+    /// Who is looking.
+    var access: Access = .readOnly
+    /// What the action just before did, if one redirected here.
+    var done: AuditActionDone?
 
     /// The symbol and label of each delivery state in the grid and its legend.
     static let states: [(state: DeliveryState, symbol: String, chinese: String, english: String)] = [
@@ -25,10 +44,10 @@ struct AuditPageHTML: Sendable {
         return AuditHTML.document(
             title: "反诈信息发布台帐 \(report.date)",
             body: [
-                header, "<p class=\"summary\" id=\"summary\">\(AuditHTML.escape(report.summary))</p>", tiles,
-                downloads, grid, failureList(snapshot.dead, id: "dead-list", label: ("失败", "Dead")),
-                failureList(snapshot.inDoubt, id: "in-doubt-list", label: ("待核实", "In doubt — check the group")),
-                chart, footer,
+                header, done?.html ?? "",
+                "<p class=\"summary\" id=\"summary\">\(AuditHTML.escape(report.summary))</p>", tiles, downloads,
+                grid, failureList(snapshot.dead, kind: .dead), failureList(snapshot.inDoubt, kind: .inDoubt), chart,
+                footer,
             ].joined(separator: "\n")
         )
     }
@@ -50,11 +69,20 @@ struct AuditPageHTML: Sendable {
             \(next)
             <form class="inline" method="get" action="/"><input type="date" name="date" value="\(day)" \
             aria-label="日期 Date"> <button class="link" type="submit">查看 <small>Show</small></button></form>
-            <form class="inline" method="post" action="/logout"><button class="link" id="logout" type="submit">\
-            退出登录 <small>Log out</small></button></form>
+            <span class="role" id="role" data-role="\(access.role.rawValue)">\(roleLabel)</span>
+            <form class="inline" method="post" action="/logout">\(logoutToken)<button class="link" id="logout" \
+            type="submit">退出登录 <small>Log out</small></button></form>
             </nav>
             </header>
             """
+    }
+
+    private var roleLabel: String {
+        access.role == .admin ? AuditHTML.label("管理员", "Admin") : AuditHTML.label("只读", "Viewer")
+    }
+
+    private var logoutToken: String {
+        access.csrfToken.map { "<input type=\"hidden\" name=\"csrf\" value=\"\(AuditHTML.escape($0))\">" } ?? ""
     }
 
     private var tiles: String {
@@ -139,38 +167,14 @@ struct AuditPageHTML: Sendable {
         guard let cell else { return "<td class=\"s-none\" title=\"\(AuditHTML.escape(group))\"></td>" }
         let symbol = Self.states.first { $0.state == cell.state }?.symbol ?? ""
         var title = "\(group) · \(cell.state.rawValue) · attempts \(cell.attempts)"
-        if let error = cell.lastError, !error.isEmpty { title += " · \(error)" }
+        if let error = cell.lastError, !error.isEmpty { title += " · \(FailureReason.chinese(error, sink: cell.sink))" }
         return "<td class=\"s-\(cell.state.rawValue)\" title=\"\(AuditHTML.escape(title))\">\(symbol)</td>"
     }
 
-    private func failureList(_ rows: [DeliveryRecord], id: String, label: (String, String)) -> String {
-        var out = "<h2>\(AuditHTML.label(label.0, label.1)) (\(rows.count))</h2>\n"
-        guard !rows.isEmpty else {
-            return out + "<p class=\"empty\" id=\"\(id)\">无 <small>None</small></p>"
-        }
-        let shown = rows.prefix(AuditSnapshot.maxListed)
-        if shown.count < rows.count {
-            out +=
-                "<p class=\"note\">仅显示前 \(shown.count) 条（共 \(rows.count) 条）。"
-                + "<small>Showing \(shown.count) of \(rows.count).</small></p>\n"
-        }
-        out += """
-            <table class="list" id="\(id)"><thead><tr><th>\(AuditHTML.label("信息", "Notice"))</th>\
-            <th>\(AuditHTML.label("群", "Group"))</th><th>\(AuditHTML.label("尝试", "Attempts"))</th>\
-            <th>\(AuditHTML.label("最后尝试", "Last attempt"))</th><th>\(AuditHTML.label("原因", "Reason"))</th>\
-            </tr></thead><tbody>
-
-            """
-        for row in shown {
-            out += """
-                <tr><td>\(AuditHTML.escape(row.noticeTitle)) <small>\(AuditHTML.escape(row.noticeID))</small></td>\
-                <td>\(AuditHTML.escape(row.groupName)) <small>\(AuditHTML.escape(row.groupID))</small></td>\
-                <td>\(row.attempts)</td><td>\(time(row.lastAttemptAt ?? row.updatedAt))</td>\
-                <td class="reason">\(AuditHTML.escape(row.lastError ?? ""))</td></tr>
-
-                """
-        }
-        return out + "</tbody></table>"
+    private func failureList(_ rows: [DeliveryRecord], kind: AuditFailureList.Kind) -> String {
+        AuditFailureList(
+            rows: rows, kind: kind, csrfToken: access.showsActions ? access.csrfToken : nil, day: snapshot.day
+        ).html
     }
 
     private var chart: String {
@@ -187,21 +191,12 @@ struct AuditPageHTML: Sendable {
 
     private var footer: String {
         """
-        <footer>生成于 \(time(snapshot.generatedAt, withDate: true))\
+        <footer>生成于 \(AuditHTML.escape(AuditTime.stamp(snapshot.generatedAt, in: snapshot.day.timeZone)))\
         （\(AuditHTML.escape(snapshot.day.timeZone.identifier))）。\
         计数与 <code>gridcast report daily --date \(snapshot.day)</code> 相同：一次投递计入其最近一次状态变化的日期。\
-        <small>Generated \(time(snapshot.generatedAt, withDate: true)). The counts are those of \
+        <small>Generated \(AuditHTML.escape(AuditTime.stamp(snapshot.generatedAt, in: snapshot.day.timeZone))). The counts are those of \
         gridcast report daily for the same day: a delivery counts on the day of its latest state change.</small>\
         </footer>
         """
-    }
-
-    /// `HH:mm:ss` (or `YYYY-MM-DD HH:mm:ss`) in the day's time zone.
-    private func time(_ date: Date, withDate: Bool = false) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = snapshot.day.timeZone
-        let parts = calendar.dateComponents([.hour, .minute, .second], from: date)
-        let clock = String(format: "%02d:%02d:%02d", parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0)
-        return withDate ? "\(LocalDay(date: date, timeZone: snapshot.day.timeZone)) \(clock)" : clock
     }
 }

@@ -4,7 +4,10 @@ import Reports
 /// The audit page's answers — HTML, CSV, redirects — each with the same protective headers.
 ///
 /// The policy allows inline styles and `data:` images and nothing else: no script runs, nothing is fetched from
-/// elsewhere, forms post only back to the daemon, and no other site may frame the page. Nothing is cached.
+/// elsewhere, forms post only back to the daemon, and no other site may frame the page. Nothing is cached. The
+/// referrer policy is `same-origin`: no address of the page leaves it, and the page's own form posts carry their
+/// `Origin` (under `no-referrer` a browser sends `Origin: null`, which ``AuditActionGuard`` could not tell from
+/// another site's).
 enum AuditResponses {
     /// `Content-Security-Policy` of every audit answer.
     static let contentSecurityPolicy =
@@ -21,7 +24,7 @@ enum AuditResponses {
             .contentSecurityPolicy: contentSecurityPolicy,
             frameOptions: "DENY",
             .xContentTypeOptions: "nosniff",
-            referrerPolicy: "no-referrer",
+            referrerPolicy: "same-origin",
             .cacheControl: "no-store",
         ]
     }
