@@ -43,6 +43,15 @@ gridcast_install_test_deps() {
     gridcast_apt_install "installing (tests)" $missing
 }
 
+gridcast_install_package_deps() {
+    # Only for scripts/package.sh: objdump and strip (binutils), and unshare (util-linux) for its test.
+    local missing
+    missing=$(gridcast_missing_packages binutils util-linux)
+    [ -z "$missing" ] && return 0
+    # shellcheck disable=SC2086  # one word per package
+    gridcast_apt_install "installing (package)" $missing
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     gridcast_install_deps
 fi

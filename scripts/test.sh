@@ -14,3 +14,5 @@ for target in $(cd Tests && ls -d *Tests); do
     swift test --skip-build --filter "^$target\."
 done
 benchmarks/chaos/ci.sh   # kill -9 chaos: 2,000 groups, 10 kills, serve/send × hold/resend
+# The Debian package: a static release build, installed with dpkg and run with the toolchain hidden (needs root).
+if [ "$(id -u)" -eq 0 ]; then scripts/test-package.sh; else sudo scripts/test-package.sh; fi
