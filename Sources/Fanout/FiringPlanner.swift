@@ -57,7 +57,9 @@ public struct FiringPlanner: Sendable {
     }
 
     /// The notices `next-unsent` may give `groupID`, in file order: not dated, and for an audience that includes it.
-    func rotating(for groupID: String, audiences: [String: Set<String>?], leaving: Set<String> = []) -> [NoticeLibrary
+    func rotating(
+        for groupID: String, audiences: [String: Set<String>?], leaving: Set<String> = []
+    ) -> [NoticeLibrary
         .Entry]
     {
         config.library.entries.filter { entry in
@@ -82,7 +84,8 @@ public struct FiringPlanner: Sendable {
             }
             pending = pending.filter { group in
                 let eligible = rotating(for: group, audiences: audiences)
-                return !eligible.isEmpty && eligible.allSatisfy { rotation.round(of: $0.notice.id, for: group) >= round }
+                return !eligible.isEmpty
+                    && eligible.allSatisfy { rotation.round(of: $0.notice.id, for: group) >= round }
             }
             round += 1
         }
@@ -159,7 +162,9 @@ public struct FiringPlanner: Sendable {
     }
 
     /// The plans for `schedule` firing at `fireAt` given the `rotation`: the firing's own path, and the preview's.
-    public func outcome(for schedule: ScheduleSpec, at fireAt: Date, now: Date, rotation: Rotation) async throws
+    public func outcome(
+        for schedule: ScheduleSpec, at fireAt: Date, now: Date, rotation: Rotation
+    ) async throws
         -> Outcome
     {
         if case .summary(let period) = schedule.pick {

@@ -129,7 +129,8 @@ struct Reader {
     mutating func groupDefault(_ key: String, _ node: Node) {
         if key == "urgent_prefix" {
             // An empty value turns the prefix off.
-            if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" {
+            if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null"
+            {
                 urgentPrefix = ""
             } else if let (text, _) = string(node, key) {
                 urgentPrefix = text

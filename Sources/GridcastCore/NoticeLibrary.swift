@@ -65,9 +65,9 @@ public struct NoticeLibrary: Sendable {
     /// One warning per notice whose `to:` names a group or tag none of `groups` has: a library serves many
     /// communities, so such a notice is not an error; it leaves the rotation of this config (``Entry/audience(in:)``).
     public func audienceWarnings(groups: [Group]) -> [Diagnostic] {
-        entries.compactMap { entry in
+        entries.compactMap { entry -> Diagnostic? in
             guard let selector = entry.selector else { return nil }
-            do {
+            do throws(Selector.Failure) {
                 _ = try selector.resolve(in: groups)
                 return nil
             } catch {

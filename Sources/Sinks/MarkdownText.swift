@@ -1,3 +1,5 @@
+import Foundation
+
 /// Markdown as a chat group that does not render it should read it: the marks taken out, the words kept
 /// (`docs/sinks.md`, "Markdown and text").
 ///

@@ -60,7 +60,8 @@ struct ScheduleCommand: AsyncParsableCommand {
                 let outcome = try await planner.outcome(for: schedule, at: fireAt, now: fireAt, rotation: rotation)
                 print("  \(formatter.string(from: fireAt))  \(schedule.id)")
                 for plan in outcome.plans {
-                    var line = "    \(plan.notice.id) 「\(plan.notice.title)」 → \(Self.count(plan.targets.count)): "
+                    var line =
+                        "    \(plan.notice.id) 「\(plan.notice.title)」 → \(Self.count(plan.targets.count)): "
                         + Self.list(plan.targets.map(\.groupID))
                     if let due = plan.targets.first?.notBefore, due > fireAt {
                         line += " (quiet hours: sent at \(formatter.string(from: due)))"
@@ -75,7 +76,9 @@ struct ScheduleCommand: AsyncParsableCommand {
                             + Self.list(outcome.exhausted))
                 }
                 if outcome.plans.isEmpty && outcome.exhausted.isEmpty {
-                    print("    nothing: \(schedule.pick.isSummary ? "the admin summary, written at the firing" : outcome.note)")
+                    print(
+                        "    nothing: \(schedule.pick.isSummary ? "the admin summary, written at the firing" : outcome.note)"
+                    )
                 }
             }
             if firings.count > Self.shown { print("  … \(firings.count - Self.shown) more firings") }

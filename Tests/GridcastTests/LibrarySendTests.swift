@@ -47,7 +47,8 @@ struct LibrarySendTests {
             #expect(!rendered(sink, format).contains("**"), "\(sink.name) \(format)")
         }
         #expect(rendered(TelegramSink(), .markdown).hasPrefix("标题\n\n刷单返利"), "HTML mode shows no markdown")
-        for sink in [WeComSink(), DingTalkSink(), FeishuSink(name: "feishu"), DiscordSink(), TeamsSink()] as [any Sink] {
+        for sink in [WeComSink(), DingTalkSink(), FeishuSink(name: "feishu"), DiscordSink(), TeamsSink()] as [any Sink]
+        {
             #expect(rendered(sink, .markdown) == "**标题**\n\n" + Self.markdown, "\(sink.name) shows markdown")
         }
         // WeCom's markdown can't mention everyone: a group that may be mentioned gets text.
@@ -61,7 +62,8 @@ struct LibrarySendTests {
         let marked = String(repeating: line, count: 30)
         #expect(marked.utf8.count > 2048 && MarkdownText.plain(marked).utf8.count < 2048)
         let group = Group(id: "g", name: "g", sink: "wecom", url: "https://x")
-        #expect(MessageParts.parts(of: Notice(id: "n", title: "", text: marked), for: group, on: WeComSink()).count == 1)
+        #expect(
+            MessageParts.parts(of: Notice(id: "n", title: "", text: marked), for: group, on: WeComSink()).count == 1)
         let long = String(repeating: line, count: 120)
         let parts = MessageParts.parts(of: Notice(id: "n", title: "", text: long), for: group, on: WeComSink())
         #expect(parts.count > 1 && parts.allSatisfy { $0.utf8.count <= 2048 && !$0.contains("**") })
@@ -117,10 +119,35 @@ struct LibrarySendTests {
         #expect(received["g0001"] == "刷单返利\n\n记住：所有刷单都是诈骗。", "text group: clean text")
         // Recorded under the library id with the notice's own content: the rotation knows the groups had it.
         let stored = try #require(try await SQLiteLedgerStore(path: setup.ledger).notice(id: "brushing"))
-        #expect(stored.notice.contentHash == Notice(id: "brushing", title: "刷单返利", text: "记住：**所有刷单都是诈骗**。").contentHash)
+        #expect(
+            stored.notice.contentHash == Notice(id: "brushing", title: "刷单返利", text: "记住：**所有刷单都是诈骗**。").contentHash)
         let again = try await setup.send(["--notice", "brushing"])
         #expect(again.stdout.contains("already delivered earlier; nothing to send"))
         #expect(try await setup.server.requestCount() == 2)
+        try await setup.close()
+    }
+
+    /// After `send --notice` gave every group the one library notice, the preview shows the schedule starting round 2
+    /// under its own id, and the even groups' dated notice on its day only.
+    @Test func thePreviewShowsTheNextRoundUnderItsOwnID() async throws {
+        let schedule = """
+            schedules:
+              - id: morning
+                cron: "30 9 * * *"
+                to: all
+                pick: next-unsent
+
+            """
+        let setup = try await setup(notices: ["003-brushing.md": Self.boldNotice], top: schedule)
+        #expect(try await setup.send(["--notice", "brushing"]).status == 0)
+        let preview = try await setup.run(["schedule", "preview", "--config", setup.config, "--days", "2"])
+        #expect(preview.status == 0, "\(preview.stderr)")
+        #expect(preview.stdout.contains("when_exhausted restart"))
+        let planned = preview.stdout.split(separator: "\n").filter { $0.hasPrefix("    brushing") }
+        #expect(
+            planned.first?.hasPrefix("    brushing.round-2 「刷单返利」 → 2 groups: g0000, g0001") == true,
+            "\(preview.stdout)")
+        #expect(planned.dropFirst().first?.hasPrefix("    brushing.round-3 ") == true, "\(preview.stdout)")
         try await setup.close()
     }
 
@@ -217,7 +244,8 @@ struct LibrarySendTests {
     @Test func theProductionTemplatePassesCheck() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let example = try String(contentsOfFile: root.appendingPathComponent("config/example.yaml").path, encoding: .utf8)
+        let example = try String(
+            contentsOfFile: root.appendingPathComponent("config/example.yaml").path, encoding: .utf8)
         let directory = try TemporaryDirectory("example")
         defer { directory.remove() }
         try FileManager.default.copyItem(
@@ -227,7 +255,8 @@ struct LibrarySendTests {
         let csv = example.split(separator: "\n").filter { $0.hasPrefix("#   ") }.map { $0.dropFirst(4) }
         #expect(csv.first == "id,name,sink,url,secret,keyword,tags")
         _ = try directory.write("groups.csv", csv.joined(separator: "\n") + "\n")
-        try FileManager.default.createDirectory(atPath: directory.file("credentials"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory.file("credentials"), withIntermediateDirectories: true)
         _ = try directory.write("credentials/api-token", "a-long-enough-api-token-0123456789\n")
         var names = Set<String>()
         for match in example.matches(of: /\$\{([A-Z0-9_]+)\}/) { names.insert(String(match.1)) }

@@ -217,7 +217,7 @@ struct SchedulerTests {
     @Test func aLibraryNoticeThatCannotBePlannedIsLeftOutAndTheRestGoOut() async throws {
         var huge = Self.entry("a1")
         huge.notice.text = String(repeating: "冒充公检法的骗子会说你的账户涉嫌洗钱。\n", count: 1000)
-        let rig = try rig(library: [huge, Self.entry("a2")])
+        let rig = try rig(library: [huge, Self.entry("a2")], whenExhausted: .stop)
         let fired = try await rig.scheduler().fireDue(now: at("2026-12-01 09:30:05"))
         #expect(fired.map(\.outcome) == [.fired])
         #expect(try await rig.planned() == ["g0000": ["a2"], "g0001": ["a2"]])
