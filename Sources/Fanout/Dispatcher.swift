@@ -339,7 +339,7 @@ public struct Dispatcher: Sendable {
         guard let group = config.group(claim.groupID), let sink = sinks.sink(named: group.sink) else {
             return outcome(.dead, parts: claim.partsSent, "group \(claim.groupID) is no longer in the config: not sent")
         }
-        let texts = MessageParts.parts(of: stored.notice, for: group, limit: sink.limit(for: group))
+        let texts = MessageParts.parts(of: stored.notice, for: group, on: sink)
         if claim.partsSent > 0 && texts.count != claim.partsTotal {
             return outcome(
                 .inDoubt, parts: claim.partsSent,

@@ -43,7 +43,7 @@ public struct Planner: Sendable {
                 throw Failure(message: "group \(group.id): unknown sink '\(group.sink)'")
             }
             let limit = sink.limit(for: group)
-            let texts = MessageParts.parts(of: notice, for: group, limit: limit)
+            let texts = MessageParts.parts(of: notice, for: group, on: sink)
             if let oversize = texts.first(where: { limit.measure($0) > limit.value }) {
                 throw Failure(message: Self.oversize(oversize, of: notice, group: group, sink: sink.name, limit: limit))
             }

@@ -10,10 +10,10 @@ public struct ConfigLoader: Sendable {
     /// Top-level keys.
     static let rootKeys = [
         "timezone", "ledger", "dispatch", "groups_file", "groups", "notices", "schedules", "quiet_hours", "api",
-        "report_to",
+        "report_to", "mention_all", "urgent_prefix",
     ]
     static let reportToKeys = ["group", "daily_at", "weekly_at"]
-    static let scheduleKeys = ["id", "cron", "to", "pick", "catch_up"]
+    static let scheduleKeys = ["id", "cron", "to", "pick", "catch_up", "when_exhausted"]
     static let apiKeys = [
         "listen", "token", "token_file", "viewer_token", "viewer_token_file", "read_timeout", "max_connections",
     ]
@@ -110,6 +110,8 @@ public struct ConfigLoader: Sendable {
                 schedulesNode = value
             case "report_to":
                 reportToNode = value
+            case "mention_all", "urgent_prefix":
+                reader.groupDefault(key, value)
             case "notices":
                 guard let notices = reader.mapping(value, key) else { continue }
                 for (key, value) in reader.entries(notices, allowed: ["dir"], context: "notices") where key == "dir" {
@@ -155,17 +157,9 @@ public struct ConfigLoader: Sendable {
         }
         config.groups = reader.checked(groups, catalog: catalog)
         if !groups.isEmpty {
-            // A library notice whose audience names a group or tag that doesn't exist would silently never be sent
-            // (a typo such as tag:eldery): refuse it, as a schedule's `to:` is refused. Checked against every group
-            // written, so a group refused for another reason doesn't make its tags look unknown.
-            for entry in config.library.entries {
-                guard let selector = entry.selector else { continue }
-                do {
-                    _ = try selector.resolve(in: groups)
-                } catch {
-                    reader.error(entry.selectorLocation, "to: \(error.message)")
-                }
-            }
+            // Checked against every group written, so a group refused for another reason doesn't make its tags look
+            // unknown.
+            config.warnings += config.library.audienceWarnings(groups: groups)
         }
         if let schedulesNode {
             config.schedules = reader.schedules(schedulesNode, groups: config.groups, library: config.library)

@@ -112,8 +112,16 @@ extension Reader {
             }
             var values: [String: (String, SourceLocation)] = [:]
             var catchUp = Duration.seconds(3600)
+            var whenExhausted = ScheduleSpec.WhenExhausted.restart
             for (key, value) in entries(mapping, allowed: ConfigLoader.scheduleKeys, context: "schedules[\(index)]") {
-                if key == "catch_up" {
+                if key == "when_exhausted" {
+                    guard let (text, at) = string(value, "schedules[\(index)].when_exhausted") else { continue }
+                    if let parsed = ScheduleSpec.WhenExhausted(rawValue: text) {
+                        whenExhausted = parsed
+                    } else {
+                        error(at, "schedules[\(index)].when_exhausted: expected restart or stop, got '\(text)'")
+                    }
+                } else if key == "catch_up" {
                     catchUp = duration(value, "schedules[\(index)].catch_up") ?? catchUp
                 } else if let found = string(value, "schedules[\(index)].\(key)") {
                     values[key] = found
@@ -171,7 +179,9 @@ extension Reader {
                 continue
             }
             result.append(
-                ScheduleSpec(id: id, cron: cron, selector: selector, pick: pick, catchUp: catchUp, location: at))
+                ScheduleSpec(
+                    id: id, cron: cron, selector: selector, pick: pick, catchUp: catchUp, whenExhausted: whenExhausted,
+                    location: at))
         }
         return result
     }

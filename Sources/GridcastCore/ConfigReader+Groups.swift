@@ -44,12 +44,12 @@ extension Reader {
         func shown(_ field: GroupFields.Field) -> String {
             secrets.isEmpty ? field.text : SecretMask.redact(field.text, secrets: secrets)
         }
-        var mentionAll = false
+        var mentionAll = defaultMentionAll
         if let field = fields.mentionAll {
-            switch field.text.lowercased() {
-            case "true", "yes", "on", "1": mentionAll = true
-            case "false", "no", "off", "0": mentionAll = false
-            default: error(field.at, "group \(id): mention_all: expected true or false, got '\(shown(field))'")
+            if let value = MentionAll(parsing: field.text) {
+                mentionAll = value
+            } else {
+                error(field.at, "group \(id): mention_all: expected false, true or urgent, got '\(shown(field))'")
             }
         }
         var rate: RateLimit?
@@ -83,6 +83,7 @@ extension Reader {
             format: format,
             location: fields.at
         )
+        group.urgentPrefix = urgentPrefix
         guard fields.fieldsHavePlaces else { return group }
         let named: [(String, GroupFields.Field?)] = [
             ("id", fields.id), ("sink", fields.sink), ("url", fields.url), ("name", fields.name),

@@ -8,6 +8,10 @@ struct Reader {
     let file: String
     let expansion: EnvironmentExpansion
     var diagnostics: [Diagnostic] = []
+    /// The top-level `mention_all`: what a group that sets none gets.
+    var defaultMentionAll: MentionAll = .never
+    /// The top-level `urgent_prefix`, given to every group.
+    var urgentPrefix = Group.defaultUrgentPrefix
 
     init(file: String, expansion: EnvironmentExpansion) {
         self.file = file
@@ -119,6 +123,26 @@ struct Reader {
             return nil
         }
         return rate
+    }
+
+    /// The top-level `mention_all` and `urgent_prefix`, read before the groups that take them.
+    mutating func groupDefault(_ key: String, _ node: Node) {
+        if key == "urgent_prefix" {
+            // An empty value turns the prefix off.
+            if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null"
+            {
+                urgentPrefix = ""
+            } else if let (text, _) = string(node, key) {
+                urgentPrefix = text
+            }
+            return
+        }
+        guard let (text, at) = string(node, key) else { return }
+        guard let value = MentionAll(parsing: text) else {
+            error(at, "mention_all: expected false, true or urgent, got '\(text)'")
+            return
+        }
+        defaultMentionAll = value
     }
 
     mutating func messageFormat(_ node: Node, _ key: String) -> MessageFormat? {

@@ -24,6 +24,9 @@ public struct GridcastConfig: Sendable {
     public var quietHours: QuietHours?
     /// The HTTP API of `gridcast serve`, when configured.
     public var api: APIConfig?
+    /// What is worth a look but does not stop the config (a library notice for a tag this config lacks…), in file
+    /// order; `gridcast check` prints them.
+    public var warnings: [Diagnostic] = []
 
     /// Creates a config.
     public init(

@@ -19,8 +19,10 @@ public struct Group: Sendable, Hashable, Identifiable {
     public var chatID: String?
     /// Tags for `tag:NAME` selectors.
     public var tags: [String]
-    /// Mention everyone in the group.
-    public var mentionAll: Bool
+    /// When messages mention everyone in the group (first part only).
+    public var mentionAll: MentionAll
+    /// Put before the title of an urgent notice (`urgent_prefix`, default `【紧急】`; empty for none).
+    public var urgentPrefix: String = Group.defaultUrgentPrefix
     /// Overrides the platform's published rate for this group's bot (`rate: 10/min`).
     public var rate: RateLimit?
     /// Text or the platform's markdown.
@@ -40,7 +42,7 @@ public struct Group: Sendable, Hashable, Identifiable {
         keyword: String? = nil,
         chatID: String? = nil,
         tags: [String] = [],
-        mentionAll: Bool = false,
+        mentionAll: MentionAll = .never,
         rate: RateLimit? = nil,
         format: MessageFormat = .text,
         location: SourceLocation? = nil
@@ -59,6 +61,9 @@ public struct Group: Sendable, Hashable, Identifiable {
         self.location = location
         self.secretForms = Self.forms(url: url, secret: secret)
     }
+
+    /// The urgent prefix of a config that sets none.
+    public static let defaultUrgentPrefix = "【紧急】"
 
     /// Every string of this group that must never be shown: the signing secret and the credential parts of its URL.
     public var secrets: [String] {

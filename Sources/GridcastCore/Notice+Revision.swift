@@ -11,8 +11,14 @@ extension Notice {
         id + revisionMarker + contentHash.prefix(8)
     }
 
-    /// The library id a recorded notice id stands for: the id itself, or the id a revision was made of.
+    /// The library id a recorded notice id stands for: the id itself, or the id a revision or a round
+    /// (``roundID(of:round:)``) was made of.
     public static func libraryID(of recordedID: String) -> String {
+        rotationKey(of: recordedID).libraryID
+    }
+
+    /// The id a revision was made of: `recordedID` itself when it is not a revision.
+    public static func withoutRevision(_ recordedID: String) -> String {
         guard recordedID.utf8.count > revisionMarker.utf8.count + 8 else { return recordedID }
         let digest = recordedID.utf8.suffix(8)
         let marker = recordedID.utf8.dropLast(8).suffix(revisionMarker.utf8.count)

@@ -36,12 +36,21 @@ public struct NoticeLibrary: Sendable {
             self.selector = selector
             self.date = date
         }
+
+        /// The ids of the groups its `to:` selects among `groups` (all of them without `to:`); nil when `to:` names a
+        /// group or tag that `groups` lack: such a notice goes to nobody rather than to the wrong audience.
+        public func audience(in groups: [Group]) -> Set<String>? {
+            guard let selector else { return Set(groups.map(\.id)) }
+            return (try? selector.resolve(in: groups)).map { Set($0.map(\.id)) }
+        }
     }
 
     static let keys = ["id", "title", "to", "date", "urgent"]
 
     /// The notices in file-name order.
     public var entries: [Entry]
+    /// The directory the notices were read from (`notices.dir`, resolved), when read from one.
+    public var directory: String?
 
     /// An empty library.
     public init(entries: [Entry] = []) {
@@ -51,6 +60,22 @@ public struct NoticeLibrary: Sendable {
     /// The entry with this id.
     public func entry(_ id: String) -> Entry? {
         entries.first { $0.notice.id == id }
+    }
+
+    /// One warning per notice whose `to:` names a group or tag none of `groups` has: a library serves many
+    /// communities, so such a notice is not an error; it leaves the rotation of this config (``Entry/audience(in:)``).
+    public func audienceWarnings(groups: [Group]) -> [Diagnostic] {
+        entries.compactMap { entry -> Diagnostic? in
+            guard let selector = entry.selector else { return nil }
+            do throws(Selector.Failure) {
+                _ = try selector.resolve(in: groups)
+                return nil
+            } catch {
+                return Diagnostic(
+                    entry.selectorLocation ?? SourceLocation(file: entry.file, line: 1),
+                    "to: \(error.message): notice '\(entry.notice.id)' is left out of this config's schedules")
+            }
+        }
     }
 
     /// Reads every `*.md` file of `directory`; every problem is reported with its `FILE:LINE:COL`.
@@ -94,11 +119,14 @@ public struct NoticeLibrary: Sendable {
                 diagnostics += problems.diagnostics
             }
         }
-        return (NoticeLibrary(entries: entries), diagnostics)
+        var library = NoticeLibrary(entries: entries)
+        library.directory = directory
+        return (library, diagnostics)
     }
 
-    /// Parses one notice file.
-    public static func parse(_ text: String, file: String) -> Result<Entry, ConfigError> {
+    /// Parses one notice file. `requireID` false reads a file for `gridcast send --file`, whose `id:` may be left
+    /// out (the notice's id is then derived); the entry's id is empty then.
+    public static func parse(_ text: String, file: String, requireID: Bool = true) -> Result<Entry, ConfigError> {
         func problem(_ line: Int, _ column: Int, _ message: String) -> Result<Entry, ConfigError> {
             .failure(ConfigError([Diagnostic(SourceLocation(file: file, line: line, column: column), message)]))
         }
@@ -156,8 +184,10 @@ public struct NoticeLibrary: Sendable {
         }
         let id = fields["id"]?.0 ?? ""
         if fields["id"] == nil {
-            problems.append(
-                Diagnostic(SourceLocation(file: file, line: 2, column: 1), "front matter lacks the required id:"))
+            if requireID {
+                problems.append(
+                    Diagnostic(SourceLocation(file: file, line: 2, column: 1), "front matter lacks the required id:"))
+            }
         } else if !Notice.isValidID(id) {
             problems.append(Diagnostic(at("id"), "id '\(id)' is invalid: use letters, digits, '.', '_', '-' or ':'"))
         }

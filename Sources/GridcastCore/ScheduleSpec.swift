@@ -23,6 +23,14 @@ public struct ScheduleSpec: Sendable, Hashable {
         }
     }
 
+    /// What `next-unsent` does for a group that has had every notice it may receive (`when_exhausted`).
+    public enum WhenExhausted: String, Sendable, Hashable, CaseIterable {
+        /// Start the rotation over: the group gets the library again, from the first notice, as a new round.
+        case restart
+        /// Send the group nothing more (the daemon warns once a day).
+        case stop
+    }
+
     /// Unique id; with the fire time it keys the firing in the ledger.
     public var id: String
     /// When it fires, in the config's time zone.
@@ -33,6 +41,8 @@ public struct ScheduleSpec: Sendable, Hashable {
     public var pick: Pick
     /// A firing missed while the daemon was down still runs at start if it is at most this old.
     public var catchUp: Duration
+    /// What `next-unsent` does once a group has had the whole library.
+    public var whenExhausted: WhenExhausted
     /// Where it was defined.
     public var location: SourceLocation?
 
@@ -43,6 +53,7 @@ public struct ScheduleSpec: Sendable, Hashable {
         selector: Selector,
         pick: Pick,
         catchUp: Duration = .seconds(3600),
+        whenExhausted: WhenExhausted = .restart,
         location: SourceLocation? = nil
     ) {
         self.id = id
@@ -50,6 +61,7 @@ public struct ScheduleSpec: Sendable, Hashable {
         self.selector = selector
         self.pick = pick
         self.catchUp = catchUp
+        self.whenExhausted = whenExhausted
         self.location = location
     }
 }

@@ -21,6 +21,8 @@ public struct DingTalkSink: Sink {
     /// Creates the sink.
     public init() {}
 
+    public func rendersMarkdown(for group: Group) -> Bool { group.format == .markdown }
+
     /// The Base64 signature (not yet percent-encoded) for `timestampMillis`: HMAC-SHA256 of
     /// `"\(timestampMillis)\n\(secret)"`, keyed with the secret.
     public static func signature(secret: String, timestampMillis: Int) -> String {
@@ -51,7 +53,7 @@ public struct DingTalkSink: Sink {
             body.field("msgtype", "text")
             body.object("text") { text in text.field("content", message.text) }
         }
-        if group.mentionAll {
+        if message.mentionsAll {
             body.object("at") { at in at.field("isAtAll", true) }
         }
         var url = group.url

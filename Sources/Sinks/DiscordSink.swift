@@ -20,6 +20,9 @@ public struct DiscordSink: Sink {
     /// Creates the sink.
     public init() {}
 
+    /// Discord shows markdown; the text format gets plain text all the same.
+    public func rendersMarkdown(for group: Group) -> Bool { group.format == .markdown }
+
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
         guard let range = address.path.range(of: "/webhooks/"),
             address.path[range.upperBound...].split(separator: "/").count == 2
@@ -31,7 +34,7 @@ public struct DiscordSink: Sink {
 
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         var body = JSONWriter()
-        if message.group.mentionAll {
+        if message.mentionsAll {
             body.field("content", "@everyone " + message.text)
             body.object("allowed_mentions") { mentions in mentions.field("parse", ["everyone"]) }
         } else {

@@ -33,6 +33,8 @@ public struct FeishuSink: Sink {
         return Data(mac).base64EncodedString()
     }
 
+    public func rendersMarkdown(for group: Group) -> Bool { group.format == .markdown }
+
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
         guard let range = address.path.range(of: "/open-apis/bot/v2/hook/"), !address.path[range.upperBound...].isEmpty
         else {
@@ -52,7 +54,7 @@ public struct FeishuSink: Sink {
         }
         if group.format == .markdown {
             body.field("msg_type", "interactive")
-            let content = group.mentionAll ? "<at id=all></at> " + message.text : message.text
+            let content = message.mentionsAll ? "<at id=all></at> " + message.text : message.text
             var block = JSONWriter()
             block.field("tag", "div")
             block.object("text") { text in
@@ -65,7 +67,7 @@ public struct FeishuSink: Sink {
             bytes = body.finished
         } else {
             body.field("msg_type", "text")
-            let text = group.mentionAll ? #"<at user_id="all">所有人</at> "# + message.text : message.text
+            let text = message.mentionsAll ? #"<at user_id="all">所有人</at> "# + message.text : message.text
             body.object("content") { content in content.field("text", text) }
             bytes = body.finished
         }

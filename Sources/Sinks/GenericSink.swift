@@ -18,6 +18,9 @@ public struct GenericSink: Sink {
     /// Creates the sink.
     public init() {}
 
+    /// The receiver gets the markdown as written with `format: markdown`, plain text otherwise.
+    public func rendersMarkdown(for group: Group) -> Bool { group.format == .markdown }
+
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
         guard let secret = group.secret else {
             return [

@@ -30,10 +30,14 @@ public protocol Sink: Sendable {
     /// True when the receiver drops a repeat of a message it already has (by the delivery id), so a message whose
     /// outcome is unknown may be sent again; false for every chat platform, which would post it twice.
     var deduplicates: Bool { get }
+    /// Whether this group's messages are shown as markdown, so a notice's markdown is kept; otherwise it is turned
+    /// into plain text (``MarkdownText``).
+    func rendersMarkdown(for group: Group) -> Bool
 }
 
 extension Sink {
     public var deduplicates: Bool { false }
+    public func rendersMarkdown(for group: Group) -> Bool { false }
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] { [] }
     public func botKey(for group: Group) -> String { group.url }
     public func pacing(after response: HTTPResponse) -> Duration? { nil }
@@ -77,6 +81,12 @@ public struct OutgoingMessage: Sendable {
         self.partCount = partCount
         self.text = text
         self.timeout = timeout
+    }
+
+    /// Whether this message mentions everyone: the group's `mention_all` allows it for this notice, and it is the
+    /// first part.
+    public var mentionsAll: Bool {
+        part == 1 && group.mentionAll.applies(urgent: notice.urgent)
     }
 
     /// A stable id for this part: the delivery id, suffixed with the part number when there are several.

@@ -28,7 +28,7 @@ public struct SlackSink: Sink {
 
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         var body = JSONWriter()
-        body.field("text", message.group.mentionAll ? "<!channel> " + message.text : message.text)
+        body.field("text", message.mentionsAll ? "<!channel> " + message.text : message.text)
         return message.jsonRequest(body.finished)
     }
 

@@ -20,6 +20,9 @@ public struct TeamsSink: Sink {
     /// Creates the sink.
     public init() {}
 
+    /// An Adaptive Card's `TextBlock` shows a markdown subset (bold, italics, lists, links).
+    public func rendersMarkdown(for group: Group) -> Bool { group.format == .markdown }
+
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         var block = JSONWriter()
         block.field("type", "TextBlock")

@@ -17,10 +17,13 @@ public struct WeComSink: Sink {
         usesMarkdown(group) ? .bytes(4096) : .bytes(2048)
     }
 
-    /// Markdown when asked for, except with `mention_all`: WeCom markdown can't mention everyone.
+    /// Markdown when asked for, except with `mention_all` (`true` or `urgent`): WeCom markdown can't mention
+    /// everyone.
     func usesMarkdown(_ group: Group) -> Bool {
-        group.format == .markdown && !group.mentionAll
+        group.format == .markdown && !group.mentionAll.mayMention
     }
+
+    public func rendersMarkdown(for group: Group) -> Bool { usesMarkdown(group) }
 
     /// Creates the sink.
     public init() {}
@@ -45,7 +48,7 @@ public struct WeComSink: Sink {
             body.field("msgtype", "text")
             body.object("text") { text in
                 text.field("content", message.text)
-                if message.group.mentionAll { text.field("mentioned_list", ["@all"]) }
+                if message.mentionsAll { text.field("mentioned_list", ["@all"]) }
             }
         }
         return message.jsonRequest(body.finished)

@@ -13,6 +13,10 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
+        // Warnings don't stop the config: `FILE:LINE:COL: warning: …` on stderr, exit 0.
+        for warning in config.warnings {
+            printError(Diagnostic(warning.location, "warning: \(warning.message)").description)
+        }
         print(Self.summary(of: config))
     }
 

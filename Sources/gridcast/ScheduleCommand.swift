@@ -43,36 +43,51 @@ struct ScheduleCommand: AsyncParsableCommand {
             // Local time with its offset, as every time a person reads: 2026-12-03T09:30:00+08:00 Thu.
             formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssxxx EEE"
             for schedule in config.schedules {
-                print("\(schedule.id)  cron \"\(schedule.cron)\"  to \(schedule.selector)  pick \(schedule.pick)")
-                let groups = try schedule.selector.resolve(in: config.groups)
-                // The rotation as it would run if every firing were delivered.
-                var had = try await planner.had(groupIDs: groups.map(\.id))
-                let firings = schedule.cron.firings(after: now, through: end, in: config.timeZone)
-                if firings.isEmpty { print("  (no firing in the next \(days) days)") }
-                for fireAt in firings.prefix(200) {
-                    var when = formatter.string(from: fireAt)
-                    if let quiet = config.quietHours, quiet.release(fireAt, in: config.timeZone) != fireAt {
-                        when +=
-                            " (quiet hours: sent at \(formatter.string(from: quiet.release(fireAt, in: config.timeZone))))"
-                    }
-                    let (choices, exhausted, note) = try planner.choose(schedule, at: fireAt, had: had)
-                    print("  \(when)")
-                    for (entry, members) in choices {
-                        print(
-                            "    \(entry.notice.id) 「\(entry.notice.title)」 → \(members.count) groups: \(Self.list(members.map(\.id)))"
-                        )
-                        for group in members { had[group.id, default: []].insert(entry.notice.id) }
-                    }
-                    if !exhausted.isEmpty {
-                        print(
-                            "    nothing new for \(exhausted.count) groups (library exhausted): \(Self.list(exhausted))"
-                        )
-                    }
-                    if choices.isEmpty && exhausted.isEmpty { print("    nothing: \(note)") }
-                }
-                if firings.count > 200 { print("  … \(firings.count - 200) more firings") }
+                print(
+                    "\(schedule.id)  cron \"\(schedule.cron)\"  to \(schedule.selector)  pick \(schedule.pick)"
+                        + (schedule.pick == .nextUnsent ? "  when_exhausted \(schedule.whenExhausted.rawValue)" : ""))
             }
+            // Every schedule's firings in time order on one rotation, as if each were delivered: each firing is
+            // planned by the daemon's own code (FiringPlanner), only not recorded.
+            var rotation = try await planner.rotation(groupIDs: config.groups.map(\.id))
+            var firings: [(at: Date, schedule: ScheduleSpec)] = []
+            for schedule in config.schedules {
+                firings += schedule.cron.firings(after: now, through: end, in: config.timeZone).map { ($0, schedule) }
+            }
+            firings.sort { $0.at < $1.at }
+            if firings.isEmpty { print("  (no firing in the next \(days) days)") }
+            for (fireAt, schedule) in firings.prefix(Self.shown) {
+                let outcome = try await planner.outcome(for: schedule, at: fireAt, now: fireAt, rotation: rotation)
+                print("  \(formatter.string(from: fireAt))  \(schedule.id)")
+                for plan in outcome.plans {
+                    var line =
+                        "    \(plan.notice.id) 「\(plan.notice.title)」 → \(Self.count(plan.targets.count)): "
+                        + Self.list(plan.targets.map(\.groupID))
+                    if let due = plan.targets.first?.notBefore, due > fireAt {
+                        line += " (quiet hours: sent at \(formatter.string(from: due)))"
+                    }
+                    print(line)
+                    rotation.record(plan)
+                }
+                for refusal in outcome.refused { print("    left out: \(refusal.notice): \(refusal.why)") }
+                if !outcome.exhausted.isEmpty {
+                    print(
+                        "    nothing new for \(Self.count(outcome.exhausted.count)) (library exhausted): "
+                            + Self.list(outcome.exhausted))
+                }
+                if outcome.plans.isEmpty && outcome.exhausted.isEmpty {
+                    print(
+                        "    nothing: \(schedule.pick.isSummary ? "the admin summary, written at the firing" : outcome.note)"
+                    )
+                }
+            }
+            if firings.count > Self.shown { print("  … \(firings.count - Self.shown) more firings") }
         }
+
+        /// The most firings listed.
+        static let shown = 200
+
+        static func count(_ groups: Int) -> String { "\(groups) \(groups == 1 ? "group" : "groups")" }
 
         static func list(_ ids: [String]) -> String {
             ids.count <= 6

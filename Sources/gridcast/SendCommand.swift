@@ -13,26 +13,41 @@ struct SendCommand: AsyncParsableCommand {
         commandName: "send",
         abstract: "Send a notice to the selected groups and wait until each delivery is sent, dead or in_doubt.",
         discussion: """
-            Without --id the id is derived from title, text and today's date, so running the same command twice on
-            one day sends nothing the second time. Exit 0 when every delivery was sent, 1 when any ended dead or
-            in_doubt, 2 for usage or config errors.
+            The notice comes from --text, --file (a text, or a file with front matter as in the notice library: id,
+            title, to, urgent) or --notice ID (a notice of the config's library). --to, --title, --id and
+            --urgent/--no-urgent, when given, take precedence over the front matter. Without an id the id is derived
+            from title, text and today's date, so running the same command twice on one day sends nothing the second
+            time. Exit 0 when every delivery was sent, 1 when any ended dead or in_doubt, 2 for usage or config
+            errors.
             """
     )
 
     @OptionGroup var options: ConfigOption
-    @Option(help: ArgumentHelp("Groups: all, group:ID, tag:NAME, comma-separated for a union.", valueName: "selector"))
-    var to: String
+    @Option(
+        help: ArgumentHelp(
+            "Groups: all, group:ID, tag:NAME, comma-separated for a union (default: the front matter's to:).",
+            valueName: "selector"))
+    var to: String?
     @Option(help: "The notice text.") var text: String?
-    @Option(help: ArgumentHelp("Read the notice text from a file.", valueName: "path")) var file: String?
-    @Option(help: "The notice title.") var title: String = ""
-    @Option(help: "The notice id (default: derived from title, text and today's date).") var id: String?
-    @Flag(help: "Mark the notice urgent.") var urgent = false
+    @Option(help: ArgumentHelp("Read the notice from a file (front matter optional).", valueName: "path"))
+    var file: String?
+    @Option(help: ArgumentHelp("Send this notice of the config's library (its id: line).", valueName: "id"))
+    var notice: String?
+    @Option(help: "The notice title (default: the front matter's title:).") var title: String?
+    @Option(help: "The notice id (default: the front matter's id:, else derived from title, text and today's date).")
+    var id: String?
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Mark the notice urgent (prefixed with urgent_prefix, 【紧急】 by default), or not (default: urgent:).")
+    var urgent: Bool?
     @Flag(help: "Print the groups, parts per group and quiet hours; send nothing, write no ledger.") var dryRun = false
     @Option(help: "trace, debug, info, notice, warning, error or critical (default: $GRIDCAST_LOG_LEVEL or info).")
     var logLevel: String?
 
     func validate() throws {
-        if (text == nil) == (file == nil) { throw ValidationError("give exactly one of --text and --file") }
+        if [text, file, notice].compactMap({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --text, --file and --notice")
+        }
     }
 
     func run() async throws {
@@ -40,20 +55,30 @@ struct SendCommand: AsyncParsableCommand {
         let logger = Logger(label: "gridcast.send")
         let config = try options.load(consequence: "nothing was sent")
         KeyValueLogHandler.use(config.timeZone)
-        let body = try readText()
+        let source = try resolveSource(config)
         let now = Date()
-        if dryRun { return try printDryRun(config: config, body: body, now: now) }
+        if dryRun { return try printDryRun(config: config, source: source, now: now) }
         let store = try openLedger(config, .create)
         let intake = NoticeIntake(config: config, sinks: SinkRegistry.standard, store: store)
         let receipt: NoticeIntake.Receipt
         do {
+            let recordedID = try await source.recordedID(in: store)
+            if let recordedID, source.idOrigin == .library, recordedID != source.id {
+                print("notice \(source.id ?? "") was edited since it was recorded: sent as its revision \(recordedID)")
+            }
             receipt = try await intake.submit(
-                .init(id: id, title: title, text: body, to: to, urgent: urgent), origin: "cli", now: now
+                .init(id: recordedID, title: source.title, text: source.text, to: source.to, urgent: source.urgent),
+                origin: "cli", now: now
             )
         } catch let refusal as NoticeIntake.Refusal {
-            printError(
-                "error: --\(refusal.field == "text" ? (file == nil ? "text" : "file") : refusal.field): \(refusal.message)"
-            )
+            if refusal.kind == .conflict {
+                let id =
+                    source.id
+                    ?? Notice.derivedID(title: source.title, text: source.text, on: now, in: config.timeZone)
+                printError("error: \(source.conflict(noticeID: id))")
+            } else {
+                printError("error: --\(option(for: refusal.field)): \(refusal.message)")
+            }
             throw ExitStatus.usage.exitCode
         }
         let noticeID = receipt.noticeID
@@ -77,7 +102,9 @@ struct SendCommand: AsyncParsableCommand {
         let dispatcher = Dispatcher(
             store: store, transport: transport, sinks: SinkRegistry.standard, config: config, logger: logger
         )
-        let progress = ProgressLine(total: receipt.deliveries)
+        let settled = try await store.stateCounts(noticeID: noticeID)
+        let progress = SendProgress(
+            total: receipt.deliveries, alreadyDone: settled.filter { $0.key.isFinal }.values.reduce(0, +))
         do {
             StopSignal.install()
             _ = try await dispatcher.drain(noticeID: noticeID, stopRequested: { StopSignal.isRequested }) {
@@ -94,29 +121,40 @@ struct SendCommand: AsyncParsableCommand {
         try await finish(store: store, noticeID: noticeID)
     }
 
-    /// `--dry-run`: the plan as it would be made, refused as `send` would refuse it (exit 2).
-    private func printDryRun(config: GridcastConfig, body: String, now: Date) throws {
-        let id = id ?? Notice.derivedID(title: title, text: body, on: now, in: config.timeZone)
+    /// The notice from --text, --file or --notice, or exit 2 with the flag at fault.
+    private func resolveSource(_ config: GridcastConfig) throws -> SendSource {
         do {
-            let notice = Notice(id: id, title: title, text: body, urgent: urgent)
+            return try SendSource.resolve(
+                .init(text: text, file: file, notice: notice, to: to, title: title, id: id, urgent: urgent),
+                config: config)
+        } catch {
+            for line in error.details { printError(line) }
+            printError("error: --\(error.option): \(error.message); nothing was sent")
+            throw ExitStatus.usage.exitCode
+        }
+    }
+
+    /// The flag a refused submission field came from.
+    private func option(for field: String) -> String {
+        switch field {
+        case "text": notice != nil ? "notice" : file != nil ? "file" : "text"
+        case "to": to == nil ? (notice != nil ? "notice" : "file") + " (its to:)" : "to"
+        default: field
+        }
+    }
+
+    /// `--dry-run`: the plan as it would be made, refused as `send` would refuse it (exit 2).
+    private func printDryRun(config: GridcastConfig, source: SendSource, now: Date) throws {
+        let id = source.id ?? Notice.derivedID(title: source.title, text: source.text, on: now, in: config.timeZone)
+        do {
+            let notice = Notice(id: id, title: source.title, text: source.text, urgent: source.urgent)
             let lines = try SendDryRun.lines(
-                config: config, notice: notice, selector: try Selector(parsing: to), now: now)
+                config: config, notice: notice, selector: try Selector(parsing: source.to), now: now)
             print(lines.joined(separator: "\n"))
         } catch {
             printError("error: \(error)")
             throw ExitStatus.usage.exitCode
         }
-    }
-
-    private func readText() throws -> String {
-        if let text { return text }
-        guard let file, let data = FileManager.default.contents(atPath: file),
-            let text = String(data: data, encoding: .utf8)
-        else {
-            printError("--file: cannot read '\(file ?? "")' as UTF-8 text")
-            throw ExitStatus.usage.exitCode
-        }
-        return text
     }
 
     /// Prints the final summary from the ledger and exits 1 when anything did not get through.
@@ -186,24 +224,4 @@ func refuseOldLedgerLocation(_ config: GridcastConfig) throws {
         or set ledger.path to an absolute path.
         """)
     throw ExitStatus.usage.exitCode
-}
-
-/// `sent 120/200 · retry 3 · dead 1` redrawn in place on a terminal; silent otherwise.
-final class ProgressLine: Sendable {
-    private let total: Int
-    private let enabled = isatty(STDERR_FILENO) == 1
-
-    init(total: Int) { self.total = total }
-
-    func update(_ progress: DispatchProgress) {
-        guard enabled else { return }
-        let line =
-            "\rsent \(progress.sent)/\(total) · retry \(progress.retried) · dead \(progress.dead) · in_doubt \(progress.inDoubt)"
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    func end() {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\n".utf8))
-    }
 }

@@ -43,6 +43,8 @@ enum Corpus {
         var absent: String?
         /// Also run `gridcast check` on it and expect the same line on stderr.
         var check: Bool?
+        /// Not an error but a warning: the config loads, and the message is among its warnings.
+        var warning: Bool?
 
         /// The folder, which says how the input is loaded.
         var kind: String { String(input.prefix { $0 != "/" }) }

@@ -84,7 +84,8 @@ public enum TestGroups {
             if let secret = group.secret { text += "    secret: \"\(secret)\"\n" }
             if let keyword = group.keyword { text += "    keyword: \(keyword)\n" }
             if let chatID = group.chatID { text += "    chat_id: \"\(chatID)\"\n" }
-            if group.mentionAll { text += "    mention_all: true\n" }
+            if group.mentionAll != .never { text += "    mention_all: \(group.mentionAll.rawValue)\n" }
+            if group.format != .text { text += "    format: \(group.format.rawValue)\n" }
             if !group.tags.isEmpty { text += "    tags: [\(group.tags.joined(separator: ", "))]\n" }
             if let rate = group.rate { text += "    rate: \"\(rate)\"\n" }
         }

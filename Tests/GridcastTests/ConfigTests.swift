@@ -58,7 +58,7 @@ struct ConfigTests {
         #expect(config.groups.map(\.id) == ["lingshui-01", "hook.1"])
         #expect(config.groups[0].url.hasSuffix("key=abc123"))
         #expect(config.groups[0].tags == ["lingshui", "elderly"])
-        #expect(config.groups[0].mentionAll)
+        #expect(config.groups[0].mentionAll == .always)
         #expect(config.groups[1].name == "hook.1")
     }
 
@@ -144,12 +144,13 @@ struct ConfigTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="
-        let rows: [(id: String, mentionAll: String, tags: String, expected: (Bool, [String]))] = [
-            ("b-1", "on", "elderly;lingshui", (true, ["elderly", "lingshui"])),
-            ("b-2", "1", "elderly,lingshui", (true, ["elderly", "lingshui"])),
-            ("b-3", "off", " elderly ; lingshui ", (false, ["elderly", "lingshui"])),
-            ("b-4", "0", "elderly", (false, ["elderly"])),
-            ("b-5", "yes", "", (true, [])),
+        let rows: [(id: String, mentionAll: String, tags: String, expected: (MentionAll, [String]))] = [
+            ("b-1", "on", "elderly;lingshui", (.always, ["elderly", "lingshui"])),
+            ("b-2", "1", "elderly,lingshui", (.always, ["elderly", "lingshui"])),
+            ("b-3", "off", " elderly ; lingshui ", (.never, ["elderly", "lingshui"])),
+            ("b-4", "0", "elderly", (.never, ["elderly"])),
+            ("b-5", "yes", "", (.always, [])),
+            ("b-6", "urgent", "", (.urgent, [])),
         ]
         try directory.write(
             "groups.csv",

@@ -380,7 +380,7 @@ struct DispatcherTests {
         let notice = try await planTwoParts(rig)
         var reloaded = rig.config
         reloaded.groups[0].format = .markdown
-        let parts = MessageParts.parts(of: notice, for: reloaded.groups[0], limit: .bytes(4096)).count
+        let parts = MessageParts.parts(of: notice, for: reloaded.groups[0], on: WeComSink()).count
         #expect(parts == 1)
         let dispatcher = Dispatcher(
             store: rig.store, transport: rig.transport, sinks: .standard, config: reloaded,

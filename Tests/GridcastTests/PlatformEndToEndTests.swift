@@ -73,7 +73,7 @@ struct PlatformEndToEndTests {
         for group in groups where group.id != "gone" {
             let sink = try #require(SinkRegistry.standard.sink(named: group.sink))
             let limit = sink.limit(for: group)
-            let expected = MessageParts.parts(of: notice, for: group, limit: limit)
+            let expected = MessageParts.parts(of: notice, for: group, on: sink)
             let got = received.filter { $0.group == group.id }.map(\.text)
             let visible = got.map(Self.withoutMention)
             #expect(visible == expected, "\(group.id): every part once, in order")

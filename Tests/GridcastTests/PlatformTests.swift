@@ -38,7 +38,7 @@ private func exchange(
     let notice = Notice(id: "n1", title: title, text: text)
     var body = text
     if throughMessageParts {
-        body = try #require(MessageParts.parts(of: notice, for: target, limit: sink.limit(for: target)).first)
+        body = try #require(MessageParts.parts(of: notice, for: target, on: sink).first)
     }
     let message = OutgoingMessage(
         deliveryID: "dlv_test", notice: notice, noticeCreatedAt: Date(), group: target, text: body

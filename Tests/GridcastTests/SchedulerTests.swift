@@ -43,7 +43,8 @@ struct SchedulerTests {
         pick: ScheduleSpec.Pick = .nextUnsent,
         catchUp: Duration = .seconds(7200),
         library: [NoticeLibrary.Entry] = [entry("a1"), entry("a2"), entry("a3")],
-        quiet: String? = nil
+        quiet: String? = nil,
+        whenExhausted: ScheduleSpec.WhenExhausted = .restart
     ) throws -> Rig {
         let directory = try TemporaryDirectory("scheduler")
         var config = TestGroups.config(TestGroups.wecom(2, port: 1), ledger: directory.file("ledger.sqlite"))
@@ -53,7 +54,7 @@ struct SchedulerTests {
             ScheduleSpec(
                 id: "morning", cron: try CronSchedule(parsing: cron), selector: try Selector(parsing: "all"),
                 pick: pick,
-                catchUp: catchUp
+                catchUp: catchUp, whenExhausted: whenExhausted
             )
         ]
         config.quietHours = try quiet.map { try QuietHours(parsing: $0) }
@@ -137,7 +138,8 @@ struct SchedulerTests {
 
     @Test func nextUnsentRotatesPerGroupAndReportsAnExhaustedLibrary() async throws {
         // b2 is only for even groups: g0001 (odd) skips it.
-        let rig = try rig(library: [Self.entry("b1"), Self.entry("b2", to: "tag:even"), Self.entry("b3")])
+        let rig = try rig(
+            library: [Self.entry("b1"), Self.entry("b2", to: "tag:even"), Self.entry("b3")], whenExhausted: .stop)
         var exhausted: [[String]] = []
         for day in ["2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"] {
             let reports = try await rig.scheduler().fireDue(now: at("\(day) 09:30:01"))
@@ -189,7 +191,7 @@ struct SchedulerTests {
     /// A library notice edited (same id, new text) after it went out: the schedule goes on, groups that had the old
     /// text don't get it again, and a group that hadn't gets the corrected text under a revision id.
     @Test func anEditedLibraryNoticeGoesOutAsARevisionAndTheScheduleGoesOn() async throws {
-        let rig = try rig(library: [Self.entry("a1"), Self.entry("a2")])
+        let rig = try rig(library: [Self.entry("a1"), Self.entry("a2")], whenExhausted: .stop)
         _ = try await rig.scheduler().fireDue(now: at("2026-12-01 09:30:05"))
         try await settle(rig, dead: [], at: at("2026-12-01 09:30:06"))
         var fixed = Self.entry("a1")
@@ -215,7 +217,7 @@ struct SchedulerTests {
     @Test func aLibraryNoticeThatCannotBePlannedIsLeftOutAndTheRestGoOut() async throws {
         var huge = Self.entry("a1")
         huge.notice.text = String(repeating: "冒充公检法的骗子会说你的账户涉嫌洗钱。\n", count: 1000)
-        let rig = try rig(library: [huge, Self.entry("a2")])
+        let rig = try rig(library: [huge, Self.entry("a2")], whenExhausted: .stop)
         let fired = try await rig.scheduler().fireDue(now: at("2026-12-01 09:30:05"))
         #expect(fired.map(\.outcome) == [.fired])
         #expect(try await rig.planned() == ["g0000": ["a2"], "g0001": ["a2"]])

@@ -59,7 +59,7 @@ struct SplittingTests {
     @Test func messagePartsAreMarkedAndCarryTheKeyword() {
         let group = Group(id: "d1", name: "钉钉群", sink: "wecom", url: "https://x", keyword: "反诈")
         let notice = Notice(id: "n", title: "养老诈骗提醒", text: Self.longNotice.replacingOccurrences(of: "反诈", with: ""))
-        let parts = MessageParts.parts(of: notice, for: group, limit: .bytes(2048))
+        let parts = MessageParts.parts(of: notice, for: group, on: WeComSink())
         #expect(parts.count == 3)
         for (index, part) in parts.enumerated() {
             #expect(part.utf8.count <= 2048)
@@ -72,6 +72,6 @@ struct SplittingTests {
     @Test func aShortNoticeIsOnePartWithoutMarker() {
         let group = Group(id: "w1", name: "群", sink: "wecom", url: "https://x")
         #expect(
-            MessageParts.parts(of: Notice(id: "n", title: "", text: "不转账"), for: group, limit: .bytes(2048)) == ["不转账"])
+            MessageParts.parts(of: Notice(id: "n", title: "", text: "不转账"), for: group, on: WeComSink()) == ["不转账"])
     }
 }
