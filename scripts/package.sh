@@ -3,7 +3,7 @@
 #   /usr/bin/gridcast                         release build, Swift runtime and Foundation linked statically
 #   /lib/systemd/system/gridcast.service      the unit of systemd/, pointed at /usr/bin/gridcast
 #   /etc/gridcast/notices/                     the bundled notice library (conffiles: local edits survive upgrades)
-#   /usr/share/doc/gridcast/examples/          gridcast.yaml (config/example.yaml) and groups.csv to copy
+#   /usr/share/doc/gridcast/examples/          gridcast.yaml (config/example.yaml) and its groups.csv to copy
 # Depends: on the Debian packages that own the shared libraries the binary loads (libcurl4, libsqlite3-0, libc6,
 # ...), found with dpkg -S; it fails if the binary would load anything from the Swift toolchain.
 # Needs Swift, dpkg-deb and git; no network once the package dependencies are fetched. Usage: scripts/package.sh
@@ -44,6 +44,7 @@ depends_line=$(printf '%s\n' "${depends[@]}" | sort -u | sed "s/^libc6\$/libc6 (
     sed 's/,/, /g')
 
 root=$(mktemp -d)
+chmod 0755 "$root"   # the package's "./", not mktemp's private 0700
 trap 'rm -rf "$root"' EXIT
 install -D -m 0755 "$binary" "$root/usr/bin/gridcast"
 strip --strip-unneeded "$root/usr/bin/gridcast"
@@ -53,7 +54,9 @@ install -d "$root/etc/gridcast/notices"
 install -m 0644 config/notices/*.md "$root/etc/gridcast/notices/"
 examples="$root/usr/share/doc/gridcast/examples"
 install -D -m 0644 config/example.yaml "$examples/gridcast.yaml"
-install -D -m 0644 config/example-groups.csv "$examples/groups.csv"
+# groups.csv: the example rows written under groups_file in example.yaml, comment marks taken off.
+grep '^#   ' config/example.yaml | cut -c5- >"$examples/groups.csv"
+chmod 0644 "$examples/groups.csv"
 install -D -m 0644 systemd/README.md "$root/usr/share/doc/gridcast/systemd.md"
 install -D -m 0644 README.md "$root/usr/share/doc/gridcast/README.md"
 
