@@ -38,6 +38,7 @@ public struct GridcastDaemon: Sendable {
     /// Runs until SIGTERM or SIGINT.
     public func run() async throws {
         let config = try load(configPath)
+        ConfigWarnings.log(config, to: logger)
         let descriptors = DescriptorLimit.raise()
         logger.info(
             "file descriptors", metadata: ["limit": "\(descriptors.now)", "raised_from": "\(descriptors.before)"])

@@ -25,6 +25,7 @@ struct ReloadService: Service {
                 let config = try load(path)
                 let old = await live.current
                 await live.replace(with: config)
+                ConfigWarnings.log(config, to: logger)
                 logger.notice(
                     "config reloaded",
                     metadata: [

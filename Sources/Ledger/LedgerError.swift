@@ -58,7 +58,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch code {
         case .conflict(let id):
-            "notice '\(id)' already exists with different content; choose another --id"
+            "notice '\(id)' already exists with different content: the new text needs another id"
         case .storage(let message):
             "ledger storage error: \(message)"
         case .invalid(let message), .unreadable(let message):

@@ -208,6 +208,24 @@ struct DaemonTests {
         try await setup.close()
     }
 
+    @Test func configWarningsAreLoggedAtStartAndAtReload() async throws {
+        let setup = try await setup(groups: 2)
+        try setup.directory.write("notices/009-nosuch.md", "---\nid: n9\ntitle: 提醒9\nto: tag:nosuch\n---\n不转账。\n")
+        let daemon = try setup.start()
+        try await setup.waitUntilServing()
+        kill(daemon.pid, SIGHUP)
+        try await waitUntil {
+            ((try? String(contentsOfFile: daemon.stderrPath, encoding: .utf8)) ?? "").contains("config reloaded")
+        }
+        daemon.terminate()
+        let result = try await daemon.wait()
+        #expect(result.status == 0)
+        let warnings = result.stderr.split(separator: "\n").filter {
+            $0.contains("warning") && $0.contains("009-nosuch.md:4:5") && $0.contains("unknown tag 'nosuch'")
+        }
+        #expect(warnings.count == 2, "once at start, once at the reload: \(result.stderr)")
+    }
+
     @Test func sigtermDuringAFanOutLeavesNothingClaimedOrInDoubt() async throws {
         let directory = try TemporaryDirectory("daemon-stop")
         let server = try await EmulatorServer.start(
