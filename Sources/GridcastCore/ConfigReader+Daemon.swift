@@ -33,20 +33,33 @@ extension Reader {
     mutating func api(_ mapping: Node.Mapping, at: SourceLocation, resolve: (String) -> String) -> APIConfig? {
         var listen = ("127.0.0.1:8640", at)
         var token: String?
+        var tokenUnknown = false
         var limits = APIConfig(host: "", port: 0, token: "")
         for (key, value) in entries(mapping, allowed: ConfigLoader.apiKeys, context: "api") {
             switch key {
             case "listen":
                 if let found = string(value, "api.listen") { listen = found }
             case "token":
-                token = string(value, "api.token")?.0
+                guard let (text, at) = string(value, "api.token", credential: true), !unexpanded.contains(at) else {
+                    tokenUnknown = true
+                    continue
+                }
+                token = text
             case "token_file":
-                guard let (path, location) = string(value, "api.token_file") else { continue }
+                // Only serve reads the token: a command that doesn't serve leaves the file alone (it may be a systemd
+                // credential, readable by the service only).
+                guard let (path, location) = string(value, "api.token_file", credential: true),
+                    expansion.credentials == .required, !unexpanded.contains(location)
+                else {
+                    tokenUnknown = true
+                    continue
+                }
                 let resolved = resolve(path)
                 guard let data = FileManager.default.contents(atPath: resolved),
                     let text = String(data: data, encoding: .utf8)
                 else {
                     error(location, "api.token_file: cannot read \(resolved)")
+                    tokenUnknown = true
                     continue
                 }
                 token = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -65,7 +78,12 @@ extension Reader {
             error(listen.1, "api.listen: expected HOST:PORT such as 127.0.0.1:8640, got '\(listen.0)'")
             return nil
         }
-        guard let token, token.count >= 16 else {
+        if token == nil && tokenUnknown {
+            // Already reported, or (credentials deferred) not needed: the API's token is left empty.
+            guard expansion.credentials == .deferred else { return nil }
+            token = ""
+        }
+        guard let token, token.count >= 16 || tokenUnknown else {
             error(at, "api: needs token: or token_file: with a token of at least 16 characters")
             return nil
         }
@@ -105,48 +123,52 @@ extension Reader {
                 error(idAt, "schedule id '\(id)' is invalid: use lowercase letters, digits, '.', '_', '-'")
             }
             if !seen.insert(id).inserted { error(idAt, "duplicate schedule id '\(id)'") }
-            guard let (cronText, cronAt) = values["cron"] else {
+            // Each value is checked on its own, so that one run reports every problem of the schedule.
+            var cron: CronSchedule?
+            if let (cronText, cronAt) = values["cron"] {
+                do {
+                    let parsed = try CronSchedule(parsing: cronText)
+                    if let never = parsed.neverFires {
+                        error(cronAt, "schedule \(id): \(never)")
+                    } else {
+                        cron = parsed
+                    }
+                } catch {
+                    self.error(cronAt, "schedule \(id): \(error.message)")
+                }
+                if let cron { warnIfFrequent(cron, schedule: id, at: cronAt) }
+            } else {
                 error(at, "schedule \(id): missing required key 'cron'")
-                continue
-            }
-            let cron: CronSchedule
-            do { cron = try CronSchedule(parsing: cronText) } catch {
-                self.error(cronAt, "schedule \(id): \(error.message)")
-                continue
-            }
-            if let never = cron.neverFires {
-                error(cronAt, "schedule \(id): \(never)")
-                continue
             }
             let (toText, toAt) = values["to"] ?? ("all", at)
-            let selector: Selector
+            var selector: Selector?
             do {
-                selector = try Selector(parsing: toText)
-                _ = try selector.resolve(in: groups)
+                let parsed = try Selector(parsing: toText)
+                _ = try parsed.resolve(in: groups)
+                selector = parsed
             } catch {
                 self.error(toAt, "schedule \(id): \(error.message)")
-                continue
             }
             let (pickText, pickAt) = values["pick"] ?? ("next-unsent", at)
-            let pick: ScheduleSpec.Pick
+            var pick: ScheduleSpec.Pick?
             switch pickText {
             case "next-unsent": pick = .nextUnsent
             case "dated": pick = .dated
             case let text where text.hasPrefix("notice:"):
                 let noticeID = String(text.dropFirst(7))
-                guard library.entry(noticeID) != nil else {
+                if library.entries.isEmpty || library.entry(noticeID) != nil {
+                    pick = .notice(noticeID)
+                } else {
                     error(pickAt, "schedule \(id): pick names notice '\(noticeID)', which is not in the notice library")
-                    continue
                 }
-                pick = .notice(noticeID)
             default:
                 error(pickAt, "schedule \(id): pick must be next-unsent, dated or notice:ID, got '\(pickText)'")
-                continue
             }
             if library.entries.isEmpty {
                 error(pickAt, "schedule \(id): the config has no notice library (notices: {dir: …}) to pick from")
                 continue
             }
+            guard let cron, let selector, let pick else { continue }
             result.append(
                 ScheduleSpec(id: id, cron: cron, selector: selector, pick: pick, catchUp: catchUp, location: at))
         }
