@@ -11,6 +11,8 @@ import Transport
 struct EmulatorFaultTests {
     static let wecom = Group(
         id: "w1", name: "网格群", sink: "wecom", url: "http://127.0.0.1:1/cgi-bin/webhook/send?key=wk1")
+    static let dingtalk = Group(
+        id: "dt1", name: "钉钉群", sink: "dingtalk", url: "http://127.0.0.1:1/robot/send?access_token=dt-token-0001")
     static let feishu = Group(
         id: "fs1", name: "飞书群", sink: "feishu", url: "http://127.0.0.1:1/open-apis/bot/v2/hook/fs-token-0001")
 
@@ -20,19 +22,24 @@ struct EmulatorFaultTests {
             body: Array(body.utf8), timeout: .seconds(5))
     }
 
-    @Test func aRateLimitFaultSendsRetryAfterForWeComAndFeishu() async throws {
+    @Test func aRateLimitFaultSendsRetryAfterForWeComFeishuAndDingTalk() async throws {
         let faults = FaultPlan(faults: [
             "w1": [.rateLimit(retryAfter: 5), .rateLimit(retryAfter: nil)],
             "fs1": [.rateLimit(retryAfter: 7), .rateLimit(retryAfter: nil)],
+            "dt1": [.rateLimit(retryAfter: 9), .rateLimit(retryAfter: nil)],
         ])
-        let server = try await EmulatorServer.start(groups: [Self.wecom, Self.feishu], faults: faults)
+        let server = try await EmulatorServer.start(
+            groups: [Self.wecom, Self.feishu, Self.dingtalk], faults: faults, enforceRateLimits: false)
         try await withTransport(to: server) { server, transport in
             let wecom = post(
                 "/cgi-bin/webhook/send?key=wk1", port: server.port, body: #"{"msgtype":"text","text":{"content":"x"}}"#)
             let feishu = post(
                 "/open-apis/bot/v2/hook/fs-token-0001", port: server.port,
                 body: #"{"msg_type":"text","content":{"text":"x"}}"#)
-            for (request, code, seconds) in [(wecom, "45009", "5"), (feishu, "11232", "7")] {
+            let dingtalk = post(
+                "/robot/send?access_token=dt-token-0001", port: server.port,
+                body: #"{"msgtype":"text","text":{"content":"x"}}"#)
+            for (request, code, seconds) in [(wecom, "45009", "5"), (feishu, "11232", "7"), (dingtalk, "130101", "9")] {
                 let limited = try await transport.send(request).get()
                 #expect(limited.status == 200)
                 #expect(limited.bodyText.contains(code))
