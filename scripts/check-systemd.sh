@@ -15,6 +15,17 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq systemd >/dev/null
 fi
 
+# A reload must check the config before it signals the daemon: the first ExecReload= runs `gridcast check` on the
+# config ExecStart= serves, the last one sends SIGHUP.
+reloads=$(grep -E '^ExecReload=' "$unit" || true)
+serve_config=$(sed -nE 's/^ExecStart=.* serve --config ([^ ]+).*/\1/p' "$unit")
+if [ -z "$serve_config" ] || ! head -1 <<<"$reloads" | grep -qF "gridcast check --config $serve_config" \
+    || ! tail -1 <<<"$reloads" | grep -q 'kill -HUP \$MAINPID'; then
+    echo "$unit: ExecReload= must run 'gridcast check --config $serve_config' first, then 'kill -HUP \$MAINPID'" >&2
+    echo "$reloads" >&2
+    exit 1
+fi
+
 # The analyzer's exit status is not the verdict (--threshold only exists in newer versions): parse the summary.
 report=$(SYSTEMD_COLORS=0 systemd-analyze security --offline=true --no-pager "$unit" 2>&1) || {
     echo "$report" >&2

@@ -25,8 +25,8 @@ struct DingTalkEmulation: PlatformEmulation {
         return "dingtalk:" + (components.queryItems?.first(where: { $0.name == "access_token" })?.value ?? "")
     }
 
-    private func errcode(_ code: Int, _ message: String) -> EmulatedAction {
-        .json(200, #"{"errcode":\#(code),"errmsg":"\#(message)"}"#)
+    private func errcode(_ code: Int, _ message: String, headers: [String: String] = [:]) -> EmulatedAction {
+        .json(200, #"{"errcode":\#(code),"errmsg":"\#(message)"}"#, headers: headers)
     }
 
     func unknownBot() -> EmulatedAction {
@@ -42,8 +42,14 @@ struct DingTalkEmulation: PlatformEmulation {
     }
 
     func answer(for fault: FaultPlan.Fault) -> EmulatedAction {
-        answer(
-            for: fault, busy: errcode(-1, "系统繁忙"), rateLimited: tooFast(),
+        // A fault's `retry_after` also comes as a `Retry-After` header beside the errcode.
+        var rateLimited = tooFast()
+        if case .rateLimit(let seconds?) = fault {
+            rateLimited = errcode(
+                130101, "send too fast, exceed 20 times per minute", headers: ["retry-after": "\(seconds)"])
+        }
+        return answer(
+            for: fault, busy: errcode(-1, "系统繁忙"), rateLimited: rateLimited,
             permanent: errcode(310000, "sign not match" + Self.more)
         )
     }

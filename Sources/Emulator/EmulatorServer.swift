@@ -28,7 +28,8 @@ public final class EmulatorServer: Sendable {
     /// - Parameters:
     ///   - groups: the groups of a gridcast config: requests for other bots are refused as the platform would,
     ///     and signatures are checked with their secrets. Empty: accept any bot, check no signature.
-    ///   - faults: failures to inject per group.
+    ///   - faults: failures to inject per group; with `groups`, a fault for a group not among them is refused
+    ///     (``FaultPlan/Failure``).
     ///   - log: receives a line per accepted or refused message.
     public static func start(
         host: String = "127.0.0.1",
@@ -41,6 +42,7 @@ public final class EmulatorServer: Sendable {
         clock: @escaping @Sendable () -> Date = { Date() },
         log: (@Sendable (String) -> Void)? = nil
     ) async throws -> EmulatorServer {
+        try faults.check(groups: groups)
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let state = try await eventLoop.submit {
             NIOLoopBound(

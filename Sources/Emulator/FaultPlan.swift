@@ -1,4 +1,5 @@
 import Foundation
+import GridcastCore
 import Yams
 
 /// Faults to inject, per group: the first requests of a group fail as listed, in order, then it behaves.
@@ -45,10 +46,28 @@ public struct FaultPlan: Sendable, Equatable {
 
     /// Faults by group id, in the order they are served.
     public var faults: [String: [Fault]]
+    /// Where each group's faults were written (`FILE:LINE:COL`), for messages.
+    var places: [String: String] = [:]
 
     /// Creates a plan.
     public init(faults: [String: [Fault]] = [:]) {
         self.faults = faults
+    }
+
+    /// Refuses faults for groups that `groups` (the emulator's config) lacks: they would never be served, and the
+    /// rehearsal would pass without the failure it was meant to show. Without a config every bot is accepted and
+    /// faults are keyed by bot, so nothing is checked.
+    /// - Throws: ``Failure`` naming each unknown group and where it was written.
+    public func check(groups: [Group]) throws(Failure) {
+        guard !groups.isEmpty else { return }
+        let known = Set(groups.map(\.id))
+        let unknown = faults.keys.filter { !known.contains($0) }.sorted()
+        guard !unknown.isEmpty else { return }
+        throw Failure(
+            description: unknown.map { id in
+                "\(places[id].map { "\($0): " } ?? "")faults for group '\(id)', which is not in the emulator's config"
+                    + KeySuggestion.hint(for: id, in: groups.map(\.id))
+            }.joined(separator: "\n"))
     }
 
     /// Why a faults file could not be read.
@@ -122,6 +141,7 @@ public struct FaultPlan: Sendable, Equatable {
                 list += Array(repeating: fault, count: max(1, times))
             }
             plan.faults[group, default: []] += list
+            plan.places[group] = "\(file):\(key.mark?.line ?? 1):\(key.mark?.column ?? 1)"
         }
         return plan
     }

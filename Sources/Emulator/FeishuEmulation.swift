@@ -27,8 +27,8 @@ struct FeishuEmulation: PlatformEmulation {
         return "feishu:" + components.path.dropFirst(Self.prefix.count)
     }
 
-    private func code(_ code: Int, _ message: String) -> EmulatedAction {
-        .json(200, #"{"code":\#(code),"data":{},"msg":"\#(message)"}"#)
+    private func code(_ code: Int, _ message: String, headers: [String: String] = [:]) -> EmulatedAction {
+        .json(200, #"{"code":\#(code),"data":{},"msg":"\#(message)"}"#, headers: headers)
     }
 
     func unknownBot() -> EmulatedAction {
@@ -40,13 +40,20 @@ struct FeishuEmulation: PlatformEmulation {
     }
 
     func tooFast() -> EmulatedAction {
-        code(11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]")
+        tooFast(headers: [:])
+    }
+
+    private func tooFast(headers: [String: String]) -> EmulatedAction {
+        code(11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]", headers: headers)
     }
 
     func answer(for fault: FaultPlan.Fault) -> EmulatedAction {
-        answer(
+        // A fault's `retry_after` also comes as a `Retry-After` header beside the code.
+        var rateLimited = tooFast()
+        if case .rateLimit(let seconds?) = fault { rateLimited = tooFast(headers: ["retry-after": "\(seconds)"]) }
+        return answer(
             for: fault, busy: .respond(status: 503, headers: [:], body: "Service Unavailable"),
-            rateLimited: tooFast(), permanent: unknownBot()
+            rateLimited: rateLimited, permanent: unknownBot()
         )
     }
 

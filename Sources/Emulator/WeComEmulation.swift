@@ -20,8 +20,8 @@ struct WeComEmulation: PlatformEmulation {
         return "wecom:" + (components.queryItems?.first(where: { $0.name == "key" })?.value ?? "")
     }
 
-    private func errcode(_ code: Int, _ message: String) -> EmulatedAction {
-        .json(200, #"{"errcode":\#(code),"errmsg":"\#(message)"}"#)
+    private func errcode(_ code: Int, _ message: String, headers: [String: String] = [:]) -> EmulatedAction {
+        .json(200, #"{"errcode":\#(code),"errmsg":"\#(message)"}"#, headers: headers)
     }
 
     func unknownBot() -> EmulatedAction {
@@ -37,8 +37,13 @@ struct WeComEmulation: PlatformEmulation {
     }
 
     func answer(for fault: FaultPlan.Fault) -> EmulatedAction {
-        answer(
-            for: fault, busy: errcode(-1, "system busy"), rateLimited: tooFast(),
+        // A fault's `retry_after` also comes as a `Retry-After` header beside the errcode.
+        var rateLimited = tooFast()
+        if case .rateLimit(let seconds?) = fault {
+            rateLimited = errcode(45009, "api freq out of limit", headers: ["retry-after": "\(seconds)"])
+        }
+        return answer(
+            for: fault, busy: errcode(-1, "system busy"), rateLimited: rateLimited,
             permanent: errcode(93000, "invalid webhook url")
         )
     }

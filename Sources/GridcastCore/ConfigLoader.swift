@@ -30,23 +30,55 @@ public struct ConfigLoader: Sendable {
     /// The sinks groups may name.
     public var catalog: any SinkCatalog
 
-    /// Creates a loader.
+    /// Creates a loader. With `credentials: .deferred`, an unset variable in a group's `url` or `secret` or in the
+    /// API token is no error: the value stays unexpanded (for commands that neither send nor serve).
     public init(
         catalog: any SinkCatalog,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        credentials: EnvironmentExpansion.CredentialUse = .required
     ) {
         self.catalog = catalog
-        self.expansion = EnvironmentExpansion(environment: environment)
+        self.expansion = EnvironmentExpansion(environment: environment, credentials: credentials)
+    }
+
+    /// A config as read, with what did not stop it.
+    public struct Loaded: Sendable {
+        /// The validated config.
+        public var config: GridcastConfig
+        /// Worth a look, not wrong (``GridcastConfig/warnings``): a schedule that fires more often than hourly…
+        public var warnings: [Diagnostic] { config.warnings }
+        /// Credentials left unexpanded (credentials deferred): their variables are unset.
+        public var deferred: [Deferred]
+    }
+
+    /// A credential left unexpanded because its variables are unset and the command doesn't use it.
+    public struct Deferred: Sendable, Hashable {
+        /// Where it is written.
+        public var location: SourceLocation
+        /// Its key, e.g. `groups[3].url`.
+        public var field: String
+        /// The unset variables it names.
+        public var variables: [String]
     }
 
     /// Loads the config at `path`.
     public func load(path: String) throws(ConfigError) -> GridcastConfig {
+        try loaded(path: path).config
+    }
+
+    /// Loads a config from text; `file` names it in diagnostics and anchors relative paths.
+    public func load(yaml: String, file: String) throws(ConfigError) -> GridcastConfig {
+        try loaded(yaml: yaml, file: file).config
+    }
+
+    /// Loads the config at `path`, with its warnings.
+    public func loaded(path: String) throws(ConfigError) -> Loaded {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError([Diagnostic(nil, "\(path): cannot read config file")])
         }
         switch TextDecoding.decode(data) {
         case .text(let text):
-            return try load(yaml: text, file: path)
+            return try loaded(yaml: text, file: path)
         case .invalid(let line, let column):
             throw ConfigError([
                 Diagnostic(
@@ -56,19 +88,25 @@ public struct ConfigLoader: Sendable {
         }
     }
 
-    /// Loads a config from text; `file` names it in diagnostics and anchors relative paths.
-    public func load(yaml: String, file: String) throws(ConfigError) -> GridcastConfig {
+    /// Loads a config from text, with its warnings; `file` names it in diagnostics and anchors relative paths.
+    public func loaded(yaml: String, file: String) throws(ConfigError) -> Loaded {
         var reader = Reader(file: file, expansion: expansion)
+        // Full-width punctuation typed with a Chinese input method (`sink：wecom`) makes YAML fail a line or more
+        // later, or read the line as part of a value: say what and where it is instead.
+        let fullWidth = YAMLProblem.fullWidthPunctuation(in: yaml)
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            let problem = YAMLProblem(error, yaml: yaml)
-            throw ConfigError([
-                Diagnostic(SourceLocation(file: file, line: problem.line, column: problem.column), problem.message)
-            ])
+            let problems = fullWidth.isEmpty ? [YAMLProblem(error, yaml: yaml)] : fullWidth
+            throw ConfigError(
+                problems.map { Diagnostic(SourceLocation(file: file, line: $0.line, column: $0.column), $0.message) })
         } catch {
             throw ConfigError([Diagnostic(SourceLocation(file: file, line: 1, column: 1), "cannot parse YAML")])
+        }
+        if !fullWidth.isEmpty {
+            throw ConfigError(
+                fullWidth.map { Diagnostic(SourceLocation(file: file, line: $0.line, column: $0.column), $0.message) })
         }
         guard let root, case .mapping(let mapping) = root else {
             throw ConfigError([
@@ -161,16 +199,19 @@ public struct ConfigLoader: Sendable {
             // unknown.
             config.warnings += config.library.audienceWarnings(groups: groups)
         }
+        // Audiences are checked against every group written, like the library's above: a group refused for its
+        // own problem must not make a schedule's tag look unknown as well.
         if let schedulesNode {
-            config.schedules = reader.schedules(schedulesNode, groups: config.groups, library: config.library)
+            config.schedules = reader.schedules(schedulesNode, groups: groups, library: config.library)
         }
         if let reportToNode {
-            config.schedules += reader.reportTo(reportToNode, groups: config.groups)
+            config.schedules += reader.reportTo(reportToNode, groups: groups)
         }
         guard reader.diagnostics.isEmpty else {
             throw ConfigError(reader.diagnostics.sorted(by: Reader.fileOrder))
         }
-        return config
+        config.warnings = (config.warnings + reader.warnings).sorted(by: Reader.fileOrder)
+        return Loaded(config: config, deferred: reader.deferred)
     }
 
     /// `path` relative to the directory of `file`, unless absolute.
@@ -178,5 +219,30 @@ public struct ConfigLoader: Sendable {
         if path.hasPrefix("/") { return path }
         let directory = (file as NSString).deletingLastPathComponent
         return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+    }
+}
+
+extension Reader {
+    /// Warns when `cron` fires more often than hourly (`* * * * *`): every firing posts into the groups, and a demo
+    /// schedule copied into production would post a notice a minute.
+    mutating func warnIfFrequent(_ cron: CronSchedule, schedule id: String, at location: SourceLocation) {
+        // Eight days from a Monday in UTC cover every weekday; the first two firings less than an hour apart tell.
+        let utc = TimeZone(identifier: "UTC")!
+        var previous = Date(timeIntervalSince1970: 1_767_571_200)  // 2026-01-05 00:00 UTC, a Monday
+        let end = previous.addingTimeInterval(8 * 86_400)
+        var last: Date?
+        while let next = cron.next(after: previous, in: utc), next <= end {
+            if let last, next.timeIntervalSince(last) < 3600 {
+                let minutes = Int(next.timeIntervalSince(last) / 60)
+                warnings.append(
+                    Diagnostic(
+                        location,
+                        "schedule \(id): cron \"\(cron)\" fires more often than hourly (every \(minutes) "
+                            + "\(minutes == 1 ? "minute" : "minutes")): every firing posts into its groups"))
+                return
+            }
+            last = next
+            previous = next
+        }
     }
 }

@@ -34,19 +34,28 @@ extension Reader {
         var listen = ("127.0.0.1:8640", at)
         var token: String?
         var viewerToken: (String, SourceLocation)?
+        var tokenUnknown = false
         var limits = APIConfig(host: "", port: 0, token: "")
         for (key, value) in entries(mapping, allowed: ConfigLoader.apiKeys, context: "api") {
             switch key {
             case "listen":
                 if let found = string(value, "api.listen") { listen = found }
             case "token":
-                token = string(value, "api.token")?.0
+                if let found = readToken(value, "api.token", inFile: false, resolve: resolve) {
+                    token = found.0
+                } else {
+                    tokenUnknown = true
+                }
             case "token_file":
-                token = tokenFile(value, "api.token_file", resolve: resolve)?.0 ?? token
+                if let found = readToken(value, "api.token_file", inFile: true, resolve: resolve) {
+                    token = found.0
+                } else {
+                    tokenUnknown = true
+                }
             case "viewer_token":
-                viewerToken = string(value, "api.viewer_token")
+                viewerToken = readToken(value, "api.viewer_token", inFile: false, resolve: resolve)
             case "viewer_token_file":
-                viewerToken = tokenFile(value, "api.viewer_token_file", resolve: resolve) ?? viewerToken
+                viewerToken = readToken(value, "api.viewer_token_file", inFile: true, resolve: resolve) ?? viewerToken
             case "read_timeout":
                 if let found = duration(value, "api.read_timeout") { limits.readTimeout = found }
             case "max_connections":
@@ -62,7 +71,12 @@ extension Reader {
             error(listen.1, "api.listen: expected HOST:PORT such as 127.0.0.1:8640, got '\(listen.0)'")
             return nil
         }
-        guard let token, token.count >= 16 else {
+        if token == nil && tokenUnknown {
+            // Already reported, or (credentials deferred) not needed: the API's token is left empty.
+            guard expansion.credentials == .deferred else { return nil }
+            token = ""
+        }
+        guard let token, token.count >= 16 || tokenUnknown else {
             error(at, "api: needs token: or token_file: with a token of at least 16 characters")
             return nil
         }
@@ -83,19 +97,26 @@ extension Reader {
             maxConnections: limits.maxConnections)
     }
 
-    /// The token in the file a `token_file`-like key names, surrounding whitespace removed.
-    private mutating func tokenFile(
-        _ value: Node, _ name: String, resolve: (String) -> String
+    /// A token written as the value (`inFile` false) or in the file the value names, surrounding whitespace
+    /// removed; nil when it is reported as a problem or, credentials deferred, not needed: a command that doesn't
+    /// serve leaves an unset variable and the file alone (it may be a systemd credential, readable by the service
+    /// only).
+    private mutating func readToken(
+        _ value: Node, _ name: String, inFile: Bool, resolve: (String) -> String
     ) -> (String, SourceLocation)? {
-        guard let (path, location) = string(value, name) else { return nil }
-        let resolved = resolve(path)
+        guard let (text, location) = string(value, name, credential: true), !unexpanded.contains(location) else {
+            return nil
+        }
+        guard inFile else { return (text, location) }
+        guard expansion.credentials == .required else { return nil }
+        let resolved = resolve(text)
         guard let data = FileManager.default.contents(atPath: resolved),
-            let text = String(data: data, encoding: .utf8)
+            let contents = String(data: data, encoding: .utf8)
         else {
             error(location, "\(name): cannot read \(resolved)")
             return nil
         }
-        return (text.trimmingCharacters(in: .whitespacesAndNewlines), location)
+        return (contents.trimmingCharacters(in: .whitespacesAndNewlines), location)
     }
 
     mutating func schedules(_ node: Node, groups: [Group], library: NoticeLibrary) -> [ScheduleSpec] {
@@ -136,48 +157,52 @@ extension Reader {
                 error(idAt, "schedule id '\(id)' is invalid: use lowercase letters, digits, '.', '_', '-'")
             }
             if !seen.insert(id).inserted { error(idAt, "duplicate schedule id '\(id)'") }
-            guard let (cronText, cronAt) = values["cron"] else {
+            // Each value is checked on its own, so that one run reports every problem of the schedule.
+            var cron: CronSchedule?
+            if let (cronText, cronAt) = values["cron"] {
+                do {
+                    let parsed = try CronSchedule(parsing: cronText)
+                    if let never = parsed.neverFires {
+                        error(cronAt, "schedule \(id): \(never)")
+                    } else {
+                        cron = parsed
+                    }
+                } catch {
+                    self.error(cronAt, "schedule \(id): \(error.message)")
+                }
+                if let cron { warnIfFrequent(cron, schedule: id, at: cronAt) }
+            } else {
                 error(at, "schedule \(id): missing required key 'cron'")
-                continue
-            }
-            let cron: CronSchedule
-            do { cron = try CronSchedule(parsing: cronText) } catch {
-                self.error(cronAt, "schedule \(id): \(error.message)")
-                continue
-            }
-            if let never = cron.neverFires {
-                error(cronAt, "schedule \(id): \(never)")
-                continue
             }
             let (toText, toAt) = values["to"] ?? ("all", at)
-            let selector: Selector
+            var selector: Selector?
             do {
-                selector = try Selector(parsing: toText)
-                _ = try selector.resolve(in: groups)
+                let parsed = try Selector(parsing: toText)
+                _ = try parsed.resolve(in: groups)
+                selector = parsed
             } catch {
                 self.error(toAt, "schedule \(id): \(error.message)")
-                continue
             }
             let (pickText, pickAt) = values["pick"] ?? ("next-unsent", at)
-            let pick: ScheduleSpec.Pick
+            var pick: ScheduleSpec.Pick?
             switch pickText {
             case "next-unsent": pick = .nextUnsent
             case "dated": pick = .dated
             case let text where text.hasPrefix("notice:"):
                 let noticeID = String(text.dropFirst(7))
-                guard library.entry(noticeID) != nil else {
+                if library.entries.isEmpty || library.entry(noticeID) != nil {
+                    pick = .notice(noticeID)
+                } else {
                     error(pickAt, "schedule \(id): pick names notice '\(noticeID)', which is not in the notice library")
-                    continue
                 }
-                pick = .notice(noticeID)
             default:
                 error(pickAt, "schedule \(id): pick must be next-unsent, dated or notice:ID, got '\(pickText)'")
-                continue
             }
             if library.entries.isEmpty {
                 error(pickAt, "schedule \(id): the config has no notice library (notices: {dir: …}) to pick from")
                 continue
             }
+            guard let cron, let selector, let pick else { continue }
             result.append(
                 ScheduleSpec(
                     id: id, cron: cron, selector: selector, pick: pick, catchUp: catchUp, whenExhausted: whenExhausted,

@@ -134,7 +134,8 @@ extension Reader {
                     continue
                 }
                 let optional = ["secret", "keyword", "chat_id", "name", "tags"].contains(key)
-                if let (text, at) = string(value, name, optional: optional) {
+                let credential = key == "url" || key == "secret"
+                if let (text, at) = string(value, name, optional: optional, credential: credential) {
                     fields[key] = GroupFields.Field(text: text, at: at)
                 }
             }
@@ -190,6 +191,13 @@ extension Reader {
             func cell(_ position: Int?) -> GroupFields.Field? {
                 row.nonEmptyCell(at: position).map { GroupFields.Field(text: $0, at: at) }
             }
+            if row.credentialsUnset {
+                unexpanded.insert(at)
+                if expansion.credentials == .deferred {
+                    let names = [urlAt, secretAt].flatMap { expansion.unsetNames(in: row.nonEmptyCell(at: $0) ?? "") }
+                    deferred.append(ConfigLoader.Deferred(location: at, field: "url", variables: names))
+                }
+            }
             guard let id = cell(idAt) else {
                 error(at, "id is empty")
                 continue
@@ -227,12 +235,15 @@ extension Reader {
             } else if let location = group.location {
                 firstByID[group.id] = location
             }
+            // A URL or secret whose variable is unset is not known yet: its rules are checked where it is used.
+            let credentialsKnown = ![group.location, group.fieldLocations["url"], group.fieldLocations["secret"]]
+                .contains { $0.map(unexpanded.contains) ?? false }
             if !catalog.sinkNames.contains(group.sink) {
                 error(
                     at("sink"),
                     "group \(group.id): unknown sink '\(group.sink)'\(KeySuggestion.hint(for: group.sink, in: catalog.sinkNames)); one of \(catalog.sinkNames.joined(separator: ", "))"
                 )
-            } else {
+            } else if credentialsKnown {
                 for problem in catalog.problems(for: group) {
                     error(at(problem.field), "group \(group.id): \(problem.message)")
                 }

@@ -12,6 +12,12 @@ struct Reader {
     var defaultMentionAll: MentionAll = .never
     /// The top-level `urgent_prefix`, given to every group.
     var urgentPrefix = Group.defaultUrgentPrefix
+    /// Things worth a look that don't stop the config (`check` prints them).
+    var warnings: [Diagnostic] = []
+    /// Credentials left unexpanded because their variables are unset and the command doesn't need them.
+    var deferred: [ConfigLoader.Deferred] = []
+    /// Where a credential was kept as written (unset variable): a YAML value, or a groups-file row.
+    var unexpanded: Set<SourceLocation> = []
 
     init(file: String, expansion: EnvironmentExpansion) {
         self.file = file
@@ -65,8 +71,12 @@ struct Reader {
     }
 
     /// A scalar value, env-expanded; nil (with a diagnostic) when it isn't a scalar or a variable is unset.
-    /// `null`/empty give nil without a diagnostic when `optional`.
-    mutating func string(_ node: Node, _ key: String, optional: Bool = false) -> (String, SourceLocation)? {
+    /// `null`/empty give nil without a diagnostic when `optional`. A `credential` with an unset variable is kept
+    /// as written and its place noted in ``unexpanded`` (an error too unless credentials are deferred), so the
+    /// rest of its group is still checked.
+    mutating func string(
+        _ node: Node, _ key: String, optional: Bool = false, credential: Bool = false
+    ) -> (String, SourceLocation)? {
         guard case .scalar(let scalar) = node else {
             error(location(node), "\(key): expected a single value, not a list or mapping")
             return nil
@@ -79,8 +89,17 @@ struct Reader {
         switch expansion.expand(scalar.string) {
         case .success(let value):
             return (value, at)
-        case .failure(.unset(let name)):
-            error(at, "\(key): environment variable \(name) is not set")
+        case .failure(.unset) where credential:
+            let names = expansion.unsetNames(in: scalar.string)
+            if expansion.credentials == .required {
+                error(at, "\(key): " + EnvironmentExpansion.unsetMessage(names))
+            } else {
+                deferred.append(ConfigLoader.Deferred(location: at, field: key, variables: names))
+            }
+            unexpanded.insert(at)
+            return (scalar.string, at)
+        case .failure(.unset):
+            error(at, "\(key): " + EnvironmentExpansion.unsetMessage(expansion.unsetNames(in: scalar.string)))
         case .failure(.malformed):
             error(at, "\(key): malformed ${VAR} reference (use ${NAME} with letters, digits and _)")
         }

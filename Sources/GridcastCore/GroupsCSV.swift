@@ -17,6 +17,9 @@ public struct GroupsCSV {
         var cells: [String]
         /// Column positions by name, shared by every row of a file.
         var columns: [String: Int]
+        /// Whether a credential cell (url, secret) names an unset variable and was kept as written: the row's
+        /// group can't be sent to, and its URL rules are not checked.
+        var credentialsUnset = false
 
         /// The cell at a position from ``position(of:)``, nil for nil (no such column) or an empty cell.
         func nonEmptyCell(at position: Int?) -> String? {
@@ -182,18 +185,32 @@ public struct GroupsCSV {
             var cells: [String] = []
             cells.reserveCapacity(names.count)
             var ok = true
+            var credentialsUnset = false
             for (name, raw) in zip(names, record.fields) {
-                switch expansion.expand(raw.trimmingSpaces) {
+                let text = raw.trimmingSpaces
+                switch expansion.expand(text) {
                 case .success(let value): cells.append(value)
-                case .failure(.unset(let variable)):
-                    diagnostics.append(Diagnostic(location, "\(name): environment variable \(variable) is not set"))
+                case .failure(.unset) where name == "url" || name == "secret":
+                    // Kept as written, so the row's other columns are still checked in the same run.
+                    if expansion.credentials == .required {
+                        let message = EnvironmentExpansion.unsetMessage(expansion.unsetNames(in: text))
+                        diagnostics.append(Diagnostic(location, "\(name): \(message)"))
+                    }
+                    cells.append(text)
+                    credentialsUnset = true
+                case .failure(.unset):
+                    let message = EnvironmentExpansion.unsetMessage(expansion.unsetNames(in: text))
+                    diagnostics.append(Diagnostic(location, "\(name): \(message)"))
                     ok = false
                 case .failure(.malformed):
                     diagnostics.append(Diagnostic(location, "\(name): malformed ${VAR} reference"))
                     ok = false
                 }
             }
-            if ok { rows.append(Row(line: record.line, cells: cells, columns: columns)) }
+            if ok {
+                rows.append(
+                    Row(line: record.line, cells: cells, columns: columns, credentialsUnset: credentialsUnset))
+            }
         }
         return (rows, diagnostics)
     }

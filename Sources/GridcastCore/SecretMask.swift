@@ -39,8 +39,36 @@ public enum SecretMask {
     }
 
     /// The URL with every credential replaced by `***`: scheme, host and the shape of the path stay readable.
+    /// Every query value and the userinfo are masked whatever their name or length (a key pasted straight into a
+    /// URL under any parameter name), and so are token-like path segments.
     public static func maskURL(_ url: String) -> String {
-        redact(url, secrets: credentials(in: url))
+        let masked = redact(url, secrets: credentials(in: url))
+        guard let schemeEnd = masked.range(of: "://") else { return masked }
+        let (authority, path, query) = split(masked)
+        var result = String(masked[..<schemeEnd.upperBound])
+        if let at = authority.lastIndex(of: "@") {
+            result += "***" + authority[at...]
+        } else {
+            result += authority
+        }
+        // Token-like segments, and whatever follows where a platform puts its token in the path: Feishu's
+        // `/hook/TOKEN`, Slack's `/services/T/B/X`, Discord's `/webhooks/ID/TOKEN`.
+        var afterMarker = false
+        result += path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            defer { if ["hook", "services", "webhooks"].contains(segment) { afterMarker = true } }
+            let secret = afterMarker && !segment.isEmpty || isTokenLike(segment)
+            return secret ? "***" : String(segment)
+        }.joined(separator: "/")
+        if masked.contains("?") {
+            result +=
+                "?"
+                + query.split(separator: "&", omittingEmptySubsequences: false).map { pair in
+                    guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+                    return String(pair[...equals]) + (pair[pair.index(after: equals)...].isEmpty ? "" : "***")
+                }.joined(separator: "&")
+        }
+        if masked.contains("#") { result += "#***" }
+        return result
     }
 
     /// Replaces every form of every secret (see ``SecretForms``) with `***`. Builds the forms on each call: hold a

@@ -75,8 +75,10 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         public var sent: Int
         public var dead: Int
         public var inDoubt: Int
+        /// Not yet settled (planned, claimed, retry): 待发送, apart from sent, failed and cancelled.
+        public var queued: Int
         enum CodingKeys: String, CodingKey {
-            case date, notices, groups, deliveries, sent, dead, inDoubt = "in_doubt"
+            case date, notices, groups, deliveries, sent, dead, inDoubt = "in_doubt", queued
         }
     }
 
@@ -89,8 +91,11 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         public var sent: Int
         public var dead: Int
         public var inDoubt: Int
+        /// Not yet settled (planned, claimed, retry): 待发送.
+        public var queued: Int
         enum CodingKeys: String, CodingKey {
             case groupID = "group_id", groupName = "group_name", sink, deliveries, sent, dead, inDoubt = "in_doubt"
+            case queued
         }
     }
 
@@ -104,8 +109,10 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         public var sent: Int
         public var dead: Int
         public var inDoubt: Int
+        /// Not yet settled (planned, claimed, retry): 待发送.
+        public var queued: Int
         enum CodingKeys: String, CodingKey {
-            case noticeID = "notice_id", title, groups, deliveries, sent, dead, inDoubt = "in_doubt"
+            case noticeID = "notice_id", title, groups, deliveries, sent, dead, inDoubt = "in_doubt", queued
         }
     }
 
@@ -198,11 +205,12 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         -> PeriodReport
     {
         func count(_ rows: [DeliveryRecord], _ state: DeliveryState) -> Int { rows.filter { $0.state == state }.count }
+        func queued(_ rows: [DeliveryRecord]) -> Int { rows.filter(\.state.isQueued).count }
         let sentRows = records.filter { $0.state == .sent }
         let byGroup = Dictionary(grouping: records, by: \.groupID).map { id, rows in
             GroupRow(
                 groupID: id, groupName: rows[0].groupName, sink: rows[0].sink, deliveries: rows.count,
-                sent: count(rows, .sent), dead: count(rows, .dead), inDoubt: count(rows, .inDoubt)
+                sent: count(rows, .sent), dead: count(rows, .dead), inDoubt: count(rows, .inDoubt), queued: queued(rows)
             )
         }.sorted { $0.groupID < $1.groupID }
         let byNotice = Dictionary(grouping: records, by: \.noticeID).map { id, rows in
@@ -210,7 +218,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
                 noticeID: id, title: rows[0].noticeTitle,
                 groups: Set(rows.filter { $0.state == .sent }.map(\.groupID)).count, deliveries: rows.count,
                 sent: count(rows, .sent),
-                dead: count(rows, .dead), inDoubt: count(rows, .inDoubt)
+                dead: count(rows, .dead), inDoubt: count(rows, .inDoubt), queued: queued(rows)
             )
         }.sorted { $0.noticeID < $1.noticeID }
         let failures = records.filter { $0.state == .dead || $0.state == .inDoubt }.map {
@@ -224,7 +232,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             let sent = rows.filter { $0.state == .sent }
             return DayRow(
                 date: day.description, notices: Set(sent.map(\.noticeID)).count, groups: Set(sent.map(\.groupID)).count,
-                deliveries: rows.count, sent: sent.count, dead: count(rows, .dead), inDoubt: count(rows, .inDoubt)
+                deliveries: rows.count, sent: sent.count, dead: count(rows, .dead), inDoubt: count(rows, .inDoubt),
+                queued: queued(rows)
             )
         }
         return PeriodReport(
@@ -251,6 +260,9 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         )
     }
 
+    /// Deliveries not yet settled — planned, claimed or waiting to retry: 待发送 in the summary line and the tables.
+    public var queued: Int { pending + retry }
+
     /// The Chinese summary line, worded alike for every period:
     /// `2026年11月：共发布反诈信息 25 条，转发 18 个群，累计投递 450 次（成功 448 次，失败 2 次，待核实 0 次）`; a day is
     /// named `2026-11-28`, a week `2026-11-23 至 2026-11-29`; `（tag:lingshui）` follows the period when limited.
@@ -264,8 +276,13 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         if let selector { span += "（\(selector)）" }
         var line = "\(span)：共发布反诈信息 \(notices) 条，转发 \(groups) 个群，累计投递 \(deliveries) 次"
         line += "（成功 \(sent) 次，失败 \(dead) 次，待核实 \(inDoubt) 次"
-        if pending + retry > 0 { line += "，待发送 \(pending + retry) 次" }
+        if queued > 0 { line += "，待发送 \(queued) 次" }
         if cancelled > 0 { line += "，已取消 \(cancelled) 次" }
         return line + "）"
     }
+}
+
+extension DeliveryState {
+    /// Not yet settled: it may still be sent (planned, claimed, retry).
+    var isQueued: Bool { self == .planned || self == .claimed || self == .retry }
 }

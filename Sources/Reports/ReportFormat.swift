@@ -43,25 +43,27 @@ extension PeriodReport {
         var out = "## 反诈信息发布台帐 \(heading)\n\n\(summary)\n\n"
         let days = shownDays(allDays: allDays)
         if !days.isEmpty {
-            out += "| 日期 | 发布条数 | 转发群数 | 投递 | 成功 | 失败 | 待核实 |\n|---|---:|---:|---:|---:|---:|---:|\n"
+            out += "| 日期 | 发布条数 | 转发群数 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\n"
+            out += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
             for day in days {
                 out +=
-                    "| \(day.date) | \(day.notices) | \(day.groups) | \(day.deliveries) | \(day.sent) | \(day.dead) | \(day.inDoubt) |\n"
+                    "| \(day.date) | \(day.notices) | \(day.groups) | \(day.deliveries) | \(day.sent) | \(day.dead) | \(day.inDoubt) | \(day.queued) |\n"
             }
             out += "\n"
         }
         if !byNotice.isEmpty {
-            out += "| 信息 | 标题 | 转发群数 | 投递 | 成功 | 失败 | 待核实 |\n|---|---|---:|---:|---:|---:|---:|\n"
+            out += "| 信息 | 标题 | 转发群数 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\n"
+            out += "|---|---|---:|---:|---:|---:|---:|---:|\n"
             for row in byNotice {
                 out +=
-                    "| \(cell(row.noticeID)) | \(cell(row.title)) | \(row.groups) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) |\n"
+                    "| \(cell(row.noticeID)) | \(cell(row.title)) | \(row.groups) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) | \(row.queued) |\n"
             }
             out += "\n"
         }
-        out += "| 群 | 名称 | 平台 | 投递 | 成功 | 失败 | 待核实 |\n|---|---|---|---:|---:|---:|---:|\n"
+        out += "| 群 | 名称 | 平台 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\n|---|---|---|---:|---:|---:|---:|---:|\n"
         for row in byGroup {
             out +=
-                "| \(row.groupID) | \(cell(row.groupName)) | \(row.sink) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) |\n"
+                "| \(row.groupID) | \(cell(row.groupName)) | \(row.sink) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) | \(row.queued) |\n"
         }
         if !failures.isEmpty {
             out += "\n**未送达 / 待核实**\n\n"
@@ -84,20 +86,21 @@ extension PeriodReport {
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
     }
 
-    /// One row per group, with the day's totals as a last `TOTAL` row.
+    /// One row per group, with the period's totals as a last `TOTAL` row; `queued` is 待发送 (not yet settled).
     public var csv: String {
-        var lines = ["date,group_id,group_name,sink,deliveries,sent,dead,in_doubt"]
+        var lines = ["date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued"]
         for row in byGroup {
             lines.append(
                 [
                     date, row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
-                    "\(row.inDoubt)",
+                    "\(row.inDoubt)", "\(row.queued)",
                 ]
                 .map(CSVField.escape).joined(separator: ",")
             )
         }
         lines.append(
-            [date, "TOTAL", "", "", "\(deliveries)", "\(sent)", "\(dead)", "\(inDoubt)"].joined(separator: ","))
+            [date, "TOTAL", "", "", "\(deliveries)", "\(sent)", "\(dead)", "\(inDoubt)", "\(queued)"]
+                .joined(separator: ","))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -107,30 +110,32 @@ extension PeriodReport {
         var out = "\(title)\(selector.map { " for \($0)" } ?? "") (\(timezone))\n\n"
         let shown = shownDays(allDays: allDays)
         if !shown.isEmpty {
-            var days: [[String]] = [["DAY", "NOTICES", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT"]]
+            var days: [[String]] = [["DAY", "NOTICES", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"]]
             for day in shown {
                 days.append([
                     day.date, "\(day.notices)", "\(day.groups)", "\(day.deliveries)", "\(day.sent)", "\(day.dead)",
-                    "\(day.inDoubt)",
+                    "\(day.inDoubt)", "\(day.queued)",
                 ])
             }
             out += TextTable.render(days) + "\n"
         }
         if !byNotice.isEmpty {
-            var notices: [[String]] = [["NOTICE", "TITLE", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT"]]
+            var notices: [[String]] = [
+                ["NOTICE", "TITLE", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"]
+            ]
             for row in byNotice {
                 notices.append([
                     row.noticeID, row.title, "\(row.groups)", "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
-                    "\(row.inDoubt)",
+                    "\(row.inDoubt)", "\(row.queued)",
                 ])
             }
             out += TextTable.render(notices) + "\n"
         }
-        var rows: [[String]] = [["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT"]]
+        var rows: [[String]] = [["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"]]
         for row in byGroup {
             rows.append([
                 row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
-                "\(row.inDoubt)",
+                "\(row.inDoubt)", "\(row.queued)",
             ])
         }
         out += TextTable.render(rows)

@@ -1,23 +1,46 @@
 import ArgumentParser
 import Foundation
 import GridcastCore
+import Ledger
 
 /// `gridcast check`: validates a config and summarizes it.
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate a config: print a one-line summary, or every problem as FILE:LINE:COL: message (exit 2)."
+        abstract: "Validate a config: print a one-line summary, or every problem as FILE:LINE:COL: message (exit 2).",
+        discussion: """
+            Every problem is reported in one run; warnings (FILE:LINE:COL: warning: …) don't change the exit code. \
+            The full check needs every ${VAR} the config uses, as serve and send do: run it where the daemon runs \
+            (the unit's ExecReload runs it before each reload). --ledger-only checks the config as report and the \
+            ledger commands read it, without the webhook secrets or the API token, and says whether the ledger is \
+            there; it opens nothing for writing.
+            """
     )
 
     @OptionGroup var options: ConfigOption
+    @Flag(help: "Check only what report and the ledger commands need: no secrets, no API token.")
+    var ledgerOnly = false
 
     func run() throws {
-        let config = try options.load()
-        // Warnings don't stop the config: `FILE:LINE:COL: warning: …` on stderr, exit 0.
-        for warning in config.warnings {
-            printError(Diagnostic(warning.location, "warning: \(warning.message)").description)
+        let loaded = try loadConfig(options.config, credentials: ledgerOnly ? .deferred : .required)
+        for warning in loaded.warnings { printError(Self.warning(warning)) }
+        guard ledgerOnly else {
+            print(Self.summary(of: loaded.config))
+            return
         }
-        print(Self.summary(of: config))
+        let ledger = loaded.config.ledger
+        var line = Self.summary(of: loaded.config).replacingOccurrences(of: "ok: ", with: "ok (ledger only): ")
+        if !LedgerStores.exists(ledger) { line += " (not created yet: serve or send creates it)" }
+        let names = Set(loaded.deferred.flatMap(\.variables)).sorted()
+        if !names.isEmpty {
+            line += "; not checked without their variables (serve and send need them): \(names.joined(separator: ", "))"
+        }
+        print(line)
+    }
+
+    /// `FILE:LINE:COL: warning: message`.
+    static func warning(_ diagnostic: Diagnostic) -> String {
+        diagnostic.location.map { "\($0): warning: \(diagnostic.message)" } ?? "warning: \(diagnostic.message)"
     }
 
     /// `ok: 18 groups (wecom 12, generic 6); tags: elderly 5, lingshui 9; ledger var/gridcast.sqlite; timezone Asia/Shanghai`

@@ -43,7 +43,10 @@ struct EmulateCommand: AsyncParsableCommand {
         }
         var plan = FaultPlan()
         if let faults {
-            do { plan = try FaultPlan.load(path: faults) } catch {
+            do {
+                plan = try FaultPlan.load(path: faults)
+                try plan.check(groups: groups)
+            } catch {
                 printError("\(error)")
                 throw ExitStatus.usage.exitCode
             }

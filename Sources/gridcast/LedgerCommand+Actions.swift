@@ -16,7 +16,7 @@ extension LedgerCommand {
                 """
         )
 
-        @OptionGroup var options: ConfigOption
+        @OptionGroup var options: LedgerOptions
         @Option(help: "The notice id.") var notice: String
         @Option(help: ArgumentHelp("A group id (repeatable).", valueName: "id")) var group: [String] = []
         @Flag(help: "Every in_doubt delivery of the notice.") var allInDoubt = false
@@ -85,7 +85,7 @@ extension LedgerCommand {
                 """
         )
 
-        @OptionGroup var options: ConfigOption
+        @OptionGroup var options: LedgerOptions
         @Option(help: "The notice id.") var notice: String
         @Option(help: ArgumentHelp("A group id (repeatable); its delivery must be dead.", valueName: "id"))
         var group: [String] = []
@@ -135,7 +135,7 @@ extension LedgerCommand {
                 """
         )
 
-        @OptionGroup var options: ConfigOption
+        @OptionGroup var options: LedgerOptions
         @Option(help: "The notice id.") var notice: String
         @Option(help: ArgumentHelp("A group id (repeatable).", valueName: "id")) var group: [String] = []
         @Option(help: "Why, for the record.") var note: String = ""

@@ -19,7 +19,7 @@ struct LedgerCommand: AsyncParsableCommand {
             abstract: "One row per delivery: notice, group, state, attempts, times, parts and last error."
         )
 
-        @OptionGroup var options: ConfigOption
+        @OptionGroup var options: LedgerOptions
         @Option(help: "Deliveries whose latest change was on this day (YYYY-MM-DD, config timezone).") var date: String?
         @Option(help: "From this day on (YYYY-MM-DD).") var since: String?
         @Option(help: "Up to and including this day (YYYY-MM-DD).") var until: String?
@@ -62,11 +62,13 @@ struct LedgerCommand: AsyncParsableCommand {
                 printError("--format: expected table, json or csv, got '\(format)'")
                 throw ExitStatus.usage.exitCode
             }
-            let store = try openLedger(config)
+            let store = try openLedger(config, .readOnly)
             let rows = try await store.deliveries(matching: filter)
             // An empty answer for a group or notice the config and the ledger don't know is a typo, not "none".
-            if rows.isEmpty, let group, !config.groups.contains(where: { $0.id == group }) {
-                printError("--group: no group '\(group)' in \(options.config)")
+            if rows.isEmpty, let group, !config.groups.contains(where: { $0.id == group }),
+                try await store.deliveries(matching: DeliveryFilter(groupID: group)).isEmpty
+            {
+                printError("--group: no group '\(group)' in \(options.source)")
                 throw ExitStatus.usage.exitCode
             }
             if rows.isEmpty, let notice, try await store.notice(id: notice) == nil {
@@ -95,28 +97,12 @@ extension LedgerCommand {
                 """
         )
 
-        @Option(help: ArgumentHelp("The gridcast YAML config (its ledger.path is verified).", valueName: "file"))
-        var config: String?
-        @Option(
-            help: ArgumentHelp("Verify this ledger file instead (e.g. a copy handed to an auditor).", valueName: "file")
-        )
-        var ledger: String?
+        @OptionGroup var options: LedgerOptions
         @Option(help: ArgumentHelp("An earlier head the ledger must still extend.", valueName: "SEQ:HASH"))
         var checkpoint: String?
 
         func run() async throws {
-            let settings: LedgerSettings
-            switch (config, ledger) {
-            case (_, let ledger?) where config == nil:
-                settings = LedgerSettings(path: ledger)
-            case (let config?, nil):
-                var options = ConfigOption()
-                options.config = config
-                settings = try options.load().ledger
-            default:
-                printError("give either --config or --ledger")
-                throw ExitStatus.usage.exitCode
-            }
+            let settings = try options.load().ledger
             var mark: LedgerCheckpoint?
             if let checkpoint {
                 // `SEQ HASH` (two words, as earlier versions printed it) is taken as well as `SEQ:HASH`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GridcastCore
+import Ledger
 import Reports
 
 /// `gridcast report`: what the ledger says was sent.
@@ -13,7 +14,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     /// The options every period shares.
     struct PeriodOptions: ParsableArguments {
-        @OptionGroup var options: ConfigOption
+        @OptionGroup var options: LedgerOptions
         @Option(
             help: ArgumentHelp(
                 "A day in the period, YYYY-MM-DD (default: today in the config's timezone).", valueName: "date"))
@@ -29,6 +30,10 @@ struct ReportCommand: AsyncParsableCommand {
         var allDays = false
 
         func run(_ period: PeriodReport.Period) async throws {
+            if !options.hasConfig && (to != nil || includeIdle) {
+                printError("\(to != nil ? "--to" : "--include-idle"): needs --config (the groups and tags are there)")
+                throw ExitStatus.usage.exitCode
+            }
             let config = try options.load()
             guard let format = ReportFormat(rawValue: format) else {
                 printError("--format: expected table, json, csv or markdown, got '\(format)'")
@@ -54,7 +59,7 @@ struct ReportCommand: AsyncParsableCommand {
                 }
             }
             var report = try await PeriodReport.make(
-                period, containing: day, store: try openLedger(config),
+                period, containing: day, store: try openLedger(config, .readOnly),
                 groups: to == nil ? nil : Set(selected.map(\.id))
             )
             report.scope(selector: to, groups: selected.map { ($0.id, $0.name) }, listingIdle: includeIdle)

@@ -24,7 +24,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Option(help: "How many days ahead.") var days: Int = 7
 
         func run() async throws {
-            let config = try options.load()
+            let config = try options.load(credentials: .deferred)
             guard (1...366).contains(days) else {
                 printError("--days: expected 1 to 366")
                 throw ExitStatus.usage.exitCode

@@ -124,4 +124,45 @@ struct ReportTests {
     func failureReasonsInChinese(stored: String, sink: String, expected: String) {
         #expect(FailureReason.chinese(stored, sink: sink) == expected)
     }
+
+    @Test func queuedDeliveriesHaveTheirOwnColumnInEveryFormat() throws {
+        let day = LocalDay(parsing: "2026-11-29", timeZone: shanghai)!
+        let rows = [
+            row("n1", "a", .sent, at: "2026-11-29 09:30"), row("n1", "b", .planned, at: "2026-11-29 09:30"),
+            row("n1", "c", .retry, at: "2026-11-29 09:31"), row("n1", "d", .cancelled, at: "2026-11-29 09:32"),
+            row("n1", "e", .dead, at: "2026-11-29 09:33"),
+        ]
+        let report = PeriodReport.make(
+            .week, asked: day, days: PeriodReport.days(of: .week, containing: day), records: rows)
+        #expect(report.queued == 2)
+        #expect(report.summary.hasSuffix("（成功 1 次，失败 1 次，待核实 0 次，待发送 2 次，已取消 1 次）"))
+        // Counted apart from sent, failed and cancelled, in the day, notice and group rows alike.
+        #expect(report.byDay.last?.queued == 2)
+        #expect(report.byNotice.first?.queued == 2)
+        #expect(report.byGroup.map(\.queued) == [0, 1, 1, 0, 0])
+
+        let table = report.table()
+        let tableLines = table.split(separator: "\n").map(String.init)
+        #expect(tableLines.contains { $0.hasPrefix("DAY") && $0.hasSuffix("IN_DOUBT  QUEUED") })
+        #expect(tableLines.contains { $0.hasPrefix("NOTICE") && $0.hasSuffix("QUEUED") })
+        #expect(tableLines.contains { $0.hasPrefix("n1") && $0.hasSuffix("  2") })
+        #expect(tableLines.contains { $0.hasPrefix("c ") && $0.hasSuffix("  1") })
+
+        let markdown = report.markdown()
+        #expect(markdown.contains("| 日期 | 发布条数 | 转发群数 | 投递 | 成功 | 失败 | 待核实 | 待发送 |"))
+        #expect(markdown.contains("| 2026-11-29 | 1 | 1 | 5 | 1 | 1 | 0 | 2 |"))
+        #expect(markdown.contains("| n1 | 标题 | 1 | 5 | 1 | 1 | 0 | 2 |"))
+        #expect(markdown.contains("| b | 群b | wecom | 1 | 0 | 0 | 0 | 1 |"))
+
+        let csv = report.csv.split(separator: "\n").map(String.init)
+        #expect(csv.first == "date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued")
+        #expect(csv.contains("2026-11-29,c,群c,wecom,1,0,0,0,1"))
+        #expect(csv.last == "2026-11-29,TOTAL,,,5,1,1,0,2")
+
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])
+        let byGroup = try #require(json["by_group"] as? [[String: Any]])
+        #expect(byGroup.map { $0["queued"] as? Int } == [0, 1, 1, 0, 0])
+        #expect((json["by_notice"] as? [[String: Any]])?.first?["queued"] as? Int == 2)
+        #expect((json["by_day"] as? [[String: Any]])?.last?["queued"] as? Int == 2)
+    }
 }
