@@ -47,7 +47,7 @@ done
 echo
 if grep -q "→" var/emulator.log; then
     echo "--- what the first group saw (all of them: var/emulator.log) ---"
-    awk '/^\[[0-9:]+\] / { if (seen) exit; if (/→/) seen = 1 } seen' var/emulator.log
+    awk '/^\[[0-9][0-9 :+-]*\] / { if (seen) exit; if (/→/) seen = 1 } seen' var/emulator.log
 fi
 echo
 "$bin" report daily --config config/demo.yaml

@@ -30,6 +30,7 @@ public final class EmulatorServer: Sendable {
     ///     and signatures are checked with their secrets. Empty: accept any bot, check no signature.
     ///   - faults: failures to inject per group; with `groups`, a fault for a group not among them is refused
     ///     (``FaultPlan/Failure``).
+    ///   - timeZone: the zone of the log's times (the config's `timezone`).
     ///   - log: receives a line per accepted or refused message.
     public static func start(
         host: String = "127.0.0.1",
@@ -40,13 +41,15 @@ public final class EmulatorServer: Sendable {
         responseDelay: Duration = .zero,
         blackhole: Bool = false,
         clock: @escaping @Sendable () -> Date = { Date() },
+        timeZone: TimeZone = .current,
         log: (@Sendable (String) -> Void)? = nil
     ) async throws -> EmulatorServer {
         try faults.check(groups: groups)
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let state = try await eventLoop.submit {
             NIOLoopBound(
-                EmulatorState(groups: groups, faults: faults, enforceRateLimits: enforceRateLimits, log: log),
+                EmulatorState(
+                    groups: groups, faults: faults, enforceRateLimits: enforceRateLimits, timeZone: timeZone, log: log),
                 eventLoop: eventLoop
             )
         }.get()

@@ -13,6 +13,8 @@ final class EmulatorState {
     private var recentByBot: [String: [Date]] = [:]
     private let enforceRateLimits: Bool
     private let log: (@Sendable (String) -> Void)?
+    /// The log's times: `2026-12-03 09:30:01+08:00` in this zone.
+    private let timeStyle: Date.ISO8601FormatStyle
     private(set) var received: [ReceivedMessage] = []
     private(set) var requests = 0
     /// Every request addressed to a bot, in arrival order (not kept for blackholed requests).
@@ -25,6 +27,7 @@ final class EmulatorState {
         groups: [Group],
         faults: FaultPlan,
         enforceRateLimits: Bool,
+        timeZone: TimeZone = .current,
         log: (@Sendable (String) -> Void)?
     ) {
         var byBot: [String: Group] = [:]
@@ -38,6 +41,7 @@ final class EmulatorState {
         self.faults = faults.faults
         self.enforceRateLimits = enforceRateLimits
         self.log = log
+        timeStyle = Date.ISO8601FormatStyle(dateTimeSeparator: .space, timeZoneSeparator: .colon, timeZone: timeZone)
     }
 
     func handle(_ request: EmulatedRequest, now: Date = Date()) -> EmulatedAction {
@@ -135,8 +139,6 @@ final class EmulatorState {
     }
 
     private func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: date)
+        date.formatted(timeStyle)
     }
 }

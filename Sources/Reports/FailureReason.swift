@@ -3,11 +3,12 @@ import Foundation
 /// A stored failure (a delivery's `last_error`) in words a community secretary reads: `机器人地址无效` for WeCom's
 /// errcode 93000, `结果未知（超时）` for a timeout. A reason not recognized is shown as stored.
 public enum FailureReason {
-    /// The Chinese reason for `lastError` of a delivery to a `sink` group, or `lastError` itself when unknown.
-    public static func chinese(_ lastError: String, sink: String) -> String {
+    /// The Chinese reason for `lastError` of a delivery to a `sink` group, or `lastError` itself when unknown. An
+    /// `in_doubt` delivery's reason always says the outcome is unknown (a 502 may have been posted), never more.
+    public static func chinese(_ lastError: String, sink: String, inDoubt: Bool = false) -> String {
         let text = lastError.lowercased()
-        if let code = errcode(in: text), let reason = byCode(code, sink: sink, text: text) { return reason }
-        if text.contains("outcome unknown") || text.contains("claim expired") {
+        if !inDoubt, let code = errcode(in: text), let reason = byCode(code, sink: sink, text: text) { return reason }
+        if inDoubt || text.contains("outcome unknown") || text.contains("claim expired") {
             if let curl = curlCode(in: text) {
                 if curl == 28 { return "结果未知（超时）" }
                 return "结果未知（连接中断）"

@@ -225,7 +225,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             Failure(
                 noticeID: $0.noticeID, noticeTitle: $0.noticeTitle, groupID: $0.groupID, groupName: $0.groupName,
                 state: $0.state.rawValue, attempts: $0.attempts, reason: $0.lastError ?? "",
-                reasonChinese: FailureReason.chinese($0.lastError ?? "", sink: $0.sink))
+                reasonChinese: FailureReason.chinese($0.lastError ?? "", sink: $0.sink, inDoubt: $0.state == .inDoubt))
         }
         let byDay = days.map { day in
             let rows = records.filter { $0.updatedAt >= day.start && $0.updatedAt < day.end }

@@ -38,8 +38,12 @@ struct EmulateCommand: AsyncParsableCommand {
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         var groups: [Group] = []
+        // The log's times are in the config's timezone, like every time gridcast shows.
+        var timeZone = TimeZone.current
         if let config {
-            groups = try ConfigOption(config: config).load().groups
+            let loaded = try ConfigOption(config: config).load()
+            groups = loaded.groups
+            timeZone = loaded.timeZone
         }
         var plan = FaultPlan()
         if let faults {
@@ -63,7 +67,7 @@ struct EmulateCommand: AsyncParsableCommand {
         let log = quiet ? nil : printer
         let server = try await EmulatorServer.start(
             host: host, port: port, groups: groups, faults: plan, enforceRateLimits: !noRateLimits,
-            responseDelay: responseDelay, blackhole: blackhole, log: log
+            responseDelay: responseDelay, blackhole: blackhole, timeZone: timeZone, log: log
         )
         printLine(
             "gridcast emulator listening on http://\(host):\(server.port) (\(groups.isEmpty ? "any bot" : "\(groups.count) groups from \(config ?? "")"))"

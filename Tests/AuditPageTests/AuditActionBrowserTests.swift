@@ -93,7 +93,7 @@ struct AuditActionBrowserTests {
             #expect(admin.actionForms >= 2)
             #expect(admin.gridNotices == ["audit-3", "audit-2", "audit-1"], "newest first")
             #expect(admin.deadReasons == ["机器人地址无效", "机器人地址无效"])
-            #expect(admin.inDoubtReasons.count == 8 && admin.inDoubtReasons.allSatisfy { $0 == "平台服务器错误（HTTP 502）" })
+            #expect(admin.inDoubtReasons.count == 8 && admin.inDoubtReasons.allSatisfy { $0 == "结果未知（平台返回 HTTP 502）" })
             let window = try #require(admin.windows.first { $0.group == "g0002" })
             #expect(window.name.contains("网格群2"))
             #expect(window.from.wholeMatch(of: Self.stamp) != nil && window.to.wholeMatch(of: Self.stamp) != nil)

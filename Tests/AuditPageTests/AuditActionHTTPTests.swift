@@ -166,7 +166,7 @@ struct AuditActionHTTPTests {
             // Reasons in Chinese, as the reports give them: WeCom's errcode 93000 is an invalid bot address, the 502
             // of the in_doubt ones a server error; the stored reason stays under it.
             #expect(page.contains(#"<span class="zh">机器人地址无效</span>"#))
-            #expect(page.contains(#"<span class="zh">平台服务器错误（HTTP 502）</span><br><small>HTTP 502"#))
+            #expect(page.contains(#"<span class="zh">结果未知（平台返回 HTTP 502）</span><br><small>HTTP 502"#))
             let admin = try await daemon.login()
             let adminPage = try await daemon.request("GET", "/?date=\(date)", cookie: admin).bodyText
             #expect(adminPage.contains(#"action="/audit/retry""#) && adminPage.contains(#"action="/audit/resolve""#))

@@ -125,6 +125,19 @@ struct ReportTests {
         #expect(FailureReason.chinese(stored, sink: sink) == expected)
     }
 
+    /// An in_doubt delivery never reads as a plain failure: a 502 or an errcode answer it ended on may have been
+    /// posted all the same.
+    @Test(
+        arguments: [
+            ("HTTP 502: Bad Gateway", "wecom", "结果未知（平台返回 HTTP 502）"),
+            ("errcode -1: system busy", "wecom", "结果未知"),
+            ("outcome unknown (curl 28: Timeout was reached)", "wecom", "结果未知（超时）"),
+        ])
+    func anInDoubtReasonSaysTheOutcomeIsUnknown(stored: String, sink: String, expected: String) {
+        #expect(FailureReason.chinese(stored, sink: sink, inDoubt: true) == expected)
+        #expect(FailureReason.chinese("HTTP 502: Bad Gateway", sink: sink) == "平台服务器错误（HTTP 502）")
+    }
+
     @Test func queuedDeliveriesHaveTheirOwnColumnInEveryFormat() throws {
         let day = LocalDay(parsing: "2026-11-29", timeZone: shanghai)!
         let rows = [

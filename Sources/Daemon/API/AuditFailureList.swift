@@ -93,7 +93,7 @@ struct AuditFailureList: Sendable {
     /// The Chinese reason, and the stored one under it when they differ.
     private func reason(_ row: DeliveryRecord) -> String {
         let stored = row.lastError ?? ""
-        let chinese = FailureReason.chinese(stored, sink: row.sink)
+        let chinese = FailureReason.chinese(stored, sink: row.sink, inDoubt: row.state == .inDoubt)
         guard chinese != stored else { return "<span class=\"zh\">\(AuditHTML.escape(stored))</span>" }
         return "<span class=\"zh\">\(AuditHTML.escape(chinese))</span><br><small>\(AuditHTML.escape(stored))</small>"
     }

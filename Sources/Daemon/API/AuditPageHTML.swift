@@ -167,7 +167,9 @@ struct AuditPageHTML: Sendable {
         guard let cell else { return "<td class=\"s-none\" title=\"\(AuditHTML.escape(group))\"></td>" }
         let symbol = Self.states.first { $0.state == cell.state }?.symbol ?? ""
         var title = "\(group) · \(cell.state.rawValue) · attempts \(cell.attempts)"
-        if let error = cell.lastError, !error.isEmpty { title += " · \(FailureReason.chinese(error, sink: cell.sink))" }
+        if let error = cell.lastError, !error.isEmpty {
+            title += " · \(FailureReason.chinese(error, sink: cell.sink, inDoubt: cell.state == .inDoubt))"
+        }
         return "<td class=\"s-\(cell.state.rawValue)\" title=\"\(AuditHTML.escape(title))\">\(symbol)</td>"
     }
 
