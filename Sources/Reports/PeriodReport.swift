@@ -38,6 +38,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     public var inDoubt: Int
     /// Ended unsent by an operator: neither sent nor failed.
     public var cancelled: Int
+    /// Accepted by the platform, which never confirms posting (Teams Workflows): not counted as sent.
+    public var accepted: Int = 0
     /// One row per group.
     public var byGroup: [GroupRow]
     /// One row per notice.
@@ -130,6 +132,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case period, date, from, to, timezone, notices, groups, deliveries, sent, pending, retry, dead, cancelled
+        case accepted
         case byDay = "by_day"
         case inDoubt = "in_doubt"
         case byGroup = "by_group"
@@ -227,7 +230,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
                 deliveries: rows.count, sent: sent.count, dead: count(rows, .dead), inDoubt: count(rows, .inDoubt)
             )
         }
-        return PeriodReport(
+        var report = PeriodReport(
             period: period,
             date: day.description,
             from: days.first!.description,
@@ -249,6 +252,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             selector: nil,
             idleGroups: nil
         )
+        report.accepted = count(records, .accepted)
+        return report
     }
 
     /// The Chinese summary line, worded alike for every period:
@@ -266,6 +271,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         line += "（成功 \(sent) 次，失败 \(dead) 次，待核实 \(inDoubt) 次"
         if pending + retry > 0 { line += "，待发送 \(pending + retry) 次" }
         if cancelled > 0 { line += "，已取消 \(cancelled) 次" }
+        if accepted > 0 { line += "，已受理未确认 \(accepted) 次" }
         return line + "）"
     }
 }
