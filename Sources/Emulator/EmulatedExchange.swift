@@ -72,9 +72,12 @@ public struct ReceivedMessage: Sendable, Codable, Equatable {
     public var mentionAll: Bool
     /// When it arrived.
     public var receivedAt: Date
+    /// The forum topic it was posted in (Telegram's `message_thread_id`), when one was named.
+    public var threadID: Int?
 
     enum CodingKeys: String, CodingKey {
         case group, sink, text
+        case threadID = "thread_id"
         case webhookID = "webhook_id"
         case mentionAll = "mention_all"
         case receivedAt = "received_at"

@@ -69,6 +69,17 @@ final class EmulatorState {
             }
             recentByBot[bot] = window + [now]
         }
+        if enforceRateLimits, let shared = platform.sharedLimit(of: request) {
+            let window = recentByBot[shared.key, default: []].filter {
+                // A millisecond's grace: a sender spacing messages exactly 1/30 s apart adds rounding errors.
+                now.timeIntervalSince($0) < shared.seconds - 0.001
+            }
+            recentByBot[shared.key] = window.count >= shared.count ? window : window + [now]
+            if window.count >= shared.count {
+                log?("[\(timestamp(now))] ✗ \(label): over \(shared.count) messages in \(shared.seconds) s for its bot")
+                return note(shared.tooFast, for: label, at: now, injected: false)
+            }
+        }
         let (action, message) = platform.handle(request, group: group, now: now)
         if let message {
             received.append(message)

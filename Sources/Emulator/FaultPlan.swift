@@ -13,6 +13,7 @@ import Yams
 ///   - {fault: reset}                   # read the request, drop the connection
 ///   - {fault: permanent}               # the platform's permanent refusal
 ///   - {fault: oversize}                # HTTP 200 with a 100 KiB body
+///   - {fault: accepted-then-lost}      # the platform's success, and the message never shows (a Teams flow failing)
 ///   - {fault: answer, status: 200, body: '{"errcode":40058,"errmsg":"content exceed max length"}'}
 ///   - {fault: answer, status: 429, body: rate_limited, headers: {retry-after: "7"}}
 /// ```
@@ -30,6 +31,9 @@ public struct FaultPlan: Sendable, Equatable {
         case permanent
         /// HTTP 200 with a 100 KiB body (tests the client's response cap).
         case oversize
+        /// The platform's success answer, and the message never appears: a Teams workflow that accepted it (202) and
+        /// failed to post it.
+        case acceptedThenLost
         /// Exactly this answer, whatever the platform: for the answers the named faults don't cover (a given
         /// errcode, an error body, `Retry-After` or none).
         case answer(status: Int, body: String, headers: [String: String])
@@ -115,6 +119,7 @@ public struct FaultPlan: Sendable, Equatable {
                 case "reset": fault = .reset
                 case "permanent": fault = .permanent
                 case "oversize": fault = .oversize
+                case "accepted-then-lost": fault = .acceptedThenLost
                 case "answer":
                     guard let status = item["status"]?.int, (100...599).contains(status) else {
                         throw Failure(description: "\(at): fault 'answer' needs status: 100…599")
@@ -135,7 +140,7 @@ public struct FaultPlan: Sendable, Equatable {
                 default:
                     throw Failure(
                         description:
-                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize, answer)"
+                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize, accepted-then-lost, answer)"
                     )
                 }
                 list += Array(repeating: fault, count: max(1, times))

@@ -23,9 +23,21 @@ protocol PlatformEmulation: Sendable {
     /// The platform's "too fast" answer, and its per-bot limit (messages per minute), if it enforces one.
     var perMinuteLimit: Int? { get }
     func tooFast() -> EmulatedAction
+    /// A limit this request shares with the bot's other chats (Telegram's token), and the answer when it is over.
+    func sharedLimit(of request: EmulatedRequest) -> SharedLimit?
+}
+
+/// A limit several bots of one platform share: at most `count` requests in `seconds` under `key`.
+struct SharedLimit {
+    var key: String
+    var count: Int
+    var seconds: Double
+    var tooFast: EmulatedAction
 }
 
 extension PlatformEmulation {
+    func sharedLimit(of request: EmulatedRequest) -> SharedLimit? { nil }
+
     func answer(
         for fault: FaultPlan.Fault, busy: EmulatedAction, rateLimited: EmulatedAction, permanent: EmulatedAction
     )
@@ -33,6 +45,7 @@ extension PlatformEmulation {
     {
         switch fault {
         case .busy: return busy
+        case .acceptedThenLost: return accepted()
         case .rateLimit: return rateLimited
         case .permanent: return permanent
         case .status(let status): return .respond(status: status, headers: [:], body: "")

@@ -3,7 +3,10 @@ import GridcastCore
 
 /// Telegram Bot API `sendMessage` at `/bot{token}/sendMessage`: `{"ok":…}` answers with the real HTTP status,
 /// `parameters.retry_after` on 429, text up to 4096 characters (after HTML entities are parsed), about 20 messages a
-/// minute per chat. A bot is its token plus the body's `chat_id`: one bot token posts into many groups.
+/// minute per chat and 30 a second per token across its chats. A bot is its token plus the body's `chat_id`: one bot
+/// token posts into many groups. `parse_mode: HTML` is parsed as Telegram does (``TelegramMarkup``): an unknown or
+/// unclosed tag is `can't parse entities`. A group configured with a `thread_id` is a forum with that one topic: any
+/// other `message_thread_id` is `message thread not found`.
 struct TelegramEmulation: PlatformEmulation {
     let sink = "telegram"
     let perMinuteLimit: Int? = 20
@@ -16,6 +19,12 @@ struct TelegramEmulation: PlatformEmulation {
         // Every request is asked for its key on every platform: parse the body only for Telegram's own paths.
         guard accepts(request) else { return "telegram:" }
         return "telegram:" + Self.token(request.path) + "#" + (Self.chatID(in: Self.jsonObject(request.body)) ?? "")
+    }
+
+    func sharedLimit(of request: EmulatedRequest) -> SharedLimit? {
+        guard accepts(request) else { return nil }
+        return SharedLimit(
+            key: "telegram-token:" + Self.token(request.path), count: 30, seconds: 1, tooFast: tooManyRequests(1))
     }
 
     func botKey(of group: Group) -> String? {
@@ -79,23 +88,33 @@ struct TelegramEmulation: PlatformEmulation {
         guard var text = body["text"] as? String, !text.isEmpty else {
             return (failure(400, "Bad Request: message text is empty"), nil)
         }
+        var thread: Int?
+        if let value = body["message_thread_id"] {
+            guard let number = (value as? NSNumber)?.intValue ?? (value as? String).flatMap({ Int($0) }) else {
+                return (failure(400, "Bad Request: invalid message_thread_id"), nil)
+            }
+            if let group, group.threadID.flatMap({ Int($0) }) != number {
+                return (failure(400, "Bad Request: message thread not found"), nil)
+            }
+            thread = number
+        }
         switch body["parse_mode"] as? String {
         case nil:
             break
         case "HTML":
-            // gridcast sends no tags: any `<` left unescaped is a rendering bug, refused as Telegram would.
-            if text.contains("<") {
-                return (failure(400, "Bad Request: can't parse entities: unsupported start tag"), nil)
+            switch TelegramMarkup.parse(text) {
+            case .success(let visible): text = visible
+            case .failure(let problem):
+                let quoted = problem.description.replacingOccurrences(of: "\"", with: "\\\"")
+                return (failure(400, "Bad Request: can't parse entities: \(quoted)"), nil)
             }
-            text = text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-                .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
         case let mode?:
             return (failure(400, "Bad Request: unsupported parse_mode \(mode)"), nil)
         }
         if text.utf16.count > 4096 { return (failure(400, "Bad Request: message is too long"), nil) }
         let message = ReceivedMessage(
             group: group?.id ?? "telegram:\(chat)", sink: sink, text: text, webhookID: nil, mentionAll: false,
-            receivedAt: now
+            receivedAt: now, threadID: thread
         )
         return (accepted(), message)
     }

@@ -6,10 +6,33 @@ import GridcastCore
 /// headers said "wait") is paused while every other bot keeps full speed. ``BotPacer`` paces the bots of one
 /// process; several processes sharing bots need a pacer that shares its slots (through their common ledger).
 public protocol BotPacing: Sendable {
-    /// Reserves the bot's next slot if it is within `horizon` of `now`; otherwise says when to come back.
-    func reserve(bot: String, spacing: TimeInterval, now: Date, horizon: TimeInterval) async -> PacingSlot
+    /// Reserves one slot for a message that counts against every bot in `bots` at once (a Telegram chat and its
+    /// bot token): the first time all of them are free, if it is within `horizon` of `now`; otherwise says when to
+    /// come back, and reserves nothing.
+    func reserve(_ bots: [PacedBot], now: Date, horizon: TimeInterval) async -> PacingSlot
     /// Pauses the bot until `until` (a rate-limit answer, or headers saying the bucket is empty).
     func pause(bot: String, until: Date) async
+}
+
+extension BotPacing {
+    /// Reserves the bot's next slot if it is within `horizon` of `now`; otherwise says when to come back.
+    public func reserve(bot: String, spacing: TimeInterval, now: Date, horizon: TimeInterval) async -> PacingSlot {
+        await reserve([PacedBot(key: bot, spacing: spacing)], now: now, horizon: horizon)
+    }
+}
+
+/// One limit a message counts against: its key (never logged: it may hold a credential) and the spacing it needs.
+public struct PacedBot: Sendable, Equatable {
+    /// The limit's key.
+    public var key: String
+    /// Seconds between two messages under this limit.
+    public var spacing: TimeInterval
+
+    /// Creates one.
+    public init(key: String, spacing: TimeInterval) {
+        self.key = key
+        self.spacing = spacing
+    }
 }
 
 /// What a sender should do, as its bot's pacing says.
@@ -36,10 +59,10 @@ public actor BotPacer: BotPacing {
         rate.windows.reduce(0) { max($0, Double($1.period.components.seconds) / Double($1.count)) }
     }
 
-    public func reserve(bot: String, spacing: TimeInterval, now: Date, horizon: TimeInterval) -> PacingSlot {
-        let slot = max(now, nextFree[bot] ?? now)
+    public func reserve(_ bots: [PacedBot], now: Date, horizon: TimeInterval) -> PacingSlot {
+        let slot = bots.reduce(now) { max($0, nextFree[$1.key] ?? now) }
         if slot.timeIntervalSince(now) > horizon { return .deferUntil(slot) }
-        nextFree[bot] = slot.addingTimeInterval(spacing)
+        for bot in bots { nextFree[bot.key] = slot.addingTimeInterval(bot.spacing) }
         return .sendAt(slot)
     }
 

@@ -355,13 +355,24 @@ public struct Dispatcher: Sendable {
         }
         let bot = sink.botKey(for: group)
         let spacing = (group.rate ?? sink.rate).map(BotPacer.spacing) ?? 0
+        // Every limit a message counts against: its bot's, and the one it shares with other groups (a Telegram
+        // token's). A "too fast" answer pauses them all.
+        var bots = [PacedBot(key: bot, spacing: spacing)]
+        if let shared = sink as? any SharedPacing {
+            bots.append(PacedBot(key: shared.sharedKey(for: group), spacing: BotPacer.spacing(shared.sharedRate)))
+        }
+        func pause(until date: Date) async {
+            for paced in bots { await pacer.pause(bot: paced.key, until: date) }
+        }
+        /// Whether any part was only accepted (not confirmed) by the platform.
+        var unconfirmed = false
         while partsSent < texts.count {
             // A claim waits for its bot only as long as its lease allows, keeping room for the requests it still has
             // to make; a longer wait goes back to the ledger instead of sitting in a claim.
             let remaining = settings.timeout * (texts.count - partsSent)
             let leaseRoom = leaseUntil.timeIntervalSince(clock.now()) - (remaining + .seconds(5)).seconds
             let horizon = max(0, min(max(5, 2 * spacing), leaseRoom))
-            switch await pacer.reserve(bot: bot, spacing: spacing, now: clock.now(), horizon: horizon) {
+            switch await pacer.reserve(bots, now: clock.now(), horizon: horizon) {
             case .sendAt(let slot):
                 if await !parked(until: slot, stopRequested: stopRequested) { return handBack() }
             case .deferUntil(let slot):
@@ -412,7 +423,7 @@ public struct Dispatcher: Sendable {
                 case .success(let response):
                     verdict = sink.classify(response)
                     if let wait = sink.pacing(after: response) {
-                        await pacer.pause(bot: bot, until: clock.now().addingTimeInterval(wait.seconds))
+                        await pause(until: clock.now().addingTimeInterval(wait.seconds))
                     }
                 case .failure(let error) where error.outOfDescriptors:
                     // This process ran out of descriptors: nothing was sent and the receiver is not at fault; try
@@ -438,7 +449,8 @@ public struct Dispatcher: Sendable {
                 ]
             )
             switch verdict {
-            case .sent:
+            case .sent, .accepted:
+                if case .accepted = verdict { unconfirmed = true }
                 partsSent += 1
                 if partsSent < texts.count {
                     // Make the part durable before sending the next one: a crash resumes after it.
@@ -466,7 +478,7 @@ public struct Dispatcher: Sendable {
                     reason)
             case .rateLimited(let after, _):
                 let delay = after ?? settings.rateLimitPause
-                await pacer.pause(bot: bot, until: clock.now().addingTimeInterval(delay.seconds))
+                await pause(until: clock.now().addingTimeInterval(delay.seconds))
                 return outcome(
                     .retry(at: clock.now().addingTimeInterval(delay.seconds), refundAttempt: true), parts: partsSent,
                     reason)
@@ -489,7 +501,7 @@ public struct Dispatcher: Sendable {
                 return outcome(.inDoubt, parts: partsSent, reason)
             }
         }
-        return outcome(.sent, parts: partsSent)
+        return outcome(unconfirmed ? .accepted : .sent, parts: partsSent)
     }
 
     /// Waits for a paced bot's slot; false when a stop or a cancellation came first (nothing is sent then).
@@ -510,6 +522,8 @@ public struct Dispatcher: Sendable {
 public struct DispatchProgress: Sendable, Equatable {
     /// Deliveries confirmed sent.
     public var sent = 0
+    /// Deliveries the platform accepted without confirming them posted.
+    public var accepted = 0
     /// Deliveries that will be retried.
     public var retried = 0
     /// Deliveries that ended dead.
@@ -525,6 +539,7 @@ public struct DispatchProgress: Sendable, Equatable {
     mutating func count(_ result: DeliveryOutcome.Result?) {
         switch result {
         case .sent: sent += 1
+        case .accepted: accepted += 1
         case .retry: retried += 1
         case .dead: dead += 1
         case .inDoubt: inDoubt += 1
@@ -537,7 +552,7 @@ public struct DispatchProgress: Sendable, Equatable {
 extension Verdict {
     var reason: String? {
         switch self {
-        case .sent: nil
+        case .sent, .accepted: nil
         case .retry(_, let reason), .rateLimited(_, let reason), .permanent(let reason), .unknown(let reason): reason
         }
     }
@@ -545,6 +560,7 @@ extension Verdict {
     var name: String {
         switch self {
         case .sent: "sent"
+        case .accepted: "accepted"
         case .retry: "retry"
         case .rateLimited: "rate_limited"
         case .permanent: "permanent"

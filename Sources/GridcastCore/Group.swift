@@ -17,6 +17,8 @@ public struct Group: Sendable, Hashable, Identifiable {
     public var keyword: String?
     /// Telegram's chat id.
     public var chatID: String?
+    /// Telegram's forum topic (`thread_id`): sent as `message_thread_id`.
+    public var threadID: String?
     /// Tags for `tag:NAME` selectors.
     public var tags: [String]
     /// When messages mention everyone in the group (first part only).

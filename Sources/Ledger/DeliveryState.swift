@@ -6,6 +6,9 @@ public enum DeliveryState: String, Sendable, CaseIterable, Codable {
     case claimed
     /// The platform confirmed it.
     case sent
+    /// The platform accepted it and never confirms posting it (Teams Workflows' 202): final, never resent, counted
+    /// apart from `sent`.
+    case accepted
     /// Will be tried again at `next_at`.
     case retry
     /// Refused for good, or out of attempts.
@@ -17,6 +20,6 @@ public enum DeliveryState: String, Sendable, CaseIterable, Codable {
 
     /// No more sending will happen without an operator.
     public var isFinal: Bool {
-        self == .sent || self == .dead || self == .inDoubt || self == .cancelled
+        self == .sent || self == .accepted || self == .dead || self == .inDoubt || self == .cancelled
     }
 }

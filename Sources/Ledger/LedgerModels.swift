@@ -136,6 +136,8 @@ public struct DeliveryOutcome: Sendable {
     public enum Result: Sendable, Equatable {
         /// Every part confirmed.
         case sent
+        /// Every part accepted, at least one without the platform confirming it was posted: final, never resent.
+        case accepted
         /// Try again at the given time. `refundAttempt` for rate-limit answers, which don't spend one.
         case retry(at: Date, refundAttempt: Bool)
         /// Never again.

@@ -38,6 +38,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     public var inDoubt: Int
     /// Ended unsent by an operator: neither sent nor failed.
     public var cancelled: Int
+    /// Accepted by the platform, which never confirms posting (Teams Workflows): not counted as sent.
+    public var accepted: Int = 0
     /// One row per group.
     public var byGroup: [GroupRow]
     /// One row per notice.
@@ -137,6 +139,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case period, date, from, to, timezone, notices, groups, deliveries, sent, pending, retry, dead, cancelled
+        case accepted
         case byDay = "by_day"
         case inDoubt = "in_doubt"
         case byGroup = "by_group"
@@ -236,7 +239,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
                 queued: queued(rows)
             )
         }
-        return PeriodReport(
+        var report = PeriodReport(
             period: period,
             date: day.description,
             from: days.first!.description,
@@ -258,6 +261,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             selector: nil,
             idleGroups: nil
         )
+        report.accepted = count(records, .accepted)
+        return report
     }
 
     /// Deliveries not yet settled — planned, claimed or waiting to retry: 待发送 in the summary line and the tables.
@@ -278,6 +283,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         line += "（成功 \(sent) 次，失败 \(dead) 次，待核实 \(inDoubt) 次"
         if queued > 0 { line += "，待发送 \(queued) 次" }
         if cancelled > 0 { line += "，已取消 \(cancelled) 次" }
+        if accepted > 0 { line += "，已受理未确认 \(accepted) 次" }
         return line + "）"
     }
 }

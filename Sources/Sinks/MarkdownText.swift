@@ -6,7 +6,7 @@ import Foundation
 /// Bold, italics, strike-through and code ticks lose their marks; a heading loses its `#`s, a quote its `>`, a bullet
 /// becomes `·`; a link `[text](url)` becomes `text url`, so the chat app still makes the address clickable; a
 /// backslash escape gives its character. Numbered lists, line breaks and anything that is not markdown stay as
-/// written.
+/// written. ``TelegramHTML`` reads markdown with the same rules and writes Telegram's HTML instead.
 public enum MarkdownText {
     /// `markdown` as plain text.
     public static func plain(_ markdown: String) -> String {
@@ -114,7 +114,7 @@ public enum MarkdownText {
 
     /// `**x**`, `__x__`, `~~x~~`, `*x*` starting at `start`: the marks must hug the text (`2 * 3 * 4` is left alone),
     /// and underscores inside a word (`snake_case`) are not marks.
-    static func emphasis(in characters: [Character], at start: Int) -> (inner: Range<Int>, end: Int)? {
+    static func emphasis(in characters: [Character], at start: Int) -> (inner: Range<Int>, end: Int, mark: String)? {
         for mark in ["**", "__", "~~", "*"] {
             let marks = Array(mark)
             guard start + 2 * marks.count < characters.count,
@@ -137,7 +137,7 @@ public enum MarkdownText {
                         position += 1
                         continue
                     }
-                    return (open..<position, after)
+                    return (open..<position, after, mark)
                 }
                 position += 1
             }

@@ -99,6 +99,9 @@ public struct OutgoingMessage: Sendable {
 public enum Verdict: Sendable, Equatable {
     /// The platform confirmed the message.
     case sent
+    /// The platform accepted the message to post it later and never says whether it did (Teams Workflows' 202): final,
+    /// never resent, recorded as `accepted` rather than `sent`.
+    case accepted
     /// A transient failure: try again after `after`, or after the backoff when nil. Spends an attempt.
     case retry(after: Duration?, reason: String)
     /// The platform said "too fast": pause this bot for `after` (or `dispatch.rate_limit_pause`), then try again

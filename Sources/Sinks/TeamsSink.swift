@@ -5,7 +5,9 @@ import Transport
 /// Microsoft Teams through a Workflows (Power Automate) webhook: `POST …/workflows/…/invoke?…&sig=SECRET` with a
 /// message holding one Adaptive Card (version 1.4) with one wrapping `TextBlock`.
 ///
-/// HTTP 200 or 202 is sent (202 means the workflow accepted the message and posts it itself). 429 pauses the
+/// HTTP 200 or 202 is ``Verdict/accepted``, not sent: the workflow took the message and posts it itself, and can fail
+/// to without the sender ever being told, so the ledger records the delivery as `accepted` (`docs/ledger.md`). No
+/// Workflows answer confirms a post. 429 pauses the
 /// webhook for `Retry-After`, 5xx follow ``ServerErrorRule``, other client errors are permanent. `mention_all` is ignored: a
 /// Workflows card can mention only people by id.
 public struct TeamsSink: Sink {
@@ -50,7 +52,7 @@ public struct TeamsSink: Sink {
             let message = JSONBody.message(error, "message")
             if !message.isEmpty { reason += ": \(message)" }
         }
-        if status == 200 || status == 202 { return .sent }
+        if status == 200 || status == 202 { return .accepted }
         return PlainStatus.verdict(for: response, reason: reason)
     }
 }

@@ -5,10 +5,12 @@ import Transport
 /// Telegram Bot API: `POST https://api.telegram.org/bot<TOKEN>/sendMessage` with `{"chat_id", "text"}`; one bot
 /// posts into many chats, so each group names its chat with `chat_id`.
 ///
-/// The markdown format is sent as `parse_mode: HTML` with `&`, `<` and `>` escaped. `{"ok":true}` is sent;
-/// `error_code` 429 pauses the chat for `parameters.retry_after`; `parameters.migrate_to_chat_id` (the group became
+/// The markdown format is rendered in Telegram's HTML subset (``TelegramHTML``) and sent with `parse_mode: HTML`; a
+/// group's `thread_id` (a forum topic) is sent as `message_thread_id`. Each chat is paced at about 20 messages a
+/// minute, and all chats of one bot token together at 30 a second (``SharedPacing``). `{"ok":true}` is sent;
+/// `error_code` 429 pauses the chat and its whole token for `parameters.retry_after`; `parameters.migrate_to_chat_id` (the group became
 /// a supergroup) is permanent and names the new chat id; 400/401/403/404 are permanent; an HTTP 5xx follows ``ServerErrorRule``.
-public struct TelegramSink: Sink {
+public struct TelegramSink: SharedPacing {
     public let name = "telegram"
     /// About 20 messages a minute per group.
     public let rate: RateLimit? = .perMinute(20)
@@ -16,8 +18,20 @@ public struct TelegramSink: Sink {
     /// Text is limited to 4096 characters (after entity parsing).
     public func limit(for group: Group) -> TextLimit { .characters(4096) }
 
+    /// About 30 messages a second per bot token, across all its chats.
+    public let sharedRate: RateLimit = .perSecond(30)
+
     /// Creates the sink.
     public init() {}
+
+    /// Markdown is rendered (``TelegramHTML``), so the notice's markdown is kept until the request is built.
+    public func rendersMarkdown(for group: Group) -> Bool { group.format == .markdown }
+
+    /// The bot token: every chat the bot posts into counts against it.
+    public func sharedKey(for group: Group) -> String {
+        let path = URLComponents(string: group.url)?.percentEncodedPath ?? ""
+        return "telegram-token:" + String(Self.token(inPath: path) ?? Substring(group.url))
+    }
 
     /// Telegram limits per chat, not per bot: the URL (which names the bot) and the chat id.
     public func botKey(for group: Group) -> String {
@@ -50,28 +64,16 @@ public struct TelegramSink: Sink {
         }
         var body = JSONWriter()
         body.field("chat_id", chatID)
+        if let thread = message.group.threadID, let number = Int(thread) {
+            body.field("message_thread_id", number)
+        }
         if message.group.format == .markdown {
-            body.field("text", Self.escapedHTML(message.text))
+            body.field("text", TelegramHTML.html(message.text))
             body.field("parse_mode", "HTML")
         } else {
             body.field("text", message.text)
         }
         return message.jsonRequest(body.finished)
-    }
-
-    /// Escapes the three characters Telegram's HTML mode requires escaped.
-    static func escapedHTML(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

@@ -165,9 +165,11 @@ struct SendCommand: AsyncParsableCommand {
         let dead = counts[.dead] ?? 0
         let inDoubt = counts[.inDoubt] ?? 0
         let cancelled = counts[.cancelled] ?? 0
-        let unsent = total - sent - dead - inDoubt - cancelled
+        let accepted = counts[.accepted] ?? 0
+        let unsent = total - sent - accepted - dead - inDoubt - cancelled
         print(
             "notice \(noticeID): \(sent) of \(total) groups sent, \(dead) dead, \(inDoubt) in_doubt"
+                + (accepted > 0 ? ", \(accepted) accepted (not confirmed)" : "")
                 + (cancelled > 0 ? ", \(cancelled) cancelled" : ""))
         if unsent > 0 {
             print("stopped before \(unsent) deliveries were sent; run the same command again to continue")

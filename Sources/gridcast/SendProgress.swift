@@ -16,7 +16,7 @@ final class SendProgress: Sendable {
 
         /// `12/20 groups done (sent 11 · retry 2 · dead 1) · 14s`.
         var line: String {
-            let done = min(total, alreadyDone + progress.sent + progress.dead + progress.inDoubt)
+            let done = min(total, alreadyDone + progress.sent + progress.accepted + progress.dead + progress.inDoubt)
             var line = "\(done)/\(total) \(total == 1 ? "group" : "groups") done (sent \(progress.sent)"
             if progress.retried > 0 { line += " · retry \(progress.retried)" }
             if progress.dead > 0 { line += " · dead \(progress.dead)" }

@@ -317,7 +317,8 @@ struct APITests {
                     keys == [
                         "period", "date", "from", "to", "timezone", "notices", "groups", "deliveries", "sent",
                         "pending",
-                        "retry", "dead", "in_doubt", "cancelled", "by_day", "by_group", "by_notice", "failures",
+                        "retry", "dead", "in_doubt", "cancelled", "accepted", "by_day", "by_group", "by_notice",
+                        "failures",
                     ])
             }
             let yesterday = try await api.call("GET", "/v1/reports/daily?date=2026-11-27")

@@ -47,6 +47,39 @@ struct ConfigTests {
             secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
         """
 
+    @Test func threadIDIsReadFromYAMLAndCSVAndRefusedOffTelegramAtItsPlace() throws {
+        let yaml = """
+            groups:
+              - id: tg-forum
+                sink: telegram
+                url: https://api.telegram.org/bot123:abc/sendMessage
+                chat_id: "-1001234"
+                thread_id: "42"
+              - id: wecom-1
+                sink: wecom
+                url: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k
+                thread_id: "7"
+            groups_file: groups.csv
+            """
+        let csv = """
+            id,sink,url,chat_id,thread_id
+            tg-csv,telegram,https://api.telegram.org/bot123:abc/sendMessage,-1005,9
+            tg-bad,telegram,https://api.telegram.org/bot123:abc/sendMessage,-1006,general
+            """
+        let found = try problems(yaml, files: ["groups.csv": csv])
+        #expect(
+            found == [
+                "gridcast.yaml:10:16: group wecom-1: thread_id is a Telegram forum topic; sink wecom has none",
+                "groups.csv:3: group tg-bad: thread_id: expected the topic's positive number, got 'general'",
+            ])
+        let good = yaml.replacingOccurrences(of: "    thread_id: \"7\"\n", with: "")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("groups.csv", csv.replacingOccurrences(of: ",general", with: ",3"))
+        let config = try loader.load(path: try directory.write("gridcast.yaml", good))
+        #expect(config.groups.map(\.threadID) == ["42", nil, "9", "3"])
+    }
+
     @Test func validConfigLoadsWithDefaultsAndExpansion() throws {
         let config = try loader.load(yaml: Self.valid, file: "gridcast.yaml")
         #expect(config.timeZone.identifier == "Asia/Shanghai")

@@ -76,6 +76,69 @@ struct LedgerTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func anAcceptedDeliveryIsFinalNeverClaimedAgainCountedApartAndVerifies(kind: StoreKind) async throws {
+        defer { directory.remove() }
+        let store = try kind.open(in: directory)
+        _ = try await store.plan(plan(["a", "b"]))
+        let claimed = try await claim(store, owner: "p1")
+        let a = try #require(claimed.first { $0.groupID == "a" })
+        let b = try #require(claimed.first { $0.groupID == "b" })
+        let lost = try await store.record([
+            DeliveryOutcome(claim: a, result: .accepted, partsSent: 1, error: nil, at: now),
+            DeliveryOutcome(claim: b, result: .sent, partsSent: 1, error: nil, at: now),
+        ])
+        #expect(lost.isEmpty)
+        let rows = Dictionary(uniqueKeysWithValues: try await store.deliveries(noticeID: "n1").map { ($0.groupID, $0) })
+        #expect(rows["a"]?.state == .accepted)
+        #expect(rows["a"]?.sentAt == now)
+        #expect(rows["a"]?.lastError == nil)
+        #expect(rows["b"]?.state == .sent)
+        #expect(DeliveryState.accepted.isFinal)
+        #expect(try await store.stateCounts(noticeID: "n1") == [.accepted: 1, .sent: 1])
+        // Final: never claimed again, never expired into doubt.
+        #expect(try await claim(store, owner: "p2", at: now.addingTimeInterval(86_400)).isEmpty)
+        #expect(
+            try await store.expireLeases(
+                now: now.addingTimeInterval(86_400), policy: .hold, isOwnerAlive: { _ in false }
+            ).isEmpty)
+        guard case .ok = try await store.verify(checkpoint: nil) else {
+            Issue.record("the event log must replay to the accepted row")
+            return
+        }
+    }
+
+    @Test func anOlderLedgerUpgradesAndItsRowsCanEndAccepted() async throws {
+        defer { directory.remove() }
+        let notice = Notice(id: "n1", title: "T", text: "不转账")
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteLedgerStore.migrator.migrate(queue, upTo: "v3-schedule-firings")
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO notices VALUES ('n1', 'T', '不转账', 0, ?, 'all', 'test', 1);
+                    INSERT INTO deliveries (id, notice_id, group_id, group_name, sink, state, next_at, planned_at,
+                        updated_at) VALUES ('d1', 'n1', 'a', '群a', 'teams', 'planned', 1, 1, 1),
+                        ('d2', 'n1', 'b', '群b', 'wecom', 'sent', 1, 1, 1);
+                    """, arguments: [notice.contentHash])
+        }
+        // Adopted by the event log (v4), then rebuilt by v5, v7 and v8 with rows and rowids kept.
+        try SQLiteLedgerStore.migrator.migrate(queue, upTo: "v7-cancelled")
+        try queue.close()
+        let store = try SQLiteLedgerStore(path: path)
+        let claimed = try #require(try await claim(store, owner: "p1").first)
+        #expect(
+            try await store.record([
+                DeliveryOutcome(claim: claimed, result: .accepted, partsSent: 1, error: nil, at: now)
+            ])
+            .isEmpty)
+        #expect(try await store.stateCounts(noticeID: "n1") == [.accepted: 1, .sent: 1])
+        guard case .ok = try await store.verify(checkpoint: nil) else {
+            Issue.record("an upgraded ledger must verify")
+            return
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func completionIsFencedOnClaimSequenceAndOwner(kind: StoreKind) async throws {
         defer { directory.remove() }
         let store = try kind.open(in: directory)

@@ -134,4 +134,39 @@ struct PacingTests {
         #expect(perPair.values.allSatisfy { $0 == 1 })
         try await rig.close()
     }
+
+    /// `count` Telegram groups: one bot token posting into `count` chats, at the platform's own rates.
+    func telegram(_ count: Int) -> [Group] {
+        (0..<count).map { index in
+            Group(
+                id: String(format: "t%04d", index), name: "Telegram \(index)", sink: "telegram",
+                url: "http://127.0.0.1:0/bot7700001:PACING-token/sendMessage", chatID: "-100\(5000 + index)")
+        }
+    }
+
+    @Test func fortyChatsOfOneTelegramTokenStayUnderItsThirtyASecond() async throws {
+        let rig = try await rig(groups: telegram(40))
+        try await rig.send(1)
+        #expect(try await rig.server.received().count == 40)
+        let refused = try await rig.server.requestLog().filter { $0.status != 200 }
+        #expect(refused.isEmpty, "no 429: the token was paced across its chats")
+        #expect(try await rig.server.requestCount() == 40)
+        let times = try await rig.server.received().map(\.receivedAt).sorted()
+        for (earlier, later) in zip(times, times.dropFirst(30)) {
+            #expect(later.timeIntervalSince(earlier) >= 1 - 0.001, "at most 30 in any second")
+        }
+        try await rig.close()
+    }
+
+    @Test func aTelegram429PausesTheWholeTokenNotOnlyItsChat() async throws {
+        let rig = try await rig(groups: telegram(3), faults: ["t0000": [.rateLimit(retryAfter: 30)]])
+        try await rig.send(1)
+        let log = try await rig.server.requestLog()
+        let tooFast = try #require(log.first { $0.status == 429 })
+        let after = log.drop { $0 != tooFast }.dropFirst()
+        #expect(after.count == 3, "the refused one again, and the two other chats")
+        #expect(after.allSatisfy { $0.receivedAt.timeIntervalSince(tooFast.receivedAt) >= 30 - 0.001 })
+        #expect(try await rig.rows().allSatisfy { $0.state == .sent && $0.attempts == 1 })
+        try await rig.close()
+    }
 }

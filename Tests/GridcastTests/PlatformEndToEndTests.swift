@@ -66,7 +66,7 @@ struct PlatformEndToEndTests {
             ["send", "--config", config, "--to", "all", "--id", "e2e", "--title", "医保卡诈骗提醒", "--file", file]
         )
         #expect(result.status == 1, "one group is dead: \(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("10 of 11 groups sent, 1 dead, 0 in_doubt"))
+        #expect(result.stdout.contains("9 of 11 groups sent, 1 dead, 0 in_doubt, 1 accepted (not confirmed)"))
 
         let received = try await server.received()
         let notice = Notice(id: "e2e", title: "医保卡诈骗提醒", text: Self.notice)
@@ -92,6 +92,47 @@ struct PlatformEndToEndTests {
         let fast = try #require(rows.first { $0.groupID == "too-fast" })
         #expect(fast.state == .sent)
         #expect(fast.attempts == 1, "'too fast' answers spend no attempt")
+        try await server.stop()
+        directory.remove()
+    }
+
+    @Test func teamsDeliveriesAreAcceptedNotSentInTheLedgerTheReportAndTheListing() async throws {
+        let directory = try TemporaryDirectory("e2e-teams")
+        func teams(_ id: String, port: Int) -> Group {
+            Group(
+                id: id, name: "Teams \(id)", sink: "teams",
+                url: "http://127.0.0.1:\(port)/workflows/\(id)/triggers/manual/paths/invoke?api-version=1&sig=sig-\(id)"
+            )
+        }
+        // The second flow accepts the message (202) and fails to post it: the emulator never shows it.
+        let server = try await EmulatorServer.start(
+            groups: [teams("flow-ok", port: 0), teams("flow-fails", port: 0)],
+            faults: FaultPlan(faults: ["flow-fails": [.acceptedThenLost]]))
+        let groups = [teams("flow-ok", port: server.port), teams("flow-fails", port: server.port)]
+        let config = try directory.write(
+            "gridcast.yaml", TestGroups.yaml(groups, ledger: directory.file("ledger.sqlite"), concurrency: 2))
+        let send = try await GridcastProcess.run(
+            ["send", "--config", config, "--to", "all", "--id", "teams1", "--title", "提醒", "--text", "不转账"])
+        #expect(
+            send.stdout.contains("0 of 2 groups sent, 0 dead, 0 in_doubt, 2 accepted (not confirmed)"), "\(send.stdout)"
+        )
+        #expect(try await server.received().map(\.group) == ["flow-ok"])
+        let rows = try await SQLiteLedgerStore(path: directory.file("ledger.sqlite")).deliveries(noticeID: "teams1")
+        #expect(rows.map(\.state) == [.accepted, .accepted], "the platform confirmed neither")
+        let again = try await GridcastProcess.run([
+            "send", "--config", config, "--to", "all", "--id", "teams1", "--title", "提醒", "--text", "不转账",
+        ])
+        _ = again
+        #expect(try await server.requestCount() == 2, "accepted is final: never resent")
+        let listing = try await GridcastProcess.run(["ledger", "list", "--config", config, "--notice", "teams1"])
+        #expect(listing.stdout.components(separatedBy: "accepted").count - 1 == 2, "\(listing.stdout)")
+        let report = try await GridcastProcess.run(["report", "daily", "--config", config, "--format", "json"])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any], "\(report.stdout)")
+        #expect(object["accepted"] as? Int == 2)
+        #expect(object["sent"] as? Int == 0)
+        let verify = try await GridcastProcess.run(["ledger", "verify", "--config", config])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         try await server.stop()
         directory.remove()
     }

@@ -487,6 +487,92 @@ struct TelegramPlatformTests {
                 == .permanent(reason: "error 403: Forbidden: bot was kicked from the group chat"))
     }
 
+    @Test func markdownIsRenderedInTelegramsHTMLSubset() async throws {
+        var group = Platforms.telegram
+        group.format = .markdown
+        let text = "## 防骗提醒\n**不转账**，拨打 `96110`，详见 [反诈中心](https://example.org/a?b=1&c=2)\n- *别信* ~~中奖~~ 1 < 2"
+        let result = try await exchange(group, text: text, throughMessageParts: true)
+        #expect(result.verdict == .sent)
+        let body = try bodyObject(result.request)
+        #expect(body["parse_mode"] as? String == "HTML")
+        #expect(
+            body["text"] as? String
+                == "<b>防骗提醒</b>\n<b>不转账</b>，拨打 <code>96110</code>，详见 "
+                + "<a href=\"https://example.org/a?b=1&amp;c=2\">反诈中心</a>\n· <i>别信</i> <s>中奖</s> 1 &lt; 2")
+        #expect(result.received.map(\.text) == ["防骗提醒\n不转账，拨打 96110，详见 反诈中心\n· 别信 中奖 1 < 2"])
+    }
+
+    @Test func textFormatStaysPlain() async throws {
+        let result = try await exchange(Platforms.telegram, text: "**不转账** 1 < 2", throughMessageParts: true)
+        let body = try bodyObject(result.request)
+        #expect(body["parse_mode"] == nil)
+        #expect(result.received.map(\.text) == ["不转账 1 < 2"])
+    }
+
+    @Test func aLongMarkdownNoticeSplitsIntoPartsThatEachParse() async throws {
+        var group = Platforms.telegram.on(port: 1)
+        group.format = .markdown
+        let line = "**不转账** [详情](https://example.org/x) `96110` & 更多\n"
+        let notice = Notice(id: "n", title: "", text: String(repeating: line, count: 200))
+        let parts = MessageParts.parts(of: notice, for: group, on: TelegramSink())
+        #expect(parts.count > 1)
+        for part in parts {
+            let message = OutgoingMessage(
+                deliveryID: "d", notice: notice, noticeCreatedAt: Date(), group: group, text: part)
+            let html = try #require(
+                try bodyObject(TelegramSink().request(for: message, now: Date()))["text"] as? String)
+            #expect(html.components(separatedBy: "<b>").count == html.components(separatedBy: "</b>").count)
+            #expect(html.components(separatedBy: "<a ").count == html.components(separatedBy: "</a>").count)
+        }
+    }
+
+    @Test func badMarkupIsRefusedAsTelegramRefusesIt() async throws {
+        let server = try await EmulatorServer.start(groups: [Platforms.telegram.on(port: 0)])
+        let transport = CurlTransport()
+        for (html, problem) in [
+            ("<b>不转账", "Can't find end tag corresponding to start tag \\\"b\\\""),
+            ("<blink>x</blink>", "Unsupported start tag \\\"blink\\\" at byte offset 0"),
+            ("a & b", "Unsupported HTML entity at byte offset 2"),
+        ] {
+            let body = #"{"chat_id":"-1001234","parse_mode":"HTML","text":"\#(html)"}"#
+            let request = HTTPRequest(
+                url: Platforms.telegram.on(port: server.port).url,
+                headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body.utf8))
+            let response = try await transport.send(request).get()
+            #expect(response.status == 400)
+            let answer = String(decoding: response.body, as: UTF8.self)
+            #expect(answer.contains("Bad Request: can't parse entities: \(problem)"), "\(answer)")
+            #expect(isPermanent(TelegramSink().classify(response)))
+        }
+        #expect(try await server.received().isEmpty)
+        await transport.shutdown()
+        try await server.stop()
+    }
+
+    @Test func threadIDIsSentAsMessageThreadID() async throws {
+        var group = Platforms.telegram
+        group.threadID = "7"
+        let result = try await exchange(group)
+        #expect(result.verdict == .sent)
+        #expect(try bodyObject(result.request)["message_thread_id"] as? Int == 7)
+        #expect(result.received.map(\.threadID) == [7])
+        var otherTopic = group
+        otherTopic.threadID = "8"
+        #expect(
+            try await exchange(otherTopic, configured: group).verdict
+                == .permanent(reason: "error 400: Bad Request: message thread not found"))
+    }
+
+    @Test func theSharedPacingKeyIsTheToken() {
+        var other = Platforms.telegram
+        other.chatID = "-1005678"
+        #expect(TelegramSink().sharedKey(for: Platforms.telegram) == TelegramSink().sharedKey(for: other))
+        var otherBot = Platforms.telegram
+        otherBot.url = otherBot.url.replacingOccurrences(of: "TEST-token-0001", with: "TEST-token-0002")
+        #expect(TelegramSink().sharedKey(for: Platforms.telegram) != TelegramSink().sharedKey(for: otherBot))
+        #expect(TelegramSink().sharedRate == .perSecond(30))
+    }
+
     @Test func botKeyIsPerChat() {
         var other = Platforms.telegram
         other.chatID = "-1005678"
@@ -583,7 +669,7 @@ struct TeamsPlatformTests {
     @Test func adaptiveCardIsAccepted() async throws {
         let result = try await exchange(Platforms.teams, text: "不透露 \"验证码\"")
         #expect(result.response.status == 202)
-        #expect(result.verdict == .sent)
+        #expect(result.verdict == .accepted, "202: the flow took it; nothing confirms it was posted")
         #expect(result.received.map(\.text) == ["不透露 \"验证码\""])
         #expect(
             String(decoding: result.request.body, as: UTF8.self)
@@ -607,7 +693,14 @@ struct TeamsPlatformTests {
         let refused = try await exchange(wrongSig, configured: Platforms.teams)
         #expect(isPermanent(refused.verdict))
         #expect(refused.received.isEmpty)
-        #expect(TeamsSink().classify(HTTPResponse(status: 200)) == .sent)
+        #expect(TeamsSink().classify(HTTPResponse(status: 200)) == .accepted)
+    }
+
+    @Test func aFlowThatAcceptsAndFailsIsAcceptedAndNeverShown() async throws {
+        let result = try await exchange(Platforms.teams, faults: [.acceptedThenLost])
+        #expect(result.response.status == 202)
+        #expect(result.verdict == .accepted)
+        #expect(result.received.isEmpty, "the flow failed out of sight")
     }
 }
 

@@ -35,7 +35,8 @@ struct AuditPageHTML: Sendable {
     /// The symbol and label of each delivery state in the grid and its legend.
     static let states: [(state: DeliveryState, symbol: String, chinese: String, english: String)] = [
         (.sent, "✓", "成功", "sent"), (.dead, "✗", "失败", "dead"), (.inDoubt, "?", "待核实", "in doubt"),
-        (.retry, "↻", "重试中", "retry"), (.planned, "·", "待发送", "planned"), (.claimed, "→", "发送中", "claimed"),
+        (.accepted, "◌", "已受理未确认", "accepted, not confirmed"), (.retry, "↻", "重试中", "retry"),
+        (.planned, "·", "待发送", "planned"), (.claimed, "→", "发送中", "claimed"),
     ]
 
     /// The whole document.

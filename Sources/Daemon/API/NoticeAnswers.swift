@@ -22,7 +22,7 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
     var urgent: Bool
     var createdAt: Date
     var deliveries: [Delivery]
-    /// Deliveries per state (`planned`, `claimed`, `sent`, `retry`, `dead`, `in_doubt`, `cancelled`), states with
+    /// Deliveries per state (`planned`, `claimed`, `sent`, `accepted`, `retry`, `dead`, `in_doubt`, `cancelled`), states with
     /// none left out.
     var counts: [String: Int]
     /// When planned deliveries held back (by quiet hours) go out: the latest such time; nil when none waits.

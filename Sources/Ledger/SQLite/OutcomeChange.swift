@@ -23,6 +23,7 @@ struct OutcomeChange: Sendable {
         switch outcome.result {
         case .deferred: return nil
         case .sent: state = .sent
+        case .accepted: state = .accepted
         case .dead: state = .dead
         case .inDoubt: state = .inDoubt
         case .retry(let date, let refundAttempt):
@@ -34,9 +35,10 @@ struct OutcomeChange: Sendable {
         self.state = state
         self.nextAt = nextAt
         attempts = outcome.claim.attempts - refund
-        sentAt = state == .sent ? at : nil
+        let posted = state == .sent || state == .accepted
+        sentAt = posted ? at : nil
         // Stored as it reads back: SQLite text is read up to its first NUL, so it is cut there before it is written.
-        error = state == .sent ? nil : outcome.error.map { String($0.prefix { $0 != "\u{0}" }) }
+        error = posted ? nil : outcome.error.map { String($0.prefix { $0 != "\u{0}" }) }
     }
 
     /// Writes the change image its event logs — the columns set, with the key — to `json`; returns where it is.

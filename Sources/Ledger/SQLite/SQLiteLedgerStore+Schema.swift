@@ -187,6 +187,53 @@ extension SQLiteLedgerStore {
                     """
             )
         }
+        migrator.registerMigration("v8-accepted") { db in
+            // A delivery the platform accepted without confirming it was posted (Teams Workflows' 202) ends as
+            // `accepted`, final and counted apart from `sent`. The state CHECK gains it, so the table is rebuilt as in
+            // v7 (rows and rowids kept, no row changes); the partial index of rows not sent holds accepted ones, as
+            // `StateCondition.unsentStates` expects.
+            let columns = """
+                id, notice_id, group_id, group_name, sink, state, attempts, claim_seq, lease_owner, lease_until,
+                next_at, parts_total, parts_sent, planned_at, first_attempt_at, last_attempt_at, sent_at, updated_at,
+                last_error, part_in_flight
+                """
+            try db.execute(
+                sql: """
+                    CREATE TABLE deliveries_v8 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        notice_id TEXT NOT NULL REFERENCES notices(id),
+                        group_id TEXT NOT NULL,
+                        group_name TEXT NOT NULL,
+                        sink TEXT NOT NULL,
+                        state TEXT NOT NULL
+                            CHECK (state = 'planned' OR state = 'claimed' OR state = 'sent' OR state = 'retry'
+                                OR state = 'dead' OR state = 'in_doubt' OR state = 'cancelled' OR state = 'accepted'),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        claim_seq INTEGER NOT NULL DEFAULT 0,
+                        lease_owner TEXT,
+                        lease_until INTEGER,
+                        next_at INTEGER NOT NULL,
+                        parts_total INTEGER NOT NULL DEFAULT 1,
+                        parts_sent INTEGER NOT NULL DEFAULT 0,
+                        planned_at INTEGER NOT NULL,
+                        first_attempt_at INTEGER,
+                        last_attempt_at INTEGER,
+                        sent_at INTEGER,
+                        updated_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        part_in_flight INTEGER,
+                        UNIQUE (notice_id, group_id)
+                    );
+                    INSERT INTO deliveries_v8 (rowid, \(columns)) SELECT rowid, \(columns) FROM deliveries ORDER BY rowid;
+                    DROP TABLE deliveries;
+                    ALTER TABLE deliveries_v8 RENAME TO deliveries;
+                    CREATE INDEX deliveries_unsent ON deliveries(state, next_at)
+                        WHERE state = 'planned' OR state = 'claimed' OR state = 'retry' OR state = 'dead'
+                            OR state = 'in_doubt' OR state = 'cancelled' OR state = 'accepted';
+                    CREATE INDEX deliveries_sent ON deliveries(updated_at) WHERE state = 'sent';
+                    """
+            )
+        }
         return migrator
     }
 }
