@@ -20,6 +20,7 @@ struct GroupFields {
     var secret: Field?
     var keyword: Field?
     var chatID: Field?
+    var threadName: Field?
     var mentionAll: Field?
     var rate: Field?
     var format: Field?
@@ -84,10 +85,12 @@ extension Reader {
             location: fields.at
         )
         group.urgentPrefix = urgentPrefix
+        group.threadName = fields.threadName?.text
         guard fields.fieldsHavePlaces else { return group }
         let named: [(String, GroupFields.Field?)] = [
             ("id", fields.id), ("sink", fields.sink), ("url", fields.url), ("name", fields.name),
             ("secret", fields.secret), ("keyword", fields.keyword), ("chat_id", fields.chatID),
+            ("thread_name", fields.threadName),
         ]
         for case (let key, let field?) in named { group.fieldLocations[key] = field.at }
         // A bad tag is reported at the tag list, not at the group.
@@ -133,7 +136,7 @@ extension Reader {
                     error(location(value), "\(name): expected a list of tags")
                     continue
                 }
-                let optional = ["secret", "keyword", "chat_id", "name", "tags"].contains(key)
+                let optional = ["secret", "keyword", "chat_id", "thread_name", "name", "tags"].contains(key)
                 if let (text, at) = string(value, name, optional: optional) {
                     fields[key] = GroupFields.Field(text: text, at: at)
                 }
@@ -151,7 +154,8 @@ extension Reader {
                 group(
                     from: GroupFields(
                         at: at, id: id, sink: sink, url: url, name: fields["name"], secret: fields["secret"],
-                        keyword: fields["keyword"], chatID: fields["chat_id"], mentionAll: fields["mention_all"],
+                        keyword: fields["keyword"], chatID: fields["chat_id"], threadName: fields["thread_name"],
+                        mentionAll: fields["mention_all"],
                         rate: fields["rate"], format: fields["format"], tags: fields["tags"], tagList: tagList,
                         tagsAt: tagsAt, fieldsHavePlaces: true)))
         }
@@ -184,7 +188,7 @@ extension Reader {
         let idAt = position("id"), nameAt = position("name"), sinkAt = position("sink"), urlAt = position("url")
         let secretAt = position("secret"), keywordAt = position("keyword"), tagsAt = position("tags")
         let chatIDAt = position("chat_id"), mentionAllAt = position("mention_all"), rateAt = position("rate")
-        let formatAt = position("format")
+        let formatAt = position("format"), threadNameAt = position("thread_name")
         for row in rows {
             let at = SourceLocation(file: path, line: row.line)
             func cell(_ position: Int?) -> GroupFields.Field? {
@@ -202,7 +206,8 @@ extension Reader {
                 group(
                     from: GroupFields(
                         at: at, id: id, sink: sink, url: url, name: cell(nameAt), secret: cell(secretAt),
-                        keyword: cell(keywordAt), chatID: cell(chatIDAt), mentionAll: cell(mentionAllAt),
+                        keyword: cell(keywordAt), chatID: cell(chatIDAt), threadName: cell(threadNameAt),
+                        mentionAll: cell(mentionAllAt),
                         rate: cell(rateAt), format: cell(formatAt), tags: cell(tagsAt), fieldsHavePlaces: false)))
         }
         return groups

@@ -17,6 +17,8 @@ public struct Group: Sendable, Hashable, Identifiable {
     public var keyword: String?
     /// Telegram's chat id.
     public var chatID: String?
+    /// Discord's `thread_name`: the post a message opens in a forum channel (`thread_name`).
+    public var threadName: String?
     /// Tags for `tag:NAME` selectors.
     public var tags: [String]
     /// When messages mention everyone in the group (first part only).
