@@ -133,6 +133,25 @@ struct PlatformLimitTests {
         try await rig.close()
     }
 
+    /// A forum channel needs `thread_name`: the group's goes in the body, and the post is accepted.
+    @Test func discordSendsTheGroupsThreadName() async throws {
+        var group = Self.discord
+        group.threadName = "反诈提醒"
+        group.mentionAll = .never
+        let rig = try await Self.rig([group])
+        try await rig.send(Notice(id: "forum", title: "", text: "不回拨、不轻信"))
+        #expect(try await rig.row("discord").state == .sent)
+        let placed = try #require(rig.config.groups.first)
+        let message = OutgoingMessage(
+            deliveryID: "d", notice: Notice(id: "forum", title: "", text: "x"), noticeCreatedAt: Date(),
+            group: placed, text: "x")
+        let body = try #require(
+            try JSONSerialization.jsonObject(with: Data(try DiscordSink().request(for: message, now: Date()).body))
+                as? [String: Any])
+        #expect(body["thread_name"] as? String == "反诈提醒")
+        try await rig.close()
+    }
+
     /// Slack reads `<…>` as a link or mention: the text's `&`, `<` and `>` are escaped, so the group reads every word.
     @Test func slackKeepsTheWordsBetweenAngleBrackets() async throws {
         let text = "对方说的 <安全账户> & <资金核查> 都是骗局，金额 < 1000 元也别转"
