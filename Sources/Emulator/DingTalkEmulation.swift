@@ -3,8 +3,9 @@ import Foundation
 import GridcastCore
 
 /// DingTalk custom robot at `/robot/send?access_token=TOKEN`: errcode answers inside HTTP 200, signatures
-/// (`timestamp` + `sign` in the query, within one hour) and custom keywords checked when the group has them, 20000
-/// bytes of text, 20 messages a minute per robot.
+/// (`timestamp` + `sign` in the query, within one hour) and custom keywords checked when the group has them, a
+/// request body of at most 20,000 bytes (`460101`), 20 messages a minute per robot, and a robot locked for ten
+/// minutes after `130101` (too fast) or `90030` (quota): every request meanwhile gets the same answer.
 struct DingTalkEmulation: PlatformEmulation {
     let sink = "dingtalk"
     let perMinuteLimit: Int? = 20
@@ -41,6 +42,16 @@ struct DingTalkEmulation: PlatformEmulation {
         errcode(130101, "send too fast, exceed 20 times per minute")
     }
 
+    /// The largest request body DingTalk takes.
+    static let maxBody = 20000
+
+    func lockout(after action: EmulatedAction) -> TimeInterval? {
+        guard case .respond(200, _, let body) = action,
+            body.contains(#""errcode":130101"#) || body.contains(#""errcode":90030"#)
+        else { return nil }
+        return 600
+    }
+
     func answer(for fault: FaultPlan.Fault) -> EmulatedAction {
         // A fault's `retry_after` also comes as a `Retry-After` header beside the errcode.
         var rateLimited = tooFast()
@@ -74,6 +85,7 @@ struct DingTalkEmulation: PlatformEmulation {
                 return (errcode(310000, "sign not match" + Self.more), nil)
             }
         }
+        if request.body.count > Self.maxBody { return (errcode(460101, "message too long"), nil) }
         guard let body = Self.jsonObject(request.body), let type = body["msgtype"] as? String else {
             return (errcode(40035, "缺少参数 msgtype"), nil)
         }
@@ -101,7 +113,6 @@ struct DingTalkEmulation: PlatformEmulation {
         if let keyword = group?.keyword, !keyword.isEmpty, !searched.contains(keyword) {
             return (errcode(310000, "keywords not in content" + Self.more), nil)
         }
-        if content.utf8.count > 20000 { return (errcode(460101, "message too long"), nil) }
         let at = body["at"] as? [String: Any]
         let message = ReceivedMessage(
             group: group?.id ?? botKey(of: request), sink: sink, text: content, webhookID: nil,

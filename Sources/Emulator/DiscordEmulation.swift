@@ -2,7 +2,9 @@ import Foundation
 import GridcastCore
 
 /// Discord webhooks at `/api/webhooks/{id}/{token}` (or `/api/v10/webhooks/…`): JSON errors with Discord's codes,
-/// content up to 2000 characters, 429 with `Retry-After`, `X-RateLimit-*` headers and a float `retry_after`.
+/// content up to 2000 characters, 5 requests per 2 seconds and 30 a minute per webhook, `X-RateLimit-*` headers on
+/// every answer, and a 429 with `Retry-After` and a float `retry_after`: seconds on a versioned path, milliseconds on
+/// an unversioned one, which Discord answers as API v6. A forum channel's `thread_name` is accepted.
 ///
 /// Like the real platform, a request without `wait=true` gets 204 No Content, which says nothing about whether the
 /// message was saved: here it is never saved, so a sender that forgets `wait=true` loses messages visibly.
@@ -10,6 +12,9 @@ struct DiscordEmulation: PlatformEmulation {
     let sink = "discord"
     /// 30 messages a minute per channel.
     let perMinuteLimit: Int? = 30
+    /// The webhook's bucket, as its headers tell it.
+    static let bucket = RateWindow(count: 5, seconds: 2)
+    let rateWindows = [DiscordEmulation.bucket, RateWindow(count: 30, seconds: 60)]
 
     func accepts(_ request: EmulatedRequest) -> Bool {
         Self.webhook(request.path) != nil
@@ -26,6 +31,11 @@ struct DiscordEmulation: PlatformEmulation {
         return "discord:" + webhook
     }
 
+    /// Whether the path names no API version: Discord then answers as v6, with waits in milliseconds.
+    static func isUnversioned(_ path: String) -> Bool {
+        path.hasPrefix("/api/webhooks/")
+    }
+
     /// `{id}/{token}` from `/api[/vN]/webhooks/{id}/{token}`.
     private static func webhook(_ path: String) -> String? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -40,13 +50,17 @@ struct DiscordEmulation: PlatformEmulation {
         .json(status, #"{"message":"\#(message)","code":\#(code)\#(extra)}"#)
     }
 
-    private func tooManyRequests(_ seconds: Double) -> EmulatedAction {
+    /// A 429 asking for `seconds`; in milliseconds for a v6 (unversioned) path. `X-RateLimit-Reset-After` is in
+    /// seconds in every version.
+    private func tooManyRequests(_ seconds: Double, v6: Bool = false) -> EmulatedAction {
         let text = String(format: "%.3f", seconds)
+        let wait = v6 ? String(Int((seconds * 1000).rounded(.up))) : text
+        let header = v6 ? String(Int((seconds * 1000).rounded(.up))) : String(Int(seconds.rounded(.up)))
         return .json(
-            429, #"{"message":"You are being rate limited.","retry_after":\#(text),"global":false}"#,
+            429, #"{"message":"You are being rate limited.","retry_after":\#(wait),"global":false}"#,
             headers: [
-                "retry-after": String(Int(seconds.rounded(.up))), "x-ratelimit-limit": "5",
-                "x-ratelimit-remaining": "0", "x-ratelimit-reset-after": text, "x-ratelimit-scope": "shared",
+                "retry-after": header, "x-ratelimit-limit": "5", "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset-after": text, "x-ratelimit-scope": "shared",
             ]
         )
     }
@@ -63,13 +77,41 @@ struct DiscordEmulation: PlatformEmulation {
         tooManyRequests(2)
     }
 
+    func tooFast(for request: EmulatedRequest) -> EmulatedAction {
+        tooManyRequests(2, v6: Self.isUnversioned(request.path))
+    }
+
     func answer(for fault: FaultPlan.Fault) -> EmulatedAction {
-        var rateLimited = tooFast()
-        if case .rateLimit(let seconds?) = fault { rateLimited = tooManyRequests(Double(seconds)) }
+        answer(for: fault, v6: false)
+    }
+
+    func answer(for fault: FaultPlan.Fault, to request: EmulatedRequest) -> EmulatedAction {
+        answer(for: fault, v6: Self.isUnversioned(request.path))
+    }
+
+    private func answer(for fault: FaultPlan.Fault, v6: Bool) -> EmulatedAction {
+        var rateLimited = tooManyRequests(2, v6: v6)
+        if case .rateLimit(let seconds?) = fault { rateLimited = tooManyRequests(Double(seconds), v6: v6) }
         return answer(
             for: fault, busy: error(503, 0, "Service Unavailable"), rateLimited: rateLimited,
             permanent: error(401, 50027, "Invalid Webhook Token")
         )
+    }
+
+    /// Every answer carries the bucket's `X-RateLimit-*` headers (an answer that already has them keeps its own):
+    /// how many of the bucket's requests are left and when the oldest one counted leaves it.
+    func finishing(_ action: EmulatedAction, recent: [Date], now: Date) -> EmulatedAction {
+        guard case .respond(let status, var headers, let body) = action, headers["x-ratelimit-remaining"] == nil else {
+            return action
+        }
+        let bucket = Self.bucket
+        let counted = recent.filter { now.timeIntervalSince($0) < bucket.seconds }
+        let resetAfter = counted.first.map { bucket.seconds - now.timeIntervalSince($0) } ?? bucket.seconds
+        headers["x-ratelimit-limit"] = String(bucket.count)
+        headers["x-ratelimit-remaining"] = String(max(0, bucket.count - counted.count))
+        headers["x-ratelimit-reset-after"] = String(format: "%.3f", max(0, resetAfter))
+        headers["x-ratelimit-bucket"] = "webhook"
+        return .respond(status: status, headers: headers, body: body)
     }
 
     func handle(_ request: EmulatedRequest, group: Group?, now: Date) -> (EmulatedAction, ReceivedMessage?) {
@@ -90,6 +132,15 @@ struct DiscordEmulation: PlatformEmulation {
                     400, 50035, "Invalid Form Body",
                     extra:
                         #","errors":{"content":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 2000 or fewer in length."}]}}"#
+                ), nil
+            )
+        }
+        if let thread = body["thread_name"], (thread as? String).map({ $0.isEmpty || $0.count > 100 }) ?? true {
+            return (
+                error(
+                    400, 50035, "Invalid Form Body",
+                    extra:
+                        #","errors":{"thread_name":{"_errors":[{"code":"BASE_TYPE_BAD_LENGTH","message":"Must be between 1 and 100 in length."}]}}"#
                 ), nil
             )
         }

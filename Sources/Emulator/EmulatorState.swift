@@ -11,6 +11,8 @@ final class EmulatorState {
     private let knowsGroups: Bool
     private var faults: [String: [FaultPlan.Fault]]
     private var recentByBot: [String: [Date]] = [:]
+    /// Bots the platform refuses until a time, with the answer it gives them meanwhile (DingTalk's lockout).
+    private var lockedByBot: [String: (until: Date, answer: EmulatedAction)] = [:]
     private let enforceRateLimits: Bool
     private let log: (@Sendable (String) -> Void)?
     /// The log's times: `2026-12-03 09:30:01+08:00` in this zone.
@@ -58,14 +60,26 @@ final class EmulatorState {
             let fault = queue.removeFirst()
             faults[label] = queue
             log?("[\(timestamp(now))] ⚡ \(label): injected fault \(fault)")
-            return note(platform.answer(for: fault), for: label, at: now, injected: true)
+            let action = platform.answer(for: fault, to: request)
+            lock(bot, platform: platform, after: action, now: now)
+            return note(finish(action, platform: platform, bot: bot, now: now), for: label, at: now, injected: true)
         }
-        if enforceRateLimits, let limit = platform.perMinuteLimit {
-            let window = recentByBot[bot, default: []].filter { now.timeIntervalSince($0) < 60 }
-            if window.count >= limit {
-                recentByBot[bot] = window
-                log?("[\(timestamp(now))] ✗ \(label): over \(limit) messages a minute")
-                return note(platform.tooFast(), for: label, at: now, injected: false)
+        if enforceRateLimits, let locked = lockedByBot[bot], now < locked.until {
+            log?("[\(timestamp(now))] ✗ \(label): locked out until \(timestamp(locked.until))")
+            return note(
+                finish(locked.answer, platform: platform, bot: bot, now: now), for: label, at: now, injected: false)
+        }
+        if enforceRateLimits, let longest = platform.rateWindows.map(\.seconds).max() {
+            let window = recentByBot[bot, default: []].filter { now.timeIntervalSince($0) < longest }
+            recentByBot[bot] = window
+            if let over = platform.rateWindows.first(where: { limit in
+                window.filter { now.timeIntervalSince($0) < limit.span }.count >= limit.count
+            }) {
+                log?("[\(timestamp(now))] ✗ \(label): over \(over.count) messages in \(over.seconds.formatted()) s")
+                let action = platform.tooFast(for: request)
+                lock(bot, platform: platform, after: action, now: now)
+                return note(
+                    finish(action, platform: platform, bot: bot, now: now), for: label, at: now, injected: false)
             }
             recentByBot[bot] = window + [now]
         }
@@ -90,7 +104,21 @@ final class EmulatorState {
         } else if case .respond(let status, _, let body) = action {
             log?("[\(timestamp(now))] ✗ \(label): refused (HTTP \(status) \(body))")
         }
-        return note(action, for: label, at: now, injected: false)
+        lock(bot, platform: platform, after: action, now: now)
+        return note(finish(action, platform: platform, bot: bot, now: now), for: label, at: now, injected: false)
+    }
+
+    /// Starts the lockout the platform imposes after `action`, if any (rate limits enforced only).
+    private func lock(_ bot: String, platform: any PlatformEmulation, after action: EmulatedAction, now: Date) {
+        guard enforceRateLimits, let seconds = platform.lockout(after: action) else { return }
+        lockedByBot[bot] = (now.addingTimeInterval(seconds), action)
+    }
+
+    /// The platform's finishing touches on an answer to `bot` (Discord's rate-limit headers).
+    private func finish(
+        _ action: EmulatedAction, platform: any PlatformEmulation, bot: String, now: Date
+    ) -> EmulatedAction {
+        platform.finishing(action, recent: recentByBot[bot] ?? [], now: now)
     }
 
     /// Blackhole mode, the benchmark receiver: the success answer of the platform a request is addressed to, or

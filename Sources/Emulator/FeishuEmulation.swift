@@ -4,11 +4,14 @@ import GridcastCore
 
 /// Feishu and Lark custom bots at `/open-apis/bot/v2/hook/TOKEN` (both hosts serve the same path, so one emulation
 /// plays both; the configured group's `sink` says which): `code` answers inside HTTP 200, `timestamp` + `sign` body
-/// fields (within one hour) and custom keywords checked when the group has them, 20000 bytes of text, 100 messages
-/// a minute per bot.
+/// fields (within one hour) and custom keywords checked when the group has them, a request body of at most 20,000
+/// bytes (`9499`), 5 messages a second and 100 a minute per bot.
 struct FeishuEmulation: PlatformEmulation {
     let sink = "feishu"
     let perMinuteLimit: Int? = 100
+    let rateWindows = [RateWindow(count: 5, seconds: 1), RateWindow(count: 100, seconds: 60)]
+    /// The largest request body Feishu takes ("20 K"; read strictly).
+    static let maxBody = 20000
 
     private static let prefix = "/open-apis/bot/v2/hook/"
 
@@ -66,6 +69,7 @@ struct FeishuEmulation: PlatformEmulation {
 
     func handle(_ request: EmulatedRequest, group: Group?, now: Date) -> (EmulatedAction, ReceivedMessage?) {
         guard request.method == "POST" else { return (.respond(status: 405, headers: [:], body: ""), nil) }
+        if request.body.count > Self.maxBody { return (code(9499, "Bad Request"), nil) }
         guard let body = Self.jsonObject(request.body) else { return (code(9499, "Bad Request"), nil) }
         if let secret = group?.secret, !secret.isEmpty {
             let timestamp = (body["timestamp"] as? String) ?? (body["timestamp"] as? NSNumber)?.stringValue
@@ -111,7 +115,6 @@ struct FeishuEmulation: PlatformEmulation {
         if let keyword = group?.keyword, !keyword.isEmpty, !text.contains(keyword) {
             return (code(19024, "Key Words Not Found"), nil)
         }
-        if text.utf8.count > 20000 { return (code(9499, "Bad Request"), nil) }
         let message = ReceivedMessage(
             group: group?.id ?? botKey(of: request), sink: group?.sink ?? sink, text: text, webhookID: nil,
             mentionAll: mentionAll, receivedAt: now

@@ -25,6 +25,18 @@ protocol PlatformEmulation: Sendable {
     func tooFast() -> EmulatedAction
     /// A limit this request shares with the bot's other chats (Telegram's token), and the answer when it is over.
     func sharedLimit(of request: EmulatedRequest) -> SharedLimit?
+    /// Every window the platform enforces per bot (default: ``perMinuteLimit`` a minute).
+    var rateWindows: [RateWindow] { get }
+    /// The "too fast" answer to `request` (default: ``tooFast()``; Discord's units depend on the path's version).
+    func tooFast(for request: EmulatedRequest) -> EmulatedAction
+    /// The answer for an injected fault to `request` (default: ``answer(for:)``).
+    func answer(for fault: FaultPlan.Fault, to request: EmulatedRequest) -> EmulatedAction
+    /// How long the platform refuses a bot, with the same answer, after answering it `action` (DingTalk locks a
+    /// robot for ten minutes after `130101` or `90030`); nil when it doesn't.
+    func lockout(after action: EmulatedAction) -> TimeInterval?
+    /// The answer as it leaves, knowing the bot's requests within its rate windows, oldest first (Discord adds its
+    /// `X-RateLimit-*` headers to every answer).
+    func finishing(_ action: EmulatedAction, recent: [Date], now: Date) -> EmulatedAction
 }
 
 /// A limit several bots of one platform share: at most `count` requests in `seconds` under `key`.
@@ -35,8 +47,23 @@ struct SharedLimit {
     var tooFast: EmulatedAction
 }
 
+/// A platform's rate limit over one window: at most `count` requests per `seconds`.
+struct RateWindow: Sendable, Equatable {
+    var count: Int
+    var seconds: TimeInterval
+
+    /// The span the emulator counts requests over: the window, less a tenth for windows shorter than a minute, so a
+    /// sender that spaces its messages at the rate passes despite network jitter and one that bursts does not.
+    var span: TimeInterval { seconds < 60 ? seconds * 0.9 : seconds }
+}
+
 extension PlatformEmulation {
     func sharedLimit(of request: EmulatedRequest) -> SharedLimit? { nil }
+    var rateWindows: [RateWindow] { perMinuteLimit.map { [RateWindow(count: $0, seconds: 60)] } ?? [] }
+    func tooFast(for request: EmulatedRequest) -> EmulatedAction { tooFast() }
+    func answer(for fault: FaultPlan.Fault, to request: EmulatedRequest) -> EmulatedAction { answer(for: fault) }
+    func lockout(after action: EmulatedAction) -> TimeInterval? { nil }
+    func finishing(_ action: EmulatedAction, recent: [Date], now: Date) -> EmulatedAction { action }
 
     func answer(
         for fault: FaultPlan.Fault, busy: EmulatedAction, rateLimited: EmulatedAction, permanent: EmulatedAction

@@ -2,10 +2,13 @@ import Foundation
 import GridcastCore
 
 /// Slack incoming webhooks at `/services/…`: plain-text answers (`ok`, `invalid_payload`, `channel_not_found`…),
-/// text up to 40000 characters, about one message a second per webhook.
+/// text up to 40000 characters, one message a second per webhook. The text is shown as Slack shows it: `&amp;`,
+/// `&lt;` and `&gt;` as `&`, `<` and `>`, and `<…>` read as a link or a mention (`<url|label>` shows the label, a
+/// `<…>` that is neither shows nothing), so a sender that doesn't escape loses words.
 struct SlackEmulation: PlatformEmulation {
     let sink = "slack"
     let perMinuteLimit: Int? = 60
+    let rateWindows = [RateWindow(count: 1, seconds: 1)]
 
     func accepts(_ request: EmulatedRequest) -> Bool {
         request.path.hasPrefix("/services/")
@@ -60,9 +63,38 @@ struct SlackEmulation: PlatformEmulation {
             content = String(content.dropFirst(mention.count).drop { $0 == " " })
         }
         let message = ReceivedMessage(
-            group: group?.id ?? botKey(of: request), sink: sink, text: content, webhookID: nil,
+            group: group?.id ?? botKey(of: request), sink: sink, text: Self.shown(content), webhookID: nil,
             mentionAll: mentionAll, receivedAt: now
         )
         return (accepted(), message)
+    }
+
+    /// `text` as the channel shows it: control sequences `<…>` resolved, then the three escapes undone.
+    static func shown(_ text: String) -> String {
+        var shown = ""
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "<") {
+            shown += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: ">") else {
+                rest = rest[open...]
+                break
+            }
+            let inside = rest[rest.index(after: open)..<close]
+            let parts = inside.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2 {
+                shown += parts[1]
+            } else if inside.hasPrefix("http://") || inside.hasPrefix("https://") || inside.hasPrefix("mailto:") {
+                shown += inside
+            } else if inside.hasPrefix("!") || inside.hasPrefix("@") || inside.hasPrefix("#") {
+                shown += "@" + inside.dropFirst()
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        shown += rest
+        return
+            shown
+            .replacingOccurrences(of: "&lt;", with: "<")
+            .replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&amp;", with: "&")
     }
 }

@@ -44,8 +44,14 @@ public struct Planner: Sendable {
             }
             let limit = sink.limit(for: group)
             let texts = MessageParts.parts(of: notice, for: group, on: sink)
-            if let oversize = texts.first(where: { limit.measure($0) > limit.value }) {
-                throw Failure(message: Self.oversize(oversize, of: notice, group: group, sink: sink.name, limit: limit))
+            for (index, text) in texts.enumerated() {
+                let size = MessageParts.measure(
+                    text, part: index + 1, of: texts.count, notice: notice, for: group, on: sink)
+                if size > limit.value {
+                    throw Failure(
+                        message: Self.oversize(
+                            text, size: size, of: notice, group: group, sink: sink.name, limit: limit))
+                }
             }
             let parts = texts.count
             if parts > config.dispatch.maxParts {
@@ -61,7 +67,9 @@ public struct Planner: Sendable {
 
     /// Why a part can't be sent: the splitter never cuts inside a character (grapheme), so one character longer
     /// than the platform's limit leaves a part over it, which the platform would refuse (WeCom's 40058).
-    static func oversize(_ part: String, of notice: Notice, group: Group, sink: String, limit: TextLimit) -> String {
+    static func oversize(
+        _ part: String, size: Int, of notice: Notice, group: Group, sink: String, limit: TextLimit
+    ) -> String {
         let allowed = "\(sink) allows \(limit.value) \(limit.unitName) per message"
         if let widest = part.max(by: { limit.measure(String($0)) < limit.measure(String($1)) }),
             limit.measure(String(widest)) > limit.value
@@ -70,8 +78,8 @@ public struct Planner: Sendable {
                 + "\(limit.measure(String(widest))) \(limit.unitName) (a letter with many combining marks?) and "
                 + "\(allowed); a character can't be split"
         }
-        return "notice '\(notice.id)' can't be sent to group \(group.id): a part is \(limit.measure(part)) "
-            + "\(limit.unitName) (with the group's keyword) and \(allowed)"
+        return "notice '\(notice.id)' can't be sent to group \(group.id): a part is \(size) "
+            + "\(limit.unitName) (as the platform counts it, with the group's keyword) and \(allowed)"
     }
 }
 

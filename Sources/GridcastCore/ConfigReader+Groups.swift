@@ -21,6 +21,7 @@ struct GroupFields {
     var keyword: Field?
     var chatID: Field?
     var threadID: Field?
+    var threadName: Field?
     var mentionAll: Field?
     var rate: Field?
     var format: Field?
@@ -86,11 +87,13 @@ extension Reader {
         )
         group.urgentPrefix = urgentPrefix
         group.threadID = fields.threadID?.text
+        group.threadName = fields.threadName?.text
         guard fields.fieldsHavePlaces else { return group }
         let named: [(String, GroupFields.Field?)] = [
             ("id", fields.id), ("sink", fields.sink), ("url", fields.url), ("name", fields.name),
             ("secret", fields.secret), ("keyword", fields.keyword), ("chat_id", fields.chatID),
             ("thread_id", fields.threadID),
+            ("thread_name", fields.threadName),
         ]
         for case (let key, let field?) in named { group.fieldLocations[key] = field.at }
         // A bad tag is reported at the tag list, not at the group.
@@ -136,7 +139,7 @@ extension Reader {
                     error(location(value), "\(name): expected a list of tags")
                     continue
                 }
-                let optional = ["secret", "keyword", "chat_id", "thread_id", "name", "tags"].contains(key)
+                let optional = ["secret", "keyword", "chat_id", "thread_id", "thread_name", "name", "tags"].contains(key)
                 let credential = key == "url" || key == "secret"
                 if let (text, at) = string(value, name, optional: optional, credential: credential) {
                     fields[key] = GroupFields.Field(text: text, at: at)
@@ -156,6 +159,7 @@ extension Reader {
                     from: GroupFields(
                         at: at, id: id, sink: sink, url: url, name: fields["name"], secret: fields["secret"],
                         keyword: fields["keyword"], chatID: fields["chat_id"], threadID: fields["thread_id"],
+                        threadName: fields["thread_name"],
                         mentionAll: fields["mention_all"],
                         rate: fields["rate"], format: fields["format"], tags: fields["tags"], tagList: tagList,
                         tagsAt: tagsAt, fieldsHavePlaces: true)))
@@ -190,6 +194,7 @@ extension Reader {
         let secretAt = position("secret"), keywordAt = position("keyword"), tagsAt = position("tags")
         let chatIDAt = position("chat_id"), mentionAllAt = position("mention_all"), rateAt = position("rate")
         let formatAt = position("format"), threadIDAt = position("thread_id")
+        let threadNameAt = position("thread_name")
         for row in rows {
             let at = SourceLocation(file: path, line: row.line)
             func cell(_ position: Int?) -> GroupFields.Field? {
@@ -215,6 +220,7 @@ extension Reader {
                     from: GroupFields(
                         at: at, id: id, sink: sink, url: url, name: cell(nameAt), secret: cell(secretAt),
                         keyword: cell(keywordAt), chatID: cell(chatIDAt), threadID: cell(threadIDAt),
+                        threadName: cell(threadNameAt),
                         mentionAll: cell(mentionAllAt),
                         rate: cell(rateAt), format: cell(formatAt), tags: cell(tagsAt), fieldsHavePlaces: false)))
         }

@@ -19,6 +19,8 @@ public struct Group: Sendable, Hashable, Identifiable {
     public var chatID: String?
     /// Telegram's forum topic (`thread_id`): sent as `message_thread_id`.
     public var threadID: String?
+    /// Discord's `thread_name`: the post a message opens in a forum channel (`thread_name`).
+    public var threadName: String?
     /// Tags for `tag:NAME` selectors.
     public var tags: [String]
     /// When messages mention everyone in the group (first part only).

@@ -7,16 +7,24 @@ import Transport
 ///
 /// With a signing secret (加签) every attempt carries a fresh `timestamp` (Unix milliseconds) and `sign`
 /// (Base64 HMAC-SHA256, percent-encoded exactly once) in the query. Success is HTTP 200 with `errcode` 0 — HTTP 200
-/// alone is not. `310000` (a security check: keyword, signature, timestamp or IP) and other codes are permanent,
-/// `130101` (too fast) and HTTP 429 pause the robot, `-1` (busy) and HTTP 503 are retried, other 5xx are "outcome
-/// unknown" (a gateway may answer after the message was posted, and DingTalk does not deduplicate).
+/// alone is not. `310000` (a security check: keyword, signature, timestamp or IP) and other codes are permanent;
+/// `130101` (too fast: DingTalk then locks the robot for ten minutes) and `90030` (a quota) pause the robot for
+/// ten minutes, HTTP 429 for its `Retry-After`; `-1` (busy) and HTTP 503 are retried; other 5xx are "outcome
+/// unknown" (a gateway may answer after the message was posted, and DingTalk does not deduplicate). The 20,000-byte
+/// limit is on the whole request body.
 public struct DingTalkSink: Sink {
     public let name = "dingtalk"
     /// 20 messages a minute per robot; over it DingTalk throttles the robot for about ten minutes.
     public let rate: RateLimit? = .perMinute(20)
 
-    /// The message body is limited to 20000 bytes.
+    /// The request body (JSON, escapes, mention and all) is limited to 20,000 bytes; over it DingTalk answers
+    /// `460101`.
     public func limit(for group: Group) -> TextLimit { .bytes(20000) }
+
+    /// How long DingTalk locks a robot that sent too fast (`130101`) or ran out of quota (`90030`).
+    public static let lockout: Duration = .seconds(600)
+
+    public func measure(_ message: OutgoingMessage) -> Int { bodySize(of: message) }
 
     /// Creates the sink.
     public init() {}
@@ -75,7 +83,7 @@ public struct DingTalkSink: Sink {
         switch code {
         case 0: return .sent
         case -1: return .retry(after: nil, reason: reason)
-        case 130101: return .rateLimited(after: nil, reason: reason)
+        case 130101, 90030: return .rateLimited(after: Self.lockout, reason: reason)
         case 310000: return .permanent(reason: reason + Self.securityHint(errmsg))
         default: return .permanent(reason: reason)
         }
@@ -91,11 +99,12 @@ public struct DingTalkSink: Sink {
         return ""
     }
 
-    /// The markdown title shown in notifications: the notice title, or the first line of the text.
+    /// The markdown title shown in notifications: the notice title, or the first line of the notice's text (the same
+    /// for every part, so a part's size grows with its text alone).
     static func title(of message: OutgoingMessage) -> String {
         let title =
             message.notice.title.isEmpty
-            ? String(message.text.split(whereSeparator: \.isNewline).first ?? "")
+            ? String(message.notice.text.split(whereSeparator: \.isNewline).first ?? "")
             : message.notice.title
         return String(title.prefix(64))
     }

@@ -2,20 +2,33 @@ import Foundation
 import GridcastCore
 import Transport
 
-/// Discord webhook: `POST https://discord.com/api/webhooks/{id}/{token}?wait=true` with `{"content": …}`.
+/// Discord webhook: `POST https://discord.com/api/v10/webhooks/{id}/{token}?wait=true` with `{"content": …}`.
 ///
+/// The API version is pinned: a URL without one (`/api/webhooks/…`, as Discord hands them out) gets API v6 answers,
+/// whose `Retry-After` and `retry_after` are milliseconds; v10's are seconds, which is what this sink reads.
 /// `wait=true` is always added: without it Discord answers 204 before the message is saved, even when saving
-/// fails. Mentions are off unless the group sets `mention_all` (then `@everyone` only). 2xx is sent; 429 pauses the
-/// webhook for `Retry-After` (or the body's `retry_after`); 5xx follow ``ServerErrorRule``; `10015` unknown webhook, `50027`
-/// invalid token and other client errors are permanent. Discord publishes no fixed rate: pacing follows the
+/// fails. Mentions are off unless the group sets `mention_all` (then `@everyone` only, inside the 2,000
+/// characters). A group's `thread_name` goes in the body (a forum channel needs it). 2xx is sent; 429 pauses the
+/// webhook for `Retry-After` (or the body's `retry_after`); 5xx follow ``ServerErrorRule``; `10015` unknown webhook,
+/// `50027` invalid token and other client errors are permanent. Discord publishes no fixed rate: pacing follows the
 /// `X-RateLimit-*` headers of each answer.
 public struct DiscordSink: Sink {
     public let name = "discord"
     /// None hard-coded: see ``pacing(after:)``.
     public let rate: RateLimit? = nil
 
-    /// Message content is limited to 2000 characters.
+    /// Message content is limited to 2000 characters, `@everyone ` included.
     public func limit(for group: Group) -> TextLimit { .characters(2000) }
+
+    /// The API version every request names.
+    static let apiVersion = "v10"
+
+    public func measure(_ message: OutgoingMessage) -> Int { Self.content(of: message).utf16.count }
+
+    /// The message's `content`: its text, after `@everyone ` when it mentions everyone.
+    static func content(of message: OutgoingMessage) -> String {
+        message.mentionsAll ? "@everyone " + message.text : message.text
+    }
 
     /// Creates the sink.
     public init() {}
@@ -34,19 +47,34 @@ public struct DiscordSink: Sink {
 
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         var body = JSONWriter()
-        if message.mentionsAll {
-            body.field("content", "@everyone " + message.text)
-            body.object("allowed_mentions") { mentions in mentions.field("parse", ["everyone"]) }
-        } else {
-            body.field("content", message.text)
-            body.object("allowed_mentions") { mentions in mentions.field("parse", [String]()) }
+        body.field("content", Self.content(of: message))
+        body.object("allowed_mentions") { mentions in
+            mentions.field("parse", message.mentionsAll ? ["everyone"] : [String]())
         }
-        return message.jsonRequest(body.finished, to: Self.waiting(message.group.url))
+        if let thread = message.group.threadName, !thread.isEmpty {
+            body.field("thread_name", thread)
+        }
+        return message.jsonRequest(body.finished, to: Self.waiting(Self.versioned(message.group.url)))
     }
 
     /// `url` with `wait=true` as its only `wait` parameter; other parameters (`thread_id`…) kept as written.
     static func waiting(_ url: String) -> String {
         QueryRewrite.setting([("wait", "true")], in: url)
+    }
+
+    /// `url` calling ``apiVersion``: `/api/webhooks/…` and `/api/vN/webhooks/…` become `/api/v10/webhooks/…`.
+    static func versioned(_ url: String) -> String {
+        let pathEnd = url.firstIndex(of: "?") ?? url.endIndex
+        guard let api = url.range(of: "/api/", range: url.startIndex..<pathEnd),
+            let webhooks = url.range(of: "webhooks/", range: api.upperBound..<pathEnd)
+        else { return url }
+        let between = url[api.upperBound..<webhooks.lowerBound]
+        guard
+            between.isEmpty
+                || (between.hasPrefix("v") && between.dropFirst().dropLast().allSatisfy(\.isNumber)
+                    && between.hasSuffix("/"))
+        else { return url }
+        return String(url[..<api.upperBound]) + Self.apiVersion + "/" + url[webhooks.lowerBound...]
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

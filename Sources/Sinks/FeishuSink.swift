@@ -10,15 +10,19 @@ import Transport
 /// signing secret every attempt carries fresh top-level `timestamp` (Unix seconds) and `sign` fields. Success is
 /// `code` 0 (or, in legacy answers without `code`, `StatusCode` 0) — HTTP 200 alone is not. `11232` (frequency
 /// limited) and HTTP 429 pause the bot, HTTP 503 is retried, other 5xx are "outcome unknown", and every other code
-/// (`19021` signature, `19024` keyword, `9499` bad request, `10208` type unsupported…) is permanent.
+/// (`19021` signature, `19024` keyword, `9499` bad request, `10208` type unsupported…) is permanent. The size
+/// limit is on the whole request body.
 public struct FeishuSink: Sink {
     /// `feishu` or `lark`.
     public let name: String
     /// Commonly quoted as 5 messages a second and 100 a minute per bot.
     public let rate: RateLimit? = RateLimit.perSecond(5).and(.perMinute(100))
 
-    /// Request bodies are limited to about 20 KB.
+    /// Request bodies (JSON, escapes, mention, `timestamp` and `sign` and all) are limited to about 20 KB; 20,000
+    /// bytes keeps within it however the platform counts a kilobyte.
     public func limit(for group: Group) -> TextLimit { .bytes(20000) }
+
+    public func measure(_ message: OutgoingMessage) -> Int { bodySize(of: message) }
 
     /// Creates the sink under `name` (`feishu` or `lark`).
     public init(name: String) {

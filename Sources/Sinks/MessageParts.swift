@@ -1,8 +1,10 @@
+import Foundation
 import GridcastCore
 
 /// Turns a notice into the texts a group receives on its platform: title and body, markdown kept or turned into plain
 /// text as the group's platform shows it, the group's custom keyword where the text lacks it, and, when the
-/// platform's size limit forces a split, parts marked `(1/3)`, `(2/3)`… Limits apply to the rendered text.
+/// platform's size limit forces a split, parts marked `(1/3)`, `(2/3)`… Limits apply to what the sink measures: the
+/// rendered text, or the whole request body where the platform limits that.
 public enum MessageParts {
     /// The full text before rendering and splitting: the title (after `urgentPrefix` when urgent), a blank line, the
     /// text.
@@ -19,26 +21,53 @@ public enum MessageParts {
         return sink.rendersMarkdown(for: group) ? text : MarkdownText.plain(text)
     }
 
-    /// The parts for `group` on `sink`, each within the sink's limit for the group.
+    /// The parts for `group` on `sink`, each within the sink's limit for the group as the sink measures it.
     public static func parts(of notice: Notice, for group: Group, on sink: any Sink) -> [String] {
-        split(rendered(notice, for: group, on: sink), for: group, limit: sink.limit(for: group))
+        split(rendered(notice, for: group, on: sink), of: notice, for: group, on: sink)
     }
 
-    /// `text` with the group's keyword, split into parts within `limit`.
-    public static func split(_ text: String, for group: Group, limit: TextLimit) -> [String] {
+    /// The size `sink` counts against its limit for `text` sent as part `part` of `count` of `notice` to `group`:
+    /// the whole request body where the platform limits the body (`docs/sinks.md`, "Limits and pacing").
+    public static func measure(
+        _ text: String, part: Int = 1, of count: Int = 1, notice: Notice, for group: Group, on sink: any Sink
+    ) -> Int {
+        sink.measure(
+            OutgoingMessage(
+                deliveryID: "", notice: notice, noticeCreatedAt: Date(timeIntervalSince1970: 0), group: group,
+                part: part, partCount: count, text: text))
+    }
+
+    /// `text` with the group's keyword, split into parts that each measure within the sink's limit: one splitting
+    /// path for every platform, whatever it counts. Lines are packed by what they add to the measured message (JSON
+    /// escaping included), within what the limit leaves after the largest wrapping a part gets (the first part's
+    /// mention, the keyword, a `(99/99) ` marker); the finished parts are measured again, and split tighter in the
+    /// rare case one is still over.
+    static func split(_ text: String, of notice: Notice, for group: Group, on sink: any Sink) -> [String] {
+        let limit = sink.limit(for: group).value
         let keyword = group.keyword.flatMap { $0.isEmpty ? nil : $0 }
         let keywordPrefix = keyword.map { "【\($0)】" } ?? ""
         func withKeyword(_ part: String) -> String {
             guard let keyword, !part.contains(keyword) else { return part }
             return keywordPrefix + part
         }
-        if limit.measure(keywordPrefix) + limit.measure(text) <= limit.value {
-            return [withKeyword(text)]
+        func size(_ part: String, _ index: Int, _ count: Int) -> Int {
+            measure(part, part: index, of: count, notice: notice, for: group, on: sink)
         }
-        let budget = limit.value - limit.measure(keywordPrefix) - limit.measure("(99/99) ")
-        let pieces = TextSplitter.split(text, budget: max(1, budget), limit: limit)
-        return pieces.enumerated().map { index, piece in
-            withKeyword("(\(index + 1)/\(pieces.count)) " + piece)
+        let whole = withKeyword(text)
+        if size(whole, 1, 1) <= limit { return [whole] }
+        // What a piece of text adds to a part: measured as a later part's text (no mention), minus an empty one.
+        let empty = size("", 2, 99)
+        var budget = limit - size(keywordPrefix + "(99/99) ", 1, 99)
+        var parts: [String] = []
+        for _ in 0..<8 {
+            let pieces = TextSplitter.split(text, budget: max(1, budget)) { size(String($0), 2, 99) - empty }
+            parts = pieces.enumerated().map { index, piece in
+                withKeyword("(\(index + 1)/\(pieces.count)) " + piece)
+            }
+            let over = parts.enumerated().map { size($1, $0 + 1, parts.count) - limit }.max() ?? 0
+            if over <= 0 || budget <= 1 { break }
+            budget -= over
         }
+        return parts
     }
 }

@@ -12,6 +12,9 @@ public protocol Sink: Sendable {
     /// The most one message may hold for this group (it may depend on the group's `format`); longer notices are
     /// split into parts.
     func limit(for group: Group) -> TextLimit
+    /// The size of `message` as the platform counts it against ``limit(for:)``: the text by default; the whole
+    /// request body, or the text with its mention, where that is what the platform limits (`docs/sinks.md`).
+    func measure(_ message: OutgoingMessage) -> Int
     /// The platform's published per-bot rate, which pacing follows unless the group sets `rate:`; nil when the
     /// platform publishes none (pacing then follows ``pacing(after:)``).
     var rate: RateLimit? { get }
@@ -41,6 +44,14 @@ extension Sink {
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] { [] }
     public func botKey(for group: Group) -> String { group.url }
     public func pacing(after response: HTTPResponse) -> Duration? { nil }
+    public func measure(_ message: OutgoingMessage) -> Int { limit(for: message.group).measure(message.text) }
+
+    /// The size of the request body this sink builds for `message`; a message that can't be rendered measures its
+    /// text (sending it fails the same way). Any moment renders a body of the same size.
+    func bodySize(of message: OutgoingMessage) -> Int {
+        (try? request(for: message, now: Date(timeIntervalSince1970: 1_800_000_000)))?.body.count
+            ?? message.text.utf8.count
+    }
 }
 
 /// One part of one notice, addressed to one group: everything a sink needs to render a request.

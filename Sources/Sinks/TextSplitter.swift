@@ -4,17 +4,25 @@
 public enum TextSplitter {
     /// Splits `text` into pieces each measuring at most `budget` in `limit`'s unit.
     public static func split(_ text: String, budget: Int, limit: TextLimit) -> [String] {
-        precondition(budget > 0, "split budget must be positive")
-        return split(Substring(text), budget: budget, limit: limit, level: 0).map(String.init)
+        split(text, budget: budget, measure: { limit.measure($0) })
     }
 
-    private static func split(_ text: Substring, budget: Int, limit: TextLimit, level: Int) -> [Substring] {
-        if limit.measure(text) <= budget { return [text] }
+    /// Splits `text` into pieces each measuring at most `budget` by `measure`, which must be additive: a piece
+    /// measures the sum of its parts (true of byte and character counts, and of JSON-escaped sizes).
+    public static func split(_ text: String, budget: Int, measure: (Substring) -> Int) -> [String] {
+        precondition(budget > 0, "split budget must be positive")
+        return split(Substring(text), budget: budget, measure: measure, level: 0).map(String.init)
+    }
+
+    private static func split(
+        _ text: Substring, budget: Int, measure: (Substring) -> Int, level: Int
+    ) -> [Substring] {
+        if measure(text) <= budget { return [text] }
         var parts: [Substring] = []
         var current: Substring = text[text.startIndex..<text.startIndex]
         var currentSize = 0
         for piece in pieces(of: text, level: level) {
-            let size = limit.measure(piece)
+            let size = measure(piece)
             if currentSize + size <= budget {
                 current = text[current.startIndex..<piece.endIndex]
                 currentSize += size
@@ -29,11 +37,11 @@ public enum TextSplitter {
                 // Too big for a part of its own: split at the next finer level together with what the current part
                 // holds, so that part is filled instead of leaving nearly empty (a title alone, say).
                 let from = current.isEmpty ? piece.startIndex : current.startIndex
-                var sub = split(text[from..<piece.endIndex], budget: budget, limit: limit, level: level + 1)
+                var sub = split(text[from..<piece.endIndex], budget: budget, measure: measure, level: level + 1)
                 let last = sub.removeLast()
                 parts += sub
                 current = last
-                currentSize = limit.measure(last)
+                currentSize = measure(last)
             }
         }
         if !current.isEmpty { parts.append(current) }

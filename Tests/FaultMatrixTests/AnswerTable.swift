@@ -130,7 +130,8 @@ enum AnswerTable {
         ),
         .paused(
             .dingtalk, "errcode 130101 send too fast", errcode(130101, "send too fast, exceed 20 times per minute"),
-            wait: .pause),
+            wait: .retryAfter(600)),
+        .paused(.dingtalk, "errcode 90030 quota", errcode(90030, "robot quota exceeded"), wait: .retryAfter(600)),
         .paused(.dingtalk, "HTTP 429", .answer(429, ""), wait: .pause),
         .paused(
             .dingtalk, "HTTP 429 + Retry-After 7", .answer(429, "", headers: ["Retry-After": "7"]), wait: .retryAfter(7)

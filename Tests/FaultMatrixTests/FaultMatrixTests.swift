@@ -78,8 +78,9 @@ struct FaultMatrixTests {
     func aPausedBotGetsNothingBeforeItsRetryAfter(_ platform: Platform) async throws {
         let (fault, wait): (FaultPlan.Fault, Double) =
             switch platform {
-            // The errcode robots name no time: the pause is dispatch.rate_limit_pause.
-            case .wecom, .dingtalk, .feishu, .lark: (.rateLimit(retryAfter: nil), MatrixRig.rateLimitPause)
+            // The errcode robots name no time: the pause is dispatch.rate_limit_pause, except DingTalk's lockout.
+            case .wecom, .feishu, .lark: (.rateLimit(retryAfter: nil), MatrixRig.rateLimitPause)
+            case .dingtalk: (.rateLimit(retryAfter: nil), 600)
             case .slack, .telegram, .discord, .teams, .generic: (.rateLimit(retryAfter: 7), 7)
             }
         try await MatrixRig.with(platform, faults: [fault]) { rig in

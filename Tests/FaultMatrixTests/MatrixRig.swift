@@ -61,10 +61,12 @@ enum Platform: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// How long the emulator's named `rate-limit` fault (without `retry_after`) tells this platform's senders to
-    /// wait: the errcode robots name no time, so gridcast pauses for `dispatch.rate_limit_pause`.
+    /// wait: the errcode robots name no time, so gridcast pauses for `dispatch.rate_limit_pause`, except DingTalk,
+    /// whose `130101` locks the robot for ten minutes.
     var namedRateLimitWait: Wait {
         switch self {
-        case .wecom, .dingtalk, .feishu, .lark: .pause
+        case .wecom, .feishu, .lark: .pause
+        case .dingtalk: .retryAfter(600)
         case .slack, .teams, .generic: .retryAfter(1)
         case .telegram: .retryAfter(3)
         case .discord: .retryAfter(2)

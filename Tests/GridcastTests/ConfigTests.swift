@@ -150,6 +150,31 @@ struct ConfigTests {
         #expect(found[0].hasPrefix("gridcast.yaml:4:1: invalid YAML"))
     }
 
+    @Test func discordThreadNameIsReadFromYAMLAndCSVAlike() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write(
+            "groups.csv",
+            """
+            id,sink,url,thread_name
+            forum-csv,discord,https://discord.com/api/webhooks/1/tok-csv,每周反诈提醒
+
+            """
+        )
+        let yaml = """
+            groups_file: groups.csv
+            groups:
+              - id: forum-yaml
+                sink: discord
+                url: https://discord.com/api/webhooks/2/tok-yaml
+                thread_name: 反诈提醒
+            """
+        let config = try loader.load(path: try directory.write("g.yaml", yaml))
+        let byID = Dictionary(uniqueKeysWithValues: config.groups.map { ($0.id, $0.threadName) })
+        #expect(byID["forum-yaml"] == "反诈提醒")
+        #expect(byID["forum-csv"] == "每周反诈提醒")
+    }
+
     @Test func groupsFileIsReadRelativeToTheConfig() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -242,7 +242,8 @@ struct DingTalkPlatformTests {
         let result = try await exchange(Platforms.dingtalk, faults: [.rateLimit(retryAfter: nil)])
         #expect(
             result.verdict
-                == .rateLimited(after: nil, reason: "errcode 130101: send too fast, exceed 20 times per minute"))
+                == .rateLimited(
+                    after: .seconds(600), reason: "errcode 130101: send too fast, exceed 20 times per minute"))
         #expect(
             try await exchange(Platforms.dingtalk, faults: [.status(429)]).verdict
                 == .rateLimited(after: nil, reason: "HTTP 429"))
@@ -597,7 +598,7 @@ struct TelegramPlatformTests {
 struct DiscordPlatformTests {
     @Test func waitTrueIsSentAndAnswered200() async throws {
         let result = try await exchange(Platforms.discord)
-        #expect(result.request.url.hasSuffix("/api/webhooks/123456/discord-token-0001?wait=true"))
+        #expect(result.request.url.hasSuffix("/api/v10/webhooks/123456/discord-token-0001?wait=true"))
         #expect(result.response.status == 200)
         #expect(result.verdict == .sent)
         #expect(result.received.map(\.text) == ["不回拨、不轻信"])
