@@ -22,8 +22,8 @@ public struct ConfigLoader: Sendable {
         "concurrency", "timeout", "attempts", "backoff", "max_backoff", "rate_limit_pause", "in_doubt", "max_parts",
     ]
     static let groupKeys = [
-        "id", "name", "sink", "url", "secret", "keyword", "chat_id", "thread_id", "thread_name", "tags", "mention_all", "rate",
-        "format",
+        "id", "name", "sink", "url", "secret", "keyword", "chat_id", "thread_id", "thread_name", "tags", "mention_all",
+        "rate", "format",
     ]
 
     /// The environment `${VAR}` reads from.

@@ -139,7 +139,8 @@ extension Reader {
                     error(location(value), "\(name): expected a list of tags")
                     continue
                 }
-                let optional = ["secret", "keyword", "chat_id", "thread_id", "thread_name", "name", "tags"].contains(key)
+                let optional = ["secret", "keyword", "chat_id", "thread_id", "thread_name", "name", "tags"].contains(
+                    key)
                 let credential = key == "url" || key == "secret"
                 if let (text, at) = string(value, name, optional: optional, credential: credential) {
                     fields[key] = GroupFields.Field(text: text, at: at)

@@ -1,11 +1,12 @@
 /// Reads a `groups_file`: CSV with a header row naming its columns (`id,name,sink,url,secret,keyword,tags`,
-/// optionally `chat_id`, `thread_id`, `thread_name`, `mention_all`, `rate` and `format`), tags separated by `;`. Quoted fields may hold commas, quotes (`""`)
-/// and line breaks; errors name the physical line where the record starts.
+/// optionally `chat_id`, `thread_id`, `thread_name`, `mention_all`, `rate` and `format`), tags separated by `;`.
+/// Quoted fields may hold commas, quotes (`""`) and line breaks; errors name the physical line where the record
+/// starts.
 public struct GroupsCSV {
     /// Columns a groups file may have.
     public static let columns = [
-        "id", "name", "sink", "url", "secret", "keyword", "tags", "chat_id", "thread_id", "thread_name", "mention_all", "rate",
-        "format",
+        "id", "name", "sink", "url", "secret", "keyword", "tags", "chat_id", "thread_id", "thread_name", "mention_all",
+        "rate", "format",
     ]
     /// Columns it must have.
     public static let requiredColumns = ["id", "sink", "url"]
