@@ -11,24 +11,37 @@ public struct Notice: Sendable, Hashable {
     public var text: String
     /// Urgent alerts skip quiet hours.
     public var urgent: Bool
+    /// The poster it carries, if any.
+    public var poster: Poster?
+    /// The link card it carries, if any.
+    public var link: LinkCard?
 
     /// Creates a notice.
-    public init(id: String, title: String, text: String, urgent: Bool = false) {
+    public init(
+        id: String, title: String, text: String, urgent: Bool = false, poster: Poster? = nil, link: LinkCard? = nil
+    ) {
         self.id = id
         self.title = title
         self.text = text
         self.urgent = urgent
+        self.poster = poster
+        self.link = link
     }
 
-    /// SHA-256 over a canonical encoding of title, text and urgency: equal content, equal hash.
+    /// SHA-256 over a canonical encoding of title, text, urgency, and the poster (its SHA-256 and address) and link
+    /// card when there are any: equal content, equal hash. A notice of text alone hashes as it always did, so
+    /// ledgers written before posters existed keep their ids' content.
     public var contentHash: String {
-        Self.hash(title: title, text: text, urgent: urgent)
+        var extra: [String] = []
+        if let poster { extra += ["poster", poster.sha256, poster.url ?? ""] }
+        if let link { extra += ["link", link.url, link.title, link.description, link.pictureURL ?? ""] }
+        return Self.hash(title: title, text: text, urgent: urgent, extra: extra)
     }
 
-    /// The content hash of the given parts.
-    public static func hash(title: String, text: String, urgent: Bool) -> String {
+    /// The content hash of the given parts; `extra` fields follow the three of a text notice.
+    public static func hash(title: String, text: String, urgent: Bool, extra: [String] = []) -> String {
         var canonical = [UInt8]()
-        for field in [title, text, urgent ? "urgent" : "normal"] {
+        for field in [title, text, urgent ? "urgent" : "normal"] + extra {
             let bytes = Array(field.utf8)
             canonical += withUnsafeBytes(of: UInt32(bytes.count).bigEndian, Array.init)
             canonical += bytes
