@@ -36,14 +36,20 @@ public struct PlanTarget: Sendable, Hashable {
     public var parts: Int
     /// When it may first be sent.
     public var notBefore: Date?
+    /// What this group will get short of the whole notice, known when it is planned ("poster not shown: …"); kept
+    /// with the delivery for reports and audits (docs/rich-notices.md).
+    public var note: String?
 
     /// Creates a target.
-    public init(groupID: String, groupName: String, sink: String, parts: Int = 1, notBefore: Date? = nil) {
+    public init(
+        groupID: String, groupName: String, sink: String, parts: Int = 1, notBefore: Date? = nil, note: String? = nil
+    ) {
         self.groupID = groupID
         self.groupName = groupName
         self.sink = sink
         self.parts = parts
         self.notBefore = notBefore
+        self.note = note
     }
 }
 
