@@ -79,8 +79,10 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         public var inDoubt: Int
         /// Not yet settled (planned, claimed, retry): 待发送, apart from sent, failed and cancelled.
         public var queued: Int
+        /// Accepted by a platform that confirms nothing (Teams): 已受理未确认, never counted as sent.
+        public var accepted: Int
         enum CodingKeys: String, CodingKey {
-            case date, notices, groups, deliveries, sent, dead, inDoubt = "in_doubt", queued
+            case date, notices, groups, deliveries, sent, dead, inDoubt = "in_doubt", queued, accepted
         }
     }
 
@@ -95,9 +97,11 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         public var inDoubt: Int
         /// Not yet settled (planned, claimed, retry): 待发送.
         public var queued: Int
+        /// Accepted, not confirmed: 已受理未确认.
+        public var accepted: Int
         enum CodingKeys: String, CodingKey {
             case groupID = "group_id", groupName = "group_name", sink, deliveries, sent, dead, inDoubt = "in_doubt"
-            case queued
+            case queued, accepted
         }
     }
 
@@ -113,8 +117,10 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         public var inDoubt: Int
         /// Not yet settled (planned, claimed, retry): 待发送.
         public var queued: Int
+        /// Accepted, not confirmed: 已受理未确认.
+        public var accepted: Int
         enum CodingKeys: String, CodingKey {
-            case noticeID = "notice_id", title, groups, deliveries, sent, dead, inDoubt = "in_doubt", queued
+            case noticeID = "notice_id", title, groups, deliveries, sent, dead, inDoubt = "in_doubt", queued, accepted
         }
     }
 
@@ -213,7 +219,9 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         let byGroup = Dictionary(grouping: records, by: \.groupID).map { id, rows in
             GroupRow(
                 groupID: id, groupName: rows[0].groupName, sink: rows[0].sink, deliveries: rows.count,
-                sent: count(rows, .sent), dead: count(rows, .dead), inDoubt: count(rows, .inDoubt), queued: queued(rows)
+                sent: count(rows, .sent), dead: count(rows, .dead), inDoubt: count(rows, .inDoubt),
+                queued: queued(rows),
+                accepted: count(rows, .accepted)
             )
         }.sorted { $0.groupID < $1.groupID }
         let byNotice = Dictionary(grouping: records, by: \.noticeID).map { id, rows in
@@ -221,7 +229,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
                 noticeID: id, title: rows[0].noticeTitle,
                 groups: Set(rows.filter { $0.state == .sent }.map(\.groupID)).count, deliveries: rows.count,
                 sent: count(rows, .sent),
-                dead: count(rows, .dead), inDoubt: count(rows, .inDoubt), queued: queued(rows)
+                dead: count(rows, .dead), inDoubt: count(rows, .inDoubt), queued: queued(rows),
+                accepted: count(rows, .accepted)
             )
         }.sorted { $0.noticeID < $1.noticeID }
         let failures = records.filter { $0.state == .dead || $0.state == .inDoubt }.map {
@@ -236,7 +245,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             return DayRow(
                 date: day.description, notices: Set(sent.map(\.noticeID)).count, groups: Set(sent.map(\.groupID)).count,
                 deliveries: rows.count, sent: sent.count, dead: count(rows, .dead), inDoubt: count(rows, .inDoubt),
-                queued: queued(rows)
+                queued: queued(rows), accepted: count(rows, .accepted)
             )
         }
         var report = PeriodReport(

@@ -41,29 +41,38 @@ extension PeriodReport {
         var heading = title.split(separator: " ").dropFirst(2).joined(separator: " ")
         if let selector { heading += "（\(selector)）" }
         var out = "## 反诈信息发布台帐 \(heading)\n\n\(summary)\n\n"
+        // 已受理未确认 only where a platform that confirms nothing (Teams) took part.
+        let withAccepted = accepted > 0
+        func acceptedCell(_ count: Int) -> String { withAccepted ? " \(count) |" : "" }
+        let acceptedHead = withAccepted ? " 已受理未确认 |" : ""
+        let acceptedRule = withAccepted ? "---:|" : ""
         let days = shownDays(allDays: allDays)
         if !days.isEmpty {
-            out += "| 日期 | 发布条数 | 转发群数 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\n"
-            out += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+            out += "| 日期 | 发布条数 | 转发群数 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\(acceptedHead)\n"
+            out += "|---|---:|---:|---:|---:|---:|---:|---:|\(acceptedRule)\n"
             for day in days {
                 out +=
-                    "| \(day.date) | \(day.notices) | \(day.groups) | \(day.deliveries) | \(day.sent) | \(day.dead) | \(day.inDoubt) | \(day.queued) |\n"
+                    "| \(day.date) | \(day.notices) | \(day.groups) | \(day.deliveries) | \(day.sent) | \(day.dead) | "
+                    + "\(day.inDoubt) | \(day.queued) |\(acceptedCell(day.accepted))\n"
             }
             out += "\n"
         }
         if !byNotice.isEmpty {
-            out += "| 信息 | 标题 | 转发群数 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\n"
-            out += "|---|---|---:|---:|---:|---:|---:|---:|\n"
+            out += "| 信息 | 标题 | 转发群数 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\(acceptedHead)\n"
+            out += "|---|---|---:|---:|---:|---:|---:|---:|\(acceptedRule)\n"
             for row in byNotice {
                 out +=
-                    "| \(cell(row.noticeID)) | \(cell(row.title)) | \(row.groups) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) | \(row.queued) |\n"
+                    "| \(cell(row.noticeID)) | \(cell(row.title)) | \(row.groups) | \(row.deliveries) | \(row.sent) | "
+                    + "\(row.dead) | \(row.inDoubt) | \(row.queued) |\(acceptedCell(row.accepted))\n"
             }
             out += "\n"
         }
-        out += "| 群 | 名称 | 平台 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\n|---|---|---|---:|---:|---:|---:|---:|\n"
+        out += "| 群 | 名称 | 平台 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\(acceptedHead)\n"
+        out += "|---|---|---|---:|---:|---:|---:|---:|\(acceptedRule)\n"
         for row in byGroup {
             out +=
-                "| \(row.groupID) | \(cell(row.groupName)) | \(row.sink) | \(row.deliveries) | \(row.sent) | \(row.dead) | \(row.inDoubt) | \(row.queued) |\n"
+                "| \(row.groupID) | \(cell(row.groupName)) | \(row.sink) | \(row.deliveries) | \(row.sent) | \(row.dead) | "
+                + "\(row.inDoubt) | \(row.queued) |\(acceptedCell(row.accepted))\n"
         }
         if !failures.isEmpty {
             out += "\n**未送达 / 待核实**\n\n"
@@ -86,20 +95,21 @@ extension PeriodReport {
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
     }
 
-    /// One row per group, with the period's totals as a last `TOTAL` row; `queued` is 待发送 (not yet settled).
+    /// One row per group, with the period's totals as a last `TOTAL` row; `queued` is 待发送 (not yet settled),
+    /// `accepted` 已受理未确认 (taken by a platform that confirms nothing).
     public var csv: String {
-        var lines = ["date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued"]
+        var lines = ["date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued,accepted"]
         for row in byGroup {
             lines.append(
                 [
                     date, row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
-                    "\(row.inDoubt)", "\(row.queued)",
+                    "\(row.inDoubt)", "\(row.queued)", "\(row.accepted)",
                 ]
                 .map(CSVField.escape).joined(separator: ",")
             )
         }
         lines.append(
-            [date, "TOTAL", "", "", "\(deliveries)", "\(sent)", "\(dead)", "\(inDoubt)", "\(queued)"]
+            [date, "TOTAL", "", "", "\(deliveries)", "\(sent)", "\(dead)", "\(inDoubt)", "\(queued)", "\(accepted)"]
                 .joined(separator: ","))
         return lines.joined(separator: "\n") + "\n"
     }
@@ -108,35 +118,52 @@ extension PeriodReport {
     /// and the Chinese summary line last.
     public func table(allDays: Bool = false) -> String {
         var out = "\(title)\(selector.map { " for \($0)" } ?? "") (\(timezone))\n\n"
+        // ACCEPTED only where a platform that confirms nothing (Teams) took part.
+        func columns(_ row: [String], accepted: String) -> [String] { self.accepted > 0 ? row + [accepted] : row }
         let shown = shownDays(allDays: allDays)
         if !shown.isEmpty {
-            var days: [[String]] = [["DAY", "NOTICES", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"]]
+            var days = [
+                columns(
+                    ["DAY", "NOTICES", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"],
+                    accepted: "ACCEPTED")
+            ]
             for day in shown {
-                days.append([
-                    day.date, "\(day.notices)", "\(day.groups)", "\(day.deliveries)", "\(day.sent)", "\(day.dead)",
-                    "\(day.inDoubt)", "\(day.queued)",
-                ])
+                days.append(
+                    columns(
+                        [
+                            day.date, "\(day.notices)", "\(day.groups)", "\(day.deliveries)", "\(day.sent)",
+                            "\(day.dead)", "\(day.inDoubt)", "\(day.queued)",
+                        ], accepted: "\(day.accepted)"))
             }
             out += TextTable.render(days) + "\n"
         }
         if !byNotice.isEmpty {
-            var notices: [[String]] = [
-                ["NOTICE", "TITLE", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"]
+            var notices = [
+                columns(
+                    ["NOTICE", "TITLE", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"],
+                    accepted: "ACCEPTED")
             ]
             for row in byNotice {
-                notices.append([
-                    row.noticeID, row.title, "\(row.groups)", "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
-                    "\(row.inDoubt)", "\(row.queued)",
-                ])
+                notices.append(
+                    columns(
+                        [
+                            row.noticeID, row.title, "\(row.groups)", "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
+                            "\(row.inDoubt)", "\(row.queued)",
+                        ], accepted: "\(row.accepted)"))
             }
             out += TextTable.render(notices) + "\n"
         }
-        var rows: [[String]] = [["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"]]
+        var rows = [
+            columns(
+                ["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"], accepted: "ACCEPTED")
+        ]
         for row in byGroup {
-            rows.append([
-                row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
-                "\(row.inDoubt)", "\(row.queued)",
-            ])
+            rows.append(
+                columns(
+                    [
+                        row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
+                        "\(row.inDoubt)", "\(row.queued)",
+                    ], accepted: "\(row.accepted)"))
         }
         out += TextTable.render(rows)
         if !failures.isEmpty {

@@ -138,7 +138,7 @@ struct LedgerVerifyTests {
             let total = try #require(csv.stdout.split(separator: "\n").last { $0.contains(",TOTAL,") })
             let queued = (report["pending"] as? Int ?? -1) + (report["retry"] as? Int ?? -1)
             #expect(
-                total.hasSuffix(",\(numbers[0]),\(numbers[1]),\(numbers[2]),\(numbers[3]),\(queued)"),
+                total.hasSuffix(",\(numbers[0]),\(numbers[1]),\(numbers[2]),\(numbers[3]),\(queued),0"),
                 "\(period) csv: \(total)")
         }
         #expect(totals[0] == totals[1] && totals[1] == totals[2], "all of it happened today: \(totals)")
