@@ -1,6 +1,6 @@
 import Foundation
 
-/// Markdown as Telegram shows it with `parse_mode: HTML`: read with ``MarkdownText``'s rules, written in Telegram's
+/// Markdown as Telegram shows it with `parse_mode: HTML`: read by ``MarkdownReader`` (as for plain text), written in Telegram's
 /// HTML subset (`docs/sinks.md`, "Markdown and text").
 ///
 /// Bold and headings become `<b>`, italics `<i>`, strike-through `<s>`, code ticks `<code>`, a fenced block `<pre>`,
@@ -10,85 +10,36 @@ import Foundation
 public enum TelegramHTML {
     /// `markdown` in Telegram's HTML subset.
     public static func html(_ markdown: String) -> String {
-        var lines: [String] = []
-        var fence: [String]?
-        for raw in markdown.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            let line = Substring(raw)
-            let trimmed = line.drop { $0 == " " }
-            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") {
-                if let open = fence {
-                    lines.append("<pre>" + open.joined(separator: "\n") + "</pre>")
-                    fence = nil
-                } else {
-                    fence = []
+        MarkdownReader.lines(markdown).map { line in
+            switch line {
+            // A fence the text never closes (a part cut from a longer notice) still closes its tag.
+            case .fenced(let lines, _):
+                "<pre>" + lines.map { escaped($0) }.joined(separator: "\n") + "</pre>"
+            case .text(let indent, let bullet, let heading, let spans):
+                heading && !spans.isEmpty
+                    ? "<b>\(html(spans))</b>" : indent + (bullet ? "· " : "") + html(spans)
+            }
+        }.joined(separator: "\n")
+    }
+
+    /// Spans as HTML.
+    static func html(_ spans: [MarkdownReader.Span]) -> String {
+        spans.map { span in
+            switch span {
+            case .text(let words):
+                escaped(words)
+            case .code(let code):
+                "<code>" + escaped(code) + "</code>"
+            case .link(let label, let url):
+                "<a href=\"\(escaped(url, quotes: true))\">\(label.isEmpty ? escaped(url) : html(label))</a>"
+            case .emphasis(let kind, let inner):
+                switch kind {
+                case .strong: "<b>\(html(inner))</b>"
+                case .italic: "<i>\(html(inner))</i>"
+                case .strike: "<s>\(html(inner))</s>"
                 }
-                continue
             }
-            if fence != nil {
-                fence?.append(escaped(line))
-                continue
-            }
-            if MarkdownText.isRule(trimmed) { continue }
-            let block = MarkdownText.block(line)
-            let text = inline(block)
-            lines.append(isHeading(trimmed) && !text.isEmpty ? "<b>\(text)</b>" : text)
-        }
-        // A fence the text never closes (a part cut from a longer notice) still closes its tag.
-        if let open = fence { lines.append("<pre>" + open.joined(separator: "\n") + "</pre>") }
-        return lines.joined(separator: "\n")
-    }
-
-    /// Whether a line (indent dropped) is a heading, as ``MarkdownText/block(_:)`` reads one.
-    static func isHeading(_ line: Substring) -> Bool {
-        var rest = line
-        while rest.hasPrefix(">") { rest = rest.dropFirst().drop { $0 == " " } }
-        let hashes = rest.prefix { $0 == "#" }
-        return (1...6).contains(hashes.count) && rest.dropFirst(hashes.count).first == " "
-    }
-
-    /// Emphasis, code, links and escapes inside a line, as HTML.
-    static func inline(_ line: Substring) -> String {
-        let characters = Array(line)
-        var output = ""
-        var index = 0
-        while index < characters.count {
-            let character = characters[index]
-            if character == "\\", index + 1 < characters.count, characters[index + 1].isASCII,
-                characters[index + 1].isPunctuation || characters[index + 1].isSymbol
-            {
-                output += escaped(String(characters[index + 1]))
-                index += 2
-                continue
-            }
-            if character == "`", let close = characters[(index + 1)...].firstIndex(of: "`"), close > index + 1 {
-                output += "<code>" + escaped(String(characters[(index + 1)..<close])) + "</code>"
-                index = close + 1
-                continue
-            }
-            if character == "[" || (character == "!" && index + 1 < characters.count && characters[index + 1] == "["),
-                let link = MarkdownText.link(in: characters, at: character == "!" ? index + 1 : index)
-            {
-                let url = String(characters[link.url]).trimmingCharacters(in: .whitespaces)
-                let text = inline(Substring(String(characters[link.text])))
-                output += "<a href=\"\(escaped(url, quotes: true))\">\(text.isEmpty ? escaped(url) : text)</a>"
-                index = link.end
-                continue
-            }
-            if let run = MarkdownText.emphasis(in: characters, at: index) {
-                let tag =
-                    switch run.mark {
-                    case "**", "__": "b"
-                    case "~~": "s"
-                    default: "i"
-                    }
-                output += "<\(tag)>" + inline(Substring(String(characters[run.inner]))) + "</\(tag)>"
-                index = run.end
-                continue
-            }
-            output += escaped(String(character))
-            index += 1
-        }
-        return output
+        }.joined()
     }
 
     /// `text` with `&`, `<` and `>` (and `"` in an attribute) as entities, the only escapes Telegram requires.
