@@ -2,7 +2,8 @@
 # Builds the Debian package dist/gridcast_<version>_amd64.deb:
 #   /usr/bin/gridcast                         release build, Swift runtime and Foundation linked statically
 #   /lib/systemd/system/gridcast.service      the unit of systemd/, pointed at /usr/bin/gridcast
-#   /etc/gridcast/notices/                     the bundled notice library (conffiles: local edits survive upgrades)
+#   /etc/gridcast/notices/                     the bundled notice library and its posters (conffiles: local edits
+#                                              survive upgrades)
 #   /usr/share/doc/gridcast/examples/          gridcast.yaml (config/example.yaml) and its groups.csv to copy
 # Depends: on the Debian packages that own the shared libraries the binary loads (libcurl4, libsqlite3-0, libc6,
 # ...), found with dpkg -S; it fails if the binary would load anything from the Swift toolchain.
@@ -52,6 +53,8 @@ install -d "$root/lib/systemd/system"
 sed 's#/usr/local/bin/gridcast#/usr/bin/gridcast#g' systemd/gridcast.service >"$root/lib/systemd/system/gridcast.service"
 install -d "$root/etc/gridcast/notices"
 install -m 0644 config/notices/*.md "$root/etc/gridcast/notices/"
+install -d "$root/etc/gridcast/notices/posters"
+install -m 0644 config/notices/posters/*.png "$root/etc/gridcast/notices/posters/"
 examples="$root/usr/share/doc/gridcast/examples"
 install -D -m 0644 config/example.yaml "$examples/gridcast.yaml"
 # groups.csv: the example rows written under groups_file in example.yaml, comment marks taken off.
