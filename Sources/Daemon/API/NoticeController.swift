@@ -13,10 +13,15 @@ struct NoticeController: Sendable {
     let store: any LedgerStore
     let now: @Sendable () -> Date
 
+    /// The largest `POST /v1/notices` body, in bytes: room for the largest poster (``Notice/maxPosterBytes``) in
+    /// base64 and the text, where every other route takes ``APISettings/maxBodySize``.
+    static let maxBodySize = (Notice.maxPosterBytes + 2) / 3 * 4 + 256 * 1024
+
     /// Adds the routes to `group` (mounted at `/v1/notices`).
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post(use: submit)
         group.get("{id}", use: status)
+        group.get("{id}/poster", use: PosterController(store: store).poster)
         group.delete("{id}", use: cancel)
     }
 
@@ -26,9 +31,11 @@ struct NoticeController: Sendable {
         var request = request
         let body: ByteBuffer
         do {
-            body = try await request.collectBody(upTo: context.maxUploadSize)
+            body = try await request.collectBody(upTo: Self.maxBodySize)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError.contentTooLarge
+            throw APIError(
+                .contentTooLarge, "request body is larger than \(Self.maxBodySize / 1024) KiB (a poster may have 2 MiB)"
+            )
         }
         let notice = try NoticeRequest(json: body.readableBytesView)
         let receipt: NoticeIntake.Receipt
