@@ -33,7 +33,8 @@ enum SendDryRun {
         for target in plan.targets {
             let id = target.groupID.padding(toLength: width, withPad: " ", startingAt: 0)
             let parts = "\(target.parts) \(target.parts == 1 ? "part" : "parts")"
-            lines.append("  \(id)  \(target.sink)  \(parts)  \(target.groupName)")
+            lines.append(
+                "  \(id)  \(target.sink)  \(parts)  \(target.groupName)" + (target.note.map { "  (\($0))" } ?? ""))
         }
         let total = plan.targets.reduce(0) { $0 + $1.parts }
         lines.append("\(total) \(total == 1 ? "message" : "messages") in all")
