@@ -213,6 +213,11 @@ struct RichNoticeInputTests {
             let refused = try await api.post(Self.body(id: "big", image: tooLarge, extra: ""))
             #expect(refused.status == 422)
             #expect(try error(refused).field == "image.data")
+            // A body over the limit of this route (room for the largest poster in base64) is not read at all.
+            let over = "{\"text\": \"" + String(repeating: "a", count: 3 * 1024 * 1024 + 1) + "\", \"to\": \"all\"}"
+            let unread = try await api.post(over)
+            #expect(unread.status == 413)
+            #expect(try error(unread).error.contains("3072 KiB"))
         }
     }
 

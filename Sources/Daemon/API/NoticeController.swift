@@ -13,9 +13,9 @@ struct NoticeController: Sendable {
     let store: any LedgerStore
     let now: @Sendable () -> Date
 
-    /// The largest `POST /v1/notices` body, in bytes: room for the largest poster (``Notice/maxPosterBytes``) in
-    /// base64 and the text, where every other route takes ``APISettings/maxBodySize``.
-    static let maxBodySize = (Notice.maxPosterBytes + 2) / 3 * 4 + 256 * 1024
+    /// The largest `POST /v1/notices` body, in bytes (3 MiB): room for the largest poster (``Notice/maxPosterBytes``,
+    /// 2 MiB, about 2.7 MiB in base64) and the text, where every other route takes ``APISettings/maxBodySize``.
+    static let maxBodySize = 3 * 1024 * 1024
 
     /// Adds the routes to `group` (mounted at `/v1/notices`).
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
