@@ -159,7 +159,11 @@ struct PosterLedgerTests {
                     INSERT INTO deliveries (id, notice_id, group_id, group_name, sink, state, next_at, planned_at,
                         updated_at) VALUES ('d1', 'old', 'a', '群a', 'wecom', 'planned', 1, 1, 1),
                         ('d2', 'old', 'b', '群b', 'wecom', 'sent', 1, 1, 1);
-                    """, arguments: [old.contentHash])
+                    INSERT INTO notices VALUES ('many', '多', '多群', 0, ?, 'all', 'test', 1);
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+                    INSERT INTO deliveries (id, notice_id, group_id, group_name, sink, state, next_at, planned_at,
+                        updated_at) SELECT 'm' || i, 'many', 'g' || i, '群', 'wecom', 'sent', 1, 1, 1 FROM n;
+                    """, arguments: [old.contentHash, Notice(id: "many", title: "多", text: "多群").contentHash])
         }
         try SQLiteLedgerStore.migrator.migrate(queue, upTo: "v8-accepted")
         try queue.close()
@@ -168,6 +172,11 @@ struct PosterLedgerTests {
             Issue.record("an upgraded ledger must verify")
             return
         }
+        // The rows imaged again a thousand at a time: one event for the notices, three for 2,502 deliveries.
+        let migrationEvents = try await DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE actor = 'migration v9'")
+        }
+        #expect(migrationEvents == 4)
         #expect(try await upgraded.notice(id: "old")?.notice == old)
         #expect(try await upgraded.deliveries(noticeID: "old").map(\.note) == [nil, nil])
         _ = try await upgraded.plan(plan(richNotice, notes: ["a": "poster not shown"]))
