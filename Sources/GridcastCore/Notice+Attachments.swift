@@ -3,8 +3,8 @@ import Foundation
 /// The checks every way of giving a notice a poster or a link card shares: front matter, `send` flags and the API
 /// (docs/rich-notices.md, "Input").
 extension Notice {
-    /// The largest poster accepted, in bytes: the largest any platform takes (WeCom's 2 MB); a platform with a
-    /// smaller limit refuses it at planning, naming the group.
+    /// The largest poster accepted, in bytes: 2 MiB, WeCom's limit for an image message; a platform that allows less
+    /// refuses a larger poster at planning, naming the group.
     public static let maxPosterBytes = 2 * 1024 * 1024
 
     /// Why `address` can't be a poster's, card's or card picture's address (an https URL with a host), or nil.
