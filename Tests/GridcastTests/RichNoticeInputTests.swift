@@ -218,6 +218,16 @@ struct RichNoticeInputTests {
             let unread = try await api.post(over)
             #expect(unread.status == 413)
             #expect(try error(unread).error.contains("3072 KiB"))
+            // Besides its poster, a body is held to the 64 KiB of every other route, with or without a poster.
+            let text = String(repeating: "骗", count: 30_000)
+            for body in [
+                "{\"text\": \"\(text)\", \"to\": \"all\"}",
+                Self.body(id: "long", extra: "").replacingOccurrences(of: "不转账", with: text),
+            ] {
+                let refused = try await api.post(body)
+                #expect(refused.status == 413)
+                #expect(try error(refused).error.contains("64 KiB besides its poster"))
+            }
         }
     }
 
