@@ -87,7 +87,8 @@ struct SendCommand: AsyncParsableCommand {
                 let id =
                     source.id
                     ?? Notice.derivedID(title: source.title, text: source.text, on: now, in: config.timeZone)
-                printError("error: \(source.conflict(noticeID: id))")
+                let recorded = try? await store.notice(id: id)?.notice
+                printError("error: \(source.conflict(noticeID: id, recorded: recorded))")
             } else {
                 printError("error: --\(option(for: refusal.field)): \(refusal.message)")
             }

@@ -188,8 +188,9 @@ struct SendSource {
         .init(id: id, title: title, text: text, to: to, urgent: urgent, poster: poster, link: link)
     }
 
-    /// Why the ledger refused the id (it holds other content), in terms of where the id came from.
-    func conflict(noticeID: String) -> String {
+    /// Why the ledger refused the id (it holds other content, `recorded` when known), in terms of where the id came
+    /// from.
+    func conflict(noticeID: String, recorded: Notice? = nil) -> String {
         switch idOrigin {
         case .flag:
             return "notice '\(noticeID)' already exists with different content; choose another --id"
@@ -199,6 +200,9 @@ struct SendSource {
         case .library:
             return "notice '\(noticeID)' was recorded earlier with a different title, urgency, poster or link card "
                 + "than its library file's; give --id for this variant"
+        case .derived where recorded.map({ $0.urgent == urgent }) ?? false:
+            return "today's notice with this title and text, '\(noticeID)', was recorded with another poster or link "
+                + "card; give this one its own --id (e.g. --id \(noticeID)-2)"
         case .derived:
             return "today's notice with this title and text, '\(noticeID)', was recorded "
                 + (urgent ? "as not urgent" : "as urgent")

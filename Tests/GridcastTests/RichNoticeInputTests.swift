@@ -147,6 +147,12 @@ struct RichNoticeInputTests {
         ])
         #expect(other.status == 2)
         #expect(other.stderr.contains("poster or link card"), "\(other.stderr)")
+        // A derived id (today's date and the text) names the poster as the difference, not the urgency.
+        let base = ["send", "--config", setup.configPath, "--to", "all", "--text", "同一段话"]
+        #expect(try await setup.run(base + ["--image", setup.directory.file("red.png")]).status == 0)
+        let derived = try await setup.run(base + ["--image", setup.directory.file("grey.png")])
+        #expect(derived.status == 2)
+        #expect(derived.stderr.contains("was recorded with another poster or link card"), "\(derived.stderr)")
         let listing = try await setup.run([
             "ledger", "list", "--config", setup.configPath, "--notice", "poster-note", "--format", "json",
         ])
