@@ -29,13 +29,22 @@ public struct NoticeIntake: Sendable {
         public var text: String
         public var to: String
         public var urgent: Bool
+        /// The poster, already read and checked (docs/rich-notices.md).
+        public var poster: Poster?
+        /// The link card, already checked.
+        public var link: LinkCard?
 
-        public init(id: String? = nil, title: String = "", text: String, to: String, urgent: Bool = false) {
+        public init(
+            id: String? = nil, title: String = "", text: String, to: String, urgent: Bool = false,
+            poster: Poster? = nil, link: LinkCard? = nil
+        ) {
             self.id = id
             self.title = title
             self.text = text
             self.to = to
             self.urgent = urgent
+            self.poster = poster
+            self.link = link
         }
     }
 
@@ -88,7 +97,9 @@ public struct NoticeIntake: Sendable {
                 message: "id '\(id)' is invalid: use 1–128 letters, digits, '.', '_', '-' or ':'"
             )
         }
-        let notice = Notice(id: id, title: submission.title, text: submission.text, urgent: submission.urgent)
+        let notice = Notice(
+            id: id, title: submission.title, text: submission.text, urgent: submission.urgent,
+            poster: submission.poster, link: submission.link)
         var plan: Plan
         do {
             plan = try Planner(config: config, sinks: sinks).plan(notice, to: selector, origin: origin, now: now)

@@ -32,10 +32,17 @@ public struct Notice: Sendable, Hashable {
     /// card when there are any: equal content, equal hash. A notice of text alone hashes as it always did, so
     /// ledgers written before posters existed keep their ids' content.
     public var contentHash: String {
+        Self.hash(
+            title: title, text: text, urgent: urgent,
+            extra: Self.contentFields(posterSHA256: poster?.sha256, posterURL: poster?.url, link: link))
+    }
+
+    /// The fields a poster (by its SHA-256 and address) and a link card add to the content hash: none for neither.
+    public static func contentFields(posterSHA256: String?, posterURL: String?, link: LinkCard?) -> [String] {
         var extra: [String] = []
-        if let poster { extra += ["poster", poster.sha256, poster.url ?? ""] }
+        if let posterSHA256 { extra += ["poster", posterSHA256, posterURL ?? ""] }
         if let link { extra += ["link", link.url, link.title, link.description, link.pictureURL ?? ""] }
-        return Self.hash(title: title, text: text, urgent: urgent, extra: extra)
+        return extra
     }
 
     /// The content hash of the given parts; `extra` fields follow the three of a text notice.

@@ -10,6 +10,9 @@ import Yams
 /// to: tag:elderly         # optional: only these groups get it in a next-unsent rotation
 /// date: 2026-12-01        # optional: the notice for that day (`pick: dated`)
 /// urgent: false           # optional
+/// image: posters/96110.png # optional: a PNG or JPEG poster, relative to this file
+/// image_url: https://…    # optional: the same poster's public address
+/// link: {url: https://…, title: …, description: …, picurl: https://…}  # optional: a link card
 /// ---
 /// 正文……
 /// ```
@@ -45,7 +48,8 @@ public struct NoticeLibrary: Sendable {
         }
     }
 
-    static let keys = ["id", "title", "to", "date", "urgent"]
+    static let keys = ["id", "title", "to", "date", "urgent", "image", "image_url", "link"]
+    static let linkKeys = ["url", "title", "description", "picurl"]
 
     /// The notices in file-name order.
     public var entries: [Entry]
@@ -158,6 +162,7 @@ public struct NoticeLibrary: Sendable {
         }
         var fields: [String: (String, Int, Int)] = [:]
         var problems: [Diagnostic] = []
+        var link: LinkCard?
         for (key, value) in mapping {
             let line = (key.mark?.line ?? 1) + 1
             let column = key.mark?.column ?? 1
@@ -169,6 +174,13 @@ public struct NoticeLibrary: Sendable {
                         "unknown front matter key '\(name)'\(KeySuggestion.hint(for: name, in: keys))"
                     )
                 )
+                continue
+            }
+            if name == "link" {
+                switch parseLink(value, file: file, at: SourceLocation(file: file, line: line, column: column)) {
+                case .success(let card): link = card
+                case .failure(let error): problems += error.diagnostics
+                }
                 continue
             }
             guard let scalar = value.string else {
@@ -214,6 +226,26 @@ public struct NoticeLibrary: Sendable {
             default: problems.append(Diagnostic(at("urgent"), "urgent: expected true or false, got '\(flag)'"))
             }
         }
+        var poster: Poster?
+        if let image = fields["image"]?.0 {
+            let path =
+                image.hasPrefix("/")
+                ? image : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(image)
+            if let data = FileManager.default.contents(atPath: path) {
+                switch Notice.makePoster(bytes: [UInt8](data), url: fields["image_url"]?.0) {
+                case .success(let loaded): poster = loaded
+                case .failure(let failure):
+                    let key = failure.message.hasPrefix("image_url:") ? "image_url" : "image"
+                    let message = key == "image" ? "image: \(image): \(failure.message)" : failure.message
+                    problems.append(Diagnostic(at(key), message))
+                }
+            } else {
+                problems.append(Diagnostic(at("image"), "image: cannot read \(path)"))
+            }
+        } else if fields["image_url"] != nil {
+            problems.append(
+                Diagnostic(at("image_url"), "image_url is the address of the poster: give the poster as image: too"))
+        }
         if body.isEmpty {
             problems.append(
                 Diagnostic(
@@ -221,10 +253,52 @@ public struct NoticeLibrary: Sendable {
                     "the notice has no text after its front matter"))
         }
         guard problems.isEmpty else { return .failure(ConfigError(problems)) }
-        let notice = Notice(id: id, title: fields["title"]?.0 ?? "", text: body, urgent: urgent)
+        let notice = Notice(
+            id: id, title: fields["title"]?.0 ?? "", text: body, urgent: urgent, poster: poster, link: link)
         var entry = Entry(
             notice: notice, file: (file as NSString).lastPathComponent, selector: selector, date: fields["date"]?.0)
         entry.selectorLocation = fields["to"] == nil ? nil : at("to")
         return .success(entry)
+    }
+
+    /// Reads `link: {url, title, description, picurl}`: url and title required, addresses https; `at` is the key's
+    /// place, for a missing field.
+    static func parseLink(_ node: Node, file: String, at: SourceLocation) -> Result<LinkCard, ConfigError> {
+        guard case .mapping(let mapping) = node else {
+            return .failure(ConfigError([Diagnostic(at, "link: expected {url, title, description, picurl}")]))
+        }
+        var values: [String: (String, SourceLocation)] = [:]
+        var problems: [Diagnostic] = []
+        for (key, value) in mapping {
+            let place = SourceLocation(
+                file: file, line: (key.mark?.line ?? 1) + 1, column: key.mark?.column ?? 1)
+            guard let name = key.string, linkKeys.contains(name) else {
+                let name = key.string ?? "?"
+                problems.append(
+                    Diagnostic(place, "unknown link key '\(name)'\(KeySuggestion.hint(for: name, in: linkKeys))"))
+                continue
+            }
+            guard let scalar = value.string else {
+                problems.append(Diagnostic(place, "link.\(name): expected a single value"))
+                continue
+            }
+            let valuePlace = SourceLocation(
+                file: file, line: (value.mark?.line ?? 1) + 1, column: value.mark?.column ?? 1)
+            values[name] = (scalar, valuePlace)
+        }
+        for required in ["url", "title"] where values[required] == nil {
+            problems.append(Diagnostic(at, "link: lacks the required \(required):"))
+        }
+        for name in ["url", "picurl"] {
+            if let (address, place) = values[name], let problem = Notice.addressProblem(address) {
+                problems.append(Diagnostic(place, "link.\(name): \(problem)"))
+            }
+        }
+        guard problems.isEmpty, let url = values["url"]?.0, let title = values["title"]?.0 else {
+            return .failure(ConfigError(problems))
+        }
+        return .success(
+            LinkCard(
+                url: url, title: title, description: values["description"]?.0 ?? "", pictureURL: values["picurl"]?.0))
     }
 }

@@ -198,13 +198,19 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
     public var leaseOwner: String?
     public var leaseUntil: Date?
     public var lastError: String?
+    /// What the group gets short of the whole notice (a poster it can't show), decided at planning; nil: all of it.
+    public var note: String?
+    /// The notice's poster (without its bytes), when it has one; filled by listings.
+    public var poster: PosterSummary?
+    /// The notice's link card, when it has one; filled by listings.
+    public var link: CardSummary?
 
     /// Creates a record (the store builds them from rows; tests and tools build them directly).
     public init(
         id: String, noticeID: String, noticeTitle: String, groupID: String, groupName: String, sink: String,
         state: DeliveryState, attempts: Int, partsTotal: Int, partsSent: Int, plannedAt: Date, firstAttemptAt: Date?,
         lastAttemptAt: Date?, sentAt: Date?, updatedAt: Date, nextAt: Date?, leaseOwner: String?, leaseUntil: Date?,
-        lastError: String?
+        lastError: String?, note: String? = nil, poster: PosterSummary? = nil, link: CardSummary? = nil
     ) {
         self.id = id
         self.noticeID = noticeID
@@ -225,6 +231,55 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
         self.leaseOwner = leaseOwner
         self.leaseUntil = leaseUntil
         self.lastError = lastError
+        self.note = note
+        self.poster = poster
+        self.link = link
+    }
+}
+
+/// A notice's poster as the ledger lists it: its identity, not its bytes (docs/rich-notices.md).
+public struct PosterSummary: Sendable, Equatable, Codable {
+    /// Lower-case hex SHA-256 of the image: its key in the ledger.
+    public var sha256: String
+    /// `png` or `jpeg`.
+    public var format: String
+    /// The image's size in bytes.
+    public var size: Int
+    /// Its public https address, when given.
+    public var url: String?
+
+    /// Creates a summary.
+    public init(sha256: String, format: String, size: Int, url: String?) {
+        self.sha256 = sha256
+        self.format = format
+        self.size = size
+        self.url = url
+    }
+
+    /// The summary of `poster`.
+    public init(_ poster: Poster) {
+        self.init(sha256: poster.sha256, format: poster.format.rawValue, size: poster.bytes.count, url: poster.url)
+    }
+}
+
+/// A notice's link card as the ledger lists it.
+public struct CardSummary: Sendable, Equatable, Codable {
+    public var url: String
+    public var title: String
+    public var description: String
+    public var picurl: String?
+
+    /// Creates a summary.
+    public init(url: String, title: String, description: String, picurl: String?) {
+        self.url = url
+        self.title = title
+        self.description = description
+        self.picurl = picurl
+    }
+
+    /// The summary of `card`.
+    public init(_ card: LinkCard) {
+        self.init(url: card.url, title: card.title, description: card.description, picurl: card.pictureURL)
     }
 }
 

@@ -16,7 +16,8 @@ public struct LedgerListing: Sendable {
 
     static let columns = [
         "notice_id", "notice_title", "group_id", "group_name", "sink", "state", "attempts", "first_attempt_at",
-        "last_attempt_at", "sent_at", "next_at", "parts", "last_error",
+        "last_attempt_at", "sent_at", "next_at", "parts", "last_error", "note", "poster_sha256", "poster_format",
+        "poster_size", "image_url", "link_url", "link_title", "link_description", "link_picurl",
     ]
 
     private func cells(_ row: DeliveryRecord) -> [String] {
@@ -28,7 +29,9 @@ public struct LedgerListing: Sendable {
             time(row.firstAttemptAt), time(row.lastAttemptAt), time(row.sentAt),
             // When an unsent delivery is due: a planned one held by quiet hours shows when they end.
             row.state == .planned || row.state == .retry ? time(row.nextAt) : "", "\(row.partsSent)/\(row.partsTotal)",
-            row.lastError ?? "",
+            row.lastError ?? "", row.note ?? "", row.poster?.sha256 ?? "", row.poster?.format ?? "",
+            row.poster.map { "\($0.size)" } ?? "", row.poster?.url ?? "", row.link?.url ?? "", row.link?.title ?? "",
+            row.link?.description ?? "", row.link?.picurl ?? "",
         ]
     }
 
@@ -41,6 +44,7 @@ public struct LedgerListing: Sendable {
         object["attempts"] = row.attempts
         object["parts_sent"] = row.partsSent
         object["parts_total"] = row.partsTotal
+        if let poster = row.poster { object["poster_size"] = poster.size }
         return object
     }
 
@@ -57,7 +61,13 @@ public struct LedgerListing: Sendable {
                 (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self) + "\n"
         case .table, .markdown:
-            let shown = ["notice_id", "group_id", "state", "attempts", "sent_at", "next_at", "parts", "last_error"]
+            var shown = ["notice_id", "group_id", "state", "attempts", "sent_at", "next_at", "parts", "last_error"]
+            // A poster, a card and notes only when some row has them: a text-only listing reads as before.
+            if rows.contains(where: { $0.poster != nil }) {
+                shown += ["poster_sha256", "poster_format", "poster_size"]
+            }
+            if rows.contains(where: { $0.link != nil }) { shown += ["link_url"] }
+            if rows.contains(where: { $0.note != nil }) { shown += ["note"] }
             let indexes = shown.compactMap { Self.columns.firstIndex(of: $0) }
             let table =
                 [shown.map { $0.uppercased() }]

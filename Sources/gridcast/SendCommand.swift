@@ -40,6 +40,21 @@ struct SendCommand: AsyncParsableCommand {
         inversion: .prefixedNo,
         help: "Mark the notice urgent (prefixed with urgent_prefix, 【紧急】 by default), or not (default: urgent:).")
     var urgent: Bool?
+    @Option(
+        help: ArgumentHelp(
+            "A PNG or JPEG poster to send with the text (default: the front matter's image:).", valueName: "file"))
+    var image: String?
+    @Option(
+        name: .customLong("image-url"),
+        help: ArgumentHelp("The poster's public https address (default: image_url:).", valueName: "url"))
+    var imageURL: String?
+    @Option(
+        help: ArgumentHelp("A link card's https address (default: the front matter's link: url).", valueName: "url"))
+    var link: String?
+    @Option(help: "The link card's title.") var linkTitle: String?
+    @Option(help: "The link card's line of description.") var linkDescription: String?
+    @Option(help: ArgumentHelp("The link card's picture, an https address.", valueName: "url"))
+    var linkPic: String?
     @Flag(help: "Print the groups, parts per group and quiet hours; send nothing, write no ledger.") var dryRun = false
     @Option(help: "trace, debug, info, notice, warning, error or critical (default: $GRIDCAST_LOG_LEVEL or info).")
     var logLevel: String?
@@ -66,16 +81,14 @@ struct SendCommand: AsyncParsableCommand {
             if let recordedID, source.idOrigin == .library, recordedID != source.id {
                 print("notice \(source.id ?? "") was edited since it was recorded: sent as its revision \(recordedID)")
             }
-            receipt = try await intake.submit(
-                .init(id: recordedID, title: source.title, text: source.text, to: source.to, urgent: source.urgent),
-                origin: "cli", now: now
-            )
+            receipt = try await intake.submit(source.submission(id: recordedID), origin: "cli", now: now)
         } catch let refusal as NoticeIntake.Refusal {
             if refusal.kind == .conflict {
                 let id =
                     source.id
                     ?? Notice.derivedID(title: source.title, text: source.text, on: now, in: config.timeZone)
-                printError("error: \(source.conflict(noticeID: id))")
+                let recorded = try? await store.notice(id: id)?.notice
+                printError("error: \(source.conflict(noticeID: id, recorded: recorded))")
             } else {
                 printError("error: --\(option(for: refusal.field)): \(refusal.message)")
             }
@@ -125,7 +138,10 @@ struct SendCommand: AsyncParsableCommand {
     private func resolveSource(_ config: GridcastConfig) throws -> SendSource {
         do {
             return try SendSource.resolve(
-                .init(text: text, file: file, notice: notice, to: to, title: title, id: id, urgent: urgent),
+                .init(
+                    text: text, file: file, notice: notice, to: to, title: title, id: id, urgent: urgent, image: image,
+                    imageURL: imageURL, link: link, linkTitle: linkTitle, linkDescription: linkDescription,
+                    linkPicture: linkPic),
                 config: config)
         } catch {
             for line in error.details { printError(line) }
@@ -147,7 +163,7 @@ struct SendCommand: AsyncParsableCommand {
     private func printDryRun(config: GridcastConfig, source: SendSource, now: Date) throws {
         let id = source.id ?? Notice.derivedID(title: source.title, text: source.text, on: now, in: config.timeZone)
         do {
-            let notice = Notice(id: id, title: source.title, text: source.text, urgent: source.urgent)
+            let notice = source.notice(id: id)
             let lines = try SendDryRun.lines(
                 config: config, notice: notice, selector: try Selector(parsing: source.to), now: now)
             print(lines.joined(separator: "\n"))

@@ -19,11 +19,22 @@ enum SendDryRun {
             "notice \(notice.id)\(notice.title.isEmpty ? "" : " 「\(notice.title)」")\(notice.urgent ? " (urgent)" : "")"
                 + " → \(plan.targets.count) \(plan.targets.count == 1 ? "group" : "groups")",
         ]
+        if let poster = notice.poster {
+            lines.append(
+                "poster \(poster.format.rawValue), \(poster.bytes.count) bytes, sha256 \(poster.sha256.prefix(12))…"
+                    + (poster.url.map { ", at \($0)" } ?? ""))
+        }
+        if let link = notice.link {
+            lines.append(
+                "link card 「\(link.title)」 → \(link.url)" + (link.description.isEmpty ? "" : " (\(link.description))")
+                    + (link.pictureURL.map { ", picture \($0)" } ?? ""))
+        }
         let width = plan.targets.map(\.groupID.count).max() ?? 0
         for target in plan.targets {
             let id = target.groupID.padding(toLength: width, withPad: " ", startingAt: 0)
             let parts = "\(target.parts) \(target.parts == 1 ? "part" : "parts")"
-            lines.append("  \(id)  \(target.sink)  \(parts)  \(target.groupName)")
+            lines.append(
+                "  \(id)  \(target.sink)  \(parts)  \(target.groupName)" + (target.note.map { "  (\($0))" } ?? ""))
         }
         let total = plan.targets.reduce(0) { $0 + $1.parts }
         lines.append("\(total) \(total == 1 ? "message" : "messages") in all")

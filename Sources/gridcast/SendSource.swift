@@ -1,9 +1,11 @@
+import Fanout
 import Foundation
 import GridcastCore
 import Ledger
 
 /// What `gridcast send` sends: `--text`, a file (with or without front matter) or a library notice, with the command
-/// line's `--to`, `--title`, `--id` and `--urgent`/`--no-urgent` taking precedence over the front matter's fields.
+/// line's `--to`, `--title`, `--id`, `--urgent`/`--no-urgent`, `--image`, `--image-url` and `--link…` taking
+/// precedence over the front matter's fields.
 struct SendSource {
     /// Where the notice's id came from, so that a refusal names what to change.
     enum IDOrigin: Equatable {
@@ -23,6 +25,8 @@ struct SendSource {
     var to: String
     var urgent: Bool
     var idOrigin: IDOrigin
+    var poster: Poster?
+    var link: LinkCard?
 
     /// Why the command line can't be turned into a notice (exit 2); `option` names the flag at fault.
     struct Problem: Error {
@@ -41,10 +45,59 @@ struct SendSource {
         var title: String?
         var id: String?
         var urgent: Bool?
+        var image: String?
+        var imageURL: String?
+        var link: String?
+        var linkTitle: String?
+        var linkDescription: String?
+        var linkPicture: String?
+    }
+
+    /// Resolves the flags, then lays `--image`/`--image-url` and `--link…` over the notice's own poster and card.
+    static func resolve(_ flags: Flags, config: GridcastConfig) throws(Problem) -> SendSource {
+        var source = try resolveText(flags, config: config)
+        try source.apply(flags)
+        return source
+    }
+
+    /// The poster and card flags over what the front matter or library gave.
+    mutating func apply(_ flags: Flags) throws(Problem) {
+        if let image = flags.image {
+            guard let data = FileManager.default.contents(atPath: image) else {
+                throw Problem(option: "image", message: "cannot read '\(image)'")
+            }
+            switch Notice.makePoster(bytes: [UInt8](data), url: flags.imageURL ?? poster?.url) {
+            case .success(let loaded): poster = loaded
+            case .failure(let failure):
+                throw Problem(
+                    option: failure.message.hasPrefix("image_url") ? "image-url" : "image", message: failure.message)
+            }
+        } else if let url = flags.imageURL {
+            guard poster != nil else {
+                throw Problem(
+                    option: "image-url", message: "the address of the poster: give the poster as --image too")
+            }
+            if let problem = Notice.addressProblem(url) { throw Problem(option: "image-url", message: problem) }
+            poster?.url = url
+        }
+        let cardFlags = [flags.link, flags.linkTitle, flags.linkDescription, flags.linkPicture]
+        guard cardFlags.contains(where: { $0 != nil }) else { return }
+        var card = link ?? LinkCard(url: "", title: "")
+        if let url = flags.link { card.url = url }
+        if let title = flags.linkTitle { card.title = title }
+        if let description = flags.linkDescription { card.description = description }
+        if let picture = flags.linkPicture { card.pictureURL = picture }
+        guard !card.url.isEmpty else { throw Problem(option: "link", message: "a link card needs its --link URL") }
+        guard !card.title.isEmpty else { throw Problem(option: "link-title", message: "a link card needs a title") }
+        if let problem = Notice.addressProblem(card.url) { throw Problem(option: "link", message: problem) }
+        if let picture = card.pictureURL, let problem = Notice.addressProblem(picture) {
+            throw Problem(option: "link-pic", message: problem)
+        }
+        link = card
     }
 
     /// Resolves the flags against the config's library and the file's front matter.
-    static func resolve(_ flags: Flags, config: GridcastConfig) throws(Problem) -> SendSource {
+    static func resolveText(_ flags: Flags, config: GridcastConfig) throws(Problem) -> SendSource {
         if let text = flags.text {
             return try plain(text, flags: flags)
         }
@@ -69,7 +122,8 @@ struct SendSource {
             return SendSource(
                 id: flags.id ?? fileID, title: flags.title ?? entry.notice.title, text: entry.notice.text, to: audience,
                 urgent: flags.urgent ?? entry.notice.urgent,
-                idOrigin: flags.id != nil ? .flag : fileID != nil ? .frontMatter(file: path) : .derived)
+                idOrigin: flags.id != nil ? .flag : fileID != nil ? .frontMatter(file: path) : .derived,
+                poster: entry.notice.poster, link: entry.notice.link)
         }
     }
 
@@ -106,7 +160,8 @@ struct SendSource {
         }
         return SendSource(
             id: flags.id ?? entry.notice.id, title: flags.title ?? entry.notice.title, text: entry.notice.text,
-            to: audience, urgent: flags.urgent ?? entry.notice.urgent, idOrigin: flags.id != nil ? .flag : .library)
+            to: audience, urgent: flags.urgent ?? entry.notice.urgent, idOrigin: flags.id != nil ? .flag : .library,
+            poster: entry.notice.poster, link: entry.notice.link)
     }
 
     /// Whether `text` opens with a `---` line: a front matter, as in the library's files.
@@ -119,22 +174,35 @@ struct SendSource {
     /// revision id, as a schedule's firing would send it (`docs/ledger.md`, "Edited library notices").
     func recordedID(in store: any LedgerStore) async throws -> String? {
         guard idOrigin == .library, let id else { return id }
-        let notice = Notice(id: id, title: title, text: text, urgent: urgent)
         let recorded = try await store.notices(ids: [id])
-        return notice.recorded(over: recorded[id]?.contentHash).id
+        return notice(id: id).recorded(over: recorded[id]?.contentHash).id
     }
 
-    /// Why the ledger refused the id (it holds other content), in terms of where the id came from.
-    func conflict(noticeID: String) -> String {
+    /// The notice under `id`, with its poster and card.
+    func notice(id: String) -> Notice {
+        Notice(id: id, title: title, text: text, urgent: urgent, poster: poster, link: link)
+    }
+
+    /// The submission to the intake, under `id` (nil: derived).
+    func submission(id: String?) -> NoticeIntake.Submission {
+        .init(id: id, title: title, text: text, to: to, urgent: urgent, poster: poster, link: link)
+    }
+
+    /// Why the ledger refused the id (it holds other content, `recorded` when known), in terms of where the id came
+    /// from.
+    func conflict(noticeID: String, recorded: Notice? = nil) -> String {
         switch idOrigin {
         case .flag:
             return "notice '\(noticeID)' already exists with different content; choose another --id"
         case .frontMatter(let file):
-            return "notice '\(noticeID)' (the id: in \(file)) was recorded earlier with a different title, text or "
-                + "urgency; a new text needs a new id: change the id: line (or give --id)"
+            return "notice '\(noticeID)' (the id: in \(file)) was recorded earlier with a different title, text, "
+                + "urgency, poster or link card; a new text needs a new id: change the id: line (or give --id)"
         case .library:
-            return "notice '\(noticeID)' was recorded earlier with a different title or urgency than its library "
-                + "file's; give --id for this variant"
+            return "notice '\(noticeID)' was recorded earlier with a different title, urgency, poster or link card "
+                + "than its library file's; give --id for this variant"
+        case .derived where recorded.map({ $0.urgent == urgent }) ?? false:
+            return "today's notice with this title and text, '\(noticeID)', was recorded with another poster or link "
+                + "card; give this one its own --id (e.g. --id \(noticeID)-2)"
         case .derived:
             return "today's notice with this title and text, '\(noticeID)', was recorded "
                 + (urgent ? "as not urgent" : "as urgent")

@@ -208,16 +208,17 @@ struct APITests {
         }
     }
 
-    @Test func bodiesOver64KiBAre413() async throws {
+    /// A notice's body may carry a poster, so its limit is 3 MiB (docs/rich-notices.md); over it, 413 unread.
+    @Test func noticeBodiesOver3MiBAre413() async throws {
         try await withAPI { api in
-            let huge = #"{"to": "all", "text": ""# + String(repeating: "不", count: 350_000) + #""}"#
-            #expect(huge.utf8.count > 1024 * 1024)
+            let huge = #"{"to": "all", "text": ""# + String(repeating: "不", count: 1_200_000) + #""}"#
+            #expect(huge.utf8.count > 3 * 1024 * 1024)
             let response = try await api.call("POST", "/v1/notices", body: Array(huge.utf8))
             #expect(response.status == 413)
             #expect(try error(response).field == nil)
             // Just over the limit is refused too; the connection stays usable afterwards.
             let over = try await api.call(
-                "POST", "/v1/notices", body: Array(repeating: UInt8(ascii: " "), count: 64 * 1024 + 1)
+                "POST", "/v1/notices", body: Array(repeating: UInt8(ascii: " "), count: 3 * 1024 * 1024 + 1)
             )
             #expect(over.status == 413)
             #expect(try await api.call("GET", "/healthz", token: nil).status == 200)
@@ -258,7 +259,7 @@ struct APITests {
                 answer.deliveries[0]
                     == .init(
                         groupID: "g0000", groupName: "网格群0", sink: "wecom", state: "sent", attempts: 1, partsSent: 1,
-                        partsTotal: 1, sentAt: Self.now, lastError: nil))
+                        partsTotal: 1, sentAt: Self.now, lastError: nil, note: nil))
             #expect(answer.deliveries[1].lastError == "HTTP 400 errcode 93000")
             #expect(answer.deliveries[2].attempts == 0)
             // Every row has every key, absent values as null; times are ISO 8601 in the config's zone, with the offset.
@@ -269,7 +270,7 @@ struct APITests {
                 #expect(
                     Set(row.keys) == [
                         "group_id", "group_name", "sink", "state", "attempts", "parts_sent", "parts_total", "sent_at",
-                        "last_error",
+                        "last_error", "note",
                     ])
             }
             #expect(rows[0]["sent_at"] as? String == "2026-11-28T10:00:00+08:00")

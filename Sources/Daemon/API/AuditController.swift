@@ -16,11 +16,12 @@ import Reports
 /// | `POST /logout` | ends the session, clears the cookie, 303 to `/login` |
 /// | `GET /audit/report.csv?date=` | `gridcast report daily --format csv` of the day |
 /// | `GET /audit/ledger.csv?date=` | `gridcast ledger list --date D --format csv` |
+/// | `GET /audit/poster/{id}` | the notice's recorded poster, as `GET /v1/notices/{id}/poster` |
 /// | `POST /audit/retry` | admin: send a notice's dead deliveries again (confirmation first) |
 /// | `POST /audit/resolve` | admin: settle a notice's in_doubt deliveries as sent or resend (confirmation first) |
 ///
-/// The page and the CSV routes accept the session cookie or `Authorization: Bearer <token>` with either token (so
-/// scripts can fetch the CSV); the CSV routes answer 401 without either. The POSTs need the session cookie, the
+/// The page, the CSV and poster routes accept the session cookie or `Authorization: Bearer <token>` with either token
+/// (so scripts can fetch the CSV); the CSV and poster routes answer 401 without either. The POSTs need the session cookie, the
 /// session's CSRF token and a same-origin request (``AuditActionGuard``); the actions also the admin's session.
 /// These routes are mounted before the API's token middleware and check their own credentials; tokens are compared
 /// in constant time and never logged, echoed or put in a URL.
@@ -62,6 +63,7 @@ struct AuditController: Sendable {
         router.post("logout", use: logout)
         router.get("audit/report.csv", use: reportCSV)
         router.get("audit/ledger.csv", use: ledgerCSV)
+        router.get("audit/poster/{id}", use: poster)
         router.post("audit/retry") { request, context in try await action(request, context: context, resolving: false) }
         router.post("audit/resolve") { request, context in try await action(request, context: context, resolving: true)
         }
@@ -134,6 +136,12 @@ struct AuditController: Sendable {
         return AuditResponses.csv(
             LedgerListing(rows: rows, timeZone: timeZone).rendered(as: .csv), filename: "gridcast-ledger-\(day).csv"
         )
+    }
+
+    /// A notice's recorded poster, as `GET /v1/notices/{id}/poster` answers it, for the page's session.
+    @Sendable func poster(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard isAuthenticated(request) else { return Self.unauthorizedText }
+        return try await PosterController.image(of: try context.parameters.require("id"), in: store)
     }
 
     /// `POST /audit/retry` and `POST /audit/resolve`: the guard, then the confirmation page, or (with

@@ -27,6 +27,10 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
     var counts: [String: Int]
     /// When planned deliveries held back (by quiet hours) go out: the latest such time; nil when none waits.
     var heldUntil: Date?
+    /// The notice's poster (its identity; the bytes are at `/v1/notices/{id}/poster`), nil when it has none.
+    var poster: PosterSummary?
+    /// The notice's link card, nil when it has none.
+    var link: CardSummary?
 
     /// One group's delivery.
     struct Delivery: Codable, Equatable, Sendable {
@@ -40,10 +44,13 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
         var sentAt: Date?
         /// Why the latest attempt failed, as the ledger recorded it (secret-free).
         var lastError: String?
+        /// What the group gets short of the whole notice (a poster it can't show), decided at planning.
+        var note: String?
 
         enum CodingKeys: String, CodingKey {
             case groupID = "group_id", groupName = "group_name", sink, state, attempts
             case partsSent = "parts_sent", partsTotal = "parts_total", sentAt = "sent_at", lastError = "last_error"
+            case note
         }
 
         /// Encodes `sent_at` and `last_error` as `null` when absent, so every row has every key.
@@ -58,11 +65,12 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
             try container.encode(partsTotal, forKey: .partsTotal)
             try container.encode(sentAt, forKey: .sentAt)
             try container.encode(lastError, forKey: .lastError)
+            try container.encode(note, forKey: .note)
         }
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, title, urgent, createdAt = "created_at", deliveries, counts, heldUntil = "held_until"
+        case id, title, urgent, createdAt = "created_at", deliveries, counts, heldUntil = "held_until", poster, link
     }
 
     /// Encodes `held_until` as `null` when nothing is held, so the key is always there.
@@ -75,6 +83,8 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
         try container.encode(deliveries, forKey: .deliveries)
         try container.encode(counts, forKey: .counts)
         try container.encode(heldUntil, forKey: .heldUntil)
+        try container.encode(poster, forKey: .poster)
+        try container.encode(link, forKey: .link)
     }
 }
 
@@ -113,11 +123,13 @@ extension NoticeStatusAnswer {
             Delivery(
                 groupID: $0.groupID, groupName: $0.groupName, sink: $0.sink, state: $0.state.rawValue,
                 attempts: $0.attempts, partsSent: $0.partsSent, partsTotal: $0.partsTotal, sentAt: $0.sentAt,
-                lastError: $0.lastError
+                lastError: $0.lastError, note: $0.note
             )
         }
         self.counts = Dictionary(
             uniqueKeysWithValues: counts.filter { $0.value > 0 }.map { ($0.key.rawValue, $0.value) })
+        poster = notice.notice.poster.map(PosterSummary.init)
+        link = notice.notice.link.map(CardSummary.init)
         heldUntil = deliveries.filter { $0.state == .planned }.compactMap(\.nextAt).filter { $0 > now }.max()
     }
 }

@@ -13,10 +13,21 @@ struct NoticeController: Sendable {
     let store: any LedgerStore
     let now: @Sendable () -> Date
 
+    /// The largest `POST /v1/notices` body, in bytes (3 MiB): room for the largest poster (``Notice/maxPosterBytes``,
+    /// 2 MiB, about 2.7 MiB in base64) besides the rest, which may have ``APISettings/maxBodySize`` as on every
+    /// other route.
+    static let maxBodySize = 3 * 1024 * 1024
+
+    /// 413 for a body whose part other than the poster is larger than every other route allows.
+    static let restTooLarge = APIError(
+        .contentTooLarge,
+        "request body is larger than \(APISettings.maxBodySize / 1024) KiB besides its poster (which may have 2 MiB)")
+
     /// Adds the routes to `group` (mounted at `/v1/notices`).
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post(use: submit)
         group.get("{id}", use: status)
+        group.get("{id}/poster", use: PosterController(store: store).poster)
         group.delete("{id}", use: cancel)
     }
 
@@ -26,11 +37,22 @@ struct NoticeController: Sendable {
         var request = request
         let body: ByteBuffer
         do {
-            body = try await request.collectBody(upTo: context.maxUploadSize)
+            body = try await request.collectBody(upTo: Self.maxBodySize)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError.contentTooLarge
+            throw APIError(
+                .contentTooLarge, "request body is larger than \(Self.maxBodySize / 1024) KiB (a poster may have 2 MiB)"
+            )
+        }
+        // Only a poster may take a body past the usual limit: a large body without one is refused unread, and with
+        // one, the rest is held to the usual limit before anything is planned (a huge text costs splitting).
+        let size = body.readableBytes
+        if size > APISettings.maxBodySize, Data(body.readableBytesView).range(of: Data(#""image""#.utf8)) == nil {
+            throw Self.restTooLarge
         }
         let notice = try NoticeRequest(json: body.readableBytesView)
+        if size - (notice.poster.map { ($0.bytes.count + 2) / 3 * 4 } ?? 0) > APISettings.maxBodySize {
+            throw Self.restTooLarge
+        }
         let receipt: NoticeIntake.Receipt
         do {
             receipt = try await intake().submit(notice.submission, origin: "api", now: now())

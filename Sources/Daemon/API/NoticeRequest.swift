@@ -2,7 +2,7 @@ import Fanout
 import Foundation
 import GridcastCore
 
-/// The body of `POST /v1/notices`: `{id?, title?, text, to, urgent?}`.
+/// The body of `POST /v1/notices`: `{id?, title?, text, to, urgent?, image?, image_url?, link?}`.
 ///
 /// The decoding itself is ``NoticeBody`` in GridcastCore (pure, so it is tested and fuzzed without the server);
 /// this maps its problems to HTTP: a malformed body (not JSON, not an object, a value of the wrong type) is 400, an
@@ -14,6 +14,8 @@ struct NoticeRequest: Sendable, Equatable {
     var text: String
     var to: String
     var urgent: Bool?
+    var poster: Poster?
+    var link: LinkCard?
 
     /// Reads the request from the body bytes.
     /// - Throws: ``APIError`` (400 or 422).
@@ -32,10 +34,12 @@ struct NoticeRequest: Sendable, Equatable {
         self.text = body.text
         self.to = body.to
         self.urgent = body.urgent
+        self.poster = body.poster
+        self.link = body.link
     }
 
     /// The request as the intake takes it.
     var submission: NoticeIntake.Submission {
-        .init(id: id, title: title ?? "", text: text, to: to, urgent: urgent ?? false)
+        .init(id: id, title: title ?? "", text: text, to: to, urgent: urgent ?? false, poster: poster, link: link)
     }
 }

@@ -275,5 +275,10 @@ enum LedgerTables {
         "notices": ["id"],
         "deliveries": ["id"],
         "schedule_firings": ["schedule_id", "fire_at"],
+        "posters": ["sha256"],
     ]
+
+    /// The columns a table's row images hold, where not all: a poster's image is its key, format and size, and its
+    /// bytes are bound to the key by `ledger verify` recomputing their SHA-256 (docs/ledger.md).
+    static let imageColumns: [String: String] = ["posters": "sha256, format, size"]
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import GridcastCore
@@ -113,7 +114,29 @@ struct LedgerVerifier {
                 return .failed(problem)
             }
         }
+        if let problem = try Self.posterProblem(db) {
+            return .failed(problem)
+        }
         return .ok(events: count, head: LedgerCheckpoint(seq: count, hash: previous))
+    }
+
+    /// The first stored poster whose bytes are not what its row says: their SHA-256 is not its key, or their length
+    /// or signature not its size or format. The event chain covers the key, size and format; this binds the bytes.
+    static func posterProblem(_ db: Database) throws -> String? {
+        guard try db.tableExists("posters") else { return nil }
+        let rows = try Row.fetchCursor(db, sql: "SELECT sha256, format, size, bytes FROM posters ORDER BY rowid")
+        while let row = try rows.next() {
+            let key: String = row["sha256"]
+            let bytes = [UInt8]((row["bytes"] as Data?) ?? Data())
+            let digest = Hex.encode(SHA256.hash(data: bytes))
+            guard digest == key else {
+                return "posters row \(key): its image bytes hash to \(digest); the poster was swapped or edited"
+            }
+            guard bytes.count == row["size"] as Int64,
+                Poster.format(of: bytes)?.rawValue == row["format"] as String
+            else { return "posters row \(key): its size or format does not match its image bytes" }
+        }
+        return nil
     }
 
     /// Compares a table's rows with their replayed images; the first difference, or nil.
@@ -121,7 +144,8 @@ struct LedgerVerifier {
         _ db: Database, table: String, with replayed: [String: (image: RowImage, seq: Int64)]
     ) throws -> String? {
         var seen = Set<String>()
-        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY rowid")
+        let columns = LedgerTables.imageColumns[table] ?? "*"
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM \(table) ORDER BY rowid")
         var builder = RowImageBuilder(table: table)
         while let row = try rows.next() {
             let image = builder.image(of: row)
@@ -148,15 +172,26 @@ struct LedgerVerifier {
         return nil
     }
 
-    /// A notice image whose content hash doesn't match its title, text and urgency.
+    /// A notice image whose content hash doesn't match its title, text, urgency, poster and card.
     static func contentProblem(_ image: RowImage) -> String? {
         guard image.table == "notices" else { return nil }
         guard case .text(let id) = image["id"], case .text(let title) = image["title"],
             case .text(let text) = image["text"], case .integer(let urgent) = image["urgent"],
             case .text(let hash) = image["content_hash"]
         else { return "notice row with missing or mistyped columns" }
-        let notice = Notice(id: id, title: title, text: text, urgent: urgent != 0)
-        return notice.contentHash == hash ? nil : "notice \(id): content_hash does not match its title and text"
+        func column(_ name: String) -> String? {
+            if case .text(let value) = image[name] { value } else { nil }
+        }
+        let expected = Notice.hash(
+            title: title, text: text, urgent: urgent != 0,
+            extra: Notice.contentFields(
+                posterSHA256: column("poster_sha256"), posterURL: column("image_url"),
+                link: column("link_url").map {
+                    LinkCard(
+                        url: $0, title: column("link_title") ?? "", description: column("link_description") ?? "",
+                        pictureURL: column("link_picurl"))
+                }))
+        return expected == hash ? nil : "notice \(id): content_hash does not match its title, text, poster and card"
     }
 
     private static func name(_ image: RowImage, key: String) -> String {

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import GridcastCore
 
-/// One planned delivery as a plan inserts it: the nine values bound, and the full row image its event logs, written
+/// One planned delivery as a plan inserts it: the ten values bound, and the full row image its event logs, written
 /// from those values and the table's defaults so that a new notice's rows need not be read back.
 struct PlannedRow {
     let id: String
@@ -13,6 +13,7 @@ struct PlannedRow {
     let nextAt: Int64
     let parts: Int
     let now: Int64
+    let note: String?
 
     init(plan: Plan, target: PlanTarget) {
         id = DeliveryID.of(noticeID: plan.notice.id, groupID: target.groupID)
@@ -23,6 +24,7 @@ struct PlannedRow {
         nextAt = (target.notBefore ?? plan.now).ledgerMillis
         parts = target.parts
         now = plan.now.ledgerMillis
+        note = target.note
     }
 
     /// The arguments of one row of `SQLiteLedgerStore.insertDeliveries`, in its column order.
@@ -30,6 +32,7 @@ struct PlannedRow {
         [
             id.databaseValue, noticeID.databaseValue, groupID.databaseValue, groupName.databaseValue,
             sink.databaseValue, nextAt.databaseValue, parts.databaseValue, now.databaseValue, now.databaseValue,
+            note.databaseValue,
         ]
     }
 
@@ -40,6 +43,7 @@ struct PlannedRow {
         ("attempts", "0"), ("claim_seq", "0"), ("lease_owner", nil), ("lease_until", nil), ("next_at", nil),
         ("parts_total", "1"), ("parts_sent", "0"), ("planned_at", nil), ("first_attempt_at", nil),
         ("last_attempt_at", nil), ("sent_at", nil), ("updated_at", nil), ("last_error", nil), ("part_in_flight", nil),
+        ("note", nil),
     ]
 
     /// Whether the ledger's `deliveries` table has exactly the columns and defaults of ``schema``.
@@ -57,6 +61,7 @@ struct PlannedRow {
             .text(id), .text(noticeID), .text(groupID), .text(groupName), .text(sink),
             .text(DeliveryState.planned.rawValue), .integer(0), .integer(0), .null, .null, .integer(nextAt),
             .integer(Int64(parts)), .integer(0), .integer(now), .null, .null, .null, .integer(now), .null, .null,
+            note.map(LedgerValue.text) ?? .null,
         ]
     }
 

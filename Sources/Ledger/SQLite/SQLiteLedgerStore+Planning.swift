@@ -136,16 +136,31 @@ extension SQLiteLedgerStore {
             }
             createdAt = Date(ledgerMillis: row["created_at"])
         } else {
+            let notice = plan.notice
+            if let poster = notice.poster {
+                // Content-addressed: a poster that another notice brought is stored, and logged, once.
+                let stored = try Row.fetchOne(
+                    db,
+                    sql: """
+                        INSERT OR IGNORE INTO posters (sha256, format, size, bytes) VALUES (?, ?, ?, ?)
+                        RETURNING sha256, format, size
+                        """,
+                    arguments: [poster.sha256, poster.format.rawValue, poster.bytes.count, Data(poster.bytes)]
+                )
+                entry.images += stored.map { [RowImage(table: "posters", row: $0)] } ?? []
+            }
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    INSERT INTO notices (id, title, text, urgent, content_hash, selector, origin, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO notices (id, title, text, urgent, content_hash, selector, origin, created_at,
+                        poster_sha256, image_url, link_url, link_title, link_description, link_picurl)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     RETURNING *
                     """,
                 arguments: [
-                    plan.notice.id, plan.notice.title, plan.notice.text, plan.notice.urgent, hash, plan.selector,
-                    plan.origin, now,
+                    notice.id, notice.title, notice.text, notice.urgent, hash, plan.selector, plan.origin, now,
+                    notice.poster?.sha256, notice.poster?.url, notice.link?.url, notice.link?.title,
+                    notice.link?.description, notice.link?.pictureURL,
                 ]
             )
             entry.images += row.map { [RowImage(table: "notices", row: $0)] } ?? []
@@ -216,13 +231,13 @@ extension SQLiteLedgerStore {
         return added
     }
 
-    /// An insert of `count` planned deliveries (nine arguments each, as ``PlannedRow/values``): with `returning`,
+    /// An insert of `count` planned deliveries (ten arguments each, as ``PlannedRow/values``): with `returning`,
     /// `INSERT OR IGNORE` returning the rows it added; without, a plain `INSERT` that fails on any conflict.
     static func insertDeliveries(count: Int, returning: Bool) -> String {
-        let row = "(?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)"
+        let row = "(?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)"
         return """
             INSERT \(returning ? "OR IGNORE " : "")INTO deliveries
-                (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at)
+                (id, notice_id, group_id, group_name, sink, state, next_at, parts_total, planned_at, updated_at, note)
             VALUES \(Array(repeating: row, count: count).joined(separator: ", "))\(returning ? " RETURNING *" : "")
             """
     }

@@ -37,12 +37,15 @@ extension SQLiteLedgerStore {
         return try await read { db in
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM notices WHERE id IN (SELECT value FROM json_each(?))",
+                sql: """
+                    SELECT n.*, p.bytes AS poster_bytes FROM notices n LEFT JOIN posters p ON p.sha256 = n.poster_sha256
+                    WHERE n.id IN (SELECT value FROM json_each(?))
+                    """,
                 arguments: [String(data: try JSONEncoder().encode(ids), encoding: .utf8)]
             )
             var result: [String: StoredNotice] = [:]
             for row in rows {
-                let notice = Notice(id: row["id"], title: row["title"], text: row["text"], urgent: row["urgent"])
+                let notice = try Self.notice(from: row)
                 result[notice.id] = StoredNotice(
                     notice: notice, contentHash: row["content_hash"], selector: row["selector"],
                     origin: row["origin"], createdAt: Date(ledgerMillis: row["created_at"])
@@ -50,6 +53,25 @@ extension SQLiteLedgerStore {
             }
             return result
         }
+    }
+
+    /// The notice a `notices` row (with its poster's bytes as `poster_bytes`) records: exactly what was planned.
+    static func notice(from row: Row) throws -> Notice {
+        let id: String = row["id"]
+        var notice = Notice(id: id, title: row["title"], text: row["text"], urgent: row["urgent"])
+        if let sha256 = row["poster_sha256"] as String? {
+            guard let bytes = row["poster_bytes"] as Data?, let poster = try? Poster(bytes: [UInt8](bytes)) else {
+                throw LedgerError.storage("notice \(id): its poster \(sha256) is missing or not an image")
+            }
+            notice.poster = poster
+            notice.poster?.url = row["image_url"]
+        }
+        if let url = row["link_url"] as String? {
+            notice.link = LinkCard(
+                url: url, title: row["link_title"] ?? "", description: row["link_description"] ?? "",
+                pictureURL: row["link_picurl"])
+        }
+        return notice
     }
 
     public func deliveries(noticeID: String) async throws -> [DeliveryRecord] {
@@ -152,7 +174,8 @@ extension SQLiteLedgerStore {
             return try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT d.*, n.title AS notice_title FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                    SELECT d.*, n.title AS notice_title, \(Self.noticeExtras) FROM deliveries d
+                    JOIN notices n ON n.id = d.notice_id LEFT JOIN posters p ON p.sha256 = n.poster_sha256
                     WHERE d.notice_id = ? AND d.group_id = ?
                     """,
                 arguments: [noticeID, groupID]
@@ -169,13 +192,20 @@ extension SQLiteLedgerStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT d.*, n.title AS notice_title FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                    SELECT d.*, n.title AS notice_title, \(Self.noticeExtras) FROM deliveries d
+                    JOIN notices n ON n.id = d.notice_id LEFT JOIN posters p ON p.sha256 = n.poster_sha256
                     WHERE \(condition) ORDER BY d.notice_id, d.rowid \(limit.map { "LIMIT \(max(0, $0))" } ?? "")
                     """,
                 arguments: arguments
             ).map(Self.record(from:))
         }
     }
+
+    /// The notice's poster (without its bytes) and card, as listings show them beside each delivery.
+    static let noticeExtras = """
+        n.poster_sha256, p.format AS poster_format, p.size AS poster_size, n.image_url, n.link_url, n.link_title,
+        n.link_description, n.link_picurl
+        """
 
     static func record(from row: Row) -> DeliveryRecord {
         func date(_ column: String) -> Date? { (row[column] as Int64?).map(Date.init(ledgerMillis:)) }
@@ -187,7 +217,18 @@ extension SQLiteLedgerStore {
             plannedAt: Date(ledgerMillis: row["planned_at"]), firstAttemptAt: date("first_attempt_at"),
             lastAttemptAt: date("last_attempt_at"), sentAt: date("sent_at"),
             updatedAt: Date(ledgerMillis: row["updated_at"]), nextAt: date("next_at"),
-            leaseOwner: row["lease_owner"], leaseUntil: date("lease_until"), lastError: row["last_error"]
+            leaseOwner: row["lease_owner"], leaseUntil: date("lease_until"), lastError: row["last_error"],
+            note: row["note"],
+            poster: (row["poster_sha256"] as String?).map {
+                PosterSummary(
+                    sha256: $0, format: row["poster_format"] ?? "", size: row["poster_size"] ?? 0, url: row["image_url"]
+                )
+            },
+            link: (row["link_url"] as String?).map {
+                CardSummary(
+                    url: $0, title: row["link_title"] ?? "", description: row["link_description"] ?? "",
+                    picurl: row["link_picurl"])
+            }
         )
     }
 }

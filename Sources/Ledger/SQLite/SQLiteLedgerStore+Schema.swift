@@ -234,6 +234,46 @@ extension SQLiteLedgerStore {
                     """
             )
         }
+        migrator.registerMigration("v9-posters") { db in
+            // Notices carry a poster and a link card (docs/rich-notices.md), and a delivery says what its group gets
+            // short of the whole notice. Posters are stored once per image, keyed by their SHA-256; a notice names its
+            // poster and holds the card's fields. Rows that exist gain the new columns as NULL: events record
+            // their full images again, so every row still equals its replayed image and an upgraded ledger verifies.
+            try db.execute(
+                sql: """
+                    CREATE TABLE posters (
+                        sha256 TEXT PRIMARY KEY NOT NULL,
+                        format TEXT NOT NULL CHECK (format = 'png' OR format = 'jpeg'),
+                        size INTEGER NOT NULL,
+                        bytes BLOB NOT NULL
+                    );
+                    ALTER TABLE notices ADD COLUMN poster_sha256 TEXT REFERENCES posters(sha256);
+                    ALTER TABLE notices ADD COLUMN image_url TEXT;
+                    ALTER TABLE notices ADD COLUMN link_url TEXT;
+                    ALTER TABLE notices ADD COLUMN link_title TEXT;
+                    ALTER TABLE notices ADD COLUMN link_description TEXT;
+                    ALTER TABLE notices ADD COLUMN link_picurl TEXT;
+                    ALTER TABLE deliveries ADD COLUMN note TEXT;
+                    """
+            )
+            // A thousand rows per event, so a large ledger is never held in memory as one payload.
+            let at = Date()
+            for table in ["notices", "deliveries"] {
+                var writer = RowWriter(table: table)
+                var json = CanonicalJSON()
+                var count = 0
+                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY rowid")
+                while let row = try rows.next() {
+                    writer.append(row, to: &json)
+                    count += 1
+                    if count % 1000 == 0 {
+                        try EventLog.append(db, kind: .adopt, actor: "migration v9", at: at, json: json)
+                        json = CanonicalJSON()
+                    }
+                }
+                try EventLog.append(db, kind: .adopt, actor: "migration v9", at: at, json: json)
+            }
+        }
         return migrator
     }
 }
