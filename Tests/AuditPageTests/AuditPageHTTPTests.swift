@@ -22,7 +22,7 @@ struct AuditPageHTTPTests {
         let policy = answer.header("content-security-policy") ?? ""
         #expect(policy.contains("default-src 'none'"), sourceLocation: sourceLocation)
         #expect(policy.contains("style-src 'unsafe-inline'"), sourceLocation: sourceLocation)
-        #expect(policy.contains("img-src data:"), sourceLocation: sourceLocation)
+        #expect(policy.contains("img-src 'self' data:"), sourceLocation: sourceLocation)
         #expect(policy.contains("form-action 'self'"), sourceLocation: sourceLocation)
         #expect(answer.header("x-frame-options") == "DENY", sourceLocation: sourceLocation)
         #expect(answer.header("x-content-type-options") == "nosniff", sourceLocation: sourceLocation)

@@ -34,6 +34,10 @@ struct AuditGrid: Sendable, Equatable {
         var noticeID: String
         var title: String
         var cells: [Cell?]
+        /// Whether the notice carries a poster (shown as a thumbnail from `/audit/poster/{id}`).
+        var hasPoster = false
+        /// Its link card, if any.
+        var link: CardSummary?
     }
 
     /// The groups shown, by id.
@@ -52,7 +56,9 @@ struct AuditGrid: Sendable, Equatable {
         var groupNames: [String: String] = [:]
         var noticeTitles: [String: String] = [:]
         var plannedAt: [String: Date] = [:]
+        var attachments: [String: (poster: Bool, link: CardSummary?)] = [:]
         for record in records {
+            attachments[record.noticeID] = (record.poster != nil, record.link)
             groupNames[record.groupID] = groupNames[record.groupID] ?? record.groupName
             noticeTitles[record.noticeID] = noticeTitles[record.noticeID] ?? record.noticeTitle
             plannedAt[record.noticeID] = min(plannedAt[record.noticeID] ?? record.plannedAt, record.plannedAt)
@@ -65,7 +71,9 @@ struct AuditGrid: Sendable, Equatable {
         let columnIndex = Dictionary(uniqueKeysWithValues: groupIDs.enumerated().map { ($0.element, $0.offset) })
         let rowIndex = Dictionary(uniqueKeysWithValues: noticeIDs.enumerated().map { ($0.element, $0.offset) })
         var rows = noticeIDs.map {
-            Row(noticeID: $0, title: noticeTitles[$0] ?? "", cells: Array(repeating: nil, count: groupIDs.count))
+            Row(
+                noticeID: $0, title: noticeTitles[$0] ?? "", cells: Array(repeating: nil, count: groupIDs.count),
+                hasPoster: attachments[$0]?.poster ?? false, link: attachments[$0]?.link)
         }
         for record in records {
             guard let row = rowIndex[record.noticeID], let column = columnIndex[record.groupID] else { continue }

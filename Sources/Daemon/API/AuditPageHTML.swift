@@ -155,13 +155,30 @@ struct AuditPageHTML: Sendable {
         for row in grid.rows {
             out +=
                 "<tr><th class=\"notice\" scope=\"row\" title=\"\(AuditHTML.escape(row.noticeID))\">"
-                + "\(AuditHTML.escape(row.title.isEmpty ? row.noticeID : row.title))</th>"
+                + "\(AuditHTML.escape(row.title.isEmpty ? row.noticeID : row.title))\(attachments(row))</th>"
             for (column, cell) in zip(grid.columns, row.cells) {
                 out += self.cell(cell, group: column.groupID)
             }
             out += "</tr>\n"
         }
         return out + "</tbody></table></div>"
+    }
+
+    /// The notice's poster as a thumbnail (the recorded image, `/audit/poster/{id}`) and its card as a link.
+    private func attachments(_ row: AuditGrid.Row) -> String {
+        var out = ""
+        if row.hasPoster {
+            let id = row.noticeID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? row.noticeID
+            out +=
+                " <a class=\"poster\" href=\"/audit/poster/\(AuditHTML.escape(id))\">"
+                + "<img src=\"/audit/poster/\(AuditHTML.escape(id))\" alt=\"海报 poster\" height=\"40\"></a>"
+        }
+        if let link = row.link {
+            out +=
+                " <a class=\"card\" href=\"\(AuditHTML.escape(link.url))\" rel=\"noopener noreferrer\" "
+                + "title=\"\(AuditHTML.escape(link.description))\">🔗 \(AuditHTML.escape(link.title))</a>"
+        }
+        return out
     }
 
     private func cell(_ cell: AuditGrid.Cell?, group: String) -> String {

@@ -11,7 +11,7 @@ import Reports
 enum AuditResponses {
     /// `Content-Security-Policy` of every audit answer.
     static let contentSecurityPolicy =
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; "
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
         + "base-uri 'none'"
 
     /// Header names swift-http-types has no constant for.
