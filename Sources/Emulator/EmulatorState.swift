@@ -56,7 +56,7 @@ final class EmulatorState {
             return note(platform.unknownBot(), for: bot, at: now, injected: false)
         }
         let label = group?.id ?? bot
-        if var queue = faults[label], !queue.isEmpty {
+        if var queue = faults[label], let next = queue.first, next != .badImage || platform.carriesImage(request) {
             let fault = queue.removeFirst()
             faults[label] = queue
             log?("[\(timestamp(now))] ⚡ \(label): injected fault \(fault)")

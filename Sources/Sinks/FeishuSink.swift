@@ -39,6 +39,11 @@ public struct FeishuSink: Sink {
 
     public func rendersMarkdown(for group: Group) -> Bool { group.format == .markdown }
 
+    /// A custom bot can't upload an image: that takes an app's credentials, which this sink doesn't use yet.
+    public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling {
+        .notShown(reason: "\(name) custom bots can't upload images (that needs an app's credentials)")
+    }
+
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
         guard let range = address.path.range(of: "/open-apis/bot/v2/hook/"), !address.path[range.upperBound...].isEmpty
         else {

@@ -1,0 +1,162 @@
+import Emulator
+import Foundation
+import GridcastCore
+import GridcastTesting
+import Ledger
+import Sinks
+import Testing
+import Transport
+
+@testable import Fanout
+
+/// Posters and link cards, through the planner, the dispatcher, a real SQLite ledger and the emulator's checks of each
+/// platform's rules (docs/rich-notices.md).
+@Suite("Rich notices: posters and cards reach every group as its platform shows them", .serialized)
+struct RichDeliveryTests {
+    static func wecom(_ port: Int) -> [Group] { TestGroups.wecom(1, port: port, prefix: "wc") }
+
+    @Test func aWeComGroupGetsTheTextThenThePosterThenTheCardOnce() async throws {
+        let notice = RichFixtures.notice()
+        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let plan = try rig.plan(notice)
+        #expect(plan.targets.map(\.parts) == [3])
+        #expect(plan.targets.map(\.note) == [nil])
+        let rows = try await rig.send(notice)
+        #expect(rows.map(\.state) == [.sent])
+        #expect(rows.map(\.partsSent) == [3])
+        let received = try await rig.server.received()
+        #expect(received.count == 3)
+        #expect(received.first?.text == "反诈海报\n\n接到 96110 来电，请一定接听。")
+        #expect(received.dropFirst().first?.image == ReceivedImage(sha256: notice.poster!.sha256, size: 67))
+        #expect(received.last?.card == ReceivedCard(url: RichFixtures.card.url, title: RichFixtures.card.title))
+        try await rig.close()
+    }
+
+    @Test func aGenericReceiverGetsThePosterAndTheCardInTheFirstMessage() async throws {
+        let withData = RichFixtures.notice(id: "data")
+        let withURL = RichFixtures.notice(id: "url", posterURL: "https://example.org/poster.png")
+        let rig = try await RichNoticeRig.start(notices: [withData, withURL]) { [TestGroups.generic("gen", port: $0)] }
+        for notice in [withData, withURL] {
+            #expect(try rig.plan(notice).targets.map(\.parts) == [1])
+            #expect(try await rig.send(notice).map(\.state) == [.sent])
+        }
+        let received = try await rig.server.received()
+        let sha = RichFixtures.poster().sha256
+        #expect(
+            received.map(\.image) == [
+                ReceivedImage(sha256: sha, size: 67),
+                ReceivedImage(sha256: sha, size: 67, url: "https://example.org/poster.png"),
+            ])
+        #expect(received.allSatisfy { $0.card?.url == RichFixtures.card.url })
+        try await rig.close()
+    }
+
+    /// Claims `notice` as a process called "gone" and confirms its text part.
+    func claimAndConfirmTheText(_ rig: RichNoticeRig, _ notice: Notice) async throws -> ClaimedDelivery {
+        _ = try await rig.store.plan(try rig.plan(notice))
+        let claim = try #require(
+            try await rig.store.claim(
+                ClaimRequest(owner: "gone", limit: 1, noticeID: notice.id, now: Date(), timeout: .seconds(5))
+            ).first)
+        #expect(claim.partsTotal == 3)
+        #expect(try await rig.store.recordProgress(claim, partsSent: 1, at: Date()))
+        return claim
+    }
+
+    @Test func aCrashBetweenTheTextAndThePosterResumesAtThePoster() async throws {
+        let notice = RichFixtures.notice()
+        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        _ = try await claimAndConfirmTheText(rig, notice)
+        _ = try await rig.dispatcher(dead: ["gone"]).drain(noticeID: notice.id)
+        let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
+        #expect(row.state == .sent)
+        #expect(row.partsSent == 3)
+        let received = try await rig.server.received()
+        #expect(received.map { $0.image != nil } == [true, false], "the text is not repeated; poster then card")
+        #expect(received.last?.card != nil)
+        try await rig.close()
+    }
+
+    @Test func aCrashWithThePosterInFlightIsInDoubtAndNothingIsResent() async throws {
+        let notice = RichFixtures.notice()
+        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let claim = try await claimAndConfirmTheText(rig, notice)
+        #expect(try await rig.store.markPartInFlight(claim, part: 2, of: 3, at: Date()))
+        _ = try await rig.dispatcher(dead: ["gone"]).drain(noticeID: notice.id)
+        let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
+        #expect(row.state == .inDoubt)
+        #expect(row.partsSent == 1)
+        #expect(try await rig.server.requestCount() == 0)
+        try await rig.close()
+    }
+
+    @Test func aPosterWeComRefusesIsDeadAfterTheTextWithItsAnswer() async throws {
+        let notice = RichFixtures.notice()
+        let rig = try await RichNoticeRig.start(notices: [notice], faults: ["wc0000": [.badImage]], Self.wecom)
+        let rows = try await rig.send(notice)
+        #expect(rows.map(\.state) == [.dead])
+        #expect(rows.map(\.partsSent) == [1])
+        #expect(rows.first?.lastError?.contains("301019") == true)
+        let received = try await rig.server.received()
+        #expect(received.map(\.text) == ["反诈海报\n\n接到 96110 来电，请一定接听。"], "the text arrived, the poster did not")
+        try await rig.close()
+    }
+
+    @Test func aGroupWhosePlatformCantShowThePosterGetsItsLinkAndANote() async throws {
+        let linked = RichFixtures.notice(id: "linked", posterURL: "https://example.org/poster.png")
+        let bare = RichFixtures.notice(id: "bare")
+        let rig = try await RichNoticeRig.start(notices: [linked, bare]) { port in
+            [
+                Group(
+                    id: "fs", name: "飞书群", sink: "feishu", url: "http://127.0.0.1:\(port)/open-apis/bot/v2/hook/fs-rich"
+                )
+            ]
+        }
+        for notice in [linked, bare] {
+            let target = try #require(try rig.plan(notice).targets.first)
+            #expect(target.parts == 1)
+            #expect(target.note?.hasPrefix("poster not shown: feishu ") == true, "\(target.note ?? "no note")")
+            #expect(try await rig.send(notice).map(\.state) == [.sent])
+        }
+        #expect(try rig.plan(linked).targets.first?.note?.hasSuffix("; the text links its image_url") == true)
+        #expect(try rig.plan(bare).targets.first?.note?.hasSuffix("; the text links its image_url") == false)
+        let texts = try await rig.server.received().map(\.text)
+        #expect(texts.count == 2)
+        #expect(texts.first?.contains("海报：https://example.org/poster.png") == true)
+        #expect(texts.last?.contains("海报：") == false)
+        let cardLine = "\(RichFixtures.card.title)：\(RichFixtures.card.url)"
+        #expect(texts.allSatisfy { $0.contains(cardLine) }, "the card's link is in the text")
+        try await rig.close()
+    }
+
+    @Test func aPosterOverWeComsLimitIsRefusedWhenPlannedNamingTheGroup() async throws {
+        let big = try Poster(bytes: RichFixtures.png + [UInt8](repeating: 0, count: 2 * 1024 * 1024))
+        let notice = Notice(id: "big", title: "海报", text: "正文", poster: big)
+        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let failure = try #require(throws: Planner.Failure.self) { try rig.plan(notice) }
+        #expect(
+            failure.message
+                == "notice 'big' can't be sent to group wc0000: its poster is 2097219 bytes and wecom takes images up to 2 MB (2097152 bytes)"
+        )
+        try await rig.close()
+    }
+
+    @Test func theWeComEmulatorRefusesAnImageWhoseMD5IsWrong() async throws {
+        let rig = try await RichNoticeRig.start(notices: [], Self.wecom)
+        let group = try #require(rig.config.groups.first)
+        var message = OutgoingMessage(
+            deliveryID: "d", notice: RichFixtures.notice(), noticeCreatedAt: Date(), group: group, text: "",
+            content: .poster(RichFixtures.poster()))
+        var request = try WeComSink().request(for: message, now: Date())
+        let good = String(decoding: request.body, as: UTF8.self)
+        request.body = Array(
+            good.replacingOccurrences(of: RichFixtures.poster().md5, with: String(repeating: "0", count: 32)).utf8)
+        let response = try await rig.transport.send(request).get()
+        #expect(WeComSink().classify(response) == .permanent(reason: "errcode 301019: media md5 not match"))
+        message.content = .card(RichFixtures.card)
+        let news = try await rig.transport.send(try WeComSink().request(for: message, now: Date())).get()
+        #expect(WeComSink().classify(news) == .sent)
+        #expect(try await rig.server.received().count == 1)
+        try await rig.close()
+    }
+}
