@@ -51,6 +51,49 @@ struct RichDeliveryTests {
         try await rig.close()
     }
 
+    /// One group on each platform that shows posters and cards.
+    static func everyPlatform(_ port: Int) -> [Group] {
+        let base = "http://127.0.0.1:\(port)"
+        return [
+            TestGroups.wecom(1, port: port, prefix: "wc")[0],
+            TestGroups.generic("gen", port: port),
+            Group(id: "slack", name: "Slack", sink: "slack", url: "\(base)/services/T0/B0/richslack"),
+        ]
+    }
+
+    @Test func aPosterAndCardNoticeArrivesCompleteAndOnceOnEveryPlatform() async throws {
+        let notice = RichFixtures.notice(posterURL: "https://example.org/poster.png")
+        let rig = try await RichNoticeRig.start(notices: [notice], Self.everyPlatform)
+        let plan = try rig.plan(notice)
+        #expect(plan.targets.allSatisfy { $0.note == nil }, "every poster shown")
+        let rows = try await rig.send(notice)
+        #expect(rows.allSatisfy { $0.state == .sent && $0.partsSent == $0.partsTotal })
+        let received = try await rig.server.received()
+        for target in plan.targets {
+            let got = received.filter { $0.group == target.groupID }
+            #expect(got.count == target.parts, "\(target.groupID): each part once")
+            #expect(try await rig.server.requestCount(group: target.groupID) == target.parts)
+            #expect(got.first?.text.contains("接到 96110 来电") == true, "\(target.groupID): text first")
+            let image = try #require(got.compactMap(\.image).first, "\(target.groupID): the poster")
+            #expect(image.sha256 == notice.poster?.sha256 || image.url == notice.poster?.url)
+            #expect(
+                got.compactMap(\.card) == [ReceivedCard(url: RichFixtures.card.url, title: RichFixtures.card.title)])
+        }
+        try await rig.close()
+    }
+
+    @Test func aByAddressPlatformWithoutAnImageURLSaysSoInTheNote() async throws {
+        let notice = RichFixtures.notice()
+        let rig = try await RichNoticeRig.start(notices: [notice], Self.everyPlatform)
+        let notes = try rig.plan(notice).targets.map { "\($0.groupID): \($0.note ?? "shown")" }
+        #expect(
+            notes == [
+                "wc0000: shown", "gen: shown",
+                "slack: poster not shown: slack shows images only by address and the notice has no image_url",
+            ])
+        try await rig.close()
+    }
+
     /// Claims `notice` as a process called "gone" and confirms its text part.
     func claimAndConfirmTheText(_ rig: RichNoticeRig, _ notice: Notice) async throws -> ClaimedDelivery {
         _ = try await rig.store.plan(try rig.plan(notice))
