@@ -62,6 +62,11 @@ struct RichDeliveryTests {
                 id: "ding", name: "钉钉群", sink: "dingtalk", url: "\(base)/robot/send?access_token=dt-rich",
                 secret: "SECrich-dingtalk-secret", keyword: "反诈", rate: .perSecond(1000)
             ),
+            Group(
+                id: "teams", name: "Teams", sink: "teams",
+                url: "\(base)/workflows/rich/triggers/manual/paths/invoke?api-version=1&sig=teamsRichSig",
+                rate: .perSecond(1000)
+            ),
         ]
     }
 
@@ -71,7 +76,8 @@ struct RichDeliveryTests {
         let plan = try rig.plan(notice)
         #expect(plan.targets.allSatisfy { $0.note == nil }, "every poster shown")
         let rows = try await rig.send(notice)
-        #expect(rows.allSatisfy { $0.state == .sent && $0.partsSent == $0.partsTotal })
+        #expect(rows.allSatisfy { ($0.state == .sent || $0.sink == "teams") && $0.partsSent == $0.partsTotal })
+        #expect(rows.filter { $0.sink == "teams" }.map(\.state) == [.accepted])
         let received = try await rig.server.received()
         for target in plan.targets {
             let got = received.filter { $0.group == target.groupID }
@@ -96,6 +102,7 @@ struct RichDeliveryTests {
                 "wc0000: shown", "gen: shown",
                 "slack: poster not shown: slack shows images only by address and the notice has no image_url",
                 "ding: poster not shown: dingtalk shows images only by address and the notice has no image_url",
+                "teams: poster not shown: teams shows images only by address and the notice has no image_url",
             ])
         try await rig.close()
     }
