@@ -67,6 +67,7 @@ struct RichDeliveryTests {
                 url: "\(base)/workflows/rich/triggers/manual/paths/invoke?api-version=1&sig=teamsRichSig",
                 rate: .perSecond(1000)
             ),
+            Group(id: "discord", name: "Discord", sink: "discord", url: "\(base)/api/webhooks/4242/discordRich"),
         ]
     }
 
@@ -93,6 +94,21 @@ struct RichDeliveryTests {
         try await rig.close()
     }
 
+    @Test func uploadedPostersArriveWithTheirBytesIntact() async throws {
+        let notice = RichFixtures.notice()
+        let rig = try await RichNoticeRig.start(notices: [notice], Self.everyPlatform)
+        let plan = try rig.plan(notice)
+        _ = try await rig.send(notice)
+        let received = try await rig.server.received()
+        let uploaded = plan.targets.filter { $0.note == nil }.map(\.groupID)
+        #expect(uploaded == ["wc0000", "gen", "discord"])
+        for group in uploaded {
+            let images = received.filter { $0.group == group }.compactMap(\.image)
+            #expect(images == [ReceivedImage(sha256: RichFixtures.poster().sha256, size: 67)], "\(group)")
+        }
+        try await rig.close()
+    }
+
     @Test func aByAddressPlatformWithoutAnImageURLSaysSoInTheNote() async throws {
         let notice = RichFixtures.notice()
         let rig = try await RichNoticeRig.start(notices: [notice], Self.everyPlatform)
@@ -103,6 +119,7 @@ struct RichDeliveryTests {
                 "slack: poster not shown: slack shows images only by address and the notice has no image_url",
                 "ding: poster not shown: dingtalk shows images only by address and the notice has no image_url",
                 "teams: poster not shown: teams shows images only by address and the notice has no image_url",
+                "discord: shown",
             ])
         try await rig.close()
     }
