@@ -68,6 +68,10 @@ struct RichDeliveryTests {
                 rate: .perSecond(1000)
             ),
             Group(id: "discord", name: "Discord", sink: "discord", url: "\(base)/api/webhooks/4242/discordRich"),
+            Group(
+                id: "tg", name: "Telegram", sink: "telegram", url: "\(base)/bot4242:RICHtoken/sendMessage",
+                chatID: "-1004242", rate: .perSecond(1000)
+            ),
         ]
     }
 
@@ -101,7 +105,7 @@ struct RichDeliveryTests {
         _ = try await rig.send(notice)
         let received = try await rig.server.received()
         let uploaded = plan.targets.filter { $0.note == nil }.map(\.groupID)
-        #expect(uploaded == ["wc0000", "gen", "discord"])
+        #expect(uploaded == ["wc0000", "gen", "discord", "tg"])
         for group in uploaded {
             let images = received.filter { $0.group == group }.compactMap(\.image)
             #expect(images == [ReceivedImage(sha256: RichFixtures.poster().sha256, size: 67)], "\(group)")
@@ -119,7 +123,7 @@ struct RichDeliveryTests {
                 "slack: poster not shown: slack shows images only by address and the notice has no image_url",
                 "ding: poster not shown: dingtalk shows images only by address and the notice has no image_url",
                 "teams: poster not shown: teams shows images only by address and the notice has no image_url",
-                "discord: shown",
+                "discord: shown", "tg: shown",
             ])
         try await rig.close()
     }
