@@ -183,26 +183,36 @@ struct RichDeliveryTests {
         let linked = RichFixtures.notice(id: "linked", posterURL: "https://example.org/poster.png")
         let bare = RichFixtures.notice(id: "bare")
         let rig = try await RichNoticeRig.start(notices: [linked, bare]) { port in
-            [
+            let hook = "http://127.0.0.1:\(port)/open-apis/bot/v2/hook/"
+            return [
                 Group(
-                    id: "fs", name: "飞书群", sink: "feishu", url: "http://127.0.0.1:\(port)/open-apis/bot/v2/hook/fs-rich"
-                )
+                    id: "fs", name: "飞书群", sink: "feishu", url: hook + "fs-rich", secret: "fs-rich-secret",
+                    keyword: "反诈", mentionAll: true
+                ),
+                Group(id: "lk", name: "Lark", sink: "lark", url: hook + "lk-rich", format: .markdown),
             ]
         }
         for notice in [linked, bare] {
-            let target = try #require(try rig.plan(notice).targets.first)
-            #expect(target.parts == 1)
-            #expect(target.note?.hasPrefix("poster not shown: feishu ") == true, "\(target.note ?? "no note")")
-            #expect(try await rig.send(notice).map(\.state) == [.sent])
+            let targets = try rig.plan(notice).targets
+            #expect(targets.map(\.parts) == [1, 1])
+            for target in targets {
+                #expect(
+                    target.note?.hasPrefix("poster not shown: \(target.sink) ") == true, "\(target.note ?? "no note")")
+            }
+            #expect(try await rig.send(notice).map(\.state) == [.sent, .sent])
         }
         #expect(try rig.plan(linked).targets.first?.note?.hasSuffix("; the text links its image_url") == true)
         #expect(try rig.plan(bare).targets.first?.note?.hasSuffix("; the text links its image_url") == false)
-        let texts = try await rig.server.received().map(\.text)
-        #expect(texts.count == 2)
-        #expect(texts.first?.contains("海报：https://example.org/poster.png") == true)
-        #expect(texts.last?.contains("海报：") == false)
-        let cardLine = "\(RichFixtures.card.title)：\(RichFixtures.card.url)"
-        #expect(texts.allSatisfy { $0.contains(cardLine) }, "the card's link is in the text")
+        let received = try await rig.server.received()
+        #expect(received.count == 4)
+        for group in ["fs", "lk"] {
+            let texts = received.filter { $0.group == group }.map(\.text)
+            #expect(texts.first?.contains("海报：https://example.org/poster.png") == true, "\(group)")
+            #expect(texts.last?.contains("海报：") == false, "\(group)")
+        }
+        let card = ReceivedCard(url: RichFixtures.card.url, title: RichFixtures.card.title)
+        #expect(received.allSatisfy { $0.card == card }, "the card's link: a post's a tag, a card's button")
+        #expect(received.filter { $0.group == "fs" }.allSatisfy { $0.mentionAll })
         try await rig.close()
     }
 
