@@ -228,6 +228,38 @@ struct RichDeliveryTests {
         try await rig.close()
     }
 
+    @Test(arguments: [("discord", "10 MiB", 10 * 1024 * 1024), ("telegram", "10 MB", 10 * 1024 * 1024)])
+    func aPosterOverAnUploadLimitIsRefusedWhenPlanned(sink: String, label: String, limit: Int) async throws {
+        let big = try Poster(bytes: RichFixtures.png + [UInt8](repeating: 0, count: limit - RichFixtures.png.count + 1))
+        let fits = try Poster(bytes: RichFixtures.png + [UInt8](repeating: 0, count: limit - RichFixtures.png.count))
+        let rig = try await RichNoticeRig.start(notices: []) { port in
+            Self.everyPlatform(port).filter { $0.sink == sink }
+        }
+        let group = try #require(rig.config.groups.first)
+        let notice = Notice(id: "big", title: "海报", text: "正文", poster: big)
+        let failure = try #require(throws: Planner.Failure.self) { try rig.plan(notice) }
+        #expect(
+            failure.message
+                == "notice 'big' can't be sent to group \(group.id): its poster is \(limit + 1) bytes and \(sink) takes images up to \(label) (\(limit) bytes)"
+        )
+        #expect(try rig.plan(Notice(id: "fits", title: "海报", text: "正文", poster: fits)).targets.count == 1)
+        try await rig.close()
+    }
+
+    @Test func aLongNoticeSendsItsTextPartsThenThePosterThenTheCard() async throws {
+        var notice = RichFixtures.notice(id: "long")
+        notice.text = DispatcherTests.longText
+        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        #expect(try rig.plan(notice).targets.map(\.parts) == [5])
+        let rows = try await rig.send(notice)
+        #expect(rows.map(\.partsSent) == [5])
+        let received = try await rig.server.received()
+        #expect(received.map { String($0.text.prefix(6)) } == ["(1/3) ", "(2/3) ", "(3/3) ", "", ""])
+        #expect(received.map { $0.image != nil } == [false, false, false, true, false])
+        #expect(received.map { $0.card != nil } == [false, false, false, false, true])
+        try await rig.close()
+    }
+
     @Test func theWeComEmulatorRefusesAnImageWhoseMD5IsWrong() async throws {
         let rig = try await RichNoticeRig.start(notices: [], Self.wecom)
         let group = try #require(rig.config.groups.first)
