@@ -137,7 +137,7 @@ struct DiscordEmulation: PlatformEmulation {
                 if file.data.count > Self.maxUpload {
                     return (error(413, 40005, "Request entity too large"), nil)
                 }
-                image = ReceivedImage(sha256: Self.sha256(file.data), size: file.data.count)
+                image = ReceivedImage(uploaded: file.data, sha256: Self.sha256(file.data))
             }
         } else {
             json = request.body

@@ -96,12 +96,24 @@ public struct ReceivedImage: Sendable, Codable, Equatable {
     public var size: Int
     /// The address it was shown by, when it came as one (`image_url`).
     public var url: String?
+    /// The bytes as they arrived, until the emulator keeps them by sha256 (never listed with the message).
+    var bytes: [UInt8]? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case sha256, size, url
+    }
 
     /// Creates an image record.
     public init(sha256: String, size: Int, url: String? = nil) {
         self.sha256 = sha256
         self.size = size
         self.url = url
+    }
+
+    /// The record of uploaded `bytes`, which the emulator keeps (``EmulatorServer/poster(sha256:)``).
+    init(uploaded bytes: [UInt8], sha256: String) {
+        self.init(sha256: sha256, size: bytes.count)
+        self.bytes = bytes
     }
 }
 

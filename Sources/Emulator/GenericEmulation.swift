@@ -94,7 +94,7 @@ struct GenericEmulation: PlatformEmulation {
             guard let bytes = Data(base64Encoded: data).map(Array.init), let poster = try? Poster(bytes: bytes),
                 poster.sha256 == sha256, bytes.count == size, poster.format.contentType == type
             else { return nil }
-            return ReceivedImage(sha256: sha256, size: size)
+            return ReceivedImage(uploaded: bytes, sha256: sha256)
         }
         guard let url = image["url"] as? String, !url.isEmpty else { return nil }
         return ReceivedImage(sha256: sha256, size: size, url: url)

@@ -162,7 +162,7 @@ struct TelegramEmulation: PlatformEmulation {
             group: group?.id ?? "telegram:\(chat)", sink: sink, text: caption, webhookID: nil, mentionAll: false,
             receivedAt: now, threadID: form["message_thread_id"].flatMap { Int($0.text) }
         )
-        message.image = ReceivedImage(sha256: poster.sha256, size: photo.data.count)
+        message.image = ReceivedImage(uploaded: photo.data, sha256: poster.sha256)
         return (accepted(), message)
     }
 }

@@ -114,7 +114,7 @@ struct WeComEmulation: PlatformEmulation {
             group: group?.id ?? botKey(of: request), sink: sink, text: "", webhookID: nil, mentionAll: false,
             receivedAt: now
         )
-        message.image = ReceivedImage(sha256: poster.sha256, size: bytes.count)
+        message.image = ReceivedImage(uploaded: bytes, sha256: poster.sha256)
         return (accepted(), message)
     }
 

@@ -110,6 +110,7 @@ struct RichDeliveryTests {
             let images = received.filter { $0.group == group }.compactMap(\.image)
             #expect(images == [ReceivedImage(sha256: RichFixtures.poster().sha256, size: 67)], "\(group)")
         }
+        #expect(try await rig.server.poster(sha256: RichFixtures.poster().sha256) == RichFixtures.png, "kept")
         try await rig.close()
     }
 
