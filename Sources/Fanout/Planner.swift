@@ -63,7 +63,7 @@ public struct Planner: Sendable {
             if parts > config.dispatch.maxParts {
                 throw Failure(
                     message:
-                        "notice '\(notice.id)' needs \(parts) parts for group \(group.id) (\(sink.name) allows \(sink.limit(for: group).value) \(sink.limit(for: group).unitName) per message); dispatch.max_parts is \(config.dispatch.maxParts)"
+                        "notice '\(notice.id)' needs \(parts) parts for group \(group.id) (\(sink.name) allows \(sink.limit(for: group).value) \(sink.limit(for: group).unitName) per message\(Self.extraParts(planned))); dispatch.max_parts is \(config.dispatch.maxParts)"
                 )
             }
             targets.append(
@@ -71,6 +71,18 @@ public struct Planner: Sendable {
             )
         }
         return Plan(notice: notice, selector: selector.description, origin: origin, targets: targets, now: now)
+    }
+
+    /// The parts besides the text, as the refusal of too many parts names them: ", and a poster and a card".
+    static func extraParts(_ planned: PlannedParts) -> String {
+        let extras = planned.parts.compactMap { part -> String? in
+            switch part {
+            case .text: nil
+            case .poster: "a poster"
+            case .card: "a card"
+            }
+        }
+        return extras.isEmpty ? "" : ", plus " + extras.joined(separator: " and ")
     }
 
     /// Why a poster can't be sent to `group`: larger than its platform takes (docs/rich-notices.md); nil when it can,

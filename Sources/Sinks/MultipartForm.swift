@@ -5,8 +5,8 @@ import GridcastCore
 /// A `multipart/form-data` body (RFC 7578), written by hand: text fields and files, in order. One encoder for every
 /// sink that uploads a poster (Discord, Telegram).
 struct MultipartForm {
-    /// The boundary between parts: derived from what the form will hold, so a request is the same bytes each time,
-    /// and checked against the contents as they are added.
+    /// The boundary between parts: `gridcast-` and 40 hex digits of a SHA-256 of what the form is for (the poster
+    /// and the part), so every attempt sends the same bytes; no image carries it by chance.
     let boundary: String
     private var bytes: [UInt8] = []
 

@@ -261,6 +261,18 @@ struct RichDeliveryTests {
         try await rig.close()
     }
 
+    @Test func thePosterAndCardCountAgainstMaxParts() async throws {
+        var notice = RichFixtures.notice(id: "longer")
+        notice.text = DispatcherTests.longText + "\n\n" + DispatcherTests.longText
+        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let failure = try #require(throws: Planner.Failure.self) { try rig.plan(notice) }
+        #expect(
+            failure.message
+                == "notice 'longer' needs 8 parts for group wc0000 (wecom allows 2048 bytes per message, plus a poster and a card); dispatch.max_parts is 5"
+        )
+        try await rig.close()
+    }
+
     @Test func theWeComEmulatorRefusesAnImageWhoseMD5IsWrong() async throws {
         let rig = try await RichNoticeRig.start(notices: [], Self.wecom)
         let group = try #require(rig.config.groups.first)
