@@ -106,6 +106,15 @@ struct DingTalkEmulation: PlatformEmulation {
             }
             content = value
             searched = title + "\n" + value
+        case "link":
+            guard let link = body["link"] as? [String: Any], let title = link["title"] as? String, !title.isEmpty,
+                let text = link["text"] as? String, !text.isEmpty, let url = link["messageUrl"] as? String,
+                !url.isEmpty
+            else {
+                return (errcode(40035, "缺少参数 link: title, text and messageUrl are required"), nil)
+            }
+            content = text
+            searched = title + "\n" + text
         default:
             return (errcode(40035, "不支持的消息类型 \(type)"), nil)
         }
@@ -114,10 +123,28 @@ struct DingTalkEmulation: PlatformEmulation {
             return (errcode(310000, "keywords not in content" + Self.more), nil)
         }
         let at = body["at"] as? [String: Any]
-        let message = ReceivedMessage(
+        var message = ReceivedMessage(
             group: group?.id ?? botKey(of: request), sink: sink, text: content, webhookID: nil,
             mentionAll: (at?["isAtAll"] as? NSNumber)?.boolValue ?? false, receivedAt: now
         )
+        if let link = body["link"] as? [String: Any], let url = link["messageUrl"] as? String,
+            let title = link["title"] as? String
+        {
+            message.card = ReceivedCard(url: url, title: title)
+        }
+        if type == "markdown", let image = Self.imageAddress(in: content) {
+            message.image = ReceivedImage(sha256: "", size: 0, url: image)
+        }
         return (accepted(), message)
+    }
+
+    /// The address of the first markdown image `![…](https://…)` in `text`, if any.
+    static func imageAddress(in text: String) -> String? {
+        guard let start = text.range(of: "!["),
+            let open = text.range(of: "](", range: start.upperBound..<text.endIndex),
+            let close = text[open.upperBound...].firstIndex(of: ")")
+        else { return nil }
+        let url = String(text[open.upperBound..<close])
+        return url.hasPrefix("http://") || url.hasPrefix("https://") ? url : nil
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GridcastCore
 
@@ -120,7 +121,28 @@ struct DiscordEmulation: PlatformEmulation {
             // The real trap: 204 before the message is saved, whether or not saving then works.
             return (.respond(status: 204, headers: [:], body: ""), nil)
         }
-        guard let body = Self.jsonObject(request.body) else {
+        var image: ReceivedImage?
+        let json: [UInt8]
+        if request.headers["content-type"]?.lowercased().hasPrefix("multipart/") == true {
+            guard let form = MultipartBody(request.body, contentType: request.headers["content-type"]),
+                let payload = form["payload_json"]
+            else {
+                return (error(400, 50035, "Invalid Form Body"), nil)
+            }
+            json = payload.data
+            let files = form.parts.filter { $0.name.hasPrefix("files[") }
+            if files.count > 10 { return (error(400, 50035, "Invalid Form Body"), nil) }
+            if let file = files.first {
+                guard file.filename?.isEmpty == false else { return (error(400, 50035, "Invalid Form Body"), nil) }
+                if file.data.count > Self.maxUpload {
+                    return (error(413, 40005, "Request entity too large"), nil)
+                }
+                image = ReceivedImage(uploaded: file.data, sha256: Self.sha256(file.data))
+            }
+        } else {
+            json = request.body
+        }
+        guard let body = Self.jsonObject(json) else {
             return (error(400, 50109, "The request body contains invalid JSON."), nil)
         }
         guard var content = body["content"] as? String, !content.isEmpty else {
@@ -153,12 +175,33 @@ struct DiscordEmulation: PlatformEmulation {
             content = String(content.dropFirst("@everyone".count).drop { $0 == " " })
         }
         let id = Self.webhook(request.path)?.split(separator: "/").first.map(String.init) ?? "1"
-        let message = ReceivedMessage(
+        var message = ReceivedMessage(
             group: group?.id ?? "discord:\(id)", sink: sink, text: content, webhookID: nil, mentionAll: mentionAll,
             receivedAt: now
         )
+        message.image = image
+        if let embeds = body["embeds"] {
+            guard let embeds = embeds as? [[String: Any]], embeds.count <= 10 else {
+                return (error(400, 50035, "Invalid Form Body"), nil)
+            }
+            for embed in embeds {
+                guard let title = embed["title"] as? String, title.count <= 256, let url = embed["url"] as? String,
+                    url.hasPrefix("http"), ((embed["description"] as? String)?.count ?? 0) <= 4096
+                else {
+                    return (error(400, 50035, "Invalid Form Body"), nil)
+                }
+                message.card = ReceivedCard(url: url, title: title)
+            }
+        }
         let saved =
             #"{"id":"\#(Int(now.timeIntervalSince1970 * 1000))","type":0,"channel_id":"1","webhook_id":"\#(id)"}"#
         return (.json(200, saved), message)
+    }
+
+    /// The most a webhook may upload in one message.
+    static let maxUpload = 10 * 1024 * 1024
+
+    static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 }

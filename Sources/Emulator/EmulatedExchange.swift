@@ -74,13 +74,60 @@ public struct ReceivedMessage: Sendable, Codable, Equatable {
     public var receivedAt: Date
     /// The forum topic it was posted in (Telegram's `message_thread_id`), when one was named.
     public var threadID: Int?
+    /// The image it carried (a poster), when it was an image message or carried one.
+    public var image: ReceivedImage? = nil
+    /// The link card it carried, when it was a card message or carried one.
+    public var card: ReceivedCard? = nil
 
     enum CodingKeys: String, CodingKey {
-        case group, sink, text
+        case group, sink, text, image, card
         case threadID = "thread_id"
         case webhookID = "webhook_id"
         case mentionAll = "mention_all"
         case receivedAt = "received_at"
+    }
+}
+
+/// An image a platform received: its identity and size, as checked (the bytes are kept by the emulator, by sha256).
+public struct ReceivedImage: Sendable, Codable, Equatable {
+    /// Lower-case hex SHA-256 of the bytes; empty when only an address arrived.
+    public var sha256: String
+    /// The bytes' length; 0 when only an address arrived.
+    public var size: Int
+    /// The address it was shown by, when it came as one (`image_url`).
+    public var url: String?
+    /// The bytes as they arrived, until the emulator keeps them by sha256 (never listed with the message).
+    var bytes: [UInt8]? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case sha256, size, url
+    }
+
+    /// Creates an image record.
+    public init(sha256: String, size: Int, url: String? = nil) {
+        self.sha256 = sha256
+        self.size = size
+        self.url = url
+    }
+
+    /// The record of uploaded `bytes`, which the emulator keeps (``EmulatorServer/poster(sha256:)``).
+    init(uploaded bytes: [UInt8], sha256: String) {
+        self.init(sha256: sha256, size: bytes.count)
+        self.bytes = bytes
+    }
+}
+
+/// A link card a platform received.
+public struct ReceivedCard: Sendable, Codable, Equatable {
+    /// Where it leads.
+    public var url: String
+    /// Its title.
+    public var title: String
+
+    /// Creates a card record.
+    public init(url: String, title: String) {
+        self.url = url
+        self.title = title
     }
 }
 

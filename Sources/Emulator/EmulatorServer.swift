@@ -7,8 +7,9 @@ import NIOPosix
 /// The chat platforms' webhook endpoints on a local port, for the demo, the tests and rehearsals.
 ///
 /// Runs on one SwiftNIO event loop that owns all emulator state. Besides the platforms' paths it answers
-/// `GET /_emulator/messages` (every accepted message as JSON), `GET /_emulator/stats` (request and accepted counts,
-/// and requests per group under `groups`) and `GET /_emulator/healthz`.
+/// `GET /_emulator/messages` (every accepted message as JSON), `GET /_emulator/posters` (the uploaded images:
+/// sha256 and size; `/_emulator/posters/SHA256` gives one's bytes in Base64), `GET /_emulator/stats` (request and
+/// accepted counts, and requests per group under `groups`) and `GET /_emulator/healthz`.
 public final class EmulatorServer: Sendable {
     /// The bound port (useful when started on port 0).
     public let port: Int
@@ -75,6 +76,11 @@ public final class EmulatorServer: Sendable {
     /// Every message accepted so far, in arrival order.
     public func received() async throws -> [ReceivedMessage] {
         try await eventLoop.submit { self.state.value.received }.get()
+    }
+
+    /// The bytes of a poster that arrived as an upload, by its lower-case hex sha256.
+    public func poster(sha256: String) async throws -> [UInt8]? {
+        try await eventLoop.submit { self.state.value.posters[sha256] }.get()
     }
 
     /// How many requests arrived, accepted or not.

@@ -19,6 +19,8 @@ final class EmulatorState {
     private let timeStyle: Date.ISO8601FormatStyle
     private(set) var received: [ReceivedMessage] = []
     private(set) var requests = 0
+    /// The images that arrived as bytes (posters), by lower-case hex sha256.
+    private(set) var posters: [String: [UInt8]] = [:]
     /// Every request addressed to a bot, in arrival order (not kept for blackholed requests).
     private(set) var requestLog: [EmulatedRequestRecord] = []
     /// Requests per group (or bot key), for `/_emulator/stats`.
@@ -56,7 +58,7 @@ final class EmulatorState {
             return note(platform.unknownBot(), for: bot, at: now, injected: false)
         }
         let label = group?.id ?? bot
-        if var queue = faults[label], !queue.isEmpty {
+        if var queue = faults[label], let next = queue.first, next != .badImage || platform.carriesImage(request) {
             let fault = queue.removeFirst()
             faults[label] = queue
             log?("[\(timestamp(now))] ⚡ \(label): injected fault \(fault)")
@@ -94,8 +96,12 @@ final class EmulatorState {
                 return note(shared.tooFast, for: label, at: now, injected: false)
             }
         }
-        let (action, message) = platform.handle(request, group: group, now: now)
-        if let message {
+        let (action, handled) = platform.handle(request, group: group, now: now)
+        if var message = handled {
+            if let bytes = message.image?.bytes, let sha256 = message.image?.sha256 {
+                posters[sha256] = bytes
+                message.image?.bytes = nil
+            }
             received.append(message)
             acceptedCount += 1
             let name = group.map { "\($0.name) (\($0.id))" } ?? label
@@ -150,6 +156,14 @@ final class EmulatorState {
                 (try? JSONSerialization.data(withJSONObject: requestsByGroup, options: [.sortedKeys]))
                 .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
             return .json(200, #"{"requests":\#(requests),"accepted":\#(acceptedCount),"groups":\#(groups)}"#)
+        case "/_emulator/posters":
+            let list = posters.keys.sorted().map { #"{"sha256":"\#($0)","size":\#(posters[$0]?.count ?? 0)}"# }
+            return .json(200, "[" + list.joined(separator: ",") + "]")
+        case let path where path.hasPrefix("/_emulator/posters/"):
+            guard let bytes = posters[String(path.dropFirst("/_emulator/posters/".count))] else {
+                return .json(404, #"{"error":"no such poster"}"#)
+            }
+            return .json(200, #"{"size":\#(bytes.count),"data":"\#(Data(bytes).base64EncodedString())"}"#)
         case "/_emulator/healthz":
             return .respond(status: 200, headers: [:], body: "ok\n")
         default:

@@ -14,6 +14,8 @@ import Yams
 ///   - {fault: permanent}               # the platform's permanent refusal
 ///   - {fault: oversize}                # HTTP 200 with a 100 KiB body
 ///   - {fault: accepted-then-lost}      # the platform's success, and the message never shows (a Teams flow failing)
+///   - {fault: bad-image}               # the next image message is refused as broken (WeCom 301019 md5 mismatch);
+///                                      # text and card messages before it pass
 ///   - {fault: answer, status: 200, body: '{"errcode":40058,"errmsg":"content exceed max length"}'}
 ///   - {fault: answer, status: 429, body: rate_limited, headers: {retry-after: "7"}}
 /// ```
@@ -34,6 +36,9 @@ public struct FaultPlan: Sendable, Equatable {
         /// The platform's success answer, and the message never appears: a Teams workflow that accepted it (202) and
         /// failed to post it.
         case acceptedThenLost
+        /// The platform's refusal of a broken image (WeCom's `301019` md5 mismatch), served to the group's next image
+        /// message; the messages before it pass as usual.
+        case badImage
         /// Exactly this answer, whatever the platform: for the answers the named faults don't cover (a given
         /// errcode, an error body, `Retry-After` or none).
         case answer(status: Int, body: String, headers: [String: String])
@@ -120,6 +125,7 @@ public struct FaultPlan: Sendable, Equatable {
                 case "permanent": fault = .permanent
                 case "oversize": fault = .oversize
                 case "accepted-then-lost": fault = .acceptedThenLost
+                case "bad-image": fault = .badImage
                 case "answer":
                     guard let status = item["status"]?.int, (100...599).contains(status) else {
                         throw Failure(description: "\(at): fault 'answer' needs status: 100…599")
@@ -140,7 +146,7 @@ public struct FaultPlan: Sendable, Equatable {
                 default:
                     throw Failure(
                         description:
-                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize, accepted-then-lost, answer)"
+                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize, accepted-then-lost, bad-image, answer)"
                     )
                 }
                 list += Array(repeating: fault, count: max(1, times))

@@ -82,7 +82,32 @@ struct FeishuEmulation: PlatformEmulation {
         }
         var text: String
         var mentionAll = false
+        var received: ReceivedCard?
         switch body["msg_type"] as? String {
+        case "post":
+            guard let content = body["content"] as? [String: Any], let post = content["post"] as? [String: Any],
+                let language = post.values.first as? [String: Any],
+                let lines = language["content"] as? [[[String: Any]]]
+            else { return (code(9499, "Bad Request"), nil) }
+            var shown: [String] = []
+            for line in lines {
+                var words = ""
+                for element in line {
+                    switch element["tag"] as? String {
+                    case "text": words += (element["text"] as? String) ?? ""
+                    case "at" where element["user_id"] as? String == "all": mentionAll = true
+                    case "a":
+                        guard let href = element["href"] as? String, !href.isEmpty,
+                            let label = element["text"] as? String
+                        else { return (code(9499, "Bad Request"), nil) }
+                        words += label
+                        received = received ?? ReceivedCard(url: href, title: label)
+                    default: return (code(9499, "Bad Request"), nil)
+                    }
+                }
+                shown.append(words)
+            }
+            text = shown.joined(separator: "\n")
         case "text":
             guard let content = body["content"] as? [String: Any], let value = content["text"] as? String else {
                 return (code(9499, "Bad Request"), nil)
@@ -96,6 +121,14 @@ struct FeishuEmulation: PlatformEmulation {
             // The card's lark_md blocks, as the group reads them.
             guard let card = body["card"] as? [String: Any], let elements = card["elements"] as? [[String: Any]]
             else { return (code(9499, "Bad Request"), nil) }
+            for element in elements where element["tag"] as? String == "action" {
+                for button in element["actions"] as? [[String: Any]] ?? [] {
+                    guard let url = button["url"] as? String, !url.isEmpty,
+                        let label = (button["text"] as? [String: Any])?["content"] as? String
+                    else { return (code(9499, "Bad Request"), nil) }
+                    received = received ?? ReceivedCard(url: url, title: label)
+                }
+            }
             text = elements.compactMap { element -> String? in
                 guard let inner = element["text"] as? [String: Any], inner["tag"] as? String == "lark_md" else {
                     return nil
@@ -115,10 +148,11 @@ struct FeishuEmulation: PlatformEmulation {
         if let keyword = group?.keyword, !keyword.isEmpty, !text.contains(keyword) {
             return (code(19024, "Key Words Not Found"), nil)
         }
-        let message = ReceivedMessage(
+        var message = ReceivedMessage(
             group: group?.id ?? botKey(of: request), sink: group?.sink ?? sink, text: text, webhookID: nil,
             mentionAll: mentionAll, receivedAt: now
         )
+        message.card = received
         return (accepted(), message)
     }
 }

@@ -64,10 +64,39 @@ struct GenericEmulation: PlatformEmulation {
         guard let body = Self.jsonObject(request.body), let text = body["text"] as? String else {
             return (.json(400, #"{"error":"body must be JSON with text"}"#), nil)
         }
-        let message = ReceivedMessage(
+        var message = ReceivedMessage(
             group: group?.id ?? (body["group_id"] as? String) ?? botKey(of: request), sink: sink, text: text,
             webhookID: id, mentionAll: false, receivedAt: now
         )
+        if let image = body["image"] {
+            guard let image = image as? [String: Any], let received = Self.image(image) else {
+                return (.json(400, #"{"error":"image must have content_type, sha256, size and url or data"}"#), nil)
+            }
+            message.image = received
+        }
+        if let link = body["link"] {
+            guard let link = link as? [String: Any], let url = link["url"] as? String,
+                let title = link["title"] as? String
+            else {
+                return (.json(400, #"{"error":"link must have url and title"}"#), nil)
+            }
+            message.card = ReceivedCard(url: url, title: title)
+        }
         return (accepted(), message)
+    }
+
+    /// The generic payload's `image`: its declared sha256 and size, checked against `data` when the bytes came.
+    static func image(_ image: [String: Any]) -> ReceivedImage? {
+        guard let type = image["content_type"] as? String, ["image/png", "image/jpeg"].contains(type),
+            let sha256 = image["sha256"] as? String, let size = (image["size"] as? NSNumber)?.intValue
+        else { return nil }
+        if let data = image["data"] as? String {
+            guard let bytes = Data(base64Encoded: data).map(Array.init), let poster = try? Poster(bytes: bytes),
+                poster.sha256 == sha256, bytes.count == size, poster.format.contentType == type
+            else { return nil }
+            return ReceivedImage(uploaded: bytes, sha256: sha256)
+        }
+        guard let url = image["url"] as? String, !url.isEmpty else { return nil }
+        return ReceivedImage(sha256: sha256, size: size, url: url)
     }
 }

@@ -37,6 +37,8 @@ protocol PlatformEmulation: Sendable {
     /// The answer as it leaves, knowing the bot's requests within its rate windows, oldest first (Discord adds its
     /// `X-RateLimit-*` headers to every answer).
     func finishing(_ action: EmulatedAction, recent: [Date], now: Date) -> EmulatedAction
+    /// Whether `request` posts an image (a poster), which a `bad-image` fault waits for.
+    func carriesImage(_ request: EmulatedRequest) -> Bool
 }
 
 /// A limit several bots of one platform share: at most `count` requests in `seconds` under `key`.
@@ -64,6 +66,7 @@ extension PlatformEmulation {
     func answer(for fault: FaultPlan.Fault, to request: EmulatedRequest) -> EmulatedAction { answer(for: fault) }
     func lockout(after action: EmulatedAction) -> TimeInterval? { nil }
     func finishing(_ action: EmulatedAction, recent: [Date], now: Date) -> EmulatedAction { action }
+    func carriesImage(_ request: EmulatedRequest) -> Bool { false }
 
     func answer(
         for fault: FaultPlan.Fault, busy: EmulatedAction, rateLimited: EmulatedAction, permanent: EmulatedAction
@@ -73,6 +76,7 @@ extension PlatformEmulation {
         switch fault {
         case .busy: return busy
         case .acceptedThenLost: return accepted()
+        case .badImage: return permanent
         case .rateLimit: return rateLimited
         case .permanent: return permanent
         case .status(let status): return .respond(status: status, headers: [:], body: "")

@@ -62,11 +62,58 @@ struct SlackEmulation: PlatformEmulation {
             mentionAll = true
             content = String(content.dropFirst(mention.count).drop { $0 == " " })
         }
-        let message = ReceivedMessage(
+        var message = ReceivedMessage(
             group: group?.id ?? botKey(of: request), sink: sink, text: Self.shown(content), webhookID: nil,
             mentionAll: mentionAll, receivedAt: now
         )
+        if let blocks = body["blocks"] {
+            guard let blocks = blocks as? [[String: Any]], (1...50).contains(blocks.count) else {
+                return (text(400, "invalid_blocks"), nil)
+            }
+            for block in blocks {
+                switch Self.check(block) {
+                case .failure: return (text(400, "invalid_blocks"), nil)
+                case .success(.image(let url)): message.image = ReceivedImage(sha256: "", size: 0, url: url)
+                case .success(.link(let card)): message.card = card
+                case .success(.text): break
+                }
+            }
+        }
         return (accepted(), message)
+    }
+
+    /// What a block shows.
+    enum Block {
+        case text
+        case image(String)
+        case link(ReceivedCard)
+    }
+
+    struct InvalidBlock: Error {}
+
+    /// A `section` needs `text {type: mrkdwn|plain_text, text: 1–3000 characters}`; an `image` needs an http(s)
+    /// `image_url` (≤ 3000) and an `alt_text` (1–2000).
+    static func check(_ block: [String: Any]) -> Result<Block, InvalidBlock> {
+        switch block["type"] as? String {
+        case "section":
+            guard let text = block["text"] as? [String: Any], let type = text["type"] as? String,
+                ["mrkdwn", "plain_text"].contains(type), let value = text["text"] as? String,
+                (1...3000).contains(value.utf16.count)
+            else { return .failure(InvalidBlock()) }
+            if value.hasPrefix("<http"), let bar = value.firstIndex(of: "|"), let close = value.firstIndex(of: ">") {
+                let url = String(value[value.index(after: value.startIndex)..<bar])
+                let title = String(value[value.index(after: bar)..<close])
+                return .success(.link(ReceivedCard(url: url, title: shown(title))))
+            }
+            return .success(.text)
+        case "image":
+            guard let url = block["image_url"] as? String, url.hasPrefix("http"), url.utf16.count <= 3000,
+                let alt = block["alt_text"] as? String, (1...2000).contains(alt.utf16.count)
+            else { return .failure(InvalidBlock()) }
+            return .success(.image(url))
+        default:
+            return .failure(InvalidBlock())
+        }
     }
 
     /// `text` as the channel shows it: control sequences `<…>` resolved, then the three escapes undone.

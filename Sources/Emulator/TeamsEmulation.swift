@@ -70,19 +70,34 @@ struct TeamsEmulation: PlatformEmulation {
         else { return (invalid, nil) }
         // The text the channel shows: every TextBlock of every Adaptive Card, in order.
         var texts: [String] = []
+        var image: ReceivedImage?
+        var link: ReceivedCard?
         for attachment in attachments {
             guard attachment["contentType"] as? String == "application/vnd.microsoft.card.adaptive",
                 let card = attachment["content"] as? [String: Any], card["type"] as? String == "AdaptiveCard",
                 let blocks = card["body"] as? [[String: Any]]
             else { return (invalid, nil) }
             texts += blocks.compactMap { $0["type"] as? String == "TextBlock" ? $0["text"] as? String : nil }
+            for element in blocks where element["type"] as? String == "Image" {
+                guard let url = element["url"] as? String, url.hasPrefix("http") else { return (invalid, nil) }
+                image = ReceivedImage(sha256: "", size: 0, url: url)
+            }
+            for action in card["actions"] as? [[String: Any]] ?? [] where action["type"] as? String == "Action.OpenUrl"
+            {
+                guard let url = action["url"] as? String, !url.isEmpty, let title = action["title"] as? String else {
+                    return (invalid, nil)
+                }
+                link = ReceivedCard(url: url, title: title)
+            }
         }
         let text = texts.joined(separator: "\n")
         if text.isEmpty { return (invalid, nil) }
-        let message = ReceivedMessage(
+        var message = ReceivedMessage(
             group: group?.id ?? "teams:" + request.path, sink: sink, text: text, webhookID: nil, mentionAll: false,
             receivedAt: now
         )
+        message.image = image
+        message.card = link
         return (accepted(), message)
     }
 }

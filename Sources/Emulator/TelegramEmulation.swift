@@ -12,13 +12,26 @@ struct TelegramEmulation: PlatformEmulation {
     let perMinuteLimit: Int? = 20
 
     func accepts(_ request: EmulatedRequest) -> Bool {
-        request.path.hasPrefix("/bot") && request.path.hasSuffix("/sendMessage")
+        request.path.hasPrefix("/bot") && Self.methods.contains { request.path.hasSuffix($0) }
+    }
+
+    /// The Bot API methods played: text, and a photo upload.
+    static let methods = ["/sendMessage", "/sendPhoto"]
+
+    /// The request's fields: the JSON body, or a multipart form's text fields.
+    private static func fields(of request: EmulatedRequest) -> [String: Any]? {
+        guard let form = MultipartBody(request.body, contentType: request.headers["content-type"]) else {
+            return jsonObject(request.body)
+        }
+        var fields: [String: Any] = [:]
+        for part in form.parts where part.filename == nil { fields[part.name] = part.text }
+        return fields
     }
 
     func botKey(of request: EmulatedRequest) -> String {
         // Every request is asked for its key on every platform: parse the body only for Telegram's own paths.
         guard accepts(request) else { return "telegram:" }
-        return "telegram:" + Self.token(request.path) + "#" + (Self.chatID(in: Self.jsonObject(request.body)) ?? "")
+        return "telegram:" + Self.token(request.path) + "#" + (Self.chatID(in: Self.fields(of: request)) ?? "")
     }
 
     func sharedLimit(of request: EmulatedRequest) -> SharedLimit? {
@@ -33,8 +46,8 @@ struct TelegramEmulation: PlatformEmulation {
     }
 
     private static func token(_ path: String) -> String {
-        guard path.hasPrefix("/bot"), path.hasSuffix("/sendMessage") else { return "" }
-        return String(path.dropFirst("/bot".count).dropLast("/sendMessage".count))
+        guard path.hasPrefix("/bot"), let method = methods.first(where: { path.hasSuffix($0) }) else { return "" }
+        return String(path.dropFirst("/bot".count).dropLast(method.count))
     }
 
     /// `chat_id` as sent: a number or a string.
@@ -81,6 +94,7 @@ struct TelegramEmulation: PlatformEmulation {
 
     func handle(_ request: EmulatedRequest, group: Group?, now: Date) -> (EmulatedAction, ReceivedMessage?) {
         guard request.method == "POST" else { return (failure(405, "Method Not Allowed"), nil) }
+        if request.path.hasSuffix("/sendPhoto") { return photo(request, group: group, now: now) }
         guard let body = Self.jsonObject(request.body) else { return (failure(400, "Bad Request: invalid JSON"), nil) }
         guard let chat = Self.chatID(in: body), !chat.isEmpty else {
             return (failure(400, "Bad Request: chat_id is empty"), nil)
@@ -112,10 +126,43 @@ struct TelegramEmulation: PlatformEmulation {
             return (failure(400, "Bad Request: unsupported parse_mode \(mode)"), nil)
         }
         if text.utf16.count > 4096 { return (failure(400, "Bad Request: message is too long"), nil) }
-        let message = ReceivedMessage(
+        var message = ReceivedMessage(
             group: group?.id ?? "telegram:\(chat)", sink: sink, text: text, webhookID: nil, mentionAll: false,
             receivedAt: now, threadID: thread
         )
+        if let preview = body["link_preview_options"] as? [String: Any], let url = preview["url"] as? String {
+            // The card the chat shows: the previewed address, titled by the words before it on its line.
+            let line = text.split(separator: "\n").last { $0.contains(url) }.map(String.init) ?? ""
+            let title = line.replacingOccurrences(of: url, with: "").trimmingCharacters(
+                in: CharacterSet(charactersIn: "： "))
+            message.card = ReceivedCard(url: url, title: title)
+        }
+        return (accepted(), message)
+    }
+
+    /// `sendPhoto` as a multipart upload: `chat_id`, a `photo` file (a PNG or JPEG of at most 10 MB) and a caption of
+    /// at most 1,024 characters.
+    private func photo(_ request: EmulatedRequest, group: Group?, now: Date) -> (EmulatedAction, ReceivedMessage?) {
+        guard let form = MultipartBody(request.body, contentType: request.headers["content-type"]) else {
+            return (failure(400, "Bad Request: there is no photo in the request"), nil)
+        }
+        guard let chat = form["chat_id"]?.text, !chat.isEmpty else {
+            return (failure(400, "Bad Request: chat_id is empty"), nil)
+        }
+        guard let photo = form["photo"], photo.filename != nil, !photo.data.isEmpty else {
+            return (failure(400, "Bad Request: there is no photo in the request"), nil)
+        }
+        if photo.data.count > 10 * 1024 * 1024 { return (failure(400, "Bad Request: file is too big"), nil) }
+        guard let poster = try? Poster(bytes: photo.data) else {
+            return (failure(400, "Bad Request: IMAGE_PROCESS_FAILED"), nil)
+        }
+        let caption = form["caption"]?.text ?? ""
+        if caption.utf16.count > 1024 { return (failure(400, "Bad Request: message caption is too long"), nil) }
+        var message = ReceivedMessage(
+            group: group?.id ?? "telegram:\(chat)", sink: sink, text: caption, webhookID: nil, mentionAll: false,
+            receivedAt: now, threadID: form["message_thread_id"].flatMap { Int($0.text) }
+        )
+        message.image = ReceivedImage(uploaded: photo.data, sha256: poster.sha256)
         return (accepted(), message)
     }
 }

@@ -36,7 +36,12 @@ struct WeComEmulation: PlatformEmulation {
         errcode(45009, "api freq out of limit")
     }
 
+    func carriesImage(_ request: EmulatedRequest) -> Bool {
+        Self.jsonObject(request.body)?["msgtype"] as? String == "image"
+    }
+
     func answer(for fault: FaultPlan.Fault) -> EmulatedAction {
+        if fault == .badImage { return errcode(301019, "media md5 not match") }
         // A fault's `retry_after` also comes as a `Retry-After` header beside the errcode.
         var rateLimited = tooFast()
         if case .rateLimit(let seconds?) = fault {
@@ -57,6 +62,10 @@ struct WeComEmulation: PlatformEmulation {
         let limit: Int
         var mentionAll = false
         switch type {
+        case "image":
+            return image(body, request: request, group: group, now: now)
+        case "news":
+            return news(body, request: request, group: group, now: now)
         case "text":
             guard let text = body["text"] as? [String: Any], let value = text["content"] as? String else {
                 return (errcode(44004, "empty content"), nil)
@@ -81,6 +90,60 @@ struct WeComEmulation: PlatformEmulation {
             group: group?.id ?? botKey(of: request), sink: sink, text: content, webhookID: nil,
             mentionAll: mentionAll, receivedAt: now
         )
+        return (accepted(), message)
+    }
+
+    /// An image message: `image.base64` must decode to a JPG or PNG of at most 2 MB whose MD5 is `image.md5`.
+    private func image(
+        _ body: [String: Any], request: EmulatedRequest, group: Group?, now: Date
+    ) -> (EmulatedAction, ReceivedMessage?) {
+        guard let image = body["image"] as? [String: Any], let base64 = image["base64"] as? String,
+            let md5 = image["md5"] as? String, !base64.isEmpty
+        else {
+            return (errcode(44004, "empty content"), nil)
+        }
+        guard let data = Data(base64Encoded: base64) else { return (errcode(40009, "invalid image size"), nil) }
+        let bytes = [UInt8](data)
+        if bytes.count > 2 * 1024 * 1024 { return (errcode(40009, "invalid image size, hint: over 2 MB"), nil) }
+        guard Poster.format(of: bytes) != nil else { return (errcode(40005, "invalid file type"), nil) }
+        let poster = try? Poster(bytes: bytes)
+        guard let poster, poster.md5 == md5.lowercased() else {
+            return (errcode(301019, "media md5 not match"), nil)
+        }
+        var message = ReceivedMessage(
+            group: group?.id ?? botKey(of: request), sink: sink, text: "", webhookID: nil, mentionAll: false,
+            receivedAt: now
+        )
+        message.image = ReceivedImage(uploaded: bytes, sha256: poster.sha256)
+        return (accepted(), message)
+    }
+
+    /// A news message: 1–8 articles, each with a title (≤ 128 bytes) and a url; description ≤ 512 bytes.
+    private func news(
+        _ body: [String: Any], request: EmulatedRequest, group: Group?, now: Date
+    ) -> (EmulatedAction, ReceivedMessage?) {
+        guard let news = body["news"] as? [String: Any], let articles = news["articles"] as? [[String: Any]],
+            (1...8).contains(articles.count)
+        else {
+            return (errcode(40063, "invalid articles, hint: 1 to 8 articles"), nil)
+        }
+        for article in articles {
+            guard let title = article["title"] as? String, !title.isEmpty, let url = article["url"] as? String,
+                !url.isEmpty
+            else {
+                return (errcode(40063, "article title and url are required"), nil)
+            }
+            if title.utf8.count > 128 || ((article["description"] as? String)?.utf8.count ?? 0) > 512 {
+                return (errcode(40058, "article title or description exceed max length"), nil)
+            }
+        }
+        var message = ReceivedMessage(
+            group: group?.id ?? botKey(of: request), sink: sink, text: "", webhookID: nil, mentionAll: false,
+            receivedAt: now
+        )
+        if let first = articles.first, let title = first["title"] as? String, let url = first["url"] as? String {
+            message.card = ReceivedCard(url: url, title: title)
+        }
         return (accepted(), message)
     }
 }

@@ -339,14 +339,14 @@ public struct Dispatcher: Sendable {
         guard let group = config.group(claim.groupID), let sink = sinks.sink(named: group.sink) else {
             return outcome(.dead, parts: claim.partsSent, "group \(claim.groupID) is no longer in the config: not sent")
         }
-        let texts = MessageParts.parts(of: stored.notice, for: group, on: sink)
-        if claim.partsSent > 0 && texts.count != claim.partsTotal {
+        let parts = MessageParts.plan(of: stored.notice, for: group, on: sink).parts
+        if claim.partsSent > 0 && parts.count != claim.partsTotal {
             return outcome(
                 .inDoubt, parts: claim.partsSent,
-                "the notice now splits into \(texts.count) parts for this group, not \(claim.partsTotal) as when \(claim.partsSent) were sent; check the group"
+                "the notice now has \(parts.count) parts for this group, not \(claim.partsTotal) as when \(claim.partsSent) were sent; check the group"
             )
         }
-        let marksParts = texts.count > 1 || texts.count != claim.partsTotal
+        let marksParts = parts.count > 1 || parts.count != claim.partsTotal
         var partsSent = claim.partsSent
         var leaseUntil = claim.leaseUntil
         /// Not sent: back to the ledger, attempt refunded (parts already confirmed stay recorded).
@@ -366,10 +366,10 @@ public struct Dispatcher: Sendable {
         }
         /// Whether any part was only accepted (not confirmed) by the platform.
         var unconfirmed = false
-        while partsSent < texts.count {
+        while partsSent < parts.count {
             // A claim waits for its bot only as long as its lease allows, keeping room for the requests it still has
             // to make; a longer wait goes back to the ledger instead of sitting in a claim.
-            let remaining = settings.timeout * (texts.count - partsSent)
+            let remaining = settings.timeout * (parts.count - partsSent)
             let leaseRoom = leaseUntil.timeIntervalSince(clock.now()) - (remaining + .seconds(5)).seconds
             let horizon = max(0, min(max(5, 2 * spacing), leaseRoom))
             switch await pacer.reserve(bots, now: clock.now(), horizon: horizon) {
@@ -400,7 +400,7 @@ public struct Dispatcher: Sendable {
                 let marked: Bool
                 do {
                     marked = try await store.markPartInFlight(
-                        claim, part: partsSent + 1, of: texts.count, at: clock.now())
+                        claim, part: partsSent + 1, of: parts.count, at: clock.now())
                 } catch {
                     logger.error(
                         "cannot mark part in flight", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
@@ -411,7 +411,8 @@ public struct Dispatcher: Sendable {
             }
             let message = OutgoingMessage(
                 deliveryID: claim.id, notice: stored.notice, noticeCreatedAt: stored.createdAt, group: group,
-                part: partsSent + 1, partCount: texts.count, text: texts[partsSent], timeout: settings.timeout
+                part: partsSent + 1, partCount: parts.count, text: parts[partsSent].text, content: parts[partsSent],
+                timeout: settings.timeout
             )
             let verdict: Verdict
             do {
@@ -452,7 +453,7 @@ public struct Dispatcher: Sendable {
             case .sent, .accepted:
                 if case .accepted = verdict { unconfirmed = true }
                 partsSent += 1
-                if partsSent < texts.count {
+                if partsSent < parts.count {
                     // Make the part durable before sending the next one: a crash resumes after it.
                     do {
                         guard try await store.recordProgress(claim, partsSent: partsSent, at: clock.now()) else {
@@ -465,7 +466,7 @@ public struct Dispatcher: Sendable {
                             "cannot record part progress", metadata: ["delivery": "\(claim.id)", "error": "\(error)"])
                         return outcome(
                             .retry(at: clock.now().addingTimeInterval(settings.backoff.seconds), refundAttempt: true),
-                            parts: partsSent, "part \(partsSent) of \(texts.count) sent; the rest resumes after it")
+                            parts: partsSent, "part \(partsSent) of \(parts.count) sent; the rest resumes after it")
                     }
                 }
             case .retry(let after, _):

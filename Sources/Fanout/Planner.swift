@@ -43,7 +43,13 @@ public struct Planner: Sendable {
                 throw Failure(message: "group \(group.id): unknown sink '\(group.sink)'")
             }
             let limit = sink.limit(for: group)
-            let texts = MessageParts.parts(of: notice, for: group, on: sink)
+            let planned = MessageParts.plan(of: notice, for: group, on: sink)
+            if let poster = notice.poster,
+                let refusal = Self.posterRefusal(poster, of: notice, group: group, sink: sink)
+            {
+                throw Failure(message: refusal)
+            }
+            let texts = planned.texts
             for (index, text) in texts.enumerated() {
                 let size = MessageParts.measure(
                     text, part: index + 1, of: texts.count, notice: notice, for: group, on: sink)
@@ -53,16 +59,40 @@ public struct Planner: Sendable {
                             text, size: size, of: notice, group: group, sink: sink.name, limit: limit))
                 }
             }
-            let parts = texts.count
+            let parts = planned.parts.count
             if parts > config.dispatch.maxParts {
                 throw Failure(
                     message:
-                        "notice '\(notice.id)' needs \(parts) parts for group \(group.id) (\(sink.name) allows \(sink.limit(for: group).value) \(sink.limit(for: group).unitName) per message); dispatch.max_parts is \(config.dispatch.maxParts)"
+                        "notice '\(notice.id)' needs \(parts) parts for group \(group.id) (\(sink.name) allows \(sink.limit(for: group).value) \(sink.limit(for: group).unitName) per message\(Self.extraParts(planned))); dispatch.max_parts is \(config.dispatch.maxParts)"
                 )
             }
-            targets.append(PlanTarget(groupID: group.id, groupName: group.name, sink: group.sink, parts: parts))
+            targets.append(
+                PlanTarget(groupID: group.id, groupName: group.name, sink: group.sink, parts: parts, note: planned.note)
+            )
         }
         return Plan(notice: notice, selector: selector.description, origin: origin, targets: targets, now: now)
+    }
+
+    /// The parts besides the text, as the refusal of too many parts names them: ", and a poster and a card".
+    static func extraParts(_ planned: PlannedParts) -> String {
+        let extras = planned.parts.compactMap { part -> String? in
+            switch part {
+            case .text: nil
+            case .poster: "a poster"
+            case .card: "a card"
+            }
+        }
+        return extras.isEmpty ? "" : ", plus " + extras.joined(separator: " and ")
+    }
+
+    /// Why a poster can't be sent to `group`: larger than its platform takes (docs/rich-notices.md); nil when it can,
+    /// or when the platform doesn't show it anyway.
+    static func posterRefusal(_ poster: Poster, of notice: Notice, group: Group, sink: any Sink) -> String? {
+        if case .notShown = sink.posterHandling(poster, for: group) { return nil }
+        guard let limit = sink.posterLimit(for: group), poster.bytes.count > limit.bytes else { return nil }
+        return
+            "notice '\(notice.id)' can't be sent to group \(group.id): its poster is \(poster.bytes.count) bytes and "
+            + "\(sink.name) takes images up to \(limit.label) (\(limit.bytes) bytes)"
     }
 
     /// Why a part can't be sent: the splitter never cuts inside a character (grapheme), so one character longer

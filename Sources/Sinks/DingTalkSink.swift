@@ -3,7 +3,8 @@ import Foundation
 import GridcastCore
 import Transport
 
-/// DingTalk (钉钉) custom robot: `POST …/robot/send?access_token=TOKEN`, JSON text or markdown message.
+/// DingTalk (钉钉) custom robot: `POST …/robot/send?access_token=TOKEN`, JSON text or markdown message; a poster as
+/// markdown `![海报](image_url)`, a card as a `link` message.
 ///
 /// With a signing secret (加签) every attempt carries a fresh `timestamp` (Unix milliseconds) and `sign`
 /// (Base64 HMAC-SHA256, percent-encoded exactly once) in the query. Success is HTTP 200 with `errcode` 0 — HTTP 200
@@ -48,10 +49,42 @@ public struct DingTalkSink: Sink {
         return []
     }
 
+    /// DingTalk shows an image only by address: a markdown message `![海报](image_url)` of its own.
+    public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling {
+        poster.url == nil
+            ? .notShown(reason: "dingtalk shows images only by address and the notice has no image_url") : .ownPart
+    }
+
+    /// The card is a `link` message of its own.
+    public func cardHandling(for group: Group) -> CardHandling { .ownPart }
+
+    /// `text` led by the group's keyword (`【keyword】`) when it lacks it: the robot's security check looks for it
+    /// in every message.
+    static func withKeyword(_ text: String, of group: Group) -> String {
+        guard let keyword = group.keyword, !keyword.isEmpty, !text.contains(keyword) else { return text }
+        return "【\(keyword)】" + text
+    }
+
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         let group = message.group
         var body = JSONWriter()
-        if group.format == .markdown {
+        if case .poster(let poster) = message.content, let url = poster.url {
+            let title = message.notice.title.isEmpty ? "海报" : message.notice.title
+            body.field("msgtype", "markdown")
+            body.object("markdown") { markdown in
+                markdown.field("title", Self.withKeyword(title, of: group))
+                markdown.field("text", "![海报](\(url))")
+            }
+        } else if case .card(let card) = message.content {
+            let title = Self.withKeyword(card.title.isEmpty ? card.url : card.title, of: group)
+            body.field("msgtype", "link")
+            body.object("link") { link in
+                link.field("title", title)
+                link.field("text", card.description.isEmpty ? title : card.description)
+                link.field("messageUrl", card.url)
+                link.field("picUrl", card.pictureURL ?? "")
+            }
+        } else if group.format == .markdown {
             body.field("msgtype", "markdown")
             body.object("markdown") { markdown in
                 markdown.field("title", Self.title(of: message))

@@ -45,6 +45,17 @@ public struct DiscordSink: Sink {
         return []
     }
 
+    /// The poster is uploaded with the last text part (`files[0]`), shown under its text.
+    public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling { .withText }
+
+    /// Webhook uploads are limited to 10 MiB a message.
+    public func posterLimit(for group: Group) -> PosterLimit? {
+        PosterLimit(bytes: 10 * 1024 * 1024, label: "10 MiB")
+    }
+
+    /// The card is an embed on the last text part.
+    public func cardHandling(for group: Group) -> CardHandling { .withText }
+
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         var body = JSONWriter()
         body.field("content", Self.content(of: message))
@@ -54,7 +65,30 @@ public struct DiscordSink: Sink {
         if let thread = message.group.threadName, !thread.isEmpty {
             body.field("thread_name", thread)
         }
-        return message.jsonRequest(body.finished, to: Self.waiting(Self.versioned(message.group.url)))
+        let url = Self.waiting(Self.versioned(message.group.url))
+        let last = message.part == message.partCount
+        if last, let card = message.notice.link {
+            var embed = JSONWriter()
+            embed.field("title", String((card.title.isEmpty ? card.url : card.title).prefix(256)))
+            embed.field("url", card.url)
+            if !card.description.isEmpty { embed.field("description", String(card.description.prefix(4096))) }
+            if let picture = card.pictureURL {
+                embed.object("thumbnail") { thumbnail in thumbnail.field("url", picture) }
+            }
+            body.array("embeds", objects: [embed])
+        }
+        guard last, let poster = message.notice.poster else { return message.jsonRequest(body.finished, to: url) }
+        let filename = "poster." + (poster.format == .png ? "png" : "jpg")
+        var attachment = JSONWriter()
+        attachment.field("id", 0)
+        attachment.field("filename", filename)
+        body.array("attachments", objects: [attachment])
+        var form = MultipartForm(seed: poster.sha256 + message.partID)
+        form.field("payload_json", String(decoding: body.finished, as: UTF8.self), contentType: "application/json")
+        form.file("files[0]", filename: filename, contentType: poster.format.contentType, poster.bytes)
+        return HTTPRequest(
+            url: url, headers: [HTTPHeader("Content-Type", form.contentType)], body: form.finished,
+            timeout: message.timeout)
     }
 
     /// `url` with `wait=true` as its only `wait` parameter; other parameters (`thread_id`…) kept as written.

@@ -6,7 +6,8 @@ import Transport
 /// Feishu (飞书) and Lark custom bots: `POST …/open-apis/bot/v2/hook/TOKEN` on `open.feishu.cn` or
 /// `open.larksuite.com` — the same API, registered once per name.
 ///
-/// Text goes as `msg_type: text`; the markdown format as an `interactive` card with one `lark_md` block. With a
+/// Text goes as `msg_type: text` (a `post` with the link on a card notice's last part); the markdown format as an
+/// `interactive` card with one `lark_md` block (and a button opening the link). With a
 /// signing secret every attempt carries fresh top-level `timestamp` (Unix seconds) and `sign` fields. Success is
 /// `code` 0 (or, in legacy answers without `code`, `StatusCode` 0) — HTTP 200 alone is not. `11232` (frequency
 /// limited) and HTTP 429 pause the bot, HTTP 503 is retried, other 5xx are "outcome unknown", and every other code
@@ -39,6 +40,14 @@ public struct FeishuSink: Sink {
 
     public func rendersMarkdown(for group: Group) -> Bool { group.format == .markdown }
 
+    /// The card is a link in a `post` (text format) or a button in the card (markdown), on the last part.
+    public func cardHandling(for group: Group) -> CardHandling { .withText }
+
+    /// A custom bot can't upload an image: that takes an app's credentials, which this sink doesn't use yet.
+    public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling {
+        .notShown(reason: "\(name) custom bots can't upload images (that needs an app's credentials)")
+    }
+
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
         guard let range = address.path.range(of: "/open-apis/bot/v2/hook/"), !address.path[range.upperBound...].isEmpty
         else {
@@ -56,6 +65,7 @@ public struct FeishuSink: Sink {
             body.field("timestamp", String(timestamp))
             body.field("sign", Self.signature(secret: secret, timestampSeconds: timestamp))
         }
+        let link = message.part == message.partCount ? message.notice.link : nil
         if group.format == .markdown {
             body.field("msg_type", "interactive")
             let content = message.mentionsAll ? "<at id=all></at> " + message.text : message.text
@@ -65,9 +75,22 @@ public struct FeishuSink: Sink {
                 text.field("tag", "lark_md")
                 text.field("content", content)
             }
+            var elements = [block]
+            if let link { elements.append(Self.button(link)) }
             var card = JSONWriter()
-            card.array("elements", objects: [block])
+            card.array("elements", objects: elements)
             body.object("card", card)
+            bytes = body.finished
+        } else if let link {
+            body.field("msg_type", "post")
+            body.object("content") { content in
+                content.object("post") { post in
+                    post.object("zh_cn") { language in
+                        language.field("title", "")
+                        language.rawArray("content", Self.postLines(message, link: link))
+                    }
+                }
+            }
             bytes = body.finished
         } else {
             body.field("msg_type", "text")
@@ -76,6 +99,39 @@ public struct FeishuSink: Sink {
             bytes = body.finished
         }
         return message.jsonRequest(bytes)
+    }
+
+    /// A `post`'s lines: the text (after an `at` of everyone when it mentions), then the card's link and description.
+    static func postLines(_ message: OutgoingMessage, link: LinkCard) -> [[JSONWriter]] {
+        func element(_ fields: [(String, String)]) -> JSONWriter {
+            var element = JSONWriter()
+            for (key, value) in fields { element.field(key, value) }
+            return element
+        }
+        var first: [JSONWriter] = []
+        if message.mentionsAll { first.append(element([("tag", "at"), ("user_id", "all")])) }
+        first.append(element([("tag", "text"), ("text", message.text)]))
+        var lines = [
+            first, [element([("tag", "a"), ("text", link.title.isEmpty ? link.url : link.title), ("href", link.url)])],
+        ]
+        if !link.description.isEmpty { lines.append([element([("tag", "text"), ("text", link.description)])]) }
+        return lines
+    }
+
+    /// A card's button that opens the link.
+    static func button(_ link: LinkCard) -> JSONWriter {
+        var button = JSONWriter()
+        button.field("tag", "button")
+        button.object("text") { text in
+            text.field("tag", "plain_text")
+            text.field("content", link.title.isEmpty ? link.url : link.title)
+        }
+        button.field("url", link.url)
+        button.field("type", "default")
+        var action = JSONWriter()
+        action.field("tag", "action")
+        action.array("actions", objects: [button])
+        return action
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

@@ -4,9 +4,10 @@ import Transport
 
 /// A generic signed webhook per the Standard Webhooks spec.
 ///
-/// The body is `{id, notice_id, group_id, title, text, urgent, created_at}` (plus `part`/`parts`); `webhook-id` is the
-/// delivery's stable id, so a receiver that dedupes on it gets exactly-once end to end. 2xx is success; 429 and
-/// 502/503/504 are retried honouring `Retry-After`; 410 and other 4xx are permanent; redirects are never followed.
+/// The body is `{id, notice_id, group_id, title, text, urgent, created_at}` (plus `part`/`parts`, and on the first
+/// part the notice's `image` and `link`: docs/rich-notices.md); `webhook-id` is the delivery's stable id, so a
+/// receiver that dedupes on it gets exactly-once end to end. 2xx is success; 429 and 502/503/504 are retried
+/// honouring `Retry-After`; 410 and other 4xx are permanent; redirects are never followed.
 public struct GenericSink: Sink {
     public let name = "generic"
     /// Receivers publish no limit; `rate:` on the group sets one.
@@ -20,6 +21,12 @@ public struct GenericSink: Sink {
 
     /// The receiver gets the markdown as written with `format: markdown`, plain text otherwise.
     public func rendersMarkdown(for group: Group) -> Bool { group.format == .markdown }
+
+    /// The poster rides in the first part's JSON: `image {content_type, sha256, size, url|data}`.
+    public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling { .withText }
+
+    /// The card rides in the first part's JSON as `link`.
+    public func cardHandling(for group: Group) -> CardHandling { .withText }
 
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
         guard let secret = group.secret else {
@@ -47,6 +54,28 @@ public struct GenericSink: Sink {
         payload.field("created_at", ISO8601DateFormatter().string(from: message.noticeCreatedAt))
         payload.field("part", message.part)
         payload.field("parts", message.partCount)
+        if message.part == 1 {
+            if let poster = message.notice.poster {
+                payload.object("image") { image in
+                    image.field("content_type", poster.format.contentType)
+                    image.field("sha256", poster.sha256)
+                    image.field("size", poster.bytes.count)
+                    if let url = poster.url {
+                        image.field("url", url)
+                    } else {
+                        image.field("data", Data(poster.bytes).base64EncodedString())
+                    }
+                }
+            }
+            if let card = message.notice.link {
+                payload.object("link") { link in
+                    link.field("url", card.url)
+                    link.field("title", card.title)
+                    link.field("description", card.description)
+                    if let picture = card.pictureURL { link.field("picurl", picture) }
+                }
+            }
+        }
         let body = payload.finished
         let timestamp = Int(now.timeIntervalSince1970)
         return HTTPRequest(

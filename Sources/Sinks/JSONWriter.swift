@@ -54,6 +54,22 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// Adds `"key": [[{…}, …], …]`: an array of arrays of finished writers (a Feishu `post`'s lines).
+    mutating func rawArray(_ key: String, _ rows: [[JSONWriter]]) {
+        name(key)
+        bytes.append(UInt8(ascii: "["))
+        for (index, row) in rows.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "["))
+            for (column, object) in row.enumerated() {
+                if column > 0 { bytes.append(UInt8(ascii: ",")) }
+                bytes += object.finished
+            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// Adds `"key": {…}` from a finished writer.
     mutating func object(_ key: String, _ object: JSONWriter) {
         name(key)

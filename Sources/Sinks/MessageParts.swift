@@ -17,8 +17,40 @@ public enum MessageParts {
     /// The full text `group` sees before splitting: markdown kept where `sink` shows it to this group, plain text
     /// otherwise.
     public static func rendered(_ notice: Notice, for group: Group, on sink: any Sink) -> String {
-        let text = body(of: notice, urgentPrefix: group.urgentPrefix)
+        let text = body(of: notice, urgentPrefix: group.urgentPrefix) + links(of: notice, for: group, on: sink)
         return sink.rendersMarkdown(for: group) ? text : MarkdownText.plain(text)
+    }
+
+    /// What the text gains where the group's platform can't show the poster or the card: a line with the poster's
+    /// `image_url`, a line with the card's title and address (docs/rich-notices.md, "Fallback").
+    static func links(of notice: Notice, for group: Group, on sink: any Sink) -> String {
+        var lines: [String] = []
+        if let poster = notice.poster, let url = poster.url, case .notShown = sink.posterHandling(poster, for: group) {
+            lines.append("海报：\(url)")
+        }
+        if let card = notice.link, sink.cardHandling(for: group) == .linkInText {
+            lines.append(card.title.isEmpty ? card.url : "\(card.title)：\(card.url)")
+        }
+        return lines.isEmpty ? "" : "\n\n" + lines.joined(separator: "\n")
+    }
+
+    /// Every part `group` gets on `sink`, in the order they are sent: the text parts, then the poster, then the
+    /// card, where the platform shows them as messages of their own (docs/rich-notices.md).
+    public static func plan(of notice: Notice, for group: Group, on sink: any Sink) -> PlannedParts {
+        var parts = self.parts(of: notice, for: group, on: sink).map { MessagePart.text($0) }
+        var note: String?
+        if let poster = notice.poster {
+            switch sink.posterHandling(poster, for: group) {
+            case .ownPart: parts.append(.poster(poster))
+            case .withText: break
+            case .notShown(let reason):
+                note = "poster not shown: \(reason)" + (poster.url == nil ? "" : "; the text links its image_url")
+            }
+        }
+        if let card = notice.link, sink.cardHandling(for: group) == .ownPart {
+            parts.append(.card(card))
+        }
+        return PlannedParts(parts: parts, note: note)
     }
 
     /// The parts for `group` on `sink`, each within the sink's limit for the group as the sink measures it.
@@ -69,5 +101,21 @@ public enum MessageParts {
             budget -= over
         }
         return parts
+    }
+}
+
+/// A notice's parts for one group, in sending order, and what the group won't see of it.
+public struct PlannedParts: Sendable, Equatable {
+    /// The parts, in the order they are sent.
+    public var parts: [MessagePart]
+    /// What the group gets short of the whole notice ("poster not shown: …"), or nil.
+    public var note: String?
+
+    /// The text parts alone.
+    public var texts: [String] {
+        parts.compactMap {
+            if case .text(let text) = $0 { return text }
+            return nil
+        }
     }
 }

@@ -36,6 +36,13 @@ public protocol Sink: Sendable {
     /// Whether this group's messages are shown as markdown, so a notice's markdown is kept; otherwise it is turned
     /// into plain text (``MarkdownText``).
     func rendersMarkdown(for group: Group) -> Bool
+    /// How this group gets a notice's poster: its own part, inside the text, or not shown and why
+    /// (docs/rich-notices.md).
+    func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling
+    /// The largest poster the platform takes, if it limits it; a larger one is refused when the notice is planned.
+    func posterLimit(for group: Group) -> PosterLimit?
+    /// How this group gets a notice's link card.
+    func cardHandling(for group: Group) -> CardHandling
 }
 
 extension Sink {
@@ -45,6 +52,11 @@ extension Sink {
     public func botKey(for group: Group) -> String { group.url }
     public func pacing(after response: HTTPResponse) -> Duration? { nil }
     public func measure(_ message: OutgoingMessage) -> Int { limit(for: message.group).measure(message.text) }
+    public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling {
+        .notShown(reason: "\(name) posts no images from a webhook")
+    }
+    public func posterLimit(for group: Group) -> PosterLimit? { nil }
+    public func cardHandling(for group: Group) -> CardHandling { .linkInText }
 
     /// The size of the request body this sink builds for `message`; a message that can't be rendered measures its
     /// text (sending it fails the same way). Any moment renders a body of the same size.
@@ -68,8 +80,10 @@ public struct OutgoingMessage: Sendable {
     public var part: Int
     /// How many parts the notice has for this group.
     public var partCount: Int
-    /// The text of this part, ready to post (title, keyword and part marker included).
+    /// The text of this part, ready to post (title, keyword and part marker included); empty for a poster or card.
     public var text: String
+    /// What this part carries: its text, the poster or the link card.
+    public var content: MessagePart
     /// The request deadline.
     public var timeout: Duration
 
@@ -82,6 +96,7 @@ public struct OutgoingMessage: Sendable {
         part: Int = 1,
         partCount: Int = 1,
         text: String,
+        content: MessagePart? = nil,
         timeout: Duration = .seconds(15)
     ) {
         self.deliveryID = deliveryID
@@ -91,6 +106,7 @@ public struct OutgoingMessage: Sendable {
         self.part = part
         self.partCount = partCount
         self.text = text
+        self.content = content ?? .text(text)
         self.timeout = timeout
     }
 

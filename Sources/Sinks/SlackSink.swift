@@ -2,7 +2,8 @@ import Foundation
 import GridcastCore
 import Transport
 
-/// Slack incoming webhook: `POST https://hooks.slack.com/services/T…/B…/X…` with `{"text": …}` (mrkdwn).
+/// Slack incoming webhook: `POST https://hooks.slack.com/services/T…/B…/X…` with `{"text": …}` (mrkdwn), and
+/// `blocks` (the text, the poster's image, the card's link) on a poster or card notice's last part.
 ///
 /// The text's `&`, `<` and `>` are escaped (`&amp;`, `&lt;`, `&gt;`), as Slack's formatting rules ask: unescaped,
 /// Slack reads `<…>` as a link or a mention and the words inside are lost. Only the `<!channel>` mention is markup.
@@ -32,10 +33,56 @@ public struct SlackSink: Sink {
     /// The limit counts the text as sent: escapes and mention included.
     public func measure(_ message: OutgoingMessage) -> Int { Self.text(of: message).utf16.count }
 
+    /// Slack shows an image only by its public address: an `image` block when the poster has one.
+    public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling {
+        poster.url == nil
+            ? .notShown(reason: "slack shows images only by address and the notice has no image_url") : .withText
+    }
+
+    /// The card is a section with the link, after the text.
+    public func cardHandling(for group: Group) -> CardHandling { .withText }
+
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         var body = JSONWriter()
-        body.field("text", Self.text(of: message))
+        let text = Self.text(of: message)
+        body.field("text", text)
+        let blocks = Self.richBlocks(of: message)
+        if !blocks.isEmpty {
+            body.array("blocks", objects: [Self.section(text)] + blocks)
+        }
         return message.jsonRequest(body.finished)
+    }
+
+    /// The last part's poster (`image` block by address) and card (a section with the link), when the notice has
+    /// them (docs/rich-notices.md).
+    static func richBlocks(of message: OutgoingMessage) -> [JSONWriter] {
+        guard message.part == message.partCount else { return [] }
+        var blocks: [JSONWriter] = []
+        if let poster = message.notice.poster, let url = poster.url {
+            var image = JSONWriter()
+            image.field("type", "image")
+            image.field("image_url", url)
+            image.field("alt_text", message.notice.title.isEmpty ? "海报" : String(message.notice.title.prefix(2000)))
+            blocks.append(image)
+        }
+        if let card = message.notice.link {
+            let title = escaped(card.title.isEmpty ? card.url : card.title).replacingOccurrences(of: "|", with: "¦")
+            var line = "<\(card.url)|\(title)>"
+            if !card.description.isEmpty { line += "\n" + escaped(card.description) }
+            blocks.append(section(String(line.prefix(3000))))
+        }
+        return blocks
+    }
+
+    /// A `section` block of mrkdwn text.
+    static func section(_ text: String) -> JSONWriter {
+        var section = JSONWriter()
+        section.field("type", "section")
+        section.object("text") { object in
+            object.field("type", "mrkdwn")
+            object.field("text", text)
+        }
+        return section
     }
 
     /// The `text` field: the message escaped, after `<!channel> ` when it mentions everyone.

@@ -58,9 +58,21 @@ public struct TelegramSink: SharedPacing {
         return token.isEmpty || token.contains("/") ? nil : token
     }
 
+    /// The poster goes by `sendPhoto` (multipart upload) after the text, captioned with the title.
+    public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling { .ownPart }
+
+    /// Bots may upload photos up to 10 MB.
+    public func posterLimit(for group: Group) -> PosterLimit? { PosterLimit(bytes: 10 * 1024 * 1024, label: "10 MB") }
+
+    /// The card's link ends the text, and Telegram previews it (`link_preview_options.url`).
+    public func cardHandling(for group: Group) -> CardHandling { .linkInText }
+
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         guard let chatID = message.group.chatID, !chatID.isEmpty else {
             throw RenderError("group \(message.group.id): telegram needs chat_id")
+        }
+        if case .poster(let poster) = message.content {
+            return photoRequest(poster, for: message, chatID: chatID)
         }
         var body = JSONWriter()
         body.field("chat_id", chatID)
@@ -73,7 +85,29 @@ public struct TelegramSink: SharedPacing {
         } else {
             body.field("text", message.text)
         }
+        if let card = message.notice.link, message.text.contains(card.url) {
+            body.object("link_preview_options") { preview in preview.field("url", card.url) }
+        }
         return message.jsonRequest(body.finished)
+    }
+
+    /// `sendPhoto` at the group's bot: `chat_id`, the topic, a caption (the title, ≤ 1,024 characters) and the file.
+    func photoRequest(_ poster: Poster, for message: OutgoingMessage, chatID: String) -> HTTPRequest {
+        var form = MultipartForm(seed: poster.sha256 + message.partID)
+        form.field("chat_id", chatID)
+        if let thread = message.group.threadID, let number = Int(thread) {
+            form.field("message_thread_id", String(number))
+        }
+        var caption = message.notice.urgent ? message.group.urgentPrefix + message.notice.title : message.notice.title
+        while caption.utf16.count > 1024 { caption.removeLast() }
+        if !caption.isEmpty { form.field("caption", caption) }
+        let filename = "poster." + (poster.format == .png ? "png" : "jpg")
+        form.file("photo", filename: filename, contentType: poster.format.contentType, poster.bytes)
+        var url = message.group.url
+        if let range = url.range(of: "/sendMessage") { url.replaceSubrange(range, with: "/sendPhoto") }
+        return HTTPRequest(
+            url: url, headers: [HTTPHeader("Content-Type", form.contentType)], body: form.finished,
+            timeout: message.timeout)
     }
 
     public func classify(_ response: HTTPResponse) -> Verdict {

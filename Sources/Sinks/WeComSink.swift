@@ -2,7 +2,7 @@ import Foundation
 import GridcastCore
 import Transport
 
-/// WeCom (企业微信) group robot: `POST …/cgi-bin/webhook/send?key=KEY`, JSON text message.
+/// WeCom (企业微信) group robot: `POST …/cgi-bin/webhook/send?key=KEY`, JSON text, markdown, image or news message.
 ///
 /// Success is HTTP 200 with `errcode` 0 — HTTP 200 alone is not. `-1` (busy) and HTTP 503 are retried, `45009`
 /// (frequency limit) and HTTP 429 pause the robot, other 5xx are "outcome unknown" (a gateway may answer after the
@@ -39,8 +39,37 @@ public struct WeComSink: Sink {
         return problems
     }
 
+    /// The poster goes as an `image` message of its own (base64 and md5 of the file).
+    public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling { .ownPart }
+
+    /// WeCom takes images up to 2 MB.
+    public func posterLimit(for group: Group) -> PosterLimit? { PosterLimit(bytes: 2 * 1024 * 1024, label: "2 MB") }
+
+    /// The card goes as a `news` message with one article.
+    public func cardHandling(for group: Group) -> CardHandling { .ownPart }
+
     public func request(for message: OutgoingMessage, now: Date) throws(RenderError) -> HTTPRequest {
         var body = JSONWriter()
+        switch message.content {
+        case .poster(let poster):
+            body.field("msgtype", "image")
+            body.object("image") { image in
+                image.field("base64", Data(poster.bytes).base64EncodedString())
+                image.field("md5", poster.md5)
+            }
+            return message.jsonRequest(body.finished)
+        case .card(let card):
+            var article = JSONWriter()
+            article.field("title", Truncated.utf8(card.title, bytes: 128))
+            if !card.description.isEmpty { article.field("description", Truncated.utf8(card.description, bytes: 512)) }
+            article.field("url", card.url)
+            if let picture = card.pictureURL { article.field("picurl", picture) }
+            body.field("msgtype", "news")
+            body.object("news") { news in news.array("articles", objects: [article]) }
+            return message.jsonRequest(body.finished)
+        case .text:
+            break
+        }
         if usesMarkdown(message.group) {
             body.field("msgtype", "markdown")
             body.object("markdown") { markdown in markdown.field("content", message.text) }

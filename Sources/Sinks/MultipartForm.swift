@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+import GridcastCore
+
+/// A `multipart/form-data` body (RFC 7578), written by hand: text fields and files, in order. One encoder for every
+/// sink that uploads a poster (Discord, Telegram).
+struct MultipartForm {
+    /// The boundary between parts: `gridcast-` and 40 hex digits of a SHA-256 of what the form is for (the poster
+    /// and the part), so every attempt sends the same bytes; no image carries it by chance.
+    let boundary: String
+    private var bytes: [UInt8] = []
+
+    /// A form whose boundary is made from `seed` (the poster's SHA-256, say).
+    init(seed: String) {
+        let digest = Hex.encode(SHA256.hash(data: Array(("gridcast-form:" + seed).utf8)))
+        boundary = "gridcast-" + digest.prefix(40)
+    }
+
+    /// The `Content-Type` header value.
+    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    /// Adds a text field (`payload_json`, `chat_id`…).
+    mutating func field(_ name: String, _ value: String, contentType: String? = nil) {
+        open(name: name, filename: nil, contentType: contentType)
+        bytes += Array(value.utf8)
+        bytes += Array("\r\n".utf8)
+    }
+
+    /// Adds a file.
+    mutating func file(_ name: String, filename: String, contentType: String, _ content: [UInt8]) {
+        open(name: name, filename: filename, contentType: contentType)
+        bytes += content
+        bytes += Array("\r\n".utf8)
+    }
+
+    private mutating func open(name: String, filename: String?, contentType: String?) {
+        var head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\""
+        if let filename { head += "; filename=\"\(Self.quoted(filename))\"" }
+        head += "\r\n"
+        if let contentType { head += "Content-Type: \(contentType)\r\n" }
+        head += "\r\n"
+        bytes += Array(head.utf8)
+    }
+
+    /// A name or file name as a quoted-string: `"`, CR and LF percent-encoded (as browsers do, RFC 7578 §2).
+    static func quoted(_ text: String) -> String {
+        text.replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "%0D")
+            .replacingOccurrences(of: "\n", with: "%0A")
+    }
+
+    /// The body, closed.
+    var finished: [UInt8] {
+        bytes + Array("--\(boundary)--\r\n".utf8)
+    }
+}
