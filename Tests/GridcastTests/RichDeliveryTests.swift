@@ -17,7 +17,7 @@ struct RichDeliveryTests {
 
     @Test func aWeComGroupGetsTheTextThenThePosterThenTheCardOnce() async throws {
         let notice = RichFixtures.notice()
-        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let rig = try await RichNoticeRig.start(Self.wecom)
         let plan = try rig.plan(notice)
         #expect(plan.targets.map(\.parts) == [3])
         #expect(plan.targets.map(\.note) == [nil])
@@ -35,7 +35,7 @@ struct RichDeliveryTests {
     @Test func aGenericReceiverGetsThePosterAndTheCardInTheFirstMessage() async throws {
         let withData = RichFixtures.notice(id: "data")
         let withURL = RichFixtures.notice(id: "url", posterURL: "https://example.org/poster.png")
-        let rig = try await RichNoticeRig.start(notices: [withData, withURL]) { [TestGroups.generic("gen", port: $0)] }
+        let rig = try await RichNoticeRig.start { [TestGroups.generic("gen", port: $0)] }
         for notice in [withData, withURL] {
             #expect(try rig.plan(notice).targets.map(\.parts) == [1])
             #expect(try await rig.send(notice).map(\.state) == [.sent])
@@ -77,7 +77,7 @@ struct RichDeliveryTests {
 
     @Test func aPosterAndCardNoticeArrivesCompleteAndOnceOnEveryPlatform() async throws {
         let notice = RichFixtures.notice(posterURL: "https://example.org/poster.png")
-        let rig = try await RichNoticeRig.start(notices: [notice], Self.everyPlatform)
+        let rig = try await RichNoticeRig.start(Self.everyPlatform)
         let plan = try rig.plan(notice)
         #expect(plan.targets.allSatisfy { $0.note == nil }, "every poster shown")
         let rows = try await rig.send(notice)
@@ -100,7 +100,7 @@ struct RichDeliveryTests {
 
     @Test func uploadedPostersArriveWithTheirBytesIntact() async throws {
         let notice = RichFixtures.notice()
-        let rig = try await RichNoticeRig.start(notices: [notice], Self.everyPlatform)
+        let rig = try await RichNoticeRig.start(Self.everyPlatform)
         let plan = try rig.plan(notice)
         _ = try await rig.send(notice)
         let received = try await rig.server.received()
@@ -116,7 +116,7 @@ struct RichDeliveryTests {
 
     @Test func aByAddressPlatformWithoutAnImageURLSaysSoInTheNote() async throws {
         let notice = RichFixtures.notice()
-        let rig = try await RichNoticeRig.start(notices: [notice], Self.everyPlatform)
+        let rig = try await RichNoticeRig.start(Self.everyPlatform)
         let notes = try rig.plan(notice).targets.map { "\($0.groupID): \($0.note ?? "shown")" }
         #expect(
             notes == [
@@ -143,7 +143,7 @@ struct RichDeliveryTests {
 
     @Test func aCrashBetweenTheTextAndThePosterResumesAtThePoster() async throws {
         let notice = RichFixtures.notice()
-        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let rig = try await RichNoticeRig.start(Self.wecom)
         _ = try await claimAndConfirmTheText(rig, notice)
         _ = try await rig.dispatcher(dead: ["gone"]).drain(noticeID: notice.id)
         let row = try #require(try await rig.store.deliveries(noticeID: notice.id).first)
@@ -157,7 +157,7 @@ struct RichDeliveryTests {
 
     @Test func aCrashWithThePosterInFlightIsInDoubtAndNothingIsResent() async throws {
         let notice = RichFixtures.notice()
-        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let rig = try await RichNoticeRig.start(Self.wecom)
         let claim = try await claimAndConfirmTheText(rig, notice)
         #expect(try await rig.store.markPartInFlight(claim, part: 2, of: 3, at: Date()))
         _ = try await rig.dispatcher(dead: ["gone"]).drain(noticeID: notice.id)
@@ -170,7 +170,7 @@ struct RichDeliveryTests {
 
     @Test func aPosterWeComRefusesIsDeadAfterTheTextWithItsAnswer() async throws {
         let notice = RichFixtures.notice()
-        let rig = try await RichNoticeRig.start(notices: [notice], faults: ["wc0000": [.badImage]], Self.wecom)
+        let rig = try await RichNoticeRig.start(faults: ["wc0000": [.badImage]], Self.wecom)
         let rows = try await rig.send(notice)
         #expect(rows.map(\.state) == [.dead])
         #expect(rows.map(\.partsSent) == [1])
@@ -183,7 +183,7 @@ struct RichDeliveryTests {
     @Test func aGroupWhosePlatformCantShowThePosterGetsItsLinkAndANote() async throws {
         let linked = RichFixtures.notice(id: "linked", posterURL: "https://example.org/poster.png")
         let bare = RichFixtures.notice(id: "bare")
-        let rig = try await RichNoticeRig.start(notices: [linked, bare]) { port in
+        let rig = try await RichNoticeRig.start { port in
             let hook = "http://127.0.0.1:\(port)/open-apis/bot/v2/hook/"
             return [
                 Group(
@@ -220,7 +220,7 @@ struct RichDeliveryTests {
     @Test func aPosterOverWeComsLimitIsRefusedWhenPlannedNamingTheGroup() async throws {
         let big = try Poster(bytes: RichFixtures.png + [UInt8](repeating: 0, count: 2 * 1024 * 1024))
         let notice = Notice(id: "big", title: "海报", text: "正文", poster: big)
-        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let rig = try await RichNoticeRig.start(Self.wecom)
         let failure = try #require(throws: Planner.Failure.self) { try rig.plan(notice) }
         #expect(
             failure.message
@@ -233,7 +233,7 @@ struct RichDeliveryTests {
     func aPosterOverAnUploadLimitIsRefusedWhenPlanned(sink: String, label: String, limit: Int) async throws {
         let big = try Poster(bytes: RichFixtures.png + [UInt8](repeating: 0, count: limit - RichFixtures.png.count + 1))
         let fits = try Poster(bytes: RichFixtures.png + [UInt8](repeating: 0, count: limit - RichFixtures.png.count))
-        let rig = try await RichNoticeRig.start(notices: []) { port in
+        let rig = try await RichNoticeRig.start { port in
             Self.everyPlatform(port).filter { $0.sink == sink }
         }
         let group = try #require(rig.config.groups.first)
@@ -250,7 +250,7 @@ struct RichDeliveryTests {
     @Test func aLongNoticeSendsItsTextPartsThenThePosterThenTheCard() async throws {
         var notice = RichFixtures.notice(id: "long")
         notice.text = DispatcherTests.longText
-        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let rig = try await RichNoticeRig.start(Self.wecom)
         #expect(try rig.plan(notice).targets.map(\.parts) == [5])
         let rows = try await rig.send(notice)
         #expect(rows.map(\.partsSent) == [5])
@@ -264,7 +264,7 @@ struct RichDeliveryTests {
     @Test func thePosterAndCardCountAgainstMaxParts() async throws {
         var notice = RichFixtures.notice(id: "longer")
         notice.text = DispatcherTests.longText + "\n\n" + DispatcherTests.longText
-        let rig = try await RichNoticeRig.start(notices: [notice], Self.wecom)
+        let rig = try await RichNoticeRig.start(Self.wecom)
         let failure = try #require(throws: Planner.Failure.self) { try rig.plan(notice) }
         #expect(
             failure.message
@@ -274,7 +274,7 @@ struct RichDeliveryTests {
     }
 
     @Test func theWeComEmulatorRefusesAnImageWhoseMD5IsWrong() async throws {
-        let rig = try await RichNoticeRig.start(notices: [], Self.wecom)
+        let rig = try await RichNoticeRig.start(Self.wecom)
         let group = try #require(rig.config.groups.first)
         var message = OutgoingMessage(
             deliveryID: "d", notice: RichFixtures.notice(), noticeCreatedAt: Date(), group: group, text: "",

@@ -29,7 +29,7 @@ struct RichNoticeInputTests {
         let directory = try TemporaryDirectory("rich-library")
         defer { directory.remove() }
         try FileManager.default.createDirectory(atPath: directory.file("posters"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: directory.file("posters/96110.png"), contents: Data(TestPosters.red))
+        _ = FileManager.default.createFile(atPath: directory.file("posters/96110.png"), contents: Data(TestPosters.red))
         _ = try directory.write("10-poster.md", Self.frontMatter)
         let (library, problems) = NoticeLibrary.load(
             directory: directory.path, environment: EnvironmentExpansion(environment: [:]))
@@ -53,7 +53,7 @@ struct RichNoticeInputTests {
         let directory = try TemporaryDirectory("rich-library")
         defer { directory.remove() }
         _ = try directory.write("notes.txt", "not an image")
-        FileManager.default.createFile(atPath: directory.file("poster.png"), contents: Data(TestPosters.red))
+        _ = FileManager.default.createFile(atPath: directory.file("poster.png"), contents: Data(TestPosters.red))
         let path = try directory.write("n.md", "---\nid: n\n\(line)\n---\n正文\n")
         let (_, problems) = NoticeLibrary.load(
             directory: directory.path, environment: EnvironmentExpansion(environment: [:]))
@@ -85,8 +85,8 @@ struct RichNoticeInputTests {
         let server = try await EmulatorServer.start(groups: TestGroups.wecom(2, port: 0), enforceRateLimits: false)
         let yaml = TestGroups.yaml(TestGroups.wecom(2, port: server.port), ledger: directory.file("ledger.sqlite"))
         let path = try directory.write("gridcast.yaml", yaml)
-        FileManager.default.createFile(atPath: directory.file("red.png"), contents: Data(TestPosters.red))
-        FileManager.default.createFile(atPath: directory.file("grey.png"), contents: Data(TestPosters.grey))
+        _ = FileManager.default.createFile(atPath: directory.file("red.png"), contents: Data(TestPosters.red))
+        _ = FileManager.default.createFile(atPath: directory.file("grey.png"), contents: Data(TestPosters.grey))
         return Setup(server: server, directory: directory, configPath: path)
     }
 

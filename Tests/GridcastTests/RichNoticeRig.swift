@@ -16,20 +16,17 @@ struct RichNoticeRig {
     let transport: CurlTransport
     let config: GridcastConfig
     let directory: TemporaryDirectory
-    /// The notices as planned, poster and card included (see ``PosterLedger``).
-    let notices: [String: Notice]
 
     /// Starts an emulator for the groups `make(port)` gives, with `faults`, and opens a ledger.
     static func start(
-        notices: [Notice], faults: [String: [FaultPlan.Fault]] = [:], _ make: (Int) -> [Group]
+        faults: [String: [FaultPlan.Fault]] = [:], _ make: (Int) -> [Group]
     ) async throws -> RichNoticeRig {
         let directory = try TemporaryDirectory("rich")
         let server = try await EmulatorServer.start(groups: make(0), faults: FaultPlan(faults: faults))
         let config = TestGroups.config(make(server.port), ledger: directory.file("ledger.sqlite"))
         return RichNoticeRig(
             server: server, store: try StoreKind.sqlite.open(in: directory), transport: CurlTransport(),
-            config: config, directory: directory, notices: Dictionary(uniqueKeysWithValues: notices.map { ($0.id, $0) })
-        )
+            config: config, directory: directory)
     }
 
     /// The plan for `notice` to every group.
@@ -41,7 +38,7 @@ struct RichNoticeRig {
     /// A dispatcher as the process `owner`, knowing the processes in `dead` are gone.
     func dispatcher(owner: String = LeaseOwner.current.description, dead: Set<String> = []) -> Dispatcher {
         Dispatcher(
-            store: PosterLedger(store: store, notices: notices), transport: transport, sinks: .standard,
+            store: store, transport: transport, sinks: .standard,
             config: config, liveness: FixedLiveness(owner: owner, dead: dead))
     }
 
@@ -58,43 +55,6 @@ struct RichNoticeRig {
         try await server.stop()
         directory.remove()
     }
-}
-
-/// The real ledger, with notices read back as they were planned, poster and card included: the ledger's own storage
-/// of posters is built beside this; until then it returns a notice's text alone.
-struct PosterLedger: DispatchLedger {
-    let store: any LedgerStore
-    let notices: [String: Notice]
-
-    func settle(_ outcomes: [DeliveryOutcome], claiming request: ClaimRequest?) async throws -> Settlement {
-        try await store.settle(outcomes, claiming: request)
-    }
-    func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool {
-        try await store.recordProgress(claim, partsSent: partsSent, at: at)
-    }
-    func markPartInFlight(_ claim: ClaimedDelivery, part: Int, of partsTotal: Int, at: Date) async throws -> Bool {
-        try await store.markPartInFlight(claim, part: part, of: partsTotal, at: at)
-    }
-    func renewLease(_ claim: ClaimedDelivery, until: Date, at: Date) async throws -> Bool {
-        try await store.renewLease(claim, until: until, at: at)
-    }
-    func expireLeases(
-        now: Date, policy: InDoubtPolicy, isOwnerAlive: @Sendable (String) -> Bool
-    ) async throws -> [ExpiredLease] {
-        try await store.expireLeases(now: now, policy: policy, isOwnerAlive: isOwnerAlive)
-    }
-    func pending(noticeID: String?, now: Date) async throws -> PendingStatus {
-        try await store.pending(noticeID: noticeID, now: now)
-    }
-    func notices(ids: [String]) async throws -> [String: StoredNotice] {
-        var stored = try await store.notices(ids: ids)
-        for (id, notice) in notices where stored[id] != nil {
-            stored[id]?.notice.poster = notice.poster
-            stored[id]?.notice.link = notice.link
-        }
-        return stored
-    }
-    func checkWritable() async throws { try await store.checkWritable() }
 }
 
 /// Posters and cards for tests.
