@@ -106,7 +106,17 @@ final class EmulatorState {
             acceptedCount += 1
             let name = group.map { "\($0.name) (\($0.id))" } ?? label
             let mention = message.mentionAll ? " @所有人" : ""
-            log?("[\(timestamp(now))] → \(name) · \(platform.sink)\(mention)\n\(message.text)\n")
+            var shown = message.text
+            if let image = message.image {
+                let source = image.url.map { " \($0)" } ?? ""
+                shown +=
+                    (shown.isEmpty ? "" : "\n")
+                    + "[海报 poster \(image.size) B sha256 \(image.sha256.prefix(12))\(source)]"
+            }
+            if let card = message.card {
+                shown += (shown.isEmpty ? "" : "\n") + "[卡片 card 「\(card.title)」 \(card.url)]"
+            }
+            log?("[\(timestamp(now))] → \(name) · \(platform.sink)\(mention)\n\(shown)\n")
         } else if case .respond(let status, _, let body) = action {
             log?("[\(timestamp(now))] ✗ \(label): refused (HTTP \(status) \(body))")
         }
