@@ -203,14 +203,14 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
     /// The notice's poster (without its bytes), when it has one; filled by listings.
     public var poster: PosterSummary?
     /// The notice's link card, when it has one; filled by listings.
-    public var link: CardSummary?
+    public var link: LinkCard?
 
     /// Creates a record (the store builds them from rows; tests and tools build them directly).
     public init(
         id: String, noticeID: String, noticeTitle: String, groupID: String, groupName: String, sink: String,
         state: DeliveryState, attempts: Int, partsTotal: Int, partsSent: Int, plannedAt: Date, firstAttemptAt: Date?,
         lastAttemptAt: Date?, sentAt: Date?, updatedAt: Date, nextAt: Date?, leaseOwner: String?, leaseUntil: Date?,
-        lastError: String?, note: String? = nil, poster: PosterSummary? = nil, link: CardSummary? = nil
+        lastError: String?, note: String? = nil, poster: PosterSummary? = nil, link: LinkCard? = nil
     ) {
         self.id = id
         self.noticeID = noticeID
@@ -259,27 +259,6 @@ public struct PosterSummary: Sendable, Equatable, Codable {
     /// The summary of `poster`.
     public init(_ poster: Poster) {
         self.init(sha256: poster.sha256, format: poster.format.rawValue, size: poster.bytes.count, url: poster.url)
-    }
-}
-
-/// A notice's link card as the ledger lists it.
-public struct CardSummary: Sendable, Equatable, Codable {
-    public var url: String
-    public var title: String
-    public var description: String
-    public var picurl: String?
-
-    /// Creates a summary.
-    public init(url: String, title: String, description: String, picurl: String?) {
-        self.url = url
-        self.title = title
-        self.description = description
-        self.picurl = picurl
-    }
-
-    /// The summary of `card`.
-    public init(_ card: LinkCard) {
-        self.init(url: card.url, title: card.title, description: card.description, picurl: card.pictureURL)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GridcastCore
 import Ledger
 
 /// `gridcast ledger list`: one row per delivery, in the report formats.
@@ -31,7 +32,7 @@ public struct LedgerListing: Sendable {
             row.state == .planned || row.state == .retry ? time(row.nextAt) : "", "\(row.partsSent)/\(row.partsTotal)",
             row.lastError ?? "", row.note ?? "", row.poster?.sha256 ?? "", row.poster?.format ?? "",
             row.poster.map { "\($0.size)" } ?? "", row.poster?.url ?? "", row.link?.url ?? "", row.link?.title ?? "",
-            row.link?.description ?? "", row.link?.picurl ?? "",
+            row.link?.description ?? "", row.link?.pictureURL ?? "",
         ]
     }
 

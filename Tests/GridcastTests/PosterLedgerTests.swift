@@ -65,7 +65,7 @@ struct PosterLedgerTests {
         let deliveries = try await store.deliveries(noticeID: "n1")
         #expect(deliveries.map(\.note) == [nil, "poster not shown: no image_url"])
         #expect(deliveries.first?.poster == PosterSummary(TestPosters.poster()))
-        #expect(deliveries.first?.link == CardSummary(TestPosters.card))
+        #expect(deliveries.first?.link == TestPosters.card)
         // The same content again is the same notice; another poster or card under the id is a conflict.
         #expect(try await store.plan(plan(richNotice)).created == false)
         var other = richNotice

@@ -1,4 +1,5 @@
 import Foundation
+import GridcastCore
 import Ledger
 
 /// The notices × groups grid of the audit page: one row per notice, one column per group, each cell the state of
@@ -37,7 +38,7 @@ struct AuditGrid: Sendable, Equatable {
         /// Whether the notice carries a poster (shown as a thumbnail from `/audit/poster/{id}`).
         var hasPoster = false
         /// Its link card, if any.
-        var link: CardSummary?
+        var link: LinkCard?
     }
 
     /// The groups shown, by id.
@@ -56,7 +57,7 @@ struct AuditGrid: Sendable, Equatable {
         var groupNames: [String: String] = [:]
         var noticeTitles: [String: String] = [:]
         var plannedAt: [String: Date] = [:]
-        var attachments: [String: (poster: Bool, link: CardSummary?)] = [:]
+        var attachments: [String: (poster: Bool, link: LinkCard?)] = [:]
         for record in records {
             attachments[record.noticeID] = (record.poster != nil, record.link)
             groupNames[record.groupID] = groupNames[record.groupID] ?? record.groupName

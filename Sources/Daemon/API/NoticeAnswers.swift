@@ -30,7 +30,7 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
     /// The notice's poster (its identity; the bytes are at `/v1/notices/{id}/poster`), nil when it has none.
     var poster: PosterSummary?
     /// The notice's link card, nil when it has none.
-    var link: CardSummary?
+    var link: LinkCard?
 
     /// One group's delivery.
     struct Delivery: Codable, Equatable, Sendable {
@@ -129,7 +129,7 @@ extension NoticeStatusAnswer {
         self.counts = Dictionary(
             uniqueKeysWithValues: counts.filter { $0.value > 0 }.map { ($0.key.rawValue, $0.value) })
         poster = notice.notice.poster.map(PosterSummary.init)
-        link = notice.notice.link.map(CardSummary.init)
+        link = notice.notice.link
         heldUntil = deliveries.filter { $0.state == .planned }.compactMap(\.nextAt).filter { $0 > now }.max()
     }
 }

@@ -225,9 +225,9 @@ extension SQLiteLedgerStore {
                 )
             },
             link: (row["link_url"] as String?).map {
-                CardSummary(
+                LinkCard(
                     url: $0, title: row["link_title"] ?? "", description: row["link_description"] ?? "",
-                    picurl: row["link_picurl"])
+                    pictureURL: row["link_picurl"])
             }
         )
     }
