@@ -12,7 +12,8 @@ struct EmulateCommand: AsyncParsableCommand {
         discussion: """
             With --config, requests for bots not in the config are refused as the platform would, and signatures
             are verified with the config's secrets. Accepted messages are printed as the group would see them and
-            listed as JSON at GET /_emulator/messages.
+            listed as JSON at GET /_emulator/messages; posters received are listed at GET /_emulator/posters (sha256
+            and size; /_emulator/posters/SHA256 gives one's bytes in Base64).
             """
     )
 
