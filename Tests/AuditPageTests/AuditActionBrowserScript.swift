@@ -71,65 +71,44 @@ enum AuditActionBrowserScript {
             tab.click(body + " form button[type=submit]")
 
 
-        def main():
-            env = os.environ
+        def walk(tab, env, report):
             base, date, notice, keep = env["AUDIT_BASE"], env["AUDIT_DATE"], env["AUDIT_NOTICE"], env["AUDIT_KEEP"]
-            log_path = os.path.join(env["AUDIT_PROFILE"], "chromium.log")
-            with open(log_path, "wb") as log:
-                browser, devtools = start_browser(env["AUDIT_CHROMIUM"], env["AUDIT_PROFILE"], log)
-            report = {}
-            try:
-                tab = Tab(devtools)
-                tab.navigate(base + "/")
-                report["contrast"] = tab.evaluate(CONTRAST)
-                tab.type_into("#token", env["AUDIT_TOKEN"])
-                tab.click("form#login button[type=submit]")
-                tab.navigate(f"{base}/?date={date}")
-                report["admin"] = tab.evaluate(PAGE)
+            tab.navigate(base + "/")
+            report["contrast"] = tab.evaluate(CONTRAST)
+            tab.type_into("#token", env["AUDIT_TOKEN"])
+            tab.click("form#login button[type=submit]")
+            tab.navigate(f"{base}/?date={date}")
+            report["admin"] = tab.evaluate(PAGE)
 
-                choose(tab, "dead-list", notice, ["g0001"], None, "机器人已重新加入")
-                report["retryConfirmation"] = tab.evaluate(CONFIRMATION)
-                tab.click("form#confirm button[type=submit]")
-                report["afterRetry"] = tab.evaluate(PAGE)
+            choose(tab, "dead-list", notice, ["g0001"], None, "机器人已重新加入")
+            report["retryConfirmation"] = tab.evaluate(CONFIRMATION)
+            tab.click("form#confirm button[type=submit]")
+            report["afterRetry"] = tab.evaluate(PAGE)
 
-                tab.navigate(f"{base}/?date={date}")
-                groups = tab.evaluate(f"""[...document.querySelectorAll(
-                    '#in-doubt-list tbody[data-notice={json.dumps(notice)}] input[type=checkbox]')].map(b => b.value)""")
-                settle = [group for group in groups if group != keep]
-                report["resolvedAsSent"] = settle
-                choose(tab, "in-doubt-list", notice, settle, "sent", "已在群里看到")
-                report["resolveConfirmation"] = tab.evaluate(CONFIRMATION)
-                tab.click("form#confirm button[type=submit]")
-                report["afterResolve"] = tab.evaluate(PAGE)
+            tab.navigate(f"{base}/?date={date}")
+            groups = tab.evaluate(f"""[...document.querySelectorAll(
+                '#in-doubt-list tbody[data-notice={json.dumps(notice)}] input[type=checkbox]')].map(b => b.value)""")
+            settle = [group for group in groups if group != keep]
+            report["resolvedAsSent"] = settle
+            choose(tab, "in-doubt-list", notice, settle, "sent", "已在群里看到")
+            report["resolveConfirmation"] = tab.evaluate(CONFIRMATION)
+            tab.click("form#confirm button[type=submit]")
+            report["afterResolve"] = tab.evaluate(PAGE)
 
-                tab.navigate(f"{base}/?date={date}")
-                choose(tab, "in-doubt-list", notice, [keep], "resend", "群里没有")
-                report["resendConfirmation"] = tab.evaluate(CONFIRMATION)
-                tab.click("form#confirm button[type=submit]")
-                report["afterResend"] = tab.evaluate(PAGE)
+            tab.navigate(f"{base}/?date={date}")
+            choose(tab, "in-doubt-list", notice, [keep], "resend", "群里没有")
+            report["resendConfirmation"] = tab.evaluate(CONFIRMATION)
+            tab.click("form#confirm button[type=submit]")
+            report["afterResend"] = tab.evaluate(PAGE)
 
-                tab.click("#logout")
-                tab.type_into("#token", env["AUDIT_VIEWER_TOKEN"])
-                tab.click("form#login button[type=submit]")
-                tab.navigate(f"{base}/?date={date}")
-                report["viewer"] = tab.evaluate(PAGE)
-                devtools.call("Browser.close")
-            except Exception as error:  # Report what failed; the Swift test fails on the exit status.
-                browser.kill()
-                with open(log_path, "rb") as log:
-                    stderr = log.read().decode(errors="replace")[-2000:]
-                print(f"{type(error).__name__}: {error}\nchromium stderr:\n{stderr}", file=sys.stderr)
-                return 1
-            finally:
-                try:
-                    browser.wait(timeout=TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    browser.kill()
-            json.dump(report, sys.stdout, ensure_ascii=False)
-            return 0
+            tab.click("#logout")
+            tab.type_into("#token", env["AUDIT_VIEWER_TOKEN"])
+            tab.click("form#login button[type=submit]")
+            tab.navigate(f"{base}/?date={date}")
+            report["viewer"] = tab.evaluate(PAGE)
 
 
         if __name__ == "__main__":
-            sys.exit(main())
+            sys.exit(run_walk(walk))
         """#
 }

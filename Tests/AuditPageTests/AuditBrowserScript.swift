@@ -157,6 +157,32 @@ enum AuditBrowserScript {
             os.close(commands_read)
             os.close(answers_write)
             return browser, DevTools(commands_write, answers_read)
+
+
+        def run_walk(walk):
+            """Starts chromium, runs walk(tab, env, report) and prints the report as JSON; on an error, prints what
+            failed with chromium's last words and returns 1 (the Swift test fails on the exit status)."""
+            env = os.environ
+            log_path = os.path.join(env["AUDIT_PROFILE"], "chromium.log")
+            with open(log_path, "wb") as log:
+                browser, devtools = start_browser(env["AUDIT_CHROMIUM"], env["AUDIT_PROFILE"], log)
+            report = {}
+            try:
+                walk(Tab(devtools), env, report)
+                devtools.call("Browser.close")
+            except Exception as error:
+                browser.kill()
+                with open(log_path, "rb") as log:
+                    stderr = log.read().decode(errors="replace")[-2000:]
+                print(f"{type(error).__name__}: {error}\nchromium stderr:\n{stderr}", file=sys.stderr)
+                return 1
+            finally:
+                try:
+                    browser.wait(timeout=TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    browser.kill()
+            json.dump(report, sys.stdout, ensure_ascii=False)
+            return 0
         """#
 
     /// Log in, read the page, take the screenshot, log out.
@@ -193,52 +219,31 @@ enum AuditBrowserScript {
         })()"""
 
 
-        def main():
-            env = os.environ
+        def walk(tab, env, report):
             base, date = env["AUDIT_BASE"], env["AUDIT_DATE"]
-            log_path = os.path.join(env["AUDIT_PROFILE"], "chromium.log")
-            with open(log_path, "wb") as log:
-                browser, devtools = start_browser(env["AUDIT_CHROMIUM"], env["AUDIT_PROFILE"], log)
-            report = {}
-            try:
-                tab = Tab(devtools)
-                tab.navigate(base + "/")
-                report["anonymous"] = tab.login_state()
+            tab.navigate(base + "/")
+            report["anonymous"] = tab.login_state()
 
-                tab.type_into("#token", env["AUDIT_WRONG_TOKEN"])
-                tab.click("form#login button[type=submit]")
-                report["wrongToken"] = tab.login_state()
+            tab.type_into("#token", env["AUDIT_WRONG_TOKEN"])
+            tab.click("form#login button[type=submit]")
+            report["wrongToken"] = tab.login_state()
 
-                tab.type_into("#token", env["AUDIT_TOKEN"])
-                tab.click("form#login button[type=submit]")
-                report["afterLogin"] = tab.evaluate("({path: location.pathname, cookie: document.cookie, "
-                                                    "hasCounts: !!document.getElementById('count-sent')})")
+            tab.type_into("#token", env["AUDIT_TOKEN"])
+            tab.click("form#login button[type=submit]")
+            report["afterLogin"] = tab.evaluate("({path: location.pathname, cookie: document.cookie, "
+                                                "hasCounts: !!document.getElementById('count-sent')})")
 
-                tab.navigate(f"{base}/?date={date}")
-                report["page"] = tab.evaluate(PAGE_STATE)
-                tab.screenshot(env["AUDIT_SCREENSHOT"])
+            tab.navigate(f"{base}/?date={date}")
+            report["page"] = tab.evaluate(PAGE_STATE)
+            tab.screenshot(env["AUDIT_SCREENSHOT"])
 
-                tab.click("#logout")
-                report["afterLogout"] = tab.login_state()
-                tab.navigate(base + "/")
-                report["revisit"] = tab.login_state()
-                devtools.call("Browser.close")
-            except Exception as error:  # Report what failed; the Swift test fails on the exit status.
-                browser.kill()
-                with open(log_path, "rb") as log:
-                    stderr = log.read().decode(errors="replace")[-2000:]
-                print(f"{type(error).__name__}: {error}\nchromium stderr:\n{stderr}", file=sys.stderr)
-                return 1
-            finally:
-                try:
-                    browser.wait(timeout=TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    browser.kill()
-            json.dump(report, sys.stdout, ensure_ascii=False)
-            return 0
+            tab.click("#logout")
+            report["afterLogout"] = tab.login_state()
+            tab.navigate(base + "/")
+            report["revisit"] = tab.login_state()
 
 
         if __name__ == "__main__":
-            sys.exit(main())
+            sys.exit(run_walk(walk))
         """#
 }

@@ -22,39 +22,21 @@ struct AuditPosterBrowserTests {
     }
 
     static let walk = #"""
-        def main():
-            env = os.environ
-            log_path = os.path.join(env["AUDIT_PROFILE"], "chromium.log")
-            with open(log_path, "wb") as log:
-                browser, devtools = start_browser(env["AUDIT_CHROMIUM"], env["AUDIT_PROFILE"], log)
-            try:
-                tab = Tab(devtools)
-                tab.navigate(env["AUDIT_BASE"] + "/")
-                tab.type_into("#token", env["AUDIT_VIEWER_TOKEN"])
-                tab.click("form#login button[type=submit]")
-                tab.navigate(env["AUDIT_BASE"] + "/?date=" + env["AUDIT_DATE"])
-                report = tab.evaluate("""(() => ({
-                    thumbnails: [...document.querySelectorAll('#grid th.notice a.poster img')].map(img => ({
-                        notice: img.closest('th').title, width: img.naturalWidth, height: img.naturalHeight})),
-                    cards: [...document.querySelectorAll('#grid th.notice a.card')].map(a => ({
-                        href: a.getAttribute('href'), text: a.innerText}))
-                }))()""")
-                devtools.call("Browser.close")
-            except Exception as error:  # Report what failed; the Swift test fails on the exit status.
-                browser.kill()
-                print(f"{type(error).__name__}: {error}", file=sys.stderr)
-                return 1
-            finally:
-                try:
-                    browser.wait(timeout=TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    browser.kill()
-            json.dump(report, sys.stdout, ensure_ascii=False)
-            return 0
+        def walk(tab, env, report):
+            tab.navigate(env["AUDIT_BASE"] + "/")
+            tab.type_into("#token", env["AUDIT_VIEWER_TOKEN"])
+            tab.click("form#login button[type=submit]")
+            tab.navigate(env["AUDIT_BASE"] + "/?date=" + env["AUDIT_DATE"])
+            report.update(tab.evaluate("""(() => ({
+                thumbnails: [...document.querySelectorAll('#grid th.notice a.poster img')].map(img => ({
+                    notice: img.closest('th').title, width: img.naturalWidth, height: img.naturalHeight})),
+                cards: [...document.querySelectorAll('#grid th.notice a.card')].map(a => ({
+                    href: a.getAttribute('href'), text: a.innerText}))
+            }))()"""))
 
 
         if __name__ == "__main__":
-            sys.exit(main())
+            sys.exit(run_walk(walk))
         """#
 
     @Test func theViewerSeesTheRecordedPosterAndTheCard() async throws {
