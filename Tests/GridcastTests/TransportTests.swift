@@ -93,7 +93,8 @@ struct TransportTests {
             let hungEnded = Atomic<Bool>(false)
             let hung = Task {
                 defer { hungEnded.store(true, ordering: .releasing) }
-                return await transport.send(request(port: server.port, key: "hung", timeout: .seconds(2)))
+                // Long enough that the next request is answered first even on a loaded machine.
+                return await transport.send(request(port: server.port, key: "hung", timeout: .seconds(8)))
             }
             try await waitUntil { try await server.requestCount() == 1 }
             let answered = await transport.send(request(port: server.port, key: "next", timeout: .seconds(2)))
