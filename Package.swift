@@ -8,7 +8,7 @@ let swiftSettings: [SwiftSetting] = [
 
 /// What every test target may use: the whole product plus the test helpers.
 let testDependencies: [Target.Dependency] = [
-    "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator", "GridcastTesting",
+    "GridcastCore", "Transport", "Sinks", "Channels", "Ledger", "Fanout", "Reports", "Emulator", "GridcastTesting",
     "Scheduling", "Daemon",
     .product(name: "Hummingbird", package: "hummingbird"),
     .product(name: "Prometheus", package: "swift-prometheus"),
@@ -72,6 +72,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Platforms' app APIs that take several calls per send: tokens, uploads, mass-message tasks.
+        .target(
+            name: "Channels",
+            dependencies: ["GridcastCore", "Transport"],
+            swiftSettings: swiftSettings
+        ),
         // The send ledger (台帐): store protocol and the SQLite store.
         .target(
             name: "Ledger",
@@ -88,7 +94,7 @@ let package = Package(
         .target(
             name: "Fanout",
             dependencies: [
-                "GridcastCore", "Ledger", "Sinks", "Transport", "Scheduling",
+                "GridcastCore", "Ledger", "Sinks", "Channels", "Transport", "Scheduling",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -119,7 +125,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Scheduling",
+                "GridcastCore", "Transport", "Sinks", "Channels", "Ledger", "Fanout", "Reports", "Scheduling",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -135,7 +141,8 @@ let package = Package(
         .executableTarget(
             name: "gridcast",
             dependencies: [
-                "GridcastCore", "Transport", "Sinks", "Ledger", "Fanout", "Reports", "Emulator", "Daemon", "Scheduling",
+                "GridcastCore", "Transport", "Sinks", "Channels", "Ledger", "Fanout", "Reports", "Emulator", "Daemon",
+                "Scheduling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

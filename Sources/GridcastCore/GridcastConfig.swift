@@ -24,6 +24,8 @@ public struct GridcastConfig: Sendable {
     public var quietHours: QuietHours?
     /// The HTTP API of `gridcast serve`, when configured.
     public var api: APIConfig?
+    /// WeCom apps that create customer-group mass-message tasks (`wecom_apps:`).
+    public var wecomApps: [WeComApp] = []
     /// What is worth a look but does not stop the config (a library notice for a tag this config lacks…), in file
     /// order; `gridcast check` prints them.
     public var warnings: [Diagnostic] = []
@@ -54,6 +56,11 @@ public struct GridcastConfig: Sendable {
         return index
     }
 
+    /// The WeCom app with this id.
+    public func wecomApp(_ id: String) -> WeComApp? {
+        wecomApps.first { $0.id == id }
+    }
+
     /// The group with this id.
     public func group(_ id: String) -> Group? {
         groupIndex[id].map { groups[$0] }
@@ -61,7 +68,8 @@ public struct GridcastConfig: Sendable {
 
     /// Every secret of every group and the API tokens, for redaction of text that may have picked one up.
     public var secrets: [String] {
-        groups.flatMap(\.secrets) + (api.map { [$0.token] + ($0.viewerToken.map { [$0] } ?? []) } ?? [])
+        groups.flatMap(\.secrets) + wecomApps.map(\.secret).filter { !$0.isEmpty }
+            + (api.map { [$0.token] + ($0.viewerToken.map { [$0] } ?? []) } ?? [])
     }
 }
 

@@ -7,16 +7,22 @@ public struct Group: Sendable, Hashable, Identifiable {
     /// The platform: `wecom`, `generic`, …
     public var sink: String
     /// The bot's webhook URL; usually carries the bot key. Never log it: use ``maskedURL``.
-    public var url: String { didSet { secretForms = Self.forms(url: url, secret: secret) } }
+    public var url: String { didSet { secretForms = Self.forms(url: url, secret: secret, app: feishuApp) } }
     /// The signing secret, where the platform has one.
-    public var secret: String? { didSet { secretForms = Self.forms(url: url, secret: secret) } }
+    public var secret: String? { didSet { secretForms = Self.forms(url: url, secret: secret, app: feishuApp) } }
     /// Every form of ``secrets`` (see ``SecretForms``), built when the URL or secret is set rather than per message:
     /// text a receiver sent back goes through its ``SecretForms/redact(_:)``.
     public private(set) var secretForms: SecretForms
     /// The custom keyword the platform requires in every message.
     public var keyword: String?
-    /// Telegram's chat id.
+    /// The chat: Telegram's chat id, or a WeCom customer group's `chat_id`.
     public var chatID: String?
+    /// A WeCom customer group's app (`app:`, an id in `wecom_apps`).
+    public var app: String?
+    /// A WeCom customer group's owner (`owner:`): the member's userid who confirms its mass messages.
+    public var owner: String?
+    /// The Feishu/Lark app that uploads this group's posters (the group's `feishu_app:`, else the config's).
+    public var feishuApp: FeishuApp? { didSet { secretForms = Self.forms(url: url, secret: secret, app: feishuApp) } }
     /// Telegram's forum topic (`thread_id`): sent as `message_thread_id`.
     public var threadID: String?
     /// Discord's `thread_name`: the post a message opens in a forum channel (`thread_name`).
@@ -63,25 +69,27 @@ public struct Group: Sendable, Hashable, Identifiable {
         self.rate = rate
         self.format = format
         self.location = location
-        self.secretForms = Self.forms(url: url, secret: secret)
+        self.secretForms = Self.forms(url: url, secret: secret, app: nil)
     }
 
     /// The urgent prefix of a config that sets none.
     public static let defaultUrgentPrefix = "【紧急】"
 
-    /// Every string of this group that must never be shown: the signing secret and the credential parts of its URL.
+    /// Every string of this group that must never be shown: the signing secret, the credential parts of its URL and
+    /// its Feishu app's secret.
     public var secrets: [String] {
-        Self.secrets(url: url, secret: secret)
+        Self.secrets(url: url, secret: secret, app: feishuApp)
     }
 
-    private static func secrets(url: String, secret: String?) -> [String] {
+    private static func secrets(url: String, secret: String?, app: FeishuApp?) -> [String] {
         var found = SecretMask.credentials(in: url)
         if let secret, !secret.isEmpty { found.append(secret) }
+        if let app, !app.appSecret.isEmpty { found.append(app.appSecret) }
         return found
     }
 
-    private static func forms(url: String, secret: String?) -> SecretForms {
-        SecretForms(secrets(url: url, secret: secret))
+    private static func forms(url: String, secret: String?, app: FeishuApp?) -> SecretForms {
+        SecretForms(secrets(url: url, secret: secret, app: app))
     }
 
     /// The URL with its credentials replaced by `***`.
