@@ -1,33 +1,32 @@
 import Crypto
 import Foundation
-import GridcastCore
 
 /// A `multipart/form-data` body (RFC 7578), written by hand: text fields and files, in order. One encoder for every
-/// sink that uploads a poster (Discord, Telegram).
-struct MultipartForm {
+/// upload: Discord's and Telegram's posters, Feishu's and WeCom's media.
+public struct MultipartForm: Sendable {
     /// The boundary between parts: `gridcast-` and 40 hex digits of a SHA-256 of what the form is for (the poster
     /// and the part), so every attempt sends the same bytes; no image carries it by chance.
-    let boundary: String
+    public let boundary: String
     private var bytes: [UInt8] = []
 
     /// A form whose boundary is made from `seed` (the poster's SHA-256, say).
-    init(seed: String) {
+    public init(seed: String) {
         let digest = Hex.encode(SHA256.hash(data: Array(("gridcast-form:" + seed).utf8)))
         boundary = "gridcast-" + digest.prefix(40)
     }
 
     /// The `Content-Type` header value.
-    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+    public var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
     /// Adds a text field (`payload_json`, `chat_id`…).
-    mutating func field(_ name: String, _ value: String, contentType: String? = nil) {
+    public mutating func field(_ name: String, _ value: String, contentType: String? = nil) {
         open(name: name, filename: nil, contentType: contentType)
         bytes += Array(value.utf8)
         bytes += Array("\r\n".utf8)
     }
 
     /// Adds a file.
-    mutating func file(_ name: String, filename: String, contentType: String, _ content: [UInt8]) {
+    public mutating func file(_ name: String, filename: String, contentType: String, _ content: [UInt8]) {
         open(name: name, filename: filename, contentType: contentType)
         bytes += content
         bytes += Array("\r\n".utf8)
@@ -49,7 +48,7 @@ struct MultipartForm {
     }
 
     /// The body, closed.
-    var finished: [UInt8] {
+    public var finished: [UInt8] {
         bytes + Array("--\(boundary)--\r\n".utf8)
     }
 }
