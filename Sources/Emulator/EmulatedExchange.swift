@@ -13,6 +13,9 @@ public struct EmulatedRequest: Sendable {
     public var headers: [String: String]
     /// The body bytes.
     public var body: [UInt8]
+    /// Images uploaded through the platform's app API, by the key its messages name them with (Feishu's
+    /// `image_key`).
+    var uploadedImages: [String: [UInt8]] = [:]
 
     /// Creates a request; `uri` is path plus optional query.
     public init(method: String, uri: String, headers: [String: String], body: [UInt8]) {

@@ -98,6 +98,16 @@ public final class EmulatorServer: Sendable {
         try await eventLoop.submit { self.state.value.requestsByGroup[group, default: 0] }.get()
     }
 
+    /// How many Feishu tenant tokens were issued and images uploaded so far.
+    public func feishuAppCounts() async throws -> (tokens: Int, uploads: Int) {
+        try await eventLoop.submit { self.state.value.feishuAppCounts }.get()
+    }
+
+    /// Ends every Feishu tenant token, as their two hours would.
+    public func expireFeishuTokens() async throws {
+        try await eventLoop.submit { self.state.value.expireFeishuTokens() }.get()
+    }
+
     /// Stops listening and closes the server channel.
     public func stop() async throws {
         try await channel.close()

@@ -8,6 +8,8 @@ final class EmulatorState {
         DiscordEmulation(), TeamsEmulation(), GenericEmulation(),
     ]
     private let groupsByBot: [String: Group]
+    /// Feishu's app API: tenant tokens and uploaded images.
+    private var feishuApps: FeishuAppEmulation
     private let knowsGroups: Bool
     private var faults: [String: [FaultPlan.Fault]]
     private var recentByBot: [String: [Date]] = [:]
@@ -41,6 +43,7 @@ final class EmulatorState {
             }
         }
         self.groupsByBot = byBot
+        self.feishuApps = FeishuAppEmulation(groups: groups)
         self.knowsGroups = !groups.isEmpty
         self.faults = faults.faults
         self.enforceRateLimits = enforceRateLimits
@@ -50,7 +53,16 @@ final class EmulatorState {
 
     func handle(_ request: EmulatedRequest, now: Date = Date()) -> EmulatedAction {
         requests += 1
+        if FeishuAppEmulation.accepts(request) {
+            let action = feishuApps.handle(request)
+            if case .respond(let status, _, let body) = action, request.path == FeishuAppEmulation.imagePath {
+                log?("[\(timestamp(now))] feishu app: image upload answered HTTP \(status) \(body)")
+            }
+            return action
+        }
         guard let platform = platform(for: request) else { return Self.noPlatform }
+        var request = request
+        if platform.sink == "feishu" { request.uploadedImages = feishuApps.images }
         let bot = platform.botKey(of: request)
         let group = groupsByBot[bot]
         if knowsGroups && group == nil {
@@ -124,6 +136,12 @@ final class EmulatorState {
         return note(finish(action, platform: platform, bot: bot, now: now), for: label, at: now, injected: false)
     }
 
+    /// How many Feishu tenant tokens were issued and images uploaded.
+    var feishuAppCounts: (tokens: Int, uploads: Int) { (feishuApps.issued, feishuApps.images.count) }
+
+    /// Ends every Feishu tenant token.
+    func expireFeishuTokens() { feishuApps.expireTokens() }
+
     /// Starts the lockout the platform imposes after `action`, if any (rate limits enforced only).
     private func lock(_ bot: String, platform: any PlatformEmulation, after action: EmulatedAction, now: Date) {
         guard enforceRateLimits, let seconds = platform.lockout(after: action) else { return }
@@ -174,6 +192,8 @@ final class EmulatorState {
                 return .json(404, #"{"error":"no such poster"}"#)
             }
             return .json(200, #"{"size":\#(bytes.count),"data":"\#(Data(bytes).base64EncodedString())"}"#)
+        case "/_emulator/feishu/apps":
+            return feishuApps.summary
         case "/_emulator/healthz":
             return .respond(status: 200, headers: [:], body: "ok\n")
         default:

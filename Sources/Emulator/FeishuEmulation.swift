@@ -5,7 +5,8 @@ import GridcastCore
 /// Feishu and Lark custom bots at `/open-apis/bot/v2/hook/TOKEN` (both hosts serve the same path, so one emulation
 /// plays both; the configured group's `sink` says which): `code` answers inside HTTP 200, `timestamp` + `sign` body
 /// fields (within one hour) and custom keywords checked when the group has them, a request body of at most 20,000
-/// bytes (`9499`), 5 messages a second and 100 a minute per bot.
+/// bytes (`9499`), 5 messages a second and 100 a minute per bot. An image message must name an `image_key` that an
+/// app uploaded (``FeishuAppEmulation``).
 struct FeishuEmulation: PlatformEmulation {
     let sink = "feishu"
     let perMinuteLimit: Int? = 100
@@ -139,6 +140,22 @@ struct FeishuEmulation: PlatformEmulation {
                 mentionAll = true
                 text = String(text.dropFirst("<at id=all></at>".count).drop { $0 == " " })
             }
+        case "image":
+            // An image message shows an image an app of the tenant uploaded, by its key.
+            guard let content = body["content"] as? [String: Any], let key = content["image_key"] as? String,
+                !key.isEmpty
+            else { return (code(9499, "Bad Request"), nil) }
+            guard let bytes = request.uploadedImages[key] else {
+                return (code(9499, "Bad Request: image_key \(key) not found"), nil)
+            }
+            // A custom keyword must be in every message, and an image holds no text.
+            if let keyword = group?.keyword, !keyword.isEmpty { return (code(19024, "Key Words Not Found"), nil) }
+            var message = ReceivedMessage(
+                group: group?.id ?? botKey(of: request), sink: group?.sink ?? sink, text: "", webhookID: nil,
+                mentionAll: false, receivedAt: now
+            )
+            message.image = ReceivedImage(uploaded: bytes, sha256: DiscordEmulation.sha256(bytes))
+            return (accepted(), message)
         case nil:
             return (code(9499, "Bad Request"), nil)
         case let type?:

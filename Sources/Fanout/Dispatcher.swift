@@ -1,3 +1,4 @@
+import Channels
 import Foundation
 import GridcastCore
 import Ledger
@@ -19,10 +20,11 @@ public struct Dispatcher: Sendable {
     let liveness: any OwnerLiveness
     let pacer: any BotPacing
     let clock: any DispatchClock
+    let uploads: PosterUploads
     let logger: Logger
 
-    /// Creates a dispatcher. Keep one `pacer` for the life of the process (across reloads), so a bot's pacing
-    /// survives a new dispatcher.
+    /// Creates a dispatcher. Keep one `pacer` and one `uploads` for the life of the process (across reloads), so a
+    /// bot's pacing survives a new dispatcher and a poster is uploaded once per app.
     public init(
         store: any DispatchLedger,
         transport: any Transport,
@@ -31,8 +33,10 @@ public struct Dispatcher: Sendable {
         liveness: any OwnerLiveness = ProcessLiveness(),
         pacer: any BotPacing = BotPacer(),
         clock: any DispatchClock = SystemDispatchClock(),
+        uploads: PosterUploads? = nil,
         logger: Logger = Logger(label: "gridcast.dispatch")
     ) {
+        self.uploads = uploads ?? .standard(transport: transport)
         self.store = store
         self.transport = transport
         self.sinks = sinks
@@ -395,7 +399,18 @@ public struct Dispatcher: Sendable {
                 }
                 leaseUntil = until
             }
-            if marksParts {
+            // A poster the platform shows only by its own reference is uploaded before the part is marked: an
+            // upload posts nothing, so its failure (or a crash during it) leaves nothing in doubt.
+            var media: String?
+            var failedUpload: UploadFailure?
+            if case .poster(let poster) = parts[partsSent], case .uploaded = sink.posterHandling(poster, for: group) {
+                do throws(UploadFailure) {
+                    media = try await uploadedMedia(poster, for: group)
+                } catch {
+                    failedUpload = error
+                }
+            }
+            if marksParts && failedUpload == nil {
                 // Mark the part before it leaves, so a crash is known to have happened between parts or not.
                 let marked: Bool
                 do {
@@ -409,13 +424,15 @@ public struct Dispatcher: Sendable {
                 // Lost: everything sent so far is recorded, this part was not sent; the new holder decides.
                 if !marked { return nil }
             }
-            let message = OutgoingMessage(
+            var message = OutgoingMessage(
                 deliveryID: claim.id, notice: stored.notice, noticeCreatedAt: stored.createdAt, group: group,
                 part: partsSent + 1, partCount: parts.count, text: parts[partsSent].text, content: parts[partsSent],
                 timeout: settings.timeout
             )
             let verdict: Verdict
+            message.media = media
             do {
+                if let failedUpload { throw failedUpload }
                 let request = try sink.request(for: message, now: clock.now())
                 let started = ContinuousClock.now
                 let answer = await transport.send(request)
@@ -436,8 +453,13 @@ public struct Dispatcher: Sendable {
                 case .failure(let error):
                     verdict = .unknown(reason: error.description)
                 }
-            } catch {
+            } catch let failure as UploadFailure {
+                // Nothing was posted: the upload failed before the message was sent.
+                verdict = failure.verdict
+            } catch let error as RenderError {
                 verdict = .permanent(reason: error.message)
+            } catch {
+                verdict = .permanent(reason: "\(error)")
             }
             FanoutMetrics.outcome(sink: sink.name, verdict.name)
             let reason = verdict.reason.map(group.secretForms.redact)
@@ -503,6 +525,18 @@ public struct Dispatcher: Sendable {
             }
         }
         return outcome(unconfirmed ? .accepted : .sent, parts: partsSent)
+    }
+
+    /// The platform's reference to `poster` for `group`, uploaded with the group's app (or earlier, and remembered).
+    private func uploadedMedia(_ poster: Poster, for group: Group) async throws(UploadFailure) -> String {
+        let media: UploadedMedia?
+        do {
+            media = try await uploads.media(for: poster, group: group)
+        } catch {
+            throw UploadFailure(error: error)
+        }
+        guard let media else { throw UploadFailure(error: .malformed("no uploader for \(group.sink)")) }
+        return media.key
     }
 
     /// Waits for a paced bot's slot; false when a stop or a cancellation came first (nothing is sent then).

@@ -46,6 +46,9 @@ public struct Poster: Sendable, Hashable {
     /// Lower-case hex SHA-256 of the bytes: the poster's identity in the ledger and in the notice's content hash.
     public var sha256: String { Hex.encode(SHA256.hash(data: bytes)) }
 
+    /// The file name uploads give it: `poster.png` or `poster.jpg`.
+    public var filename: String { "poster." + (format == .png ? "png" : "jpg") }
+
     /// Lower-case hex MD5 of the bytes (WeCom's image message carries it).
     public var md5: String { Hex.encode(Insecure.MD5.hash(data: bytes)) }
 }

@@ -78,7 +78,7 @@ public struct DiscordSink: Sink {
             body.array("embeds", objects: [embed])
         }
         guard last, let poster = message.notice.poster else { return message.jsonRequest(body.finished, to: url) }
-        let filename = "poster." + (poster.format == .png ? "png" : "jpg")
+        let filename = poster.filename
         var attachment = JSONWriter()
         attachment.field("id", 0)
         attachment.field("filename", filename)

@@ -43,9 +43,21 @@ public struct FeishuSink: Sink {
     /// The card is a link in a `post` (text format) or a button in the card (markdown), on the last part.
     public func cardHandling(for group: Group) -> CardHandling { .withText }
 
-    /// A custom bot can't upload an image: that takes an app's credentials, which this sink doesn't use yet.
+    /// A custom bot can't upload an image: with an app (`feishu_app:`) the dispatcher uploads it and the bot posts
+    /// its `image_key`; without one, or when the bot requires a keyword (which an image can't hold), it is not shown.
     public func posterHandling(_ poster: Poster, for group: Group) -> PosterHandling {
-        .notShown(reason: "\(name) custom bots can't upload images (that needs an app's credentials)")
+        if group.feishuApp == nil {
+            return .notShown(reason: "\(name) custom bots can't upload images and the group has no feishu_app")
+        }
+        if let keyword = group.keyword, !keyword.isEmpty {
+            return .notShown(reason: "the bot's custom keyword must be in every message, and an image holds no text")
+        }
+        return .uploaded
+    }
+
+    /// Feishu's image upload takes up to 10 MB.
+    public func posterLimit(for group: Group) -> PosterLimit? {
+        group.feishuApp == nil ? nil : PosterLimit(bytes: 10 * 1024 * 1024, label: "10 MB")
     }
 
     public func problems(for group: Group, address: WebhookAddress) -> [GroupProblem] {
@@ -65,8 +77,15 @@ public struct FeishuSink: Sink {
             body.field("timestamp", String(timestamp))
             body.field("sign", Self.signature(secret: secret, timestampSeconds: timestamp))
         }
-        let link = message.part == message.partCount ? message.notice.link : nil
-        if group.format == .markdown {
+        // The card goes with the last text part, which is the last part unless an uploaded poster follows it.
+        let posterPart = message.notice.poster.map { posterHandling($0, for: group) == .uploaded } ?? false
+        let link = message.part == message.partCount - (posterPart ? 1 : 0) ? message.notice.link : nil
+        if case .poster = message.content {
+            guard let key = message.media else { throw RenderError("the poster was not uploaded (no image_key)") }
+            body.field("msg_type", "image")
+            body.object("content") { content in content.field("image_key", key) }
+            bytes = body.finished
+        } else if group.format == .markdown {
             body.field("msg_type", "interactive")
             let content = message.mentionsAll ? "<at id=all></at> " + message.text : message.text
             var block = JSONWriter()

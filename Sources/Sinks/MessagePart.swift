@@ -29,6 +29,9 @@ public enum MessagePart: Sendable, Hashable {
 public enum PosterHandling: Sendable, Equatable {
     /// As a part of its own after the text parts.
     case ownPart
+    /// As a part of its own, once the dispatcher has uploaded it with the group's app: the message carries the
+    /// platform's reference to it (``OutgoingMessage/media``, Feishu's `image_key`).
+    case uploaded
     /// Inside the first text message (the generic sink's `image`).
     case withText
     /// Not shown, for `reason`; the text links the poster's `image_url` when there is one.

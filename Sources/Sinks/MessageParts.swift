@@ -41,7 +41,7 @@ public enum MessageParts {
         var note: String?
         if let poster = notice.poster {
             switch sink.posterHandling(poster, for: group) {
-            case .ownPart: parts.append(.poster(poster))
+            case .ownPart, .uploaded: parts.append(.poster(poster))
             case .withText: break
             case .notShown(let reason):
                 note = "poster not shown: \(reason)" + (poster.url == nil ? "" : "; the text links its image_url")

@@ -84,6 +84,9 @@ public struct OutgoingMessage: Sendable {
     public var text: String
     /// What this part carries: its text, the poster or the link card.
     public var content: MessagePart
+    /// The platform's reference to this part's poster, uploaded by the dispatcher where the sink's poster handling
+    /// is ``PosterHandling/uploaded`` (Feishu's `image_key`).
+    public var media: String?
     /// The request deadline.
     public var timeout: Duration
 

@@ -101,7 +101,7 @@ public struct TelegramSink: SharedPacing {
         var caption = message.notice.urgent ? message.group.urgentPrefix + message.notice.title : message.notice.title
         while caption.utf16.count > 1024 { caption.removeLast() }
         if !caption.isEmpty { form.field("caption", caption) }
-        let filename = "poster." + (poster.format == .png ? "png" : "jpg")
+        let filename = poster.filename
         form.file("photo", filename: filename, contentType: poster.format.contentType, poster.bytes)
         var url = message.group.url
         if let range = url.range(of: "/sendMessage") { url.replaceSubrange(range, with: "/sendPhoto") }
