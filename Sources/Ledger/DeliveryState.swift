@@ -17,9 +17,21 @@ public enum DeliveryState: String, Sendable, CaseIterable, Codable {
     case inDoubt = "in_doubt"
     /// Ended unsent by an operator (`ledger cancel`, `DELETE /v1/notices/{id}`): never claimed.
     case cancelled
+    /// In a mass-message task the platform created; posted only once the group's owner confirms it
+    /// (docs/customer-groups.md).
+    case awaitingConfirmation = "awaiting_confirmation"
+    /// The platform didn't post it: the group had had its quota of mass messages.
+    case quotaRefused = "quota_refused"
+    /// The platform didn't post it: the group is no longer the member's customer group (left, not a friend).
+    case notDelivered = "not_delivered"
+    /// The member didn't confirm the task in time; it was cancelled and nothing was posted.
+    case expired
 
     /// No more sending will happen without an operator.
     public var isFinal: Bool {
-        self == .sent || self == .accepted || self == .dead || self == .inDoubt || self == .cancelled
+        switch self {
+        case .planned, .claimed, .retry, .awaitingConfirmation: false
+        case .sent, .accepted, .dead, .inDoubt, .cancelled, .quotaRefused, .notDelivered, .expired: true
+        }
     }
 }

@@ -438,17 +438,19 @@ struct LedgerTests {
         let upgraded = try SQLiteLedgerStore(path: path)
         let queue = try DatabaseQueue(path: path)
         try await queue.write { db in
-            // Every row as it was, with the `note` column a later migration added (NULL: the whole notice).
+            // Every row as it was, with the `note` and `task_id` columns later migrations added (NULL: the whole
+            // notice, no mass-message task).
             #expect(
-                try Row.fetchAll(db, sql: everything).map { Array($0.databaseValues) } == before.map { $0 + [.null] })
+                try Row.fetchAll(db, sql: everything).map { Array($0.databaseValues) }
+                    == before.map { $0 + [.null, .null] })
             let schema = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'deliveries'") ?? ""
             #expect(!schema.contains(" IN ("))
             #expect(try PlannedRow.matchesSchema(db))
             #expect(
                 try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE tbl_name = 'deliveries'"))
                     == [
-                        "deliveries", "deliveries_unsent", "deliveries_sent", "sqlite_autoindex_deliveries_1",
-                        "sqlite_autoindex_deliveries_2",
+                        "deliveries", "deliveries_unsent", "deliveries_sent", "deliveries_task",
+                        "sqlite_autoindex_deliveries_1", "sqlite_autoindex_deliveries_2",
                     ])
             #expect(throws: DatabaseError.self) {
                 try db.execute(sql: "UPDATE deliveries SET state = 'bogus' WHERE id = 'dlv_c'")

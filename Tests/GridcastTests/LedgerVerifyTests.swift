@@ -366,8 +366,8 @@ struct LedgerVerifyTests {
             return
         }
         // Adopted when the event log came (v4); the notices, then the deliveries, imaged again when rows gained the
-        // poster, card and note columns (v9).
-        #expect(events == 3)
+        // poster, card and note columns (v9), and the deliveries again when they gained their task (v10).
+        #expect(events == 4)
     }
 
     /// The schema is part of what verify proves: a trigger could rewrite rows as gridcast writes them, a view or an

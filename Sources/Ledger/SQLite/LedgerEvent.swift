@@ -221,6 +221,8 @@ public enum LedgerEventKind: String, Sendable, Codable, CaseIterable {
     case cancel
     /// Deliveries held by quiet hours moved to the end of the new window after a reload changed it.
     case retime
+    /// A mass-message task: created, found again after a lost answer, polled, reminded, cancelled or closed.
+    case task
 }
 
 /// One entry of the hash-chained event log.
@@ -276,6 +278,7 @@ enum LedgerTables {
         "deliveries": ["id"],
         "schedule_firings": ["schedule_id", "fire_at"],
         "posters": ["sha256"],
+        "mass_tasks": ["id"],
     ]
 
     /// The columns a table's row images hold, where not all: a poster's image is its key, format and size, and its

@@ -43,7 +43,7 @@ struct PlannedRow {
         ("attempts", "0"), ("claim_seq", "0"), ("lease_owner", nil), ("lease_until", nil), ("next_at", nil),
         ("parts_total", "1"), ("parts_sent", "0"), ("planned_at", nil), ("first_attempt_at", nil),
         ("last_attempt_at", nil), ("sent_at", nil), ("updated_at", nil), ("last_error", nil), ("part_in_flight", nil),
-        ("note", nil),
+        ("note", nil), ("task_id", nil),
     ]
 
     /// Whether the ledger's `deliveries` table has exactly the columns and defaults of ``schema``.
@@ -61,7 +61,7 @@ struct PlannedRow {
             .text(id), .text(noticeID), .text(groupID), .text(groupName), .text(sink),
             .text(DeliveryState.planned.rawValue), .integer(0), .integer(0), .null, .null, .integer(nextAt),
             .integer(Int64(parts)), .integer(0), .integer(now), .null, .null, .null, .integer(now), .null, .null,
-            note.map(LedgerValue.text) ?? .null,
+            note.map(LedgerValue.text) ?? .null, .null,
         ]
     }
 

@@ -256,24 +256,109 @@ extension SQLiteLedgerStore {
                     ALTER TABLE deliveries ADD COLUMN note TEXT;
                     """
             )
-            // A thousand rows per event, so a large ledger is never held in memory as one payload.
-            let at = Date()
-            for table in ["notices", "deliveries"] {
-                var writer = RowWriter(table: table)
-                var json = CanonicalJSON()
-                var count = 0
-                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY rowid")
-                while let row = try rows.next() {
-                    writer.append(row, to: &json)
-                    count += 1
-                    if count % 1000 == 0 {
-                        try EventLog.append(db, kind: .adopt, actor: "migration v9", at: at, json: json)
-                        json = CanonicalJSON()
-                    }
-                }
-                try EventLog.append(db, kind: .adopt, actor: "migration v9", at: at, json: json)
-            }
+            try Self.adoptAgain(db, tables: ["notices", "deliveries"], actor: "migration v9")
+        }
+        migrator.registerMigration("v10-mass-tasks") { db in
+            // Customer groups are reached through mass-message tasks that a member confirms (docs/customer-groups.md):
+            // a delivery waits as `awaiting_confirmation` and ends `sent` (with the platform's send time),
+            // `quota_refused`, `not_delivered` or `expired`. The state CHECK gains them (the table rebuilt as in v8,
+            // rows and rowids kept) and a delivery names its task. Tasks have a table of their own, in the event log
+            // like every other. Rows that exist gain `task_id` as NULL: they are adopted again, as in v9.
+            let columns = """
+                id, notice_id, group_id, group_name, sink, state, attempts, claim_seq, lease_owner, lease_until,
+                next_at, parts_total, parts_sent, planned_at, first_attempt_at, last_attempt_at, sent_at, updated_at,
+                last_error, part_in_flight, note
+                """
+            try db.execute(
+                sql: """
+                    CREATE TABLE mass_tasks (
+                        id INTEGER PRIMARY KEY NOT NULL,
+                        notice_id TEXT NOT NULL REFERENCES notices(id),
+                        app TEXT NOT NULL,
+                        owner TEXT NOT NULL,
+                        batch INTEGER NOT NULL,
+                        state TEXT NOT NULL
+                            CHECK (state = 'creating' OR state = 'open' OR state = 'closed' OR state = 'failed'
+                                OR state = 'lost'),
+                        msgid TEXT,
+                        claim_seq INTEGER NOT NULL DEFAULT 0,
+                        lease_owner TEXT,
+                        lease_until INTEGER,
+                        created_at INTEGER NOT NULL,
+                        deadline_at INTEGER,
+                        next_at INTEGER NOT NULL,
+                        reminders INTEGER NOT NULL DEFAULT 0,
+                        cancelled_at INTEGER,
+                        last_error TEXT,
+                        updated_at INTEGER NOT NULL,
+                        UNIQUE (notice_id, app, owner, batch)
+                    );
+                    CREATE INDEX mass_tasks_open ON mass_tasks(state, next_at)
+                        WHERE state = 'creating' OR state = 'open';
+                    CREATE TABLE deliveries_v10 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        notice_id TEXT NOT NULL REFERENCES notices(id),
+                        group_id TEXT NOT NULL,
+                        group_name TEXT NOT NULL,
+                        sink TEXT NOT NULL,
+                        state TEXT NOT NULL
+                            CHECK (state = 'planned' OR state = 'claimed' OR state = 'sent' OR state = 'retry'
+                                OR state = 'dead' OR state = 'in_doubt' OR state = 'cancelled' OR state = 'accepted'
+                                OR state = 'awaiting_confirmation' OR state = 'quota_refused'
+                                OR state = 'not_delivered' OR state = 'expired'),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        claim_seq INTEGER NOT NULL DEFAULT 0,
+                        lease_owner TEXT,
+                        lease_until INTEGER,
+                        next_at INTEGER NOT NULL,
+                        parts_total INTEGER NOT NULL DEFAULT 1,
+                        parts_sent INTEGER NOT NULL DEFAULT 0,
+                        planned_at INTEGER NOT NULL,
+                        first_attempt_at INTEGER,
+                        last_attempt_at INTEGER,
+                        sent_at INTEGER,
+                        updated_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        part_in_flight INTEGER,
+                        note TEXT,
+                        task_id INTEGER REFERENCES mass_tasks(id),
+                        UNIQUE (notice_id, group_id)
+                    );
+                    INSERT INTO deliveries_v10 (rowid, \(columns)) SELECT rowid, \(columns) FROM deliveries ORDER BY rowid;
+                    DROP TABLE deliveries;
+                    ALTER TABLE deliveries_v10 RENAME TO deliveries;
+                    CREATE INDEX deliveries_unsent ON deliveries(state, next_at)
+                        WHERE state = 'planned' OR state = 'claimed' OR state = 'retry' OR state = 'dead'
+                            OR state = 'in_doubt' OR state = 'cancelled' OR state = 'accepted'
+                            OR state = 'awaiting_confirmation' OR state = 'quota_refused' OR state = 'not_delivered'
+                            OR state = 'expired';
+                    CREATE INDEX deliveries_sent ON deliveries(updated_at) WHERE state = 'sent';
+                    CREATE INDEX deliveries_task ON deliveries(task_id) WHERE task_id IS NOT NULL;
+                    """
+            )
+            try Self.adoptAgain(db, tables: ["deliveries"], actor: "migration v10")
         }
         return migrator
+    }
+
+    /// Logs the full image of every row of `tables` again, a thousand rows per event (so a large ledger is never held
+    /// in memory as one payload): after a migration adds columns, every row still equals its replayed image.
+    static func adoptAgain(_ db: Database, tables: [String], actor: String) throws {
+        let at = Date()
+        for table in tables {
+            var writer = RowWriter(table: table)
+            var json = CanonicalJSON()
+            var count = 0
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY rowid")
+            while let row = try rows.next() {
+                writer.append(row, to: &json)
+                count += 1
+                if count % 1000 == 0 {
+                    try EventLog.append(db, kind: .adopt, actor: actor, at: at, json: json)
+                    json = CanonicalJSON()
+                }
+            }
+            try EventLog.append(db, kind: .adopt, actor: actor, at: at, json: json)
+        }
     }
 }
