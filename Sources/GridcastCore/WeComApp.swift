@@ -20,6 +20,9 @@ public struct WeComApp: Sendable, Hashable, Identifiable {
     /// Where it was written.
     public var location: SourceLocation?
 
+    /// The `sink:` of a customer group, reached through such an app's mass-message tasks.
+    public static let sink = "wecom-customer-group"
+
     /// The API of WeCom itself.
     public static let defaultAPI = "https://qyapi.weixin.qq.com"
 

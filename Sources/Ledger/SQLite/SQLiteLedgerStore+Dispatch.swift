@@ -25,7 +25,7 @@ extension SQLiteLedgerStore {
 
     /// Claims the oldest due deliveries, up to `:limit`, of `:notice` when `forNotice`.
     private static func makeClaimSQL(forNotice: Bool) -> String {
-        // Oldest due first. Each state is read in index order (state, next_at, rowid) and only the two short
+        // Oldest due first; customer groups are sent as tasks (``MassTaskLedger``). Each state is read in index order (state, next_at, rowid) and only the two short
         // heads are merged: `state IN (…) ORDER BY next_at` would sort every due row on every claim.
         let noticeFilter = forNotice ? " AND notice_id = :notice" : ""
         func due(_ state: DeliveryState) -> String {
@@ -33,6 +33,7 @@ extension SQLiteLedgerStore {
             SELECT next_at, r FROM (
                 SELECT next_at, rowid AS r FROM deliveries
                 WHERE state = '\(state.rawValue)' AND next_at <= :now\(noticeFilter)
+                    AND sink <> '\(WeComApp.sink)'
                 ORDER BY next_at, rowid LIMIT :limit)
             """
         }
@@ -197,6 +198,8 @@ extension SQLiteLedgerStore {
         "id", "state", "first_attempt_at", "attempts", "next_at", "lease_owner", "lease_until", "updated_at",
     ]
 
+    /// A delivery claimed into a task is not expired here: its task's claim governs it, and a task whose creation
+    /// was interrupted is found again before anything else happens (``MassTaskLedger/claimDueTasks``).
     public func expireLeases(
         now: Date,
         policy: InDoubtPolicy,
@@ -206,9 +209,13 @@ extension SQLiteLedgerStore {
         let millis = now.ledgerMillis
         let (owners, overdue) = try await read { db in
             (
-                try String.fetchAll(db, sql: "SELECT DISTINCT lease_owner FROM deliveries WHERE state = 'claimed'"),
+                try String.fetchAll(
+                    db, sql: "SELECT DISTINCT lease_owner FROM deliveries WHERE state = 'claimed' AND task_id IS NULL"),
                 try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM deliveries WHERE state = 'claimed' AND lease_until < ?",
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM deliveries WHERE state = 'claimed' AND task_id IS NULL AND lease_until < ?
+                        """,
                     arguments: [millis]
                 ) ?? 0
             )
@@ -224,7 +231,8 @@ extension SQLiteLedgerStore {
                 db,
                 sql: """
                     SELECT id, lease_owner, parts_total, parts_sent, part_in_flight FROM deliveries
-                    WHERE state = 'claimed' AND (lease_until < ? OR lease_owner IN (SELECT value FROM json_each(?)))
+                    WHERE state = 'claimed' AND task_id IS NULL
+                        AND (lease_until < ? OR lease_owner IN (SELECT value FROM json_each(?)))
                     """,
                 arguments: [now, String(data: try JSONEncoder().encode(dead), encoding: .utf8)]
             )

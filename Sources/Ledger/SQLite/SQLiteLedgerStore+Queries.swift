@@ -14,6 +14,7 @@ extension SQLiteLedgerStore {
                     SUM(state = 'claimed') AS claimed,
                     MIN(CASE WHEN state = 'claimed' THEN lease_until END) AS lease_expiry
                 FROM deliveries WHERE \(StateCondition.any(of: [.planned, .retry, .claimed]))
+                    AND sink <> '\(WeComApp.sink)'
                 """
             let millis = now.ledgerMillis
             var arguments: StatementArguments = [millis, millis, millis]
