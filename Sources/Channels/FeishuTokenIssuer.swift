@@ -1,0 +1,68 @@
+import Foundation
+import GridcastCore
+import Transport
+
+/// A Feishu/Lark custom app's tenant access token: `POST {api}/open-apis/auth/v3/tenant_access_token/internal` with
+/// `{"app_id","app_secret"}` answers `{"code":0,"msg","tenant_access_token","expire"}` (`expire` in seconds, at most
+/// 2 hours; verified in Feishu's "自建应用获取 tenant_access_token" page). A code other than 0 is
+/// ``AppCallError/refused(code:message:)``, its message scrubbed of the secret.
+public struct FeishuTokenIssuer: TokenIssuer {
+    /// The app whose token it asks for.
+    public let app: FeishuApp
+    /// The open-platform base URL calls go to (``FeishuApp/baseURL(forWebhook:)``).
+    public let api: String
+
+    /// Creates an issuer for `app` at `api`.
+    public init(app: FeishuApp, api: String) {
+        self.app = app
+        self.api = api.hasSuffix("/") ? String(api.dropLast()) : api
+    }
+
+    private struct Request: Encodable {
+        var appID: String
+        var appSecret: String
+
+        enum CodingKeys: String, CodingKey {
+            case appID = "app_id"
+            case appSecret = "app_secret"
+        }
+    }
+
+    private struct Answer: Decodable {
+        var code: Int?
+        var msg: String?
+        var tenantAccessToken: String?
+        var expire: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case code, msg, expire
+            case tenantAccessToken = "tenant_access_token"
+        }
+    }
+
+    public func issue(using transport: any Transport) async throws(AppCallError) -> IssuedToken {
+        let body = try AppText.json(Request(appID: app.appID, appSecret: app.appSecret))
+        let request = HTTPRequest(
+            url: api + "/open-apis/auth/v3/tenant_access_token/internal",
+            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")], body: body)
+        let response: HTTPResponse
+        switch await transport.send(request) {
+        case .success(let answer): response = answer
+        case .failure(let error): throw .transport(error)
+        }
+        if response.truncated { throw .malformed("the answer is longer than gridcast reads") }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)), let code = answer.code
+        else {
+            if response.status != 200 { throw .http(status: response.status) }
+            throw .malformed("the answer has no code")
+        }
+        guard code == 0 else {
+            let message = AppText.scrubbed(answer.msg ?? "", hiding: [app.appSecret])
+            throw .refused(code: code, message: message)
+        }
+        guard let token = answer.tenantAccessToken, !token.isEmpty, let expire = answer.expire, expire > 0 else {
+            throw .malformed("the answer has no tenant_access_token or no expire")
+        }
+        return IssuedToken(value: token, lifetime: .seconds(expire))
+    }
+}
