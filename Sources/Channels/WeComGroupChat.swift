@@ -1,4 +1,5 @@
-/// `externalcontact/groupchat/list`'s request: customer groups of the given owners, a page at a time.
+/// `externalcontact/groupchat/list`'s request: customer groups of the given owners, a page at a time (fields, the
+/// status values and the 1–1,000 page size verified in the documentation SDKs mirror).
 public struct GroupChatListRequest: Codable, Sendable, Equatable {
     /// Group owners, by userid.
     public struct OwnerFilter: Codable, Sendable, Equatable {

@@ -1,4 +1,5 @@
-/// A member's state in a task (`get_groupmsg_task`'s `status`): 0 not sent, 2 sent.
+/// A member's state in a task (`get_groupmsg_task`'s `status`): 0 not sent, 2 sent (values, `send_time` and the page
+/// maximum of 1,000 verified in WeCom's "获取群发成员发送任务列表" documentation, as SDKs mirror it).
 public struct MemberTaskStatus: RawRepresentable, Codable, Hashable, Sendable {
     /// WeCom's number.
     public var rawValue: Int
@@ -26,7 +27,8 @@ public struct MemberTask: Codable, Sendable, Equatable {
     }
 }
 
-/// A group's result in a task (`get_groupmsg_send_result`'s `status`).
+/// A group's result in a task (`get_groupmsg_send_result`'s `status`): 0–3 as below, `send_time` given when sent
+/// (verified in WeCom's "获取企业群发成员执行结果" documentation, as SDKs mirror it).
 public struct ChatSendStatus: RawRepresentable, Codable, Hashable, Sendable {
     /// WeCom's number.
     public var rawValue: Int
