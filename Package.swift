@@ -44,12 +44,14 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
-        // HTTP client on one curl_multi event-loop thread.
+        // HTTP client on one curl_multi event-loop thread, and the multipart encoder of uploads.
         .target(
             name: "Transport",
             dependencies: [
                 "CCurl", "CCurlShim",
                 .product(name: "Logging", package: "swift-log"),
+                // For the multipart encoder's boundary, a digest of what the form is for.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -28,7 +28,7 @@ public struct FeishuImageUploader: PosterUploader {
             throw .malformed("group \(group.id) has no feishu_app")
         }
         let base = app.baseURL(forWebhook: group.url)
-        let cache = await tokens.cache(for: appKey) { FeishuTokenIssuer(app: app, baseURL: base) }
+        let cache = await tokens.cache(for: appKey) { FeishuTokenIssuer(app: app, api: base) }
         var form = MultipartForm(seed: poster.sha256 + "feishu")
         form.field("image_type", "message")
         form.file("image", filename: poster.filename, contentType: poster.format.contentType, poster.bytes)

@@ -2,68 +2,67 @@ import Foundation
 import GridcastCore
 import Transport
 
-/// Feishu/Lark's tenant token for a self-built app: `POST {api}/open-apis/auth/v3/tenant_access_token/internal` with
-/// `app_id` and `app_secret`, answered `{"code":0,"tenant_access_token":…,"expire":SECONDS}`.
+/// A Feishu/Lark custom app's tenant access token: `POST {api}/open-apis/auth/v3/tenant_access_token/internal` with
+/// `{"app_id","app_secret"}` answers `{"code":0,"msg","tenant_access_token","expire"}` (`expire` in seconds, at most
+/// 2 hours; verified in Feishu's "自建应用获取 tenant_access_token" page). A code other than 0 is
+/// ``AppCallError/refused(code:message:)``, its message scrubbed of the secret.
 public struct FeishuTokenIssuer: TokenIssuer {
-    /// The app.
+    /// The app whose token it asks for.
     public let app: FeishuApp
-    /// The open-platform base URL (no trailing slash).
-    public let baseURL: String
+    /// The open-platform base URL calls go to (``FeishuApp/baseURL(forWebhook:)``).
+    public let api: String
 
-    /// Creates an issuer for `app` at `baseURL`.
-    public init(app: FeishuApp, baseURL: String) {
+    /// Creates an issuer for `app` at `api`.
+    public init(app: FeishuApp, api: String) {
         self.app = app
-        self.baseURL = baseURL
+        self.api = api.hasSuffix("/") ? String(api.dropLast()) : api
+    }
+
+    private struct Request: Encodable {
+        var appID: String
+        var appSecret: String
+
+        enum CodingKeys: String, CodingKey {
+            case appID = "app_id"
+            case appSecret = "app_secret"
+        }
+    }
+
+    private struct Answer: Decodable {
+        var code: Int?
+        var msg: String?
+        var tenantAccessToken: String?
+        var expire: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case code, msg, expire
+            case tenantAccessToken = "tenant_access_token"
+        }
     }
 
     public func issue(using transport: any Transport) async throws(AppCallError) -> IssuedToken {
-        let body = try? JSONSerialization.data(
-            withJSONObject: ["app_id": app.appID, "app_secret": app.appSecret], options: [.sortedKeys])
+        let body = try AppText.json(Request(appID: app.appID, appSecret: app.appSecret))
         let request = HTTPRequest(
-            url: baseURL + "/open-apis/auth/v3/tenant_access_token/internal",
-            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")],
-            body: Array(body ?? Data()), timeout: .seconds(15))
+            url: api + "/open-apis/auth/v3/tenant_access_token/internal",
+            headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")], body: body)
         let response: HTTPResponse
         switch await transport.send(request) {
         case .success(let answer): response = answer
         case .failure(let error): throw .transport(error)
         }
-        let answer = try FeishuAnswer(response)
-        guard let token = answer.object["tenant_access_token"] as? String, !token.isEmpty else {
-            throw .malformed("no tenant_access_token in the answer")
-        }
-        let seconds = (answer.object["expire"] as? NSNumber)?.intValue ?? 7200
-        return IssuedToken(value: token, lifetime: .seconds(seconds))
-    }
-}
-
-/// A Feishu open-platform answer: `code` 0 with its fields, or the error it names.
-struct FeishuAnswer {
-    /// The answer's top-level object.
-    let object: [String: Any]
-
-    /// Tokens Feishu no longer accepts: invalid (99991663) or expired (99991677).
-    static let expiredTokenCodes: Set<Int> = [99991663, 99991677]
-
-    /// Reads `response`, throwing the error it carries.
-    init(_ response: HTTPResponse) throws(AppCallError) {
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let code = (parsed["code"] as? NSNumber)?.intValue
+        if response.truncated { throw .malformed("the answer is longer than gridcast reads") }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)), let code = answer.code
         else {
-            throw (200...299).contains(response.status)
-                ? .malformed("no code in the answer") : .http(status: response.status)
+            if response.status != 200 { throw .http(status: response.status) }
+            throw .malformed("the answer has no code")
         }
         guard code == 0 else {
-            throw .refused(code: code, message: (parsed["msg"] as? String) ?? "")
+            let message = AppText.scrubbed(answer.msg ?? "", hiding: [app.appSecret])
+            throw .refused(code: code, message: message)
         }
-        object = parsed
-    }
-
-    /// Whether `response` says the token it carried is no longer valid.
-    static func tokenExpired(_ response: HTTPResponse) -> Bool {
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let code = (parsed["code"] as? NSNumber)?.intValue
-        else { return false }
-        return expiredTokenCodes.contains(code)
+        guard let token = answer.tenantAccessToken, !token.isEmpty, let expire = answer.expire, expire > 0 else {
+            throw .malformed("the answer has no tenant_access_token or no expire")
+        }
+        return IssuedToken(value: token, lifetime: .seconds(expire))
     }
 }

@@ -8,7 +8,7 @@ import Synchronization
 /// The multi handle keeps connections alive and reuses them, multiplexes HTTP/2 streams when a server offers
 /// h2 over TLS, and limits open connections to ``Configuration/maxConnections``. Each transfer is limited to
 /// http/https, never follows redirects, verifies TLS peers and host names, and keeps at most
-/// ``HTTPResponse/bodyLimit`` bytes of the response body.
+/// ``HTTPRequest/responseLimit`` bytes of the response body.
 ///
 /// libcurl is not thread-safe per handle, so every easy and multi call except `curl_multi_wakeup` happens
 /// on the event-loop thread; other threads only hand it work through a mutex-protected queue.
@@ -373,7 +373,7 @@ final class Transfer: @unchecked Sendable {
     }
 
     func appendBody(_ bytes: UnsafeRawBufferPointer) {
-        let room = HTTPResponse.bodyLimit - responseBody.count
+        let room = request.responseLimit - responseBody.count
         if bytes.count > room { truncated = true }
         if room > 0 { responseBody.append(contentsOf: bytes.prefix(room)) }
     }

@@ -10,6 +10,8 @@ public struct HTTPRequest: Sendable, Equatable {
     public var body: [UInt8]
     /// The whole request's deadline, connect included.
     public var timeout: Duration
+    /// The most response-body bytes kept; reading stops past it and the response says ``HTTPResponse/truncated``.
+    public var responseLimit: Int
 
     /// Creates a request.
     public init(
@@ -17,13 +19,15 @@ public struct HTTPRequest: Sendable, Equatable {
         url: String,
         headers: [HTTPHeader] = [],
         body: [UInt8] = [],
-        timeout: Duration = .seconds(15)
+        timeout: Duration = .seconds(15),
+        responseLimit: Int = HTTPResponse.bodyLimit
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.responseLimit = responseLimit
     }
 }
 

@@ -1,15 +1,16 @@
-/// What came back from the server: status, headers and a body capped at ``HTTPResponse/bodyLimit``.
+/// What came back from the server: status, headers and a body capped at the request's
+/// ``HTTPRequest/responseLimit`` (``HTTPResponse/bodyLimit`` unless the request says otherwise).
 public struct HTTPResponse: Sendable, Equatable {
-    /// The largest body the transport keeps; the transfer stops reading once a body goes past it.
+    /// The largest body the transport keeps by default; the transfer stops reading once a body goes past it.
     public static let bodyLimit = 64 * 1024
 
     /// The HTTP status code of the final response.
     public var status: Int
     /// The final response's header fields, as received.
     public var fields: HeaderFields
-    /// The body, at most ``bodyLimit`` bytes.
+    /// The body, at most the request's ``HTTPRequest/responseLimit`` bytes.
     public var body: [UInt8]
-    /// True when the server sent more than ``bodyLimit`` bytes.
+    /// True when the server sent more than the request's ``HTTPRequest/responseLimit`` bytes.
     public var truncated: Bool
 
     /// Header fields by lowercased name; a repeated field keeps its last value. Decoded on each call: sinks that

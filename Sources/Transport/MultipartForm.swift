@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// A `multipart/form-data` body (RFC 7578), written by hand: text fields and files, in order. One encoder for every
-/// upload: Discord's and Telegram's posters, Feishu's and WeCom's media.
+/// request that uploads a file (Discord's and Telegram's posters, WeCom's `media/upload`).
 public struct MultipartForm: Sendable {
     /// The boundary between parts: `gridcast-` and 40 hex digits of a SHA-256 of what the form is for (the poster
     /// and the part), so every attempt sends the same bytes; no image carries it by chance.
@@ -11,8 +11,13 @@ public struct MultipartForm: Sendable {
 
     /// A form whose boundary is made from `seed` (the poster's SHA-256, say).
     public init(seed: String) {
-        let digest = Hex.encode(SHA256.hash(data: Array(("gridcast-form:" + seed).utf8)))
-        boundary = "gridcast-" + digest.prefix(40)
+        self.init(seed: Array(seed.utf8))
+    }
+
+    /// A form whose boundary is made from the bytes of `seed` (a file's own bytes, say).
+    public init(seed: [UInt8]) {
+        let digest = SHA256.hash(data: Array("gridcast-form:".utf8) + seed)
+        boundary = "gridcast-" + Self.hex(digest.prefix(20))
     }
 
     /// The `Content-Type` header value.
@@ -42,7 +47,7 @@ public struct MultipartForm: Sendable {
     }
 
     /// A name or file name as a quoted-string: `"`, CR and LF percent-encoded (as browsers do, RFC 7578 §2).
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         text.replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "%0D")
             .replacingOccurrences(of: "\n", with: "%0A")
     }
@@ -50,5 +55,15 @@ public struct MultipartForm: Sendable {
     /// The body, closed.
     public var finished: [UInt8] {
         bytes + Array("--\(boundary)--\r\n".utf8)
+    }
+
+    private static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
