@@ -69,6 +69,7 @@ public struct GridcastDaemon: Sendable {
                     live: live, store: store, transport: transport, heartbeat: heartbeat, logger: logger),
                 successTerminationBehavior: .gracefullyShutdownGroup
             ),
+            .init(service: CustomerGroupService(live: live, store: store, transport: transport, logger: logger)),
             .init(service: SchedulerService(live: live, store: store, logger: logger)),
             .init(service: CheckpointService(live: live, store: store, logger: logger)),
         ]

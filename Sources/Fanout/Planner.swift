@@ -39,6 +39,14 @@ public struct Planner: Sendable {
         }
         var targets: [PlanTarget] = []
         for group in groups {
+            if group.sink == WeComApp.sink {
+                // A customer group gets one mass-message task: the text, the poster and the card together.
+                if let refusal = CustomerGroupMessage.refusal(of: notice, for: group) {
+                    throw Failure(message: refusal)
+                }
+                targets.append(PlanTarget(groupID: group.id, groupName: group.name, sink: group.sink, parts: 1))
+                continue
+            }
             guard let sink = sinks.sink(named: group.sink) else {
                 throw Failure(message: "group \(group.id): unknown sink '\(group.sink)'")
             }

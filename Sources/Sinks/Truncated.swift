@@ -1,7 +1,7 @@
 /// Cutting text to a platform's field limit without splitting a character.
-enum Truncated {
+public enum Truncated {
     /// The longest prefix of `text` of whole characters within `bytes` bytes of UTF-8.
-    static func utf8(_ text: String, bytes: Int) -> String {
+    public static func utf8(_ text: String, bytes: Int) -> String {
         if text.utf8.count <= bytes { return text }
         var result = ""
         var size = 0

@@ -123,6 +123,12 @@ struct SendCommand: AsyncParsableCommand {
             _ = try await dispatcher.drain(noticeID: noticeID, stopRequested: { StopSignal.isRequested }) {
                 progress.update($0)
             }
+            // Customer groups go out as mass-message tasks their members confirm; `gridcast serve` reads the results.
+            if !StopSignal.isRequested {
+                try await MassTaskRunner(
+                    store: store, config: config, sessions: CustomerGroupSessions(transport: transport), logger: logger
+                ).runOnce()
+            }
         } catch {
             await transport.shutdown()
             progress.end()
@@ -182,11 +188,21 @@ struct SendCommand: AsyncParsableCommand {
         let inDoubt = counts[.inDoubt] ?? 0
         let cancelled = counts[.cancelled] ?? 0
         let accepted = counts[.accepted] ?? 0
-        let unsent = total - sent - accepted - dead - inDoubt - cancelled
+        let awaiting = counts[.awaitingConfirmation] ?? 0
+        let notPosted = [DeliveryState.quotaRefused, .notDelivered, .expired].map { counts[$0] ?? 0 }
+        let unsent = total - sent - accepted - dead - inDoubt - cancelled - awaiting - notPosted.reduce(0, +)
         print(
             "notice \(noticeID): \(sent) of \(total) groups sent, \(dead) dead, \(inDoubt) in_doubt"
                 + (accepted > 0 ? ", \(accepted) accepted (not confirmed)" : "")
-                + (cancelled > 0 ? ", \(cancelled) cancelled" : ""))
+                + (cancelled > 0 ? ", \(cancelled) cancelled" : "")
+                + (notPosted[0] > 0 ? ", \(notPosted[0]) over their mass-message quota" : "")
+                + (notPosted[1] > 0 ? ", \(notPosted[1]) not delivered (not the member's group)" : "")
+                + (notPosted[2] > 0 ? ", \(notPosted[2]) expired unconfirmed" : ""))
+        if awaiting > 0 {
+            print(
+                "\(awaiting) customer \(awaiting == 1 ? "group awaits" : "groups await") the member's confirmation in "
+                    + "WeCom; `gridcast serve` records what WeCom reports")
+        }
         if unsent > 0 {
             print("stopped before \(unsent) deliveries were sent; run the same command again to continue")
         }

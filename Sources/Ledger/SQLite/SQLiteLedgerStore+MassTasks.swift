@@ -132,9 +132,9 @@ extension SQLiteLedgerStore {
         try await write { db in
             let now = at.ledgerMillis
             guard
-                try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM mass_tasks WHERE id = ? AND claim_seq = ? AND lease_owner = ?",
-                    arguments: [task.id, task.claimSeq, task.leaseOwner]) != nil
+                let current = try String.fetchOne(
+                    db, sql: "SELECT state FROM mass_tasks WHERE id = ? AND claim_seq = ? AND lease_owner = ?",
+                    arguments: [task.id, task.claimSeq, task.leaseOwner])
             else { return false }
             var images: [RowImage] = []
             func deliveries(_ sql: String, _ arguments: StatementArguments) throws {
@@ -172,21 +172,25 @@ extension SQLiteLedgerStore {
             switch update.ended {
             case .inDoubt?: state = "lost"
             case .some: state = "failed"
+            case nil where current == "creating" && update.created == nil:
+                // Still to be found: claimable again once its claim (set to the next call) has run out.
+                state = remaining == 0 ? "closed" : "creating"
             case nil: state = remaining == 0 ? "closed" : "open"
             }
             let nextAt = update.nextAt ?? at.addingTimeInterval(300)
+            let leaseUntil: Int64? = state == "creating" ? nextAt.ledgerMillis : nil
             images += try Row.fetchAll(
                 db,
                 sql: """
                     UPDATE mass_tasks SET state = ?, next_at = ?, reminders = reminders + ?,
                         cancelled_at = COALESCE(cancelled_at, ?), last_error = ?, lease_owner = NULL,
-                        lease_until = NULL, updated_at = ?
+                        lease_until = ?, updated_at = ?
                     WHERE id = ?
                     RETURNING *
                     """,
                 arguments: [
                     state, nextAt.ledgerMillis, update.reminded ? 1 : 0, update.cancelled ? now : nil, update.error,
-                    now, task.id,
+                    leaseUntil, now, task.id,
                 ]
             ).map { RowImage(table: "mass_tasks", row: $0) }
             try EventLog.append(db, kind: .task, actor: task.leaseOwner, at: at, images: images)
