@@ -196,7 +196,8 @@ public struct ConfigLoader: Sendable {
             groups += reader.inlineGroups(groupsNode, catalog: catalog)
         }
         if let (path, location) = groupsFile {
-            let csv = reader.csvGroups(path: resolve(path, relativeTo: file), named: path, at: location)
+            let csv = reader.csvGroups(
+                path: resolve(path, relativeTo: file), named: path, at: location, catalog: catalog)
             // Taken whole when there are no inline groups: appending would copy every group.
             if groups.isEmpty { groups = csv } else { groups += csv }
         }

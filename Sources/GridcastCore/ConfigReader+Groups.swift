@@ -173,15 +173,15 @@ extension Reader {
                 if !present.contains("id") { error(at, "groups[\(index)]: missing required key 'id'") }
                 continue
             }
-            // Every group but a customer group posts to a webhook.
-            let customerGroup = fields["sink"]?.text == Group.customerGroupSink
+            // Every known sink but customer groups posts to a webhook; an unknown one is reported as such.
+            let needsURL = fields["sink"].map { Self.needsURL(sink: $0.text, catalog: catalog) } ?? true
             for required in ["sink", "url"] where !present.contains(required) {
-                if required == "url" && customerGroup { continue }
+                if required == "url" && !needsURL { continue }
                 error(at, "group \(id.text): missing required key '\(required)'")
             }
             guard let sink = fields["sink"] else { continue }
             let url = fields["url"]
-            if url == nil && !customerGroup { continue }
+            if url == nil && needsURL { continue }
             groups.append(
                 group(
                     from: GroupFields(
@@ -197,7 +197,9 @@ extension Reader {
     }
 
     /// The groups file (CSV): one group per row, columns named by the header.
-    mutating func csvGroups(path: String, named: String, at location: SourceLocation) -> [Group] {
+    mutating func csvGroups(
+        path: String, named: String, at location: SourceLocation, catalog: any SinkCatalog
+    ) -> [Group] {
         guard let data = FileManager.default.contents(atPath: path) else {
             error(location, "groups_file: cannot read '\(named)' (looked for \(path))")
             return []
@@ -240,9 +242,9 @@ extension Reader {
                 error(at, "id is empty")
                 continue
             }
-            // Every group but a customer group posts to a webhook.
+            // Every known sink but customer groups posts to a webhook; an unknown one is reported as such.
             let url = cell(urlAt)
-            guard let sink = cell(sinkAt), url != nil || sink.text == Group.customerGroupSink else {
+            guard let sink = cell(sinkAt), url != nil || !Self.needsURL(sink: sink.text, catalog: catalog) else {
                 error(at, "group \(id.text): sink and url are required")
                 continue
             }
@@ -259,9 +261,19 @@ extension Reader {
         return groups
     }
 
+    /// Whether a group of this sink must have a `url`: every known one but customer groups. A sink that is not
+    /// known is reported as such, not as a group without its URL.
+    static func needsURL(sink: String, catalog: any SinkCatalog) -> Bool {
+        sink != Group.customerGroupSink && catalog.sinkNames.contains(sink)
+    }
+
     /// The apps a group names: a customer group's `app` must be in `wecom_apps`; `app` and `owner` are for
     /// customer groups only, a group's own `feishu_app` for Feishu and Lark groups only.
-    private mutating func appProblems(of group: Group, wecomApps: [String], at: (String) -> SourceLocation?) {
+    /// Nothing is said of a group whose sink is unknown: it may be a customer group's misspelt.
+    private mutating func appProblems(
+        of group: Group, wecomApps: [String], catalog: any SinkCatalog, at: (String) -> SourceLocation?
+    ) {
+        guard catalog.sinkNames.contains(group.sink) else { return }
         if group.isCustomerGroup {
             if let app = group.app, !app.isEmpty, !wecomApps.contains(app) {
                 let known =
@@ -328,7 +340,7 @@ extension Reader {
                         "group \(group.id): thread_id: expected the topic's positive number, got '\(thread)'")
                 }
             }
-            appProblems(of: group, wecomApps: wecomApps, at: at)
+            appProblems(of: group, wecomApps: wecomApps, catalog: catalog, at: at)
             for tag in group.tags
             where tag.isEmpty || tag.unicodeScalars.contains(where: { $0.isSpace || $0 == "," || $0 == ":" }) {
                 error(at("tags"), "group \(group.id): tag '\(tag)' may not contain spaces, ',' or ':'")

@@ -354,6 +354,23 @@ struct AppConfigTests {
             ])
     }
 
+    @Test func aShortenedCustomerGroupSinkIsSuggestedInFull() throws {
+        for typed in ["wecom-customer", "wecom-customer-groups"] {
+            let found = try problems(
+                Self.wecomApp + "groups:\n"
+                    + Self.customerGroup.replacingOccurrences(of: "sink: wecom-customer-group", with: "sink: \(typed)"))
+            let message =
+                "group cg-1: unknown sink '\(typed)' (did you mean 'wecom-customer-group'?); one of "
+                + SinkRegistry.standard.sinkNames.joined(separator: ", ")
+            // Nothing about its url, app or owner: the sink it meant is not known.
+            #expect(found == ["gridcast.yaml:11:11: " + message])
+            let csv = try problems(
+                Self.wecomApp + "groups_file: groups.csv\n",
+                files: ["groups.csv": "id,sink,url,app,chat_id,owner\ncg-1,\(typed),,minhang,wr1,zs\n"])
+            #expect(csv == ["groups.csv:2: " + message])
+        }
+    }
+
     // MARK: the groups CSV
 
     @Test func aGroupsFileOfCustomerGroupsNeedsNoURLColumn() throws {
