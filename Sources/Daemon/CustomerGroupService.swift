@@ -22,7 +22,7 @@ struct CustomerGroupService: Service {
         let sessions = CustomerGroupSessions(transport: transport)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let config = await live.snapshot.config
-            if config.groups.contains(where: { $0.sink == WeComApp.sink }) {
+            if config.groups.contains(where: { $0.isCustomerGroup }) {
                 do {
                     try await MassTaskRunner(store: store, config: config, sessions: sessions, logger: logger).runOnce()
                 } catch {

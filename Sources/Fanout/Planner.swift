@@ -39,7 +39,7 @@ public struct Planner: Sendable {
         }
         var targets: [PlanTarget] = []
         for group in groups {
-            if group.sink == WeComApp.sink {
+            if group.isCustomerGroup {
                 // A customer group gets one mass-message task: the text, the poster and the card together.
                 if let refusal = CustomerGroupMessage.refusal(of: notice, for: group) {
                     throw Failure(message: refusal)

@@ -10,7 +10,11 @@ public struct ConfigLoader: Sendable {
     /// Top-level keys.
     static let rootKeys = [
         "timezone", "ledger", "dispatch", "groups_file", "groups", "notices", "schedules", "quiet_hours", "api",
-        "report_to", "mention_all", "urgent_prefix",
+        "report_to", "mention_all", "urgent_prefix", "feishu_app", "wecom_apps",
+    ]
+    static let feishuAppKeys = ["app_id", "app_secret", "api"]
+    static let wecomAppKeys = [
+        "id", "corp_id", "secret", "api", "quota", "confirm_by", "confirm_within", "remind_after", "poll",
     ]
     static let reportToKeys = ["group", "daily_at", "weekly_at"]
     static let scheduleKeys = ["id", "cron", "to", "pick", "catch_up", "when_exhausted"]
@@ -23,7 +27,7 @@ public struct ConfigLoader: Sendable {
     ]
     static let groupKeys = [
         "id", "name", "sink", "url", "secret", "keyword", "chat_id", "thread_id", "thread_name", "tags", "mention_all",
-        "rate", "format",
+        "rate", "format", "app", "owner", "feishu_app",
     ]
 
     /// The environment `${VAR}` reads from.
@@ -31,8 +35,9 @@ public struct ConfigLoader: Sendable {
     /// The sinks groups may name.
     public var catalog: any SinkCatalog
 
-    /// Creates a loader. With `credentials: .deferred`, an unset variable in a group's `url` or `secret` or in the
-    /// API token is no error: the value stays unexpanded (for commands that neither send nor serve).
+    /// Creates a loader. With `credentials: .deferred`, an unset variable in a group's `url` or `secret`, in an
+    /// app's id, corp id or secret (`feishu_app`, `wecom_apps`) or in the API token is no error: the value stays
+    /// unexpanded (for commands that neither send nor serve).
     public init(
         catalog: any SinkCatalog,
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -122,6 +127,7 @@ public struct ConfigLoader: Sendable {
         var schedulesNode: Node?
         var reportToNode: Node?
         var noticesDirectory: (String, SourceLocation)?
+        var feishuApp: FeishuApp?
         for (key, value) in reader.entries(mapping, allowed: Self.rootKeys, context: "config") {
             switch key {
             case "timezone":
@@ -160,6 +166,11 @@ public struct ConfigLoader: Sendable {
                 if let (text, at) = reader.string(value, key) {
                     do { config.quietHours = try QuietHours(parsing: text) } catch { reader.error(at, error.message) }
                 }
+            case "feishu_app":
+                let at = reader.keyLocation(key, in: mapping) ?? reader.location(value)
+                feishuApp = reader.feishuApp(value, key, at: at, catalog: catalog)
+            case "wecom_apps":
+                config.wecomApps = reader.wecomApps(value, catalog: catalog)
             case "api":
                 guard let api = reader.mapping(value, key) else { continue }
                 config.api = reader.api(api, at: reader.location(value), resolve: { resolve($0, relativeTo: file) })
@@ -182,10 +193,11 @@ public struct ConfigLoader: Sendable {
         }
         var groups: [Group] = []
         if let groupsNode {
-            groups += reader.inlineGroups(groupsNode)
+            groups += reader.inlineGroups(groupsNode, catalog: catalog)
         }
         if let (path, location) = groupsFile {
-            let csv = reader.csvGroups(path: resolve(path, relativeTo: file), named: path, at: location)
+            let csv = reader.csvGroups(
+                path: resolve(path, relativeTo: file), named: path, at: location, catalog: catalog)
             // Taken whole when there are no inline groups: appending would copy every group.
             if groups.isEmpty { groups = csv } else { groups += csv }
         }
@@ -194,7 +206,13 @@ public struct ConfigLoader: Sendable {
                 SourceLocation(file: file, line: 1, column: 1),
                 "config defines no groups: add `groups:` or `groups_file:`")
         }
-        config.groups = reader.checked(groups, catalog: catalog)
+        // The top-level Feishu app is every Feishu/Lark group's that names none of its own.
+        if let feishuApp {
+            for index in groups.indices where groups[index].feishuApp == nil {
+                if ["feishu", "lark"].contains(groups[index].sink) { groups[index].feishuApp = feishuApp }
+            }
+        }
+        config.groups = reader.checked(groups, catalog: catalog, wecomApps: config.wecomApps.map(\.id))
         if !groups.isEmpty {
             // Checked against every group written, so a group refused for another reason doesn't make its tags look
             // unknown.

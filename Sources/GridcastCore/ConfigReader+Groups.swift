@@ -15,7 +15,8 @@ struct GroupFields {
     var at: SourceLocation
     var id: Field
     var sink: Field
-    var url: Field
+    /// None for a customer group, which has no webhook.
+    var url: Field?
     var name: Field?
     var secret: Field?
     var keyword: Field?
@@ -25,6 +26,12 @@ struct GroupFields {
     var mentionAll: Field?
     var rate: Field?
     var format: Field?
+    /// A customer group's app and owner.
+    var app: Field?
+    var owner: Field?
+    /// The group's own Feishu app (YAML only) and where its key is written.
+    var feishuApp: FeishuApp?
+    var feishuAppAt: SourceLocation?
     /// Tags as one text (`a;b` or `a,b`), or, from a YAML list, one by one.
     var tags: Field?
     var tagList: [String]?
@@ -41,12 +48,14 @@ extension Reader {
         let id = fields.id.text
         // A value is quoted back in its message, except for the group's own secrets (a key pasted into the
         // wrong column must not reach a log).
-        var secrets = SecretMask.credentials(in: fields.url.text)
+        var secrets = SecretMask.credentials(in: fields.url?.text ?? "")
         if let secret = fields.secret?.text, !secret.isEmpty { secrets.append(secret) }
+        if let appSecret = fields.feishuApp?.appSecret, !appSecret.isEmpty { secrets.append(appSecret) }
         func shown(_ field: GroupFields.Field) -> String {
             secrets.isEmpty ? field.text : SecretMask.redact(field.text, secrets: secrets)
         }
-        var mentionAll = defaultMentionAll
+        // The top-level default is for groups that can mention everyone: a customer group can't.
+        var mentionAll = fields.sink.text == Group.customerGroupSink ? .never : defaultMentionAll
         if let field = fields.mentionAll {
             if let value = MentionAll(parsing: field.text) {
                 mentionAll = value
@@ -75,7 +84,7 @@ extension Reader {
             id: id,
             name: fields.name?.text ?? id,
             sink: fields.sink.text,
-            url: fields.url.text,
+            url: fields.url?.text ?? "",
             secret: fields.secret?.text,
             keyword: fields.keyword?.text,
             chatID: fields.chatID?.text,
@@ -88,12 +97,17 @@ extension Reader {
         group.urgentPrefix = urgentPrefix
         group.threadID = fields.threadID?.text
         group.threadName = fields.threadName?.text
+        group.app = fields.app?.text
+        group.owner = fields.owner?.text
+        group.feishuApp = fields.feishuApp
+        if let at = fields.feishuAppAt { group.fieldLocations["feishu_app"] = at }
         guard fields.fieldsHavePlaces else { return group }
         let named: [(String, GroupFields.Field?)] = [
             ("id", fields.id), ("sink", fields.sink), ("url", fields.url), ("name", fields.name),
             ("secret", fields.secret), ("keyword", fields.keyword), ("chat_id", fields.chatID),
-            ("thread_id", fields.threadID),
-            ("thread_name", fields.threadName),
+            ("thread_id", fields.threadID), ("thread_name", fields.threadName), ("app", fields.app),
+            ("owner", fields.owner), ("mention_all", fields.mentionAll), ("rate", fields.rate),
+            ("format", fields.format),
         ]
         for case (let key, let field?) in named { group.fieldLocations[key] = field.at }
         // A bad tag is reported at the tag list, not at the group.
@@ -112,7 +126,7 @@ extension Reader {
     }
 
     /// The `groups:` list of the YAML file.
-    mutating func inlineGroups(_ node: Node) -> [Group] {
+    mutating func inlineGroups(_ node: Node, catalog: any SinkCatalog) -> [Group] {
         guard case .sequence(let sequence) = node else {
             error(location(node), "groups: expected a list of groups (each starting with '- id: …')")
             return []
@@ -126,6 +140,8 @@ extension Reader {
             var fields: [String: GroupFields.Field] = [:]
             var tagList: [String]?
             var tagsAt: SourceLocation?
+            var feishuApp: FeishuApp?
+            var feishuAppAt: SourceLocation?
             let groupEntries = entries(mapping, allowed: ConfigLoader.groupKeys, context: "groups[\(index)]")
             let present = Set(groupEntries.map(\.0))
             for (key, value) in groupEntries {
@@ -137,6 +153,12 @@ extension Reader {
                 }
                 if key == "tags", case .mapping = value {
                     error(location(value), "\(name): expected a list of tags")
+                    continue
+                }
+                if key == "feishu_app" {
+                    let at = keyLocation(key, in: mapping) ?? location(value)
+                    feishuAppAt = at
+                    feishuApp = self.feishuApp(value, name, at: at, catalog: catalog)
                     continue
                 }
                 let optional = ["secret", "keyword", "chat_id", "thread_id", "thread_name", "name", "tags"].contains(
@@ -151,10 +173,15 @@ extension Reader {
                 if !present.contains("id") { error(at, "groups[\(index)]: missing required key 'id'") }
                 continue
             }
+            // Every known sink but customer groups posts to a webhook; an unknown one is reported as such.
+            let needsURL = fields["sink"].map { Self.needsURL(sink: $0.text, catalog: catalog) } ?? true
             for required in ["sink", "url"] where !present.contains(required) {
+                if required == "url" && !needsURL { continue }
                 error(at, "group \(id.text): missing required key '\(required)'")
             }
-            guard let sink = fields["sink"], let url = fields["url"] else { continue }
+            guard let sink = fields["sink"] else { continue }
+            let url = fields["url"]
+            if url == nil && needsURL { continue }
             groups.append(
                 group(
                     from: GroupFields(
@@ -162,14 +189,17 @@ extension Reader {
                         keyword: fields["keyword"], chatID: fields["chat_id"], threadID: fields["thread_id"],
                         threadName: fields["thread_name"],
                         mentionAll: fields["mention_all"],
-                        rate: fields["rate"], format: fields["format"], tags: fields["tags"], tagList: tagList,
+                        rate: fields["rate"], format: fields["format"], app: fields["app"], owner: fields["owner"],
+                        feishuApp: feishuApp, feishuAppAt: feishuAppAt, tags: fields["tags"], tagList: tagList,
                         tagsAt: tagsAt, fieldsHavePlaces: true)))
         }
         return groups
     }
 
     /// The groups file (CSV): one group per row, columns named by the header.
-    mutating func csvGroups(path: String, named: String, at location: SourceLocation) -> [Group] {
+    mutating func csvGroups(
+        path: String, named: String, at location: SourceLocation, catalog: any SinkCatalog
+    ) -> [Group] {
         guard let data = FileManager.default.contents(atPath: path) else {
             error(location, "groups_file: cannot read '\(named)' (looked for \(path))")
             return []
@@ -195,7 +225,7 @@ extension Reader {
         let secretAt = position("secret"), keywordAt = position("keyword"), tagsAt = position("tags")
         let chatIDAt = position("chat_id"), mentionAllAt = position("mention_all"), rateAt = position("rate")
         let formatAt = position("format"), threadIDAt = position("thread_id")
-        let threadNameAt = position("thread_name")
+        let threadNameAt = position("thread_name"), appAt = position("app"), ownerAt = position("owner")
         for row in rows {
             let at = SourceLocation(file: path, line: row.line)
             func cell(_ position: Int?) -> GroupFields.Field? {
@@ -212,7 +242,9 @@ extension Reader {
                 error(at, "id is empty")
                 continue
             }
-            guard let sink = cell(sinkAt), let url = cell(urlAt) else {
+            // Every known sink but customer groups posts to a webhook; an unknown one is reported as such.
+            let url = cell(urlAt)
+            guard let sink = cell(sinkAt), url != nil || !Self.needsURL(sink: sink.text, catalog: catalog) else {
                 error(at, "group \(id.text): sink and url are required")
                 continue
             }
@@ -223,13 +255,50 @@ extension Reader {
                         keyword: cell(keywordAt), chatID: cell(chatIDAt), threadID: cell(threadIDAt),
                         threadName: cell(threadNameAt),
                         mentionAll: cell(mentionAllAt),
-                        rate: cell(rateAt), format: cell(formatAt), tags: cell(tagsAt), fieldsHavePlaces: false)))
+                        rate: cell(rateAt), format: cell(formatAt), app: cell(appAt), owner: cell(ownerAt),
+                        tags: cell(tagsAt), fieldsHavePlaces: false)))
         }
         return groups
     }
 
-    /// Validates ids, uniqueness, URLs, tags and each sink's own rules; returns the groups that passed.
-    mutating func checked(_ groups: [Group], catalog: any SinkCatalog) -> [Group] {
+    /// Whether a group of this sink must have a `url`: every known one but customer groups. A sink that is not
+    /// known is reported as such, not as a group without its URL.
+    static func needsURL(sink: String, catalog: any SinkCatalog) -> Bool {
+        sink != Group.customerGroupSink && catalog.sinkNames.contains(sink)
+    }
+
+    /// The apps a group names: a customer group's `app` must be in `wecom_apps`; `app` and `owner` are for
+    /// customer groups only, a group's own `feishu_app` for Feishu and Lark groups only.
+    /// Nothing is said of a group whose sink is unknown: it may be a customer group's misspelt.
+    private mutating func appProblems(
+        of group: Group, wecomApps: [String], catalog: any SinkCatalog, at: (String) -> SourceLocation?
+    ) {
+        guard catalog.sinkNames.contains(group.sink) else { return }
+        if group.isCustomerGroup {
+            if let app = group.app, !app.isEmpty, !wecomApps.contains(app) {
+                let known =
+                    wecomApps.isEmpty
+                    ? "; the config has no wecom_apps"
+                    : "\(KeySuggestion.hint(for: app, in: wecomApps)); one of \(wecomApps.joined(separator: ", "))"
+                error(at("app"), "group \(group.id): app '\(app)' is not in wecom_apps\(known)")
+            }
+        } else {
+            for (key, value) in [("app", group.app), ("owner", group.owner)] where value != nil {
+                error(
+                    at(key),
+                    "group \(group.id): \(key) is for \(Group.customerGroupSink) groups; sink \(group.sink) has none")
+            }
+        }
+        if group.fieldLocations["feishu_app"] != nil, !["feishu", "lark"].contains(group.sink) {
+            error(
+                at("feishu_app"),
+                "group \(group.id): feishu_app is for feishu and lark groups; sink \(group.sink) has none")
+        }
+    }
+
+    /// Validates ids, uniqueness, URLs, tags, each sink's own rules and the apps groups name (`wecomApps`, the ids
+    /// of `wecom_apps`); returns the groups that passed.
+    mutating func checked(_ groups: [Group], catalog: any SinkCatalog, wecomApps: [String] = []) -> [Group] {
         var firstByID: [String: SourceLocation] = [:]
         firstByID.reserveCapacity(groups.count)
         var invalid: Set<Int> = []
@@ -255,7 +324,7 @@ extension Reader {
                     at("sink"),
                     "group \(group.id): unknown sink '\(group.sink)'\(KeySuggestion.hint(for: group.sink, in: catalog.sinkNames)); one of \(catalog.sinkNames.joined(separator: ", "))"
                 )
-            } else if credentialsKnown {
+            } else if credentialsKnown || group.isCustomerGroup {
                 for problem in catalog.problems(for: group) {
                     error(at(problem.field), "group \(group.id): \(problem.message)")
                 }
@@ -271,6 +340,7 @@ extension Reader {
                         "group \(group.id): thread_id: expected the topic's positive number, got '\(thread)'")
                 }
             }
+            appProblems(of: group, wecomApps: wecomApps, catalog: catalog, at: at)
             for tag in group.tags
             where tag.isEmpty || tag.unicodeScalars.contains(where: { $0.isSpace || $0 == "," || $0 == ":" }) {
                 error(at("tags"), "group \(group.id): tag '\(tag)' may not contain spaces, ',' or ':'")

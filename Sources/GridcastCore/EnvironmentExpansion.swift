@@ -4,8 +4,9 @@ import Foundation
 public struct EnvironmentExpansion: Sendable {
     /// The variables available for expansion.
     public var environment: [String: String]
-    /// Whether an unset variable in a credential (a group's `url` or `secret`, the API token) is an error, as for
-    /// the commands that send or serve, or is left unexpanded for commands that never use it (README, "Config").
+    /// Whether an unset variable in a credential (a group's `url` or `secret`, an app's, the API token) is an error,
+    /// as for the commands that send or serve, or is left unexpanded for commands that never use it (README,
+    /// "Config").
     public var credentials: CredentialUse
 
     /// What an unset variable in a credential means.

@@ -1,15 +1,16 @@
 /// Reads a `groups_file`: CSV with a header row naming its columns (`id,name,sink,url,secret,keyword,tags`,
-/// optionally `chat_id`, `thread_id`, `thread_name`, `mention_all`, `rate` and `format`), tags separated by `;`.
+/// optionally `chat_id`, `thread_id`, `thread_name`, `mention_all`, `rate`, `format`, and a customer group's `app`
+/// and `owner`), tags separated by `;`. A file of customer groups only may leave out `url`.
 /// Quoted fields may hold commas, quotes (`""`) and line breaks; errors name the physical line where the record
 /// starts.
 public struct GroupsCSV {
     /// Columns a groups file may have.
     public static let columns = [
         "id", "name", "sink", "url", "secret", "keyword", "tags", "chat_id", "thread_id", "thread_name", "mention_all",
-        "rate", "format",
+        "rate", "format", "app", "owner",
     ]
-    /// Columns it must have.
-    public static let requiredColumns = ["id", "sink", "url"]
+    /// Columns it must have; `url` too unless every row is a customer group.
+    public static let requiredColumns = ["id", "sink"]
 
     /// One data row: its starting line and its cells.
     public struct Row: Sendable {
@@ -170,6 +171,16 @@ public struct GroupsCSV {
             diagnostics.append(
                 Diagnostic(
                     SourceLocation(file: file, line: header.line), "header lacks the required column '\(required)'"))
+            headerOK = false
+        }
+        // Customer groups have no webhook: a file of only those needs no url column.
+        if headerOK, !names.contains("url"), let sink = names.firstIndex(of: "sink"),
+            meaningful.dropFirst().contains(where: {
+                sink >= $0.fields.count || $0.fields[sink].trimmingSpaces != Group.customerGroupSink
+            })
+        {
+            diagnostics.append(
+                Diagnostic(SourceLocation(file: file, line: header.line), "header lacks the required column 'url'"))
             headerOK = false
         }
         guard headerOK else { return ([], diagnostics) }

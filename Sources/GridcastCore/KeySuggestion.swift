@@ -3,8 +3,11 @@ public enum KeySuggestion {
     /// The candidate closest to `word` when it is close enough to be a likely typo.
     public static func closest(to word: String, in candidates: [String]) -> String? {
         let lowered = word.lowercased()
+        // Of the candidates the word starts or is started by, the one nearest its length: `wecom-customer` means
+        // `wecom-customer-group`, not `wecom`. The first of equals wins.
+        let extending = candidates.filter { $0.hasPrefix(lowered) || lowered.hasPrefix($0) }
         if lowered.count >= 3,
-            let extended = candidates.first(where: { $0.hasPrefix(lowered) || lowered.hasPrefix($0) })
+            let extended = extending.min(by: { abs($0.count - lowered.count) < abs($1.count - lowered.count) })
         {
             return extended
         }

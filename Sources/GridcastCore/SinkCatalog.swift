@@ -5,6 +5,8 @@ public protocol SinkCatalog: Sendable {
     var sinkNames: [String] { get }
     /// What is wrong with this group for its sink; empty when nothing is.
     func problems(for group: Group) -> [GroupProblem]
+    /// Why `url` may not be an app's API address (`api:`), or nil when it may: the rules of webhook URLs.
+    func addressProblem(_ url: String) -> String?
 }
 
 /// A problem with one field of one group.

@@ -57,6 +57,37 @@ struct CheckCommand: ParsableCommand {
         if !config.library.entries.isEmpty { line += "; \(config.library.entries.count) library notices" }
         if !config.schedules.isEmpty { line += "; schedules: \(config.schedules.map(\.id).joined(separator: ", "))" }
         if let api = config.api { line += "; api \(api.host):\(api.port)" }
+        if !config.wecomApps.isEmpty {
+            line += "; wecom apps: " + config.wecomApps.map { wecomApp($0, in: config) }.joined(separator: ", ")
+        }
+        let feishuApps = feishuApps(of: config.groups)
+        if !feishuApps.isEmpty { line += "; feishu apps: " + feishuApps.joined(separator: ", ") }
         return line
+    }
+
+    /// `minhang (qyapi.weixin.qq.com, quota days-of-month, confirm by 20:00, 4 groups)`: never the app's secret.
+    static func wecomApp(_ app: WeComApp, in config: GridcastConfig) -> String {
+        let groups = config.groups.count { $0.isCustomerGroup && $0.app == app.id }
+        return "\(app.id) (\(host(of: app.api)), quota \(app.quota), confirm \(app.confirmDeadline), "
+            + "\(groups) \(groups == 1 ? "group" : "groups"))"
+    }
+
+    /// Each Feishu app by its app id, with the API it calls and how many groups use it; never the app secret.
+    static func feishuApps(of groups: [Group]) -> [String] {
+        var order: [String] = []
+        var counts: [String: Int] = [:]
+        for group in groups {
+            guard let app = group.feishuApp else { continue }
+            let shown = "\(app.appID) (\(app.api.map(host) ?? "the webhook's host")"
+            if counts[shown] == nil { order.append(shown) }
+            counts[shown, default: 0] += 1
+        }
+        return order.map { "\($0), \(counts[$0]!) \(counts[$0] == 1 ? "group" : "groups"))" }
+    }
+
+    /// The host (and port) of an API address, or the address when it has none.
+    static func host(of address: String) -> String {
+        guard let components = URLComponents(string: address), let host = components.host else { return address }
+        return components.port.map { "\(host):\($0)" } ?? host
     }
 }

@@ -67,7 +67,7 @@ struct ConfigCheckTests {
                 "gridcast.yaml:2:1: config: unknown key 'dispach' (did you mean 'dispatch'?)",
                 "gridcast.yaml:7:9: group id 'Bad_ID' is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
                 "gridcast.yaml:9:10: groups[0].url: environment variable UNSET_KEY is not set",
-                "gridcast.yaml:12:11: group ok: unknown sink 'wechat' (did you mean 'wecom'?); one of wecom, dingtalk, feishu, lark, slack, telegram, discord, teams, generic",
+                "gridcast.yaml:12:11: group ok: unknown sink 'wechat' (did you mean 'wecom'?); one of wecom, dingtalk, feishu, lark, slack, telegram, discord, teams, generic, wecom-customer-group",
                 "gridcast.yaml:14:9: duplicate group id 'ok' (first defined at gridcast.yaml:11:5)",
                 "gridcast.yaml:19:11: schedule morning: cron minute: 61 is outside 0-59",
                 "gridcast.yaml:20:9: schedule morning: selector names unknown tag 'eldery'",

@@ -138,7 +138,7 @@ struct ConfigTests {
                 "gridcast.yaml:3:12: dispatch.timeout: expected a duration such as 250ms, 15s, 5m or 1h, got 'soon'",
                 "gridcast.yaml:4:13: dispatch.in_doubt: expected hold or resend, got 'maybe'",
                 "gridcast.yaml:6:9: group id 'Bad_ID' is invalid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
-                "gridcast.yaml:10:11: group ok: unknown sink 'wechat' (did you mean 'wecom'?); one of wecom, dingtalk, feishu, lark, slack, telegram, discord, teams, generic",
+                "gridcast.yaml:10:11: group ok: unknown sink 'wechat' (did you mean 'wecom'?); one of wecom, dingtalk, feishu, lark, slack, telegram, discord, teams, generic, wecom-customer-group",
                 "gridcast.yaml:14:10: group plain: plain http:// is allowed only to loopback addresses; use https:// for http://example.com/hook",
                 "gridcast.yaml:16:9: duplicate group id 'ok' (first defined at gridcast.yaml:9:5)",
             ])
@@ -275,7 +275,7 @@ struct ConfigTests {
                 == [
                     "groups.csv:2: duplicate group id 'a-1' (first defined at gridcast.yaml:3:5)",
                     "groups.csv:3: expected 7 fields as in the header, found 3",
-                    "groups.csv:4: group a-3: unknown sink 'dingding'; one of wecom, dingtalk, feishu, lark, slack, telegram, discord, teams, generic",
+                    "groups.csv:4: group a-3: unknown sink 'dingding'; one of wecom, dingtalk, feishu, lark, slack, telegram, discord, teams, generic, wecom-customer-group",
                     "groups.csv:5: group a-4: wecom url must carry the robot key as ?key=…",
                 ].sorted())
     }

@@ -24,7 +24,7 @@ struct MassTaskLedgerTests {
         }
     }
 
-    func plan(_ id: String, groups: [String], sink: String = WeComApp.sink) -> Plan {
+    func plan(_ id: String, groups: [String], sink: String = Group.customerGroupSink) -> Plan {
         Plan(
             notice: Notice(id: id, title: "T", text: "不转账 \(id)", urgent: false), selector: "all", origin: "test",
             targets: groups.map { PlanTarget(groupID: $0, groupName: "群\($0)", sink: sink) }, now: now)
@@ -32,7 +32,7 @@ struct MassTaskLedgerTests {
 
     func request(at date: Date? = nil, batchSize: Int = 2000) -> TaskClaimRequest {
         TaskClaimRequest(
-            sink: WeComApp.sink, leaseOwner: "host:1:1", now: date ?? now, lease: .seconds(60), batchSize: batchSize,
+            sink: Group.customerGroupSink, leaseOwner: "host:1:1", now: date ?? now, lease: .seconds(60), batchSize: batchSize,
             key: Self.key)
     }
 

@@ -710,8 +710,13 @@ struct PlatformRegistryTests {
     @Test func everyPlatformIsRegistered() {
         #expect(
             SinkRegistry.standard.sinkNames
-                == ["wecom", "dingtalk", "feishu", "lark", "slack", "telegram", "discord", "teams", "generic"])
+                == [
+                    "wecom", "dingtalk", "feishu", "lark", "slack", "telegram", "discord", "teams", "generic",
+                    "wecom-customer-group",
+                ])
         #expect(SinkRegistry.standard.sink(named: "lark")?.name == "lark")
+        // Customer groups are valid in a config, but reached through an app: no webhook sink.
+        #expect(SinkRegistry.standard.sink(named: "wecom-customer-group") == nil)
     }
 
     @Test func dingTalkNeedsAnAccessToken() {

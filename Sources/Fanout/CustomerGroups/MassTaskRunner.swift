@@ -42,7 +42,7 @@ public struct MassTaskRunner: Sendable {
     /// Creates the tasks due now and makes the calls open tasks need; returns how many tasks it worked on.
     @discardableResult
     public func runOnce() async throws -> Int {
-        guard config.groups.contains(where: { $0.sink == WeComApp.sink }) || !config.wecomApps.isEmpty else {
+        guard config.groups.contains(where: { $0.isCustomerGroup }) || !config.wecomApps.isEmpty else {
             return 0
         }
         let clients = await sessions.clients(for: config)
@@ -56,9 +56,9 @@ public struct MassTaskRunner: Sendable {
     private func createDue(clients: [String: WeComContactClient]) async throws -> Int {
         let config = config
         let request = TaskClaimRequest(
-            sink: WeComApp.sink, leaseOwner: leaseOwner, now: clock.now(), lease: Self.lease, batchSize: 2000,
+            sink: Group.customerGroupSink, leaseOwner: leaseOwner, now: clock.now(), lease: Self.lease, batchSize: 2000,
             key: { groupID in
-                guard let group = config.group(groupID), group.sink == WeComApp.sink, let app = group.app,
+                guard let group = config.group(groupID), group.isCustomerGroup, let app = group.app,
                     let owner = group.owner, config.wecomApp(app) != nil
                 else { return nil }
                 return TaskKey(app: app, member: owner)

@@ -33,7 +33,7 @@ extension SQLiteLedgerStore {
             SELECT next_at, r FROM (
                 SELECT next_at, rowid AS r FROM deliveries
                 WHERE state = '\(state.rawValue)' AND next_at <= :now\(noticeFilter)
-                    AND sink <> '\(WeComApp.sink)'
+                    AND sink <> '\(Group.customerGroupSink)'
                 ORDER BY next_at, rowid LIMIT :limit)
             """
         }

@@ -14,7 +14,7 @@ extension SQLiteLedgerStore {
                     SUM(state = 'claimed') AS claimed,
                     MIN(CASE WHEN state = 'claimed' THEN lease_until END) AS lease_expiry
                 FROM deliveries WHERE \(StateCondition.any(of: [.planned, .retry, .claimed]))
-                    AND sink <> '\(WeComApp.sink)'
+                    AND sink <> '\(Group.customerGroupSink)'
                 """
             let millis = now.ledgerMillis
             var arguments: StatementArguments = [millis, millis, millis]
