@@ -32,7 +32,8 @@ struct MassTaskLedgerTests {
 
     func request(at date: Date? = nil, batchSize: Int = 2000) -> TaskClaimRequest {
         TaskClaimRequest(
-            sink: Group.customerGroupSink, leaseOwner: "host:1:1", now: date ?? now, lease: .seconds(60), batchSize: batchSize,
+            sink: Group.customerGroupSink, leaseOwner: "host:1:1", now: date ?? now, lease: .seconds(60),
+            batchSize: batchSize,
             key: Self.key)
     }
 
