@@ -29,14 +29,18 @@ public final class EmulatorServer: Sendable {
     /// - Parameters:
     ///   - groups: the groups of a gridcast config: requests for other bots are refused as the platform would,
     ///     and signatures are checked with their secrets. Empty: accept any bot, check no signature.
-    ///   - faults: failures to inject per group; with `groups`, a fault for a group not among them is refused
-    ///     (``FaultPlan/Failure``).
+    ///   - wecomApps: the WeCom customer-contact apps whose tokens, customer groups (the `groups` with sink
+    ///     `wecom-customer-group`) and mass-message tasks the emulator plays. Empty: any corpid and secret get a
+    ///     token, and the chats a sender names become its groups.
+    ///   - faults: failures to inject per group (or WeCom app); with `groups`, a fault for a group not among them is
+    ///     refused (``FaultPlan/Failure``).
     ///   - timeZone: the zone of the log's times (the config's `timezone`).
     ///   - log: receives a line per accepted or refused message.
     public static func start(
         host: String = "127.0.0.1",
         port: Int = 0,
         groups: [Group] = [],
+        wecomApps: [WeComApp] = [],
         faults: FaultPlan = FaultPlan(),
         enforceRateLimits: Bool = true,
         responseDelay: Duration = .zero,
@@ -45,12 +49,13 @@ public final class EmulatorServer: Sendable {
         timeZone: TimeZone = .current,
         log: (@Sendable (String) -> Void)? = nil
     ) async throws -> EmulatorServer {
-        try faults.check(groups: groups)
+        try faults.check(groups: groups, apps: wecomApps)
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let state = try await eventLoop.submit {
             NIOLoopBound(
                 EmulatorState(
-                    groups: groups, faults: faults, enforceRateLimits: enforceRateLimits, timeZone: timeZone, log: log),
+                    groups: groups, faults: faults, enforceRateLimits: enforceRateLimits, wecomApps: wecomApps,
+                    timeZone: timeZone, now: clock(), log: log),
                 eventLoop: eventLoop
             )
         }.get()

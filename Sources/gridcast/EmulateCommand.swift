@@ -39,18 +39,20 @@ struct EmulateCommand: AsyncParsableCommand {
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         var groups: [Group] = []
+        var apps: [WeComApp] = []
         // The log's times are in the config's timezone, like every time gridcast shows.
         var timeZone = TimeZone.current
         if let config {
             let loaded = try ConfigOption(config: config).load()
             groups = loaded.groups
+            apps = loaded.wecomApps
             timeZone = loaded.timeZone
         }
         var plan = FaultPlan()
         if let faults {
             do {
                 plan = try FaultPlan.load(path: faults)
-                try plan.check(groups: groups)
+                try plan.check(groups: groups, apps: apps)
             } catch {
                 printError("\(error)")
                 throw ExitStatus.usage.exitCode
@@ -67,7 +69,7 @@ struct EmulateCommand: AsyncParsableCommand {
         let printer: @Sendable (String) -> Void = { line in printLine(line) }
         let log = quiet ? nil : printer
         let server = try await EmulatorServer.start(
-            host: host, port: port, groups: groups, faults: plan, enforceRateLimits: !noRateLimits,
+            host: host, port: port, groups: groups, wecomApps: apps, faults: plan, enforceRateLimits: !noRateLimits,
             responseDelay: responseDelay, blackhole: blackhole, timeZone: timeZone, log: log
         )
         printLine(
