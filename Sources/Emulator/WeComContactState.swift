@@ -64,7 +64,8 @@ final class WeComContactState {
         var cancelled = false
     }
 
-    /// Without a config: any corpid and secret get a token, and any chat id a sender names becomes a group it owns.
+    /// Without a config (no app, no group): any corpid and secret get a token, and any chat id a sender names
+    /// becomes a group it owns. A config without `wecom_apps` knows no corp: every `gettoken` is refused.
     let open: Bool
     private(set) var apps: [String: App] = [:]
     private(set) var groups: [String: CustomerGroup] = [:]
@@ -92,7 +93,7 @@ final class WeComContactState {
         calendar.timeZone = timeZone
         calendar.firstWeekday = 2
         self.calendar = calendar
-        open = apps.isEmpty
+        open = apps.isEmpty && groups.isEmpty
         for app in apps {
             self.apps[app.id] = App(id: app.id, corpID: app.corpID, secret: app.secret, quota: app.quota)
         }

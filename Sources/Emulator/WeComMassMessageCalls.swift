@@ -57,6 +57,11 @@ extension WeComContactEmulation {
         if text.utf8.count > Self.maxContent {
             return WeComAnswer.error(40058, "invalid Request Parameter, hint: text.content over 4000 bytes")
         }
+        guard body["attachments"] == nil || body["attachments"] is [[String: Any]],
+            body["chat_id_list"] == nil || body["chat_id_list"] is [String]
+        else {
+            return WeComAnswer.error(40058, "invalid Request Parameter, hint: attachments or chat_id_list malformed")
+        }
         let attachments = body["attachments"] as? [[String: Any]] ?? []
         if attachments.count > Self.maxAttachments { return WeComAnswer.error(41064, "attachments count out of limit") }
         for attachment in attachments {

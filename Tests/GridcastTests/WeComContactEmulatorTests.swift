@@ -405,6 +405,27 @@ struct WeComContactEmulatorTests {
         }
     }
 
+    @Test func withoutAConfigAnyCorpGetsATokenAndTheChatsASenderNamesBecomeItsGroups() async throws {
+        let server = try await EmulatorServer.start()
+        try await withTransport(to: server) { server, transport in
+            let client = Client(port: server.port, transport: transport)
+            let token = try await client.token()
+            #expect(try await client.create(token: token, sender: "zhao", chats: ["wrAny1", "wrAny2"]).errcode == 0)
+            #expect(
+                try await client.post("groupchat/list", token: token, #"{"limit":10}"#).count("group_chat_list") == 2)
+            _ = try await client.control("confirm?owner=zhao")
+            #expect(try await server.received().map(\.group) == ["wrAny1", "wrAny2"])
+        }
+        // A config without wecom_apps knows no corp.
+        let strict = try await EmulatorServer.start(groups: Self.groups)
+        try await withTransport(to: strict) { server, transport in
+            let client = Client(port: server.port, transport: transport)
+            let refused = try await client.call(
+                "GET", "/cgi-bin/gettoken?corpid=\(Self.corpID)&corpsecret=\(Self.secret)")
+            #expect(refused.errcode == 40013)
+        }
+    }
+
     @Test func faultsAreKeyedByAppOrAppAndCall() throws {
         let plan = try FaultPlan.parse(
             "town/add_msg_template:\n  - {fault: lost-answer}\ntown:\n  - {fault: busy}\n", file: "faults.yaml")
