@@ -10,11 +10,17 @@ enum WeComAnswer {
         return .json(200, encode(body))
     }
 
-    /// A refusal: `errcode`, and an `errmsg` worded like WeCom's, with the emulator's hint and the look-up link.
+    /// A refusal: `errcode`, and an `errmsg` worded like WeCom's, with the emulator's hint (a message's own
+    /// `, hint: …` goes inside it) and the look-up link.
     static func error(_ code: Int, _ message: String, headers: [String: String] = [:]) -> EmulatedAction {
         let link = code > 0 ? ", more info at https://open.work.weixin.qq.com/devtool/query?e=\(code)" : ""
-        return .json(
-            200, encode(["errcode": code, "errmsg": "\(message), hint: [emulator]\(link)"]), headers: headers)
+        var text = message
+        var hint = "emulator"
+        if let range = message.range(of: ", hint: ") {
+            text = String(message[..<range.lowerBound])
+            hint += ": " + message[range.upperBound...]
+        }
+        return .json(200, encode(["errcode": code, "errmsg": "\(text), hint: [\(hint)]\(link)"]), headers: headers)
     }
 
     /// `object` as JSON with sorted keys, slashes unescaped.
