@@ -14,6 +14,14 @@ struct EmulateCommand: AsyncParsableCommand {
             are verified with the config's secrets. Accepted messages are printed as the group would see them and
             listed as JSON at GET /_emulator/messages; posters received are listed at GET /_emulator/posters (sha256
             and size; /_emulator/posters/SHA256 gives one's bytes in Base64).
+
+            WeCom's customer-group mass messaging (gettoken, externalcontact/groupchat/list|get, media/upload,
+            add_msg_template, get_groupmsg_task|send_result|list_v2, remind_ and cancel_groupmsg_send) is played for
+            the config's wecom_apps and its wecom-customer-group groups (any corp without --config). The member and
+            the platform are played by POST /_emulator/wecom/confirm?owner=USERID[&msgid=M],
+            /_emulator/wecom/leave?chat_id=C, /_emulator/wecom/expire-tokens and
+            /_emulator/wecom/trusted-ip?trusted=0|1; GET /_emulator/wecom/tasks lists the tasks. Faults for an app
+            are keyed by its id, or APP/CALL for one call (lost-answer: carried out, then the connection dropped).
             """
     )
 
