@@ -213,6 +213,16 @@ struct WeComContactEmulatorTests {
         }
     }
 
+    @Test func imagesUpTo10MBAreTakenAndLargerOnesRefused() async throws {
+        try await withEmulator { client, _ in
+            let token = try await client.token()
+            let large = Self.png + Array(repeating: 1, count: 3 << 20)
+            #expect(try await client.upload(large, token: token).errcode == 0)
+            let tooLarge = Self.png + Array(repeating: 1, count: 10 << 20)
+            #expect(try await client.upload(tooLarge, token: token).errcode == 40009)
+        }
+    }
+
     @Test func aTaskTakesTheSendersChatsListsTheOthersAsFailedAndIsCheckedStrictly() async throws {
         try await withEmulator { client, _ in
             let token = try await client.token()
