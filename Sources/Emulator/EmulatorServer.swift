@@ -10,7 +10,8 @@ import NIOPosix
 /// `GET /_emulator/messages` (every accepted message as JSON), `GET /_emulator/posters` (the uploaded images:
 /// sha256 and size; `/_emulator/posters/SHA256` gives one's bytes in Base64), `GET /_emulator/stats` (request and
 /// accepted counts, and requests per group under `groups`) and `GET /_emulator/healthz`; WeCom's customer-contact
-/// API has its own under `/_emulator/wecom/` (confirm, leave, expire-tokens, trusted-ip, tasks).
+/// API has its own under `/_emulator/wecom/` (confirm, leave, sent-by-hand, expire-tokens, trusted-ip,
+/// tasks).
 public final class EmulatorServer: Sendable {
     /// The bound port (useful when started on port 0).
     public let port: Int

@@ -9,6 +9,7 @@ extension WeComContactEmulation {
     ///
     /// - `POST confirm?owner=USERID[&msgid=M]`: the member taps "send" on their open tasks (or task `M`).
     /// - `POST leave?chat_id=C`: group `C` no longer takes mass messages (status 2).
+    /// - `POST sent-by-hand?chat_id=C`: a member sent group `C` a mass message by hand, which counts against its quota.
     /// - `POST expire-tokens`: every access token expires now (`42001`).
     /// - `POST trusted-ip?trusted=0|1`: calls come from an untrusted IP (`60020`) or a trusted one.
     /// - `GET tasks`: every task with its chats' statuses, reminders and whether it was cancelled.
@@ -33,6 +34,11 @@ extension WeComContactEmulation {
                 return Outcome(action: .json(404, #"{"error":"no such customer group"}"#))
             }
             return Outcome(action: .json(200, WeComAnswer.encode(["chat_id": chatID, "left": true])))
+        case "sent-by-hand":
+            guard let chatID = request.query["chat_id"], state.recordSentByHand(chatID, now: now) else {
+                return Outcome(action: .json(404, #"{"error":"no such customer group"}"#))
+            }
+            return Outcome(action: .json(200, WeComAnswer.encode(["chat_id": chatID, "sent_by_hand": true])))
         case "expire-tokens":
             state.expireTokens(now: now)
             return Outcome(action: .json(200, #"{"expired":true}"#))

@@ -233,6 +233,14 @@ final class WeComContactState {
         return confirmed
     }
 
+    /// Records a mass message the group received from outside the API (a member sending one by hand): it counts
+    /// against the quota too. False when no group has that chat id.
+    func recordSentByHand(_ chatID: String, now: Date) -> Bool {
+        guard groups[chatID] != nil else { return false }
+        sentAt[chatID, default: []].append(now)
+        return true
+    }
+
     /// Whether `chatID` already received as many mass messages in the quota's current period as the corp allows.
     func atQuota(_ chatID: String, app: String, now: Date) -> Bool {
         let quota = apps[app]?.quota ?? .daysOfMonth

@@ -19,7 +19,8 @@ struct EmulateCommand: AsyncParsableCommand {
             add_msg_template, get_groupmsg_task|send_result|list_v2, remind_ and cancel_groupmsg_send) is played for
             the config's wecom_apps and its wecom-customer-group groups (any corp without --config). The member and
             the platform are played by POST /_emulator/wecom/confirm?owner=USERID[&msgid=M],
-            /_emulator/wecom/leave?chat_id=C, /_emulator/wecom/expire-tokens and
+            /_emulator/wecom/leave?chat_id=C, /_emulator/wecom/sent-by-hand?chat_id=C (counts against the quota),
+            /_emulator/wecom/expire-tokens and
             /_emulator/wecom/trusted-ip?trusted=0|1; GET /_emulator/wecom/tasks lists the tasks. Faults for an app
             are keyed by its id, or APP/CALL for one call (lost-answer: carried out, then the connection dropped).
             """

@@ -318,6 +318,13 @@ struct WeComContactEmulatorTests {
             let sent = try await client.post(
                 "get_groupmsg_send_result", token: token2, #"{"msgid":"\#(third)","userid":"li"}"#)
             #expect(sent.int("send_list", "0", "status") == 1)
+            // A message a member sent by hand counts against the quota too.
+            _ = try await client.control("sent-by-hand?chat_id=wrChat2")
+            let fourth = try #require(try await client.create(token: token2, chats: ["wrChat2"]).string("msgid"))
+            _ = try await client.control("confirm?owner=li&msgid=\(fourth)")
+            let byHand = try await client.post(
+                "get_groupmsg_send_result", token: token2, #"{"msgid":"\#(fourth)","userid":"li"}"#)
+            #expect(byHand.int("send_list", "0", "status") == 3)
         }
     }
 
