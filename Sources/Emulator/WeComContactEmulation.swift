@@ -131,14 +131,14 @@ struct WeComContactEmulation {
         }
         // Every emulated group's owner is in office: status 0, which filters 1–3 exclude.
         let all = statusFilter == 0 ? state.groups(of: app, owners: owners) : []
-        guard let start = Cursor.offset(body["cursor"] as? String ?? "", count: all.count) else {
+        guard let start = WeComCursor.offset(body["cursor"] as? String ?? "", count: all.count) else {
             return WeComAnswer.error(40058, "invalid Request Parameter, hint: invalid cursor")
         }
         let page = all.dropFirst(start).prefix(limit)
         let end = start + page.count
         return WeComAnswer.ok([
             "group_chat_list": page.map { ["chat_id": $0.chatID, "status": 0] as [String: Any] },
-            "next_cursor": end < all.count ? Cursor.encode(end) : "",
+            "next_cursor": end < all.count ? WeComCursor.encode(end) : "",
         ])
     }
 
@@ -205,22 +205,5 @@ struct WeComContactEmulation {
                 ["type": type, "media_id": id, "created_at": String(WeComAnswer.seconds(now))], errmsg: ""))
         if type == "image" { outcome.posters = [(sha256, bytes)] }
         return outcome
-    }
-}
-
-/// Page cursors: opaque to clients, an offset inside.
-enum Cursor {
-    static func encode(_ offset: Int) -> String {
-        Data("gridcast-emulator:\(offset)".utf8).base64EncodedString()
-    }
-
-    /// The offset `cursor` names (0 for an empty one); nil when it is not one of ours or is past `count`.
-    static func offset(_ cursor: String, count: Int) -> Int? {
-        if cursor.isEmpty { return 0 }
-        guard let data = Data(base64Encoded: cursor),
-            case let text = String(decoding: data, as: UTF8.self), text.hasPrefix("gridcast-emulator:"),
-            let offset = Int(text.dropFirst("gridcast-emulator:".count)), (0...count).contains(offset)
-        else { return nil }
-        return offset
     }
 }

@@ -183,7 +183,7 @@ extension WeComContactEmulation {
         }
         let end = min(rows.count, start + limit)
         return WeComAnswer.ok([
-            "send_list": Array(rows[start..<end]), "next_cursor": end < rows.count ? Cursor.encode(end) : "",
+            "send_list": Array(rows[start..<end]), "next_cursor": end < rows.count ? WeComCursor.encode(end) : "",
         ])
     }
 
@@ -208,7 +208,7 @@ extension WeComContactEmulation {
         // Over 100 (or none given) WeCom takes its default of 50.
         var requested = WeComAnswer.integer(body["limit"]) ?? 50
         if requested < 1 || requested > 100 { requested = 50 }
-        guard let offset = Cursor.offset(body["cursor"] as? String ?? "", count: tasks.count) else {
+        guard let offset = WeComCursor.offset(body["cursor"] as? String ?? "", count: tasks.count) else {
             return WeComAnswer.error(40058, "invalid Request Parameter, hint: invalid cursor")
         }
         let stop = min(tasks.count, offset + requested)
@@ -219,7 +219,9 @@ extension WeComContactEmulation {
                 "attachments": (try? JSONSerialization.jsonObject(with: task.attachments)) ?? [Any](),
             ]
         }
-        return WeComAnswer.ok(["group_msg_list": rows, "next_cursor": stop < tasks.count ? Cursor.encode(stop) : ""])
+        return WeComAnswer.ok([
+            "group_msg_list": rows, "next_cursor": stop < tasks.count ? WeComCursor.encode(stop) : "",
+        ])
     }
 
     /// The page a body asks for: its start and size, or nil when `limit` or `cursor` is invalid.
@@ -229,7 +231,7 @@ extension WeComContactEmulation {
         // Like WeCom: a limit that is absent, 0 or over the maximum means the default.
         var limit = WeComAnswer.integer(body["limit"]) ?? defaultLimit
         if limit < 1 || limit > maxLimit { limit = defaultLimit }
-        guard let start = Cursor.offset(body["cursor"] as? String ?? "", count: count) else { return nil }
+        guard let start = WeComCursor.offset(body["cursor"] as? String ?? "", count: count) else { return nil }
         return (start, limit)
     }
 }
