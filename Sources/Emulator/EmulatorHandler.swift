@@ -17,7 +17,10 @@ final class EmulatorHandler: ChannelInboundHandler {
     private let clock: @Sendable () -> Date
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
+    private var bodyLimit = EmulatorHandler.maxBody
     private static let maxBody = 1 << 20
+    /// WeCom's media upload takes files of up to 20 MB, in a multipart form.
+    private static let maxUpload = (20 << 20) + (64 << 10)
     /// Blackhole mode: the last answer to a platform's path, and what it answered.
     private var lastBlackholed: (method: HTTPMethod, path: String, keepAlive: Bool, accepted: Bool, bytes: ByteBuffer)?
 
@@ -35,9 +38,10 @@ final class EmulatorHandler: ChannelInboundHandler {
         case .head(let head):
             self.head = head
             body = []
+            bodyLimit = head.uri.hasPrefix("/cgi-bin/media/upload") ? Self.maxUpload : Self.maxBody
         case .body(var buffer):
-            if !blackhole, body.count < Self.maxBody, let bytes = buffer.readBytes(length: buffer.readableBytes) {
-                body += bytes.prefix(Self.maxBody - body.count)
+            if !blackhole, body.count < bodyLimit, let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                body += bytes.prefix(bodyLimit - body.count)
             }
         case .end:
             guard let head else { return }
@@ -55,7 +59,7 @@ final class EmulatorHandler: ChannelInboundHandler {
     private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = head.isKeepAlive
         let action: EmulatedAction
-        if head.method == .GET {
+        if head.method == .GET && !EmulatorState.handlesGET(head.uri) {
             action = state.value.control(head.uri)
         } else if blackhole {
             answer(blackholed(head, keepAlive: keepAlive), keepAlive: keepAlive, context: context)

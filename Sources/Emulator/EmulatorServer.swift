@@ -9,7 +9,9 @@ import NIOPosix
 /// Runs on one SwiftNIO event loop that owns all emulator state. Besides the platforms' paths it answers
 /// `GET /_emulator/messages` (every accepted message as JSON), `GET /_emulator/posters` (the uploaded images:
 /// sha256 and size; `/_emulator/posters/SHA256` gives one's bytes in Base64), `GET /_emulator/stats` (request and
-/// accepted counts, and requests per group under `groups`) and `GET /_emulator/healthz`.
+/// accepted counts, and requests per group under `groups`) and `GET /_emulator/healthz`; WeCom's customer-contact
+/// API has its own under `/_emulator/wecom/` (confirm, leave, sent-by-hand, expire-tokens, trusted-ip,
+/// tasks).
 public final class EmulatorServer: Sendable {
     /// The bound port (useful when started on port 0).
     public let port: Int
@@ -29,14 +31,18 @@ public final class EmulatorServer: Sendable {
     /// - Parameters:
     ///   - groups: the groups of a gridcast config: requests for other bots are refused as the platform would,
     ///     and signatures are checked with their secrets. Empty: accept any bot, check no signature.
-    ///   - faults: failures to inject per group; with `groups`, a fault for a group not among them is refused
-    ///     (``FaultPlan/Failure``).
+    ///   - wecomApps: the WeCom customer-contact apps whose tokens, customer groups (the `groups` with sink
+    ///     `wecom-customer-group`) and mass-message tasks the emulator plays. Empty: any corpid and secret get a
+    ///     token, and the chats a sender names become its groups.
+    ///   - faults: failures to inject per group (or WeCom app); with `groups`, a fault for a group not among them is
+    ///     refused (``FaultPlan/Failure``).
     ///   - timeZone: the zone of the log's times (the config's `timezone`).
     ///   - log: receives a line per accepted or refused message.
     public static func start(
         host: String = "127.0.0.1",
         port: Int = 0,
         groups: [Group] = [],
+        wecomApps: [WeComApp] = [],
         faults: FaultPlan = FaultPlan(),
         enforceRateLimits: Bool = true,
         responseDelay: Duration = .zero,
@@ -45,12 +51,13 @@ public final class EmulatorServer: Sendable {
         timeZone: TimeZone = .current,
         log: (@Sendable (String) -> Void)? = nil
     ) async throws -> EmulatorServer {
-        try faults.check(groups: groups)
+        try faults.check(groups: groups, apps: wecomApps)
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let state = try await eventLoop.submit {
             NIOLoopBound(
                 EmulatorState(
-                    groups: groups, faults: faults, enforceRateLimits: enforceRateLimits, timeZone: timeZone, log: log),
+                    groups: groups, faults: faults, enforceRateLimits: enforceRateLimits, wecomApps: wecomApps,
+                    timeZone: timeZone, now: clock(), log: log),
                 eventLoop: eventLoop
             )
         }.get()

@@ -28,14 +28,20 @@ final class EmulatorState {
     /// Requests per group (or bot key), for `/_emulator/stats`.
     private(set) var requestsByGroup: [String: Int] = [:]
     private(set) var acceptedCount = 0
+    /// WeCom's customer-contact API: customer groups and their mass-message tasks.
+    private let contact: WeComContactEmulation
 
     init(
         groups: [Group],
         faults: FaultPlan,
         enforceRateLimits: Bool,
+        wecomApps: [WeComApp] = [],
         timeZone: TimeZone = .current,
+        now: Date = Date(),
         log: (@Sendable (String) -> Void)?
     ) {
+        contact = WeComContactEmulation(
+            state: WeComContactState(apps: wecomApps, groups: groups, timeZone: timeZone, now: now))
         var byBot: [String: Group] = [:]
         for group in groups {
             for platform in platforms {
@@ -51,7 +57,15 @@ final class EmulatorState {
         timeStyle = Date.ISO8601FormatStyle(dateTimeSeparator: .space, timeZoneSeparator: .colon, timeZone: timeZone)
     }
 
+    /// Whether a GET to `uri` is a platform's call (WeCom's `gettoken`) or a control request ``handle(_:now:)``
+    /// answers, rather than one of ``control(_:)``'s.
+    static func handlesGET(_ uri: String) -> Bool {
+        let path = String(uri.prefix { $0 != "?" })
+        return path.hasPrefix(WeComContactEmulation.controlPrefix) || WeComContactEmulation.call(of: path) != nil
+    }
+
     func handle(_ request: EmulatedRequest, now: Date = Date()) -> EmulatedAction {
+        if let outcome = contact.control(request, now: now) { return apply(outcome, now: now) }
         requests += 1
         if FeishuAppEmulation.accepts(request) {
             let action = feishuApps.handle(request)
@@ -60,6 +74,7 @@ final class EmulatorState {
             }
             return action
         }
+        if WeComContactEmulation.call(of: request.path) != nil { return handleContact(request, now: now) }
         guard let platform = platform(for: request) else { return Self.noPlatform }
         var request = request
         if platform.sink == "feishu" { request.uploadedImages = feishuApps.images }
@@ -70,14 +85,77 @@ final class EmulatorState {
             return note(platform.unknownBot(), for: bot, at: now, injected: false)
         }
         let label = group?.id ?? bot
-        if var queue = faults[label], let next = queue.first, next != .badImage || platform.carriesImage(request) {
-            let fault = queue.removeFirst()
-            faults[label] = queue
+        if let fault = takeFault(for: [label], carriesImage: { platform.carriesImage(request) }) {
             log?("[\(timestamp(now))] ⚡ \(label): injected fault \(fault)")
+            if fault == .lostAnswer {
+                _ = serve(request, platform: platform, bot: bot, group: group, label: label, now: now)
+                return lose(label, at: now)
+            }
             let action = platform.answer(for: fault, to: request)
             lock(bot, platform: platform, after: action, now: now)
             return note(finish(action, platform: platform, bot: bot, now: now), for: label, at: now, injected: true)
         }
+        return serve(request, platform: platform, bot: bot, group: group, label: label, now: now)
+    }
+
+    /// The next fault planned under the first of `keys` that has one to serve now (a `bad-image` fault waits for a
+    /// request that carries an image), taken off its queue.
+    private func takeFault(for keys: [String], carriesImage: () -> Bool) -> FaultPlan.Fault? {
+        for key in keys {
+            guard var queue = faults[key], let next = queue.first, next != .badImage || carriesImage() else { continue }
+            queue.removeFirst()
+            faults[key] = queue
+            return next
+        }
+        return nil
+    }
+
+    /// Drops the answer to a request that was carried out (`lost-answer`), recording it as unanswered.
+    private func lose(_ label: String, at now: Date) -> EmulatedAction {
+        if requestLog.last?.group == label, requestsByGroup[label] != nil {
+            requestLog.removeLast()
+            requestsByGroup[label, default: 1] -= 1
+        }
+        return note(.reset, for: label, at: now, injected: true)
+    }
+
+    /// A call of WeCom's customer-contact API, with the faults planned for its app (`APP/CALL`, then `APP`).
+    private func handleContact(_ request: EmulatedRequest, now: Date) -> EmulatedAction {
+        let call = WeComContactEmulation.call(of: request.path) ?? ""
+        let app = contact.app(of: request)
+        let label = app ?? "wecom-contact"
+        var loseAnswer = false
+        if let app,
+            let fault = takeFault(for: [app + "/" + call, app], carriesImage: { contact.carriesImage(request) })
+        {
+            log?("[\(timestamp(now))] ⚡ \(app) \(call): injected fault \(fault)")
+            if let action = contact.answer(for: fault) { return note(action, for: label, at: now, injected: true) }
+            loseAnswer = true
+        }
+        let action = apply(contact.handle(request, now: now), now: now)
+        if case .respond(_, _, let body) = action, !body.contains(#""errcode":0,"#) {
+            log?("[\(timestamp(now))] ✗ \(label) \(call): \(body)")
+        }
+        if loseAnswer { return note(.reset, for: label, at: now, injected: true) }
+        return note(action, for: label, at: now, injected: false)
+    }
+
+    /// Keeps what a customer-contact call left behind (posters, messages groups received) and passes its answer on.
+    private func apply(_ outcome: WeComContactEmulation.Outcome, now: Date) -> EmulatedAction {
+        for poster in outcome.posters { posters[poster.sha256] = poster.bytes }
+        for message in outcome.delivered {
+            received.append(message)
+            acceptedCount += 1
+            show(message, name: message.group, sink: message.sink, now: now)
+        }
+        return outcome.action
+    }
+
+    /// A request a platform's rules (rate limits, lockouts) and checks decide.
+    private func serve(
+        _ request: EmulatedRequest, platform: any PlatformEmulation, bot: String, group: Group?, label: String,
+        now: Date
+    ) -> EmulatedAction {
         if enforceRateLimits, let locked = lockedByBot[bot], now < locked.until {
             log?("[\(timestamp(now))] ✗ \(label): locked out until \(timestamp(locked.until))")
             return note(
@@ -116,19 +194,7 @@ final class EmulatorState {
             }
             received.append(message)
             acceptedCount += 1
-            let name = group.map { "\($0.name) (\($0.id))" } ?? label
-            let mention = message.mentionAll ? " @所有人" : ""
-            var shown = message.text
-            if let image = message.image {
-                let source = image.url.map { " \($0)" } ?? ""
-                shown +=
-                    (shown.isEmpty ? "" : "\n")
-                    + "[海报 poster \(image.size) B sha256 \(image.sha256.prefix(12))\(source)]"
-            }
-            if let card = message.card {
-                shown += (shown.isEmpty ? "" : "\n") + "[卡片 card 「\(card.title)」 \(card.url)]"
-            }
-            log?("[\(timestamp(now))] → \(name) · \(platform.sink)\(mention)\n\(shown)\n")
+            show(message, name: group.map { "\($0.name) (\($0.id))" } ?? label, sink: platform.sink, now: now)
         } else if case .respond(let status, _, let body) = action {
             log?("[\(timestamp(now))] ✗ \(label): refused (HTTP \(status) \(body))")
         }
@@ -141,6 +207,20 @@ final class EmulatorState {
 
     /// Ends every Feishu tenant token.
     func expireFeishuTokens() { feishuApps.expireTokens() }
+    /// Logs a message as the group would see it.
+    private func show(_ message: ReceivedMessage, name: String, sink: String, now: Date) {
+        let mention = message.mentionAll ? " @所有人" : ""
+        var shown = message.text
+        if let image = message.image {
+            let source = image.url.map { " \($0)" } ?? ""
+            shown +=
+                (shown.isEmpty ? "" : "\n") + "[海报 poster \(image.size) B sha256 \(image.sha256.prefix(12))\(source)]"
+        }
+        if let card = message.card {
+            shown += (shown.isEmpty ? "" : "\n") + "[卡片 card 「\(card.title)」 \(card.url)]"
+        }
+        log?("[\(timestamp(now))] → \(name) · \(sink)\(mention)\n\(shown)\n")
+    }
 
     /// Starts the lockout the platform imposes after `action`, if any (rate limits enforced only).
     private func lock(_ bot: String, platform: any PlatformEmulation, after action: EmulatedAction, now: Date) {

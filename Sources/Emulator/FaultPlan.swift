@@ -16,9 +16,13 @@ import Yams
 ///   - {fault: accepted-then-lost}      # the platform's success, and the message never shows (a Teams flow failing)
 ///   - {fault: bad-image}               # the next image message is refused as broken (WeCom 301019 md5 mismatch);
 ///                                      # text and card messages before it pass
+///   - {fault: lost-answer}             # do what the request asks, then drop the connection unanswered
 ///   - {fault: answer, status: 200, body: '{"errcode":40058,"errmsg":"content exceed max length"}'}
 ///   - {fault: answer, status: 429, body: rate_limited, headers: {retry-after: "7"}}
 /// ```
+///
+/// A WeCom customer-contact app's faults are keyed by its id in `wecom_apps` (the corpid without a config), for every
+/// call it makes, or by `APP/CALL` (`town/add_msg_template`, `town/gettoken`, `town/media/upload`…) for one call.
 ///
 /// `answer` serves any answer a platform documents, byte for byte: the status, the body (default empty) and the
 /// headers (a `content-type` is added when absent: JSON for a body that starts with `{`, plain text otherwise).
@@ -39,6 +43,9 @@ public struct FaultPlan: Sendable, Equatable {
         /// The platform's refusal of a broken image (WeCom's `301019` md5 mismatch), served to the group's next image
         /// message; the messages before it pass as usual.
         case badImage
+        /// The request is carried out (the message posted, the task created), then the connection is dropped
+        /// unanswered: the client can't know, and must find out (WeCom: through `get_groupmsg_list_v2`).
+        case lostAnswer
         /// Exactly this answer, whatever the platform: for the answers the named faults don't cover (a given
         /// errcode, an error body, `Retry-After` or none).
         case answer(status: Int, body: String, headers: [String: String])
@@ -67,15 +74,20 @@ public struct FaultPlan: Sendable, Equatable {
     /// rehearsal would pass without the failure it was meant to show. Without a config every bot is accepted and
     /// faults are keyed by bot, so nothing is checked.
     /// - Throws: ``Failure`` naming each unknown group and where it was written.
-    public func check(groups: [Group]) throws(Failure) {
-        guard !groups.isEmpty else { return }
-        let known = Set(groups.map(\.id))
+    public func check(groups: [Group], apps: [WeComApp] = []) throws(Failure) {
+        guard !groups.isEmpty || !apps.isEmpty else { return }
+        // A customer group's faults would never be served: its app's calls are what fail.
+        var known = Set(groups.filter { $0.sink != "wecom-customer-group" }.map(\.id))
+        for app in apps {
+            known.insert(app.id)
+            for call in WeComContactEmulation.calls { known.insert(app.id + "/" + call) }
+        }
         let unknown = faults.keys.filter { !known.contains($0) }.sorted()
         guard !unknown.isEmpty else { return }
         throw Failure(
             description: unknown.map { id in
                 "\(places[id].map { "\($0): " } ?? "")faults for group '\(id)', which is not in the emulator's config"
-                    + KeySuggestion.hint(for: id, in: groups.map(\.id))
+                    + KeySuggestion.hint(for: id, in: known.sorted())
             }.joined(separator: "\n"))
     }
 
@@ -126,6 +138,7 @@ public struct FaultPlan: Sendable, Equatable {
                 case "oversize": fault = .oversize
                 case "accepted-then-lost": fault = .acceptedThenLost
                 case "bad-image": fault = .badImage
+                case "lost-answer": fault = .lostAnswer
                 case "answer":
                     guard let status = item["status"]?.int, (100...599).contains(status) else {
                         throw Failure(description: "\(at): fault 'answer' needs status: 100…599")
@@ -146,7 +159,7 @@ public struct FaultPlan: Sendable, Equatable {
                 default:
                     throw Failure(
                         description:
-                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize, accepted-then-lost, bad-image, answer)"
+                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize, accepted-then-lost, bad-image, lost-answer, answer)"
                     )
                 }
                 list += Array(repeating: fault, count: max(1, times))

@@ -14,6 +14,15 @@ struct EmulateCommand: AsyncParsableCommand {
             are verified with the config's secrets. Accepted messages are printed as the group would see them and
             listed as JSON at GET /_emulator/messages; posters received are listed at GET /_emulator/posters (sha256
             and size; /_emulator/posters/SHA256 gives one's bytes in Base64).
+
+            WeCom's customer-group mass messaging (gettoken, externalcontact/groupchat/list|get, media/upload,
+            add_msg_template, get_groupmsg_task|send_result|list_v2, remind_ and cancel_groupmsg_send) is played for
+            the config's wecom_apps and its wecom-customer-group groups (any corp without --config). The member and
+            the platform are played by POST /_emulator/wecom/confirm?owner=USERID[&msgid=M],
+            /_emulator/wecom/leave?chat_id=C, /_emulator/wecom/sent-by-hand?chat_id=C (counts against the quota),
+            /_emulator/wecom/expire-tokens and
+            /_emulator/wecom/trusted-ip?trusted=0|1; GET /_emulator/wecom/tasks lists the tasks. Faults for an app
+            are keyed by its id, or APP/CALL for one call (lost-answer: carried out, then the connection dropped).
             """
     )
 
@@ -39,18 +48,20 @@ struct EmulateCommand: AsyncParsableCommand {
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         var groups: [Group] = []
+        var apps: [WeComApp] = []
         // The log's times are in the config's timezone, like every time gridcast shows.
         var timeZone = TimeZone.current
         if let config {
             let loaded = try ConfigOption(config: config).load()
             groups = loaded.groups
+            apps = loaded.wecomApps
             timeZone = loaded.timeZone
         }
         var plan = FaultPlan()
         if let faults {
             do {
                 plan = try FaultPlan.load(path: faults)
-                try plan.check(groups: groups)
+                try plan.check(groups: groups, apps: apps)
             } catch {
                 printError("\(error)")
                 throw ExitStatus.usage.exitCode
@@ -67,7 +78,7 @@ struct EmulateCommand: AsyncParsableCommand {
         let printer: @Sendable (String) -> Void = { line in printLine(line) }
         let log = quiet ? nil : printer
         let server = try await EmulatorServer.start(
-            host: host, port: port, groups: groups, faults: plan, enforceRateLimits: !noRateLimits,
+            host: host, port: port, groups: groups, wecomApps: apps, faults: plan, enforceRateLimits: !noRateLimits,
             responseDelay: responseDelay, blackhole: blackhole, timeZone: timeZone, log: log
         )
         printLine(

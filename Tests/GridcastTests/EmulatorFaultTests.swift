@@ -52,6 +52,24 @@ struct EmulatorFaultTests {
         }
     }
 
+    @Test func aLostAnswerPostsTheMessageAndDropsTheConnection() async throws {
+        let server = try await EmulatorServer.start(
+            groups: [Self.wecom], faults: FaultPlan(faults: ["w1": [.lostAnswer]]), enforceRateLimits: false)
+        try await withTransport(to: server) { (server, transport) async throws in
+            let request = post(
+                "/cgi-bin/webhook/send?key=wk1", port: server.port, body: #"{"msgtype":"text","text":{"content":"x"}}"#)
+            let lost = await transport.send(request)
+            guard case .failure(let failure) = lost else {
+                Issue.record("the answer was not lost: \(lost)")
+                return
+            }
+            #expect(failure.kind == .outcomeUnknown)
+            #expect(try await server.received().map(\.group) == ["w1"])
+            #expect(try await server.requestLog().map(\.status) == [nil])
+            #expect(try await transport.send(request).get().bodyText.contains(#""errcode":0"#))
+        }
+    }
+
     @Test func aFaultForAGroupNotInTheConfigIsRefused() async throws {
         let faults = try FaultPlan.parse("w1:\n  - {fault: busy}\nw2:\n  - {fault: permanent}\n", file: "faults.yaml")
         do {
