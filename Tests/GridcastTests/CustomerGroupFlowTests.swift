@@ -119,6 +119,11 @@ struct CustomerGroupFlowTests {
         #expect(states["cgA1"] == .sent && states["cgA2"] == .sent)
         #expect(states["cgA3"] == .quotaRefused)
         #expect(states["cgB1"] == .awaitingConfirmation && states["cgB2"] == .awaitingConfirmation)
+        // What the residents saw: the text with the poster and the card, in the two groups that got it.
+        let posted = try await rig.server.received().filter { $0.sink == Group.customerGroupSink }
+        #expect(posted.map(\.group).sorted() == ["cgA1", "cgA2"])
+        #expect(
+            posted.allSatisfy { $0.image?.sha256 == notice.poster!.sha256 && $0.card?.url == RichFixtures.card.url })
         let sentAt = try await rig.store.deliveries(noticeID: "cg").first { $0.groupID == "cgA1" }?.sentAt
         #expect(sentAt.map { abs($0.timeIntervalSince(confirmedAt)) < 1 } == true, "WeCom's send time is recorded")
 
@@ -163,6 +168,23 @@ struct CustomerGroupFlowTests {
         _ = try await rig.runner("host/b/2/2/y", sessions: CustomerGroupSessions(transport: rig.transport)).runOnce()
         let states = try await rig.states("lost")
         #expect(states["cgA1"] == .sent && states["cgB2"] == .sent)
+        try await rig.close()
+    }
+
+    @Test func aTokenThatExpiredMidRunIsRenewedAndAGroupTheMemberLeftIsNotDelivered() async throws {
+        let rig = try await Rig.start()
+        try await rig.plan(Notice(id: "tok", title: "预警", text: "陌生来电要警惕。"))
+        let sessions = CustomerGroupSessions(transport: rig.transport)
+        _ = try await rig.runner(sessions: sessions).runOnce()
+        try await rig.control("/_emulator/wecom/expire-tokens")
+        try await rig.control("/_emulator/wecom/leave?chat_id=wrcgA2")
+        try await rig.control("/_emulator/wecom/confirm?owner=zhang")
+        try await rig.advance(61)
+        _ = try await rig.runner(sessions: sessions).runOnce()
+        let states = try await rig.states("tok")
+        #expect(states["cgA1"] == .sent)
+        #expect(states["cgA2"] == .notDelivered)
+        #expect(states["cgB1"] == .awaitingConfirmation)
         try await rig.close()
     }
 }
