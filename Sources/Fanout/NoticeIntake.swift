@@ -58,6 +58,8 @@ public struct NoticeIntake: Sendable {
         public var deliveries: Int
         /// Deliveries this submission added (0 when repeating an earlier one).
         public var added: Int
+        /// Customer groups recorded `quota_refused` by this submission, with why; every other group gets it.
+        public var quotaRefused: [String: String] = [:]
     }
 
     /// Why a submission was refused; `field` names the input at fault.
@@ -113,7 +115,10 @@ public struct NoticeIntake: Sendable {
         }
         do {
             let result = try await store.plan(plan)
-            return Receipt(noticeID: id, created: result.created, deliveries: result.total, added: result.added)
+            var receipt = Receipt(
+                noticeID: id, created: result.created, deliveries: result.total, added: result.added)
+            receipt.quotaRefused = result.quotaRefused
+            return receipt
         } catch let error as LedgerError where error.isConflict {
             throw Refusal(kind: .conflict, field: "id", message: error.description)
         }

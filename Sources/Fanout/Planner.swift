@@ -44,7 +44,9 @@ public struct Planner: Sendable {
                 if let refusal = CustomerGroupMessage.refusal(of: notice, for: group) {
                     throw Failure(message: refusal)
                 }
-                targets.append(PlanTarget(groupID: group.id, groupName: group.name, sink: group.sink, parts: 1))
+                var target = PlanTarget(groupID: group.id, groupName: group.name, sink: group.sink, parts: 1)
+                target.allowance = group.app.flatMap(config.wecomApp)?.quota.allowance(at: now, in: config.timeZone)
+                targets.append(target)
                 continue
             }
             guard let sink = sinks.sink(named: group.sink) else {

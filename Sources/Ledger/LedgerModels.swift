@@ -39,6 +39,9 @@ public struct PlanTarget: Sendable, Hashable {
     /// What this group will get short of the whole notice, known when it is planned ("poster not shown: …"); kept
     /// with the delivery for reports and audits (docs/rich-notices.md).
     public var note: String?
+    /// A customer group's mass-message quota: the delivery is recorded `quota_refused` instead of planned when the
+    /// group has had its quota (docs/customer-groups.md).
+    public var allowance: MassMessageAllowance?
 
     /// Creates a target.
     public init(
@@ -53,6 +56,23 @@ public struct PlanTarget: Sendable, Hashable {
     }
 }
 
+/// How many mass messages a customer group may still receive: at most `limit` since `since`.
+public struct MassMessageAllowance: Sendable, Hashable {
+    /// The start of the quota's current period.
+    public var since: Date
+    /// How many the period allows.
+    public var limit: Int
+    /// The rule as the config writes it (`days-of-month`, `7/week`, `1/day`), for the refusal's reason.
+    public var rule: String
+
+    /// Creates an allowance.
+    public init(since: Date, limit: Int, rule: String) {
+        self.since = since
+        self.limit = limit
+        self.rule = rule
+    }
+}
+
 /// What planning did.
 public struct PlanResult: Sendable, Equatable {
     /// True when the notice was new.
@@ -63,6 +83,8 @@ public struct PlanResult: Sendable, Equatable {
     public var total: Int
     /// When the notice was first recorded.
     public var createdAt: Date
+    /// The customer groups this plan recorded `quota_refused`, with why.
+    public var quotaRefused: [String: String] = [:]
 
     /// Creates a result.
     public init(created: Bool, added: Int, total: Int, createdAt: Date) {

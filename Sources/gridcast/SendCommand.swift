@@ -111,6 +111,9 @@ struct SendCommand: AsyncParsableCommand {
                 ? "notice \(noticeID): planned \(receipt.deliveries) \(receipt.deliveries == 1 ? "delivery" : "deliveries")"
                 : "notice \(noticeID): resuming (\(receipt.added) new, \(receipt.deliveries) in all)"
         )
+        for (group, reason) in receipt.quotaRefused.sorted(by: { $0.key < $1.key }) {
+            print("  quota_refused  \(group)  \(reason)")
+        }
         let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
         let dispatcher = Dispatcher(
             store: store, transport: transport, sinks: SinkRegistry.standard, config: config, logger: logger

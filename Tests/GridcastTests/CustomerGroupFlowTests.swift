@@ -187,4 +187,34 @@ struct CustomerGroupFlowTests {
         #expect(states["cgB1"] == .awaitingConfirmation)
         try await rig.close()
     }
+
+    @Test func aGroupThatHadItsQuotaIsRefusedWhenPlannedAndTheOthersStillGetTheNotice() async throws {
+        let rig = try await Rig.start()
+        let sessions = CustomerGroupSessions(transport: rig.transport)
+        func plan(_ id: String, to selector: String) async throws -> PlanResult {
+            let plan = try Planner(config: rig.config, sinks: .standard).plan(
+                Notice(id: id, title: "预警", text: "\(id)：不转账。", urgent: true), to: try Selector(parsing: selector),
+                origin: "test", now: rig.clock.now())
+            return try await rig.store.plan(plan)
+        }
+        // Today's one mass message (quota 1/day) goes to zhang's first group only.
+        #expect(try await plan("morning", to: "group:cgA1").quotaRefused.isEmpty)
+        _ = try await rig.runner(sessions: sessions).runOnce()
+        let urgent = try await plan("urgent", to: "all")
+        #expect(Array(urgent.quotaRefused.keys) == ["cgA1"])
+        #expect(urgent.quotaRefused["cgA1"]?.contains("quota 1/day") == true)
+        let states = try await rig.states("urgent")
+        #expect(states["cgA1"] == .quotaRefused)
+        #expect(states.filter { $0.key != "cgA1" }.values.allSatisfy { $0 == .planned })
+        _ = try await rig.runner(sessions: sessions).runOnce()
+        #expect(try await rig.tasks().count == 3, "zhang's second task leaves cgA1 out; li gets one")
+        // zhang confirms today; the next day cgA1 has its quota again (a task still awaiting its member would count).
+        try await rig.control("/_emulator/wecom/confirm?owner=zhang")
+        try await rig.advance(61)
+        _ = try await rig.runner(sessions: sessions).runOnce()
+        #expect(try await rig.states("morning")["cgA1"] == .sent)
+        try await rig.advance(86_400)
+        #expect(try await plan("tomorrow", to: "group:cgA1").quotaRefused.isEmpty)
+        try await rig.close()
+    }
 }

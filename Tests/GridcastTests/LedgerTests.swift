@@ -449,7 +449,7 @@ struct LedgerTests {
             #expect(
                 try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE tbl_name = 'deliveries'"))
                     == [
-                        "deliveries", "deliveries_unsent", "deliveries_sent", "deliveries_task",
+                        "deliveries", "deliveries_unsent", "deliveries_sent", "deliveries_task", "deliveries_customer",
                         "sqlite_autoindex_deliveries_1", "sqlite_autoindex_deliveries_2",
                     ])
             #expect(throws: DatabaseError.self) {

@@ -13,6 +13,20 @@ struct NoticeReceiptAnswer: Codable, Equatable, Sendable {
     /// Deliveries this request planned: all of them for a new notice; for a known one, one per group its `to`
     /// selects that had none (a selector only ever adds groups), else 0.
     var added: Int
+    /// Customer groups this request recorded `quota_refused`: they have had their quota of mass messages; every
+    /// other group still gets the notice. Empty when none.
+    var quotaRefused: [QuotaRefusal] = []
+
+    /// One customer group over its quota, and why.
+    struct QuotaRefusal: Codable, Equatable, Sendable {
+        var group: String
+        var reason: String
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, deliveries, created, added
+        case quotaRefused = "quota_refused"
+    }
 }
 
 /// The answer to `GET /v1/notices/{id}`: the notice and where each of its deliveries stands.

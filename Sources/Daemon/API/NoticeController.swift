@@ -75,7 +75,10 @@ struct NoticeController: Sendable {
         )
         return JSONResponse.make(
             NoticeReceiptAnswer(
-                id: receipt.noticeID, deliveries: receipt.deliveries, created: receipt.created, added: receipt.added),
+                id: receipt.noticeID, deliveries: receipt.deliveries, created: receipt.created, added: receipt.added,
+                quotaRefused: receipt.quotaRefused.sorted { $0.key < $1.key }.map {
+                    NoticeReceiptAnswer.QuotaRefusal(group: $0.key, reason: $0.value)
+                }),
             status: receipt.created || receipt.added > 0 ? .accepted : .ok
         )
     }

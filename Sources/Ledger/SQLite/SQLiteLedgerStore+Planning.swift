@@ -194,7 +194,50 @@ extension SQLiteLedgerStore {
             ? added
             : try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM deliveries WHERE notice_id = ?", arguments: [plan.notice.id]) ?? 0
-        return PlanResult(created: created, added: added, total: total, createdAt: createdAt)
+        var result = PlanResult(created: created, added: added, total: total, createdAt: createdAt)
+        result.quotaRefused = try refuseOverQuota(plan, logging: &entry, in: db)
+        return result
+    }
+
+    /// Records `quota_refused` every planned delivery of `plan` to a customer group that has had its quota of mass
+    /// messages in the current period: those sent in it, and those on their way (planned, claimed, awaiting the
+    /// member). Counted in the plan's transaction, so two plans can't both take a group's last message.
+    private static func refuseOverQuota(
+        _ plan: Plan, logging entry: inout PlanEvents, in db: Database
+    ) throws -> [String: String] {
+        var refused: [String: String] = [:]
+        let customer = "sink = '\(Group.customerGroupSink)'"
+        for target in plan.targets {
+            guard let allowance = target.allowance else { continue }
+            let id = DeliveryID.of(noticeID: plan.notice.id, groupID: target.groupID)
+            let used =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM deliveries
+                        WHERE \(customer) AND group_id = ? AND id <> ?
+                            AND ((state = 'sent' AND sent_at >= ?) OR state = 'planned' OR state = 'retry'
+                                OR state = 'claimed' OR state = 'awaiting_confirmation')
+                        """,
+                    arguments: [target.groupID, id, allowance.since.ledgerMillis]) ?? 0
+            guard used >= allowance.limit else { continue }
+            let reason =
+                "not sent: the group has had its quota of mass messages (\(used) of \(allowance.limit), quota "
+                + "\(allowance.rule))"
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE deliveries SET state = 'quota_refused', last_error = ?, updated_at = ?
+                    WHERE id = ? AND state = 'planned' AND attempts = 0
+                    RETURNING *
+                    """,
+                arguments: [reason, plan.now.ledgerMillis, id])
+            guard !rows.isEmpty else { continue }
+            refused[target.groupID] = reason
+            entry.images += rows.map { RowImage(table: "deliveries", row: $0) }
+        }
+        try entry.append(db)
+        return refused
     }
 
     /// Inserts a new notice's `rows` with `insert`, each logged from its values; returns how many.

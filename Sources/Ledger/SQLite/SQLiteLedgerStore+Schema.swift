@@ -334,6 +334,8 @@ extension SQLiteLedgerStore {
                             OR state = 'expired';
                     CREATE INDEX deliveries_sent ON deliveries(updated_at) WHERE state = 'sent';
                     CREATE INDEX deliveries_task ON deliveries(task_id) WHERE task_id IS NOT NULL;
+                    CREATE INDEX deliveries_customer ON deliveries(group_id, state)
+                        WHERE sink = 'wecom-customer-group';
                     """
             )
             try Self.adoptAgain(db, tables: ["deliveries"], actor: "migration v10")
