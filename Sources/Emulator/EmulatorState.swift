@@ -87,9 +87,9 @@ final class EmulatorState {
         let label = group?.id ?? bot
         if let fault = takeFault(for: [label], carriesImage: { platform.carriesImage(request) }) {
             log?("[\(timestamp(now))] ⚡ \(label): injected fault \(fault)")
-            if fault == .lostAnswer {
+            if fault == .lostAnswer || fault == .doneThenHang {
                 _ = serve(request, platform: platform, bot: bot, group: group, label: label, now: now)
-                return lose(label, at: now)
+                return fault == .lostAnswer ? lose(label, at: now) : note(.hang, for: label, at: now, injected: true)
             }
             let action = platform.answer(for: fault, to: request)
             lock(bot, platform: platform, after: action, now: now)
@@ -124,19 +124,19 @@ final class EmulatorState {
         let call = WeComContactEmulation.call(of: request.path) ?? ""
         let app = contact.app(of: request)
         let label = app ?? "wecom-contact"
-        var loseAnswer = false
+        var unanswered: EmulatedAction?
         if let app,
             let fault = takeFault(for: [app + "/" + call, app], carriesImage: { contact.carriesImage(request) })
         {
             log?("[\(timestamp(now))] ⚡ \(app) \(call): injected fault \(fault)")
             if let action = contact.answer(for: fault) { return note(action, for: label, at: now, injected: true) }
-            loseAnswer = true
+            unanswered = fault == .doneThenHang ? .hang : .reset
         }
         let action = apply(contact.handle(request, now: now), now: now)
         if case .respond(_, _, let body) = action, !body.contains(#""errcode":0,"#) {
             log?("[\(timestamp(now))] ✗ \(label) \(call): \(body)")
         }
-        if loseAnswer { return note(.reset, for: label, at: now, injected: true) }
+        if let unanswered { return note(unanswered, for: label, at: now, injected: true) }
         return note(action, for: label, at: now, injected: false)
     }
 

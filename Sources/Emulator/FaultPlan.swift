@@ -17,6 +17,7 @@ import Yams
 ///   - {fault: bad-image}               # the next image message is refused as broken (WeCom 301019 md5 mismatch);
 ///                                      # text and card messages before it pass
 ///   - {fault: lost-answer}             # do what the request asks, then drop the connection unanswered
+///   - {fault: done-then-hang}          # do what the request asks, then never answer (a client killed while waiting)
 ///   - {fault: answer, status: 200, body: '{"errcode":40058,"errmsg":"content exceed max length"}'}
 ///   - {fault: answer, status: 429, body: rate_limited, headers: {retry-after: "7"}}
 /// ```
@@ -46,6 +47,9 @@ public struct FaultPlan: Sendable, Equatable {
         /// The request is carried out (the message posted, the task created), then the connection is dropped
         /// unanswered: the client can't know, and must find out (WeCom: through `get_groupmsg_list_v2`).
         case lostAnswer
+        /// The request is carried out, then never answered: the client times out — or is killed while it waits,
+        /// which is how tests put a crash between a call's effect and its record.
+        case doneThenHang
         /// Exactly this answer, whatever the platform: for the answers the named faults don't cover (a given
         /// errcode, an error body, `Retry-After` or none).
         case answer(status: Int, body: String, headers: [String: String])
@@ -139,6 +143,7 @@ public struct FaultPlan: Sendable, Equatable {
                 case "accepted-then-lost": fault = .acceptedThenLost
                 case "bad-image": fault = .badImage
                 case "lost-answer": fault = .lostAnswer
+                case "done-then-hang": fault = .doneThenHang
                 case "answer":
                     guard let status = item["status"]?.int, (100...599).contains(status) else {
                         throw Failure(description: "\(at): fault 'answer' needs status: 100…599")
@@ -159,7 +164,7 @@ public struct FaultPlan: Sendable, Equatable {
                 default:
                     throw Failure(
                         description:
-                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize, accepted-then-lost, bad-image, lost-answer, answer)"
+                            "\(at): unknown fault '\(kind)' (busy, rate-limit, status, timeout, reset, permanent, oversize, accepted-then-lost, bad-image, lost-answer, done-then-hang, answer)"
                     )
                 }
                 list += Array(repeating: fault, count: max(1, times))

@@ -82,6 +82,7 @@ extension PlatformEmulation {
         case .status(let status): return .respond(status: status, headers: [:], body: "")
         case .timeout: return .hang
         case .reset, .lostAnswer: return .reset
+        case .doneThenHang: return .hang
         case .oversize:
             return .respond(status: 200, headers: [:], body: String(repeating: "x", count: 100 * 1024))
         case .answer(let status, let body, var headers):

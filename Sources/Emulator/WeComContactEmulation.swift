@@ -73,7 +73,7 @@ struct WeComContactEmulation {
         case .permanent: return WeComAnswer.error(48002, "api forbidden")
         case .badImage: return WeComAnswer.error(40123, "invalid image format")
         case .acceptedThenLost: return WeComAnswer.ok()
-        case .lostAnswer: return nil
+        case .lostAnswer, .doneThenHang: return nil
         case .status(let status): return .respond(status: status, headers: [:], body: "")
         case .timeout: return .hang
         case .reset: return .reset

@@ -4,9 +4,9 @@ import Foundation
 /// tasks, claimed and committed before the platform is asked to create them, and move only on what the platform
 /// reports. Every requirement is one transaction, fenced on the task's claim like a delivery's.
 public protocol MassTaskLedger: Sendable {
-    /// Claims the due deliveries of `request.sink` in batches (one notice, one app, one member, at most
-    /// `request.batchSize` groups), each recorded as a task being created; deliveries of groups `request.key` no
-    /// longer knows end `dead`.
+    /// Claims due deliveries of `request.sink` in at most `request.batches` batches (one notice, one app, one member,
+    /// at most `request.batchSize` groups), each recorded as a task being created; deliveries of groups `request.key`
+    /// no longer knows end `dead`.
     func claimTaskBatches(_ request: TaskClaimRequest) async throws -> [TaskClaim]
     /// Claims tasks that need a call now: open ones due for a poll, and ones whose creation was interrupted (their
     /// claim expired while `creating`), which must be found again before anything else.
@@ -27,6 +27,9 @@ public struct TaskClaimRequest: Sendable {
     public var lease: Duration
     /// The most groups in one task.
     public var batchSize: Int
+    /// The most batches one claim takes: one, so that a crash during a create call leaves only that batch to be
+    /// found again, not batches whose calls were never made.
+    public var batches = 1
     /// The app and member that send to a group; nil when the group is no longer configured.
     public var key: @Sendable (String) -> TaskKey?
 

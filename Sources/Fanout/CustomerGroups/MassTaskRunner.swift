@@ -63,11 +63,13 @@ public struct MassTaskRunner: Sendable {
                 else { return nil }
                 return TaskKey(app: app, member: owner)
             })
-        let claims = try await store.claimTaskBatches(request)
-        for claim in claims {
+        // One batch per claim: a crash during a create call leaves only that batch to be found again.
+        var count = 0
+        while !Task.isCancelled, let claim = try await store.claimTaskBatches(request).first {
             try await create(claim, clients: clients)
+            count += 1
         }
-        return claims.count
+        return count
     }
 
     private func create(_ claim: TaskClaim, clients: [String: WeComContactClient]) async throws {

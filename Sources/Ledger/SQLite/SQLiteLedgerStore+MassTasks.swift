@@ -44,7 +44,7 @@ extension SQLiteLedgerStore {
             }
             let leaseUntil = now + request.lease.milliseconds
             var claims: [TaskClaim] = []
-            for batch in batches {
+            for batch in batches.prefix(max(1, request.batches)) {
                 let number =
                     try Int.fetchOne(
                         db,
