@@ -270,7 +270,7 @@ struct APITests {
                 #expect(
                     Set(row.keys) == [
                         "group_id", "group_name", "sink", "state", "attempts", "parts_sent", "parts_total", "sent_at",
-                        "last_error", "note",
+                        "last_error", "note", "task_msgid",
                     ])
             }
             #expect(rows[0]["sent_at"] as? String == "2026-11-28T10:00:00+08:00")
