@@ -319,7 +319,8 @@ struct APITests {
                         "period", "date", "from", "to", "timezone", "notices", "groups", "deliveries", "sent",
                         "pending",
                         "retry", "dead", "in_doubt", "cancelled", "accepted", "by_day", "by_group", "by_notice",
-                        "failures",
+                        "failures", "tasks_created", "awaiting_confirmation", "quota_refused", "not_delivered",
+                        "expired",
                     ])
             }
             let yesterday = try await api.call("GET", "/v1/reports/daily?date=2026-11-27")

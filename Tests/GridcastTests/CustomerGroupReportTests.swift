@@ -5,6 +5,8 @@ import Ledger
 import Reports
 import Testing
 
+@testable import Daemon
+
 /// Reports, the admin summary and the listing on customer groups: what WeCom confirmed counts as sent, and only
 /// that; what waits for the member, what the platform refused and what expired are counted apart and named.
 @Suite("Reports on customer groups reached through mass-message tasks")
@@ -135,6 +137,19 @@ struct CustomerGroupReportTests {
         #expect(json["expired"] as? Int == 1 && json["groups"] as? Int == 2 && json["accepted"] as? Int == 0)
         let day = try #require((json["by_day"] as? [[String: Any]])?.first)
         #expect(day["awaiting_confirmation"] as? Int == 3 && day["expired"] as? Int == 1)
+    }
+
+    @Test func theStatusLineCountsThoseAwaitingConfirmation() async throws {
+        let directory = try TemporaryDirectory("customer-status")
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: directory.file("ledger.sqlite"))
+        try await dayOfTasks(store)
+        #expect(
+            StatusService.statusLine(try await report(store))
+                == "today: 1 notices to 2 groups; 2 sent, 0 dead, 0 in doubt, 0 pending, 3 awaiting confirmation")
+        let quiet = PeriodReport.make(day: LocalDay(date: at("2026-12-04 12:00"), timeZone: at.timeZone), records: [])
+        #expect(
+            StatusService.statusLine(quiet) == "today: 0 notices to 0 groups; 0 sent, 0 dead, 0 in doubt, 0 pending")
     }
 
     @Test func reportsWithoutCustomerGroupsReadAsBefore() {
