@@ -77,12 +77,21 @@ struct StatusService: Service {
         return nil
     }
 
-    /// `today: 1 notices to 18 groups; 18 sent, 0 dead, 0 in doubt, 0 pending`.
+    /// `today: 1 notices to 18 groups; 18 sent, 0 dead, 0 in doubt, 0 pending`, and `, 3 awaiting confirmation`
+    /// while customer groups wait for their member.
     func statusLine() async throws -> String {
         let config = await live.current
         let report = try await PeriodReport.make(day: LocalDay(date: Date(), timeZone: config.timeZone), store: store)
-        return "today: \(report.notices) notices to \(report.groups) groups; \(report.sent) sent, \(report.dead) dead, "
+        return Self.statusLine(report)
+    }
+
+    /// The status line of today's report.
+    static func statusLine(_ report: PeriodReport) -> String {
+        var line =
+            "today: \(report.notices) notices to \(report.groups) groups; \(report.sent) sent, \(report.dead) dead, "
             + "\(report.inDoubt) in doubt, \(report.pending + report.retry) pending"
+        if report.awaitingConfirmation > 0 { line += ", \(report.awaitingConfirmation) awaiting confirmation" }
+        return line
     }
 }
 

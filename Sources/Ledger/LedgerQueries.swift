@@ -18,6 +18,18 @@ public protocol LedgerQueries: Sendable {
     /// Deliveries matching a filter, by notice then planning order.
     func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryRecord]
 
+    /// The members whose customer groups await their confirmation: deliveries `awaiting_confirmation` that became
+    /// so in `[since, until)`, counted per app and member (the task's owner), most groups first.
+    func awaitingMembers(since: Date, until: Date) async throws -> [AwaitingMember]
+
+    /// Mass-message tasks the platform created (those with a msgid) whose creation was claimed in `[start, end)`;
+    /// with `groups`, only tasks holding a delivery to one of them.
+    func tasksCreated(from start: Date, to end: Date, groups: Set<String>?) async throws -> Int
+
+    /// The platform's msgid of the task each of these notices' deliveries went out in, by delivery id (deliveries
+    /// not in a created task are left out).
+    func taskMessageIDs(noticeIDs: [String]) async throws -> [String: String]
+
     /// Settles an `in_doubt` delivery as an operator decided, recording who and why; returns the updated row.
     /// - Throws: ``LedgerError/invalid(_:)`` when there is no such delivery or it is not `in_doubt`.
     func resolve(
@@ -52,5 +64,25 @@ extension LedgerQueries {
     /// Every delivery whose latest state change happened in `[start, end)`.
     public func deliveries(changedFrom start: Date, to end: Date) async throws -> [DeliveryRecord] {
         try await deliveries(matching: DeliveryFilter(changedFrom: start, changedBefore: end))
+    }
+}
+
+/// A member with customer groups awaiting their confirmation (``LedgerQueries/awaitingMembers(since:until:)``).
+public struct AwaitingMember: Sendable, Equatable, Codable {
+    /// The app's id.
+    public var app: String
+    /// The member's userid (the tasks' owner).
+    public var member: String
+    /// Deliveries still awaiting the member.
+    public var groups: Int
+    /// When the oldest of their tasks was created.
+    public var oldestTaskCreatedAt: Date
+
+    /// Creates an entry.
+    public init(app: String, member: String, groups: Int, oldestTaskCreatedAt: Date) {
+        self.app = app
+        self.member = member
+        self.groups = groups
+        self.oldestTaskCreatedAt = oldestTaskCreatedAt
     }
 }

@@ -13,14 +13,19 @@ public enum AdminSummary {
         _ period: SummaryPeriod, containing day: LocalDay, store: any LedgerStore
     ) async throws -> Notice {
         let report = try await PeriodReport.make(period == .daily ? .day : .week, containing: day, store: store)
-        return notice(period, report: report)
+        let days = PeriodReport.days(of: period == .daily ? .day : .week, containing: day)
+        let awaiting = try await store.awaitingMembers(since: days.first!.start, until: days.last!.end)
+        return notice(period, report: report, awaiting: awaiting)
     }
 
-    /// The summary notice of a report: its id names the period, so one period is posted once.
-    public static func notice(_ period: SummaryPeriod, report: PeriodReport) -> Notice {
+    /// The summary notice of a report, naming the members with customer groups still `awaiting`: its id names the
+    /// period, so one period is posted once.
+    public static func notice(_ period: SummaryPeriod, report: PeriodReport, awaiting: [AwaitingMember] = []) -> Notice
+    {
         let (name, span) =
             period == .daily ? ("日报", report.date) : ("周报", "\(report.from) 至 \(report.to)")
         var lines = [report.summary]
+        if let line = awaitingLine(awaiting) { lines.append(line) }
         let failures = report.failures
         if !failures.isEmpty {
             lines.append("")
@@ -42,5 +47,15 @@ public enum AdminSummary {
             title: "反诈信息发布\(name) \(span)",
             text: lines.joined(separator: "\n")
         )
+    }
+
+    /// `待网格员确认：zhangsan 3个群，lisi 2个群` — the members (by userid: the config names none) whose customer groups
+    /// wait for them to confirm a task, most groups first; nil when none waits.
+    static func awaitingLine(_ awaiting: [AwaitingMember]) -> String? {
+        var groups: [String: Int] = [:]
+        for entry in awaiting { groups[entry.member, default: 0] += entry.groups }
+        guard !groups.isEmpty else { return nil }
+        let members = groups.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        return "待网格员确认：" + members.map { "\($0.key) \($0.value)个群" }.joined(separator: "，")
     }
 }

@@ -1,8 +1,21 @@
 import Foundation
+import Ledger
 
 /// A stored failure (a delivery's `last_error`) in words a community secretary reads: `机器人地址无效` for WeCom's
 /// errcode 93000, `结果未知（超时）` for a timeout. A reason not recognized is shown as stored.
 public enum FailureReason {
+    /// The Chinese reason a delivery in `state` did not get through: a customer group's task outcome by its state
+    /// (quota refused, not delivered, expired, awaiting the member), any other by its `lastError`.
+    public static func chinese(state: DeliveryState, lastError: String, sink: String) -> String {
+        switch state {
+        case .quotaRefused: "该群的群发次数已达上限，未发出"
+        case .notDelivered: "该群已不是网格员的客户群（已退群或非好友）"
+        case .expired: "网格员未在期限内确认，群发任务已取消"
+        case .awaitingConfirmation: "群发任务已创建，网格员确认后才发出"
+        default: chinese(lastError, sink: sink, inDoubt: state == .inDoubt)
+        }
+    }
+
     /// The Chinese reason for `lastError` of a delivery to a `sink` group, or `lastError` itself when unknown. An
     /// `in_doubt` delivery's reason always says the outcome is unknown (a 502 may have been posted), never more.
     public static func chinese(_ lastError: String, sink: String, inDoubt: Bool = false) -> String {

@@ -8,17 +8,20 @@ public struct LedgerListing: Sendable {
     public var rows: [DeliveryRecord]
     /// The zone times are shown in.
     public var timeZone: TimeZone
+    /// Customer groups' rows: the platform's msgid of the task each went out in, by delivery id.
+    public var taskMsgids: [String: String]
 
     /// Creates a listing.
-    public init(rows: [DeliveryRecord], timeZone: TimeZone) {
+    public init(rows: [DeliveryRecord], timeZone: TimeZone, taskMsgids: [String: String] = [:]) {
         self.rows = rows
         self.timeZone = timeZone
+        self.taskMsgids = taskMsgids
     }
 
     static let columns = [
         "notice_id", "notice_title", "group_id", "group_name", "sink", "state", "attempts", "first_attempt_at",
         "last_attempt_at", "sent_at", "next_at", "parts", "last_error", "note", "poster_sha256", "poster_format",
-        "poster_size", "image_url", "link_url", "link_title", "link_description", "link_picurl",
+        "poster_size", "image_url", "link_url", "link_title", "link_description", "link_picurl", "task_msgid",
     ]
 
     private func cells(_ row: DeliveryRecord) -> [String] {
@@ -32,7 +35,7 @@ public struct LedgerListing: Sendable {
             row.state == .planned || row.state == .retry ? time(row.nextAt) : "", "\(row.partsSent)/\(row.partsTotal)",
             row.lastError ?? "", row.note ?? "", row.poster?.sha256 ?? "", row.poster?.format ?? "",
             row.poster.map { "\($0.size)" } ?? "", row.poster?.url ?? "", row.link?.url ?? "", row.link?.title ?? "",
-            row.link?.description ?? "", row.link?.pictureURL ?? "",
+            row.link?.description ?? "", row.link?.pictureURL ?? "", taskMsgids[row.id] ?? "",
         ]
     }
 
@@ -69,6 +72,8 @@ public struct LedgerListing: Sendable {
             }
             if rows.contains(where: { $0.link != nil }) { shown += ["link_url"] }
             if rows.contains(where: { $0.note != nil }) { shown += ["note"] }
+            // Customer groups' task msgid only when some row went out in a task.
+            if rows.contains(where: { taskMsgids[$0.id] != nil }) { shown += ["task_msgid"] }
             let indexes = shown.compactMap { Self.columns.firstIndex(of: $0) }
             let table =
                 [shown.map { $0.uppercased() }]

@@ -40,11 +40,23 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     public var cancelled: Int
     /// Accepted by the platform, which never confirms posting (Teams Workflows): not counted as sent.
     public var accepted: Int = 0
+    /// Customer groups (WeCom mass-message tasks): tasks the platform created whose creation was claimed in the
+    /// period (已创建任务).
+    public var tasksCreated: Int = 0
+    /// In a task the member has not confirmed yet (待网格员确认): not sent, not final.
+    public var awaitingConfirmation: Int = 0
+    /// The group had had its quota of mass messages (超出配额).
+    public var quotaRefused: Int = 0
+    /// Not a friend, or no longer in the group (未送达).
+    public var notDelivered: Int = 0
+    /// The member did not confirm in time; the task was cancelled (未确认已取消).
+    public var expired: Int = 0
     /// One row per group.
     public var byGroup: [GroupRow]
     /// One row per notice.
     public var byNotice: [NoticeRow]
-    /// Deliveries that ended dead or in doubt, with the reason.
+    /// Deliveries that did not get through — dead, in doubt, and customer groups' quota refused, not delivered and
+    /// expired — with the reason.
     public var failures: [Failure]
     /// One row per day of the period.
     public var byDay: [DayRow]
@@ -81,8 +93,16 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         public var queued: Int
         /// Accepted by a platform that confirms nothing (Teams): 已受理未确认, never counted as sent.
         public var accepted: Int
+        /// Customer groups: awaiting the member (待网格员确认), quota refused (超出配额), not delivered (未送达),
+        /// expired (未确认已取消).
+        public var awaitingConfirmation: Int = 0
+        public var quotaRefused: Int = 0
+        public var notDelivered: Int = 0
+        public var expired: Int = 0
         enum CodingKeys: String, CodingKey {
             case date, notices, groups, deliveries, sent, dead, inDoubt = "in_doubt", queued, accepted
+            case awaitingConfirmation = "awaiting_confirmation", quotaRefused = "quota_refused"
+            case notDelivered = "not_delivered", expired
         }
     }
 
@@ -99,9 +119,17 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         public var queued: Int
         /// Accepted, not confirmed: 已受理未确认.
         public var accepted: Int
+        /// Customer groups: awaiting the member (待网格员确认), quota refused (超出配额), not delivered (未送达),
+        /// expired (未确认已取消).
+        public var awaitingConfirmation: Int = 0
+        public var quotaRefused: Int = 0
+        public var notDelivered: Int = 0
+        public var expired: Int = 0
         enum CodingKeys: String, CodingKey {
             case groupID = "group_id", groupName = "group_name", sink, deliveries, sent, dead, inDoubt = "in_doubt"
             case queued, accepted
+            case awaitingConfirmation = "awaiting_confirmation", quotaRefused = "quota_refused"
+            case notDelivered = "not_delivered", expired
         }
     }
 
@@ -119,8 +147,16 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         public var queued: Int
         /// Accepted, not confirmed: 已受理未确认.
         public var accepted: Int
+        /// Customer groups: awaiting the member (待网格员确认), quota refused (超出配额), not delivered (未送达),
+        /// expired (未确认已取消).
+        public var awaitingConfirmation: Int = 0
+        public var quotaRefused: Int = 0
+        public var notDelivered: Int = 0
+        public var expired: Int = 0
         enum CodingKeys: String, CodingKey {
             case noticeID = "notice_id", title, groups, deliveries, sent, dead, inDoubt = "in_doubt", queued, accepted
+            case awaitingConfirmation = "awaiting_confirmation", quotaRefused = "quota_refused"
+            case notDelivered = "not_delivered", expired
         }
     }
 
@@ -146,6 +182,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case period, date, from, to, timezone, notices, groups, deliveries, sent, pending, retry, dead, cancelled
         case accepted
+        case tasksCreated = "tasks_created", awaitingConfirmation = "awaiting_confirmation"
+        case quotaRefused = "quota_refused", notDelivered = "not_delivered", expired
         case byDay = "by_day"
         case inDoubt = "in_doubt"
         case byGroup = "by_group"
@@ -190,7 +228,9 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         let days = days(of: period, containing: day)
         var records = try await store.deliveries(changedFrom: days.first!.start, to: days.last!.end)
         if let groups { records = records.filter { groups.contains($0.groupID) } }
-        return make(period, asked: day, days: days, records: records)
+        var report = make(period, asked: day, days: days, records: records)
+        report.tasksCreated = try await store.tasksCreated(from: days.first!.start, to: days.last!.end, groups: groups)
+        return report
     }
 
     /// Limits the report's heading to `selector` and, when `listingIdle`, lists which of `groups` (id and name, in
@@ -222,7 +262,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
                 sent: count(rows, .sent), dead: count(rows, .dead), inDoubt: count(rows, .inDoubt),
                 queued: queued(rows),
                 accepted: count(rows, .accepted)
-            )
+            ).withCustomerGroupCounts(rows)
         }.sorted { $0.groupID < $1.groupID }
         let byNotice = Dictionary(grouping: records, by: \.noticeID).map { id, rows in
             NoticeRow(
@@ -231,13 +271,13 @@ public struct PeriodReport: Sendable, Codable, Equatable {
                 sent: count(rows, .sent),
                 dead: count(rows, .dead), inDoubt: count(rows, .inDoubt), queued: queued(rows),
                 accepted: count(rows, .accepted)
-            )
+            ).withCustomerGroupCounts(rows)
         }.sorted { $0.noticeID < $1.noticeID }
-        let failures = records.filter { $0.state == .dead || $0.state == .inDoubt }.map {
+        let failures = records.filter(\.state.isFailure).map {
             Failure(
                 noticeID: $0.noticeID, noticeTitle: $0.noticeTitle, groupID: $0.groupID, groupName: $0.groupName,
                 state: $0.state.rawValue, attempts: $0.attempts, reason: $0.lastError ?? "",
-                reasonChinese: FailureReason.chinese($0.lastError ?? "", sink: $0.sink, inDoubt: $0.state == .inDoubt))
+                reasonChinese: FailureReason.chinese(state: $0.state, lastError: $0.lastError ?? "", sink: $0.sink))
         }
         let byDay = days.map { day in
             let rows = records.filter { $0.updatedAt >= day.start && $0.updatedAt < day.end }
@@ -246,7 +286,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
                 date: day.description, notices: Set(sent.map(\.noticeID)).count, groups: Set(sent.map(\.groupID)).count,
                 deliveries: rows.count, sent: sent.count, dead: count(rows, .dead), inDoubt: count(rows, .inDoubt),
                 queued: queued(rows), accepted: count(rows, .accepted)
-            )
+            ).withCustomerGroupCounts(rows)
         }
         var report = PeriodReport(
             period: period,
@@ -271,6 +311,10 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             idleGroups: nil
         )
         report.accepted = count(records, .accepted)
+        report.awaitingConfirmation = count(records, .awaitingConfirmation)
+        report.quotaRefused = count(records, .quotaRefused)
+        report.notDelivered = count(records, .notDelivered)
+        report.expired = count(records, .expired)
         return report
     }
 
@@ -293,11 +337,57 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         if queued > 0 { line += "，待发送 \(queued) 次" }
         if cancelled > 0 { line += "，已取消 \(cancelled) 次" }
         if accepted > 0 { line += "，已受理未确认 \(accepted) 次" }
+        // Customer groups: a group counts as reached above only once the platform reported it sent.
+        for (label, count) in customerGroupCounts where count > 0 { line += "，\(label) \(count) 次" }
+        if tasksCreated > 0 { line += "；已创建任务 \(tasksCreated) 个" }
         return line + "）"
+    }
+
+    /// The customer-group outcomes in Chinese, in the order reports show them.
+    var customerGroupCounts: [(label: String, count: Int)] {
+        [
+            ("待网格员确认", awaitingConfirmation), ("超出配额", quotaRefused), ("未送达", notDelivered),
+            ("未确认已取消", expired),
+        ]
     }
 }
 
 extension DeliveryState {
     /// Not yet settled: it may still be sent (planned, claimed, retry).
     var isQueued: Bool { self == .planned || self == .claimed || self == .retry }
+
+    /// Did not get through: dead, in doubt, or a customer group's task ended without posting it.
+    var isFailure: Bool {
+        switch self {
+        case .dead, .inDoubt, .quotaRefused, .notDelivered, .expired: true
+        default: false
+        }
+    }
 }
+
+/// A row of counts that also counts customer groups' outcomes.
+protocol CustomerGroupCounted {
+    var awaitingConfirmation: Int { get set }
+    var quotaRefused: Int { get set }
+    var notDelivered: Int { get set }
+    var expired: Int { get set }
+}
+
+extension CustomerGroupCounted {
+    /// The row with the customer-group outcomes of `rows` counted.
+    func withCustomerGroupCounts(_ rows: [DeliveryRecord]) -> Self {
+        var row = self
+        row.awaitingConfirmation = rows.filter { $0.state == .awaitingConfirmation }.count
+        row.quotaRefused = rows.filter { $0.state == .quotaRefused }.count
+        row.notDelivered = rows.filter { $0.state == .notDelivered }.count
+        row.expired = rows.filter { $0.state == .expired }.count
+        return row
+    }
+
+    /// The customer-group outcomes, in the order reports show them.
+    var customerGroupCells: [Int] { [awaitingConfirmation, quotaRefused, notDelivered, expired] }
+}
+
+extension PeriodReport.DayRow: CustomerGroupCounted {}
+extension PeriodReport.GroupRow: CustomerGroupCounted {}
+extension PeriodReport.NoticeRow: CustomerGroupCounted {}

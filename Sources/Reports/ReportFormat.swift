@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 
 /// Output formats for reports.
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -29,6 +30,10 @@ extension PeriodReport {
         }
     }
 
+    /// Which customer-group outcomes (indexes into ``customerGroupCounts``) the table and markdown show: those some
+    /// delivery of the period had.
+    var customerGroupColumns: [Int] { customerGroupCounts.indices.filter { customerGroupCounts[$0].count > 0 } }
+
     /// The days a table shows: in a week or month, those with deliveries (or all of them when asked).
     func shownDays(allDays: Bool) -> [DayRow] {
         guard byDay.count > 1 else { return [] }
@@ -43,9 +48,15 @@ extension PeriodReport {
         var out = "## 反诈信息发布台帐 \(heading)\n\n\(summary)\n\n"
         // 已受理未确认 only where a platform that confirms nothing (Teams) took part.
         let withAccepted = accepted > 0
-        func acceptedCell(_ count: Int) -> String { withAccepted ? " \(count) |" : "" }
-        let acceptedHead = withAccepted ? " 已受理未确认 |" : ""
-        let acceptedRule = withAccepted ? "---:|" : ""
+        // The customer-group outcomes likewise, each only where some delivery had it.
+        let shownOutcomes = customerGroupColumns
+        func acceptedCell(_ count: Int, _ row: some CustomerGroupCounted) -> String {
+            (withAccepted ? " \(count) |" : "") + shownOutcomes.map { " \(row.customerGroupCells[$0]) |" }.joined()
+        }
+        let acceptedHead =
+            (withAccepted ? " 已受理未确认 |" : "")
+            + shownOutcomes.map { " \(customerGroupCounts[$0].label) |" }.joined()
+        let acceptedRule = (withAccepted ? "---:|" : "") + String(repeating: "---:|", count: shownOutcomes.count)
         let days = shownDays(allDays: allDays)
         if !days.isEmpty {
             out += "| 日期 | 发布条数 | 转发群数 | 投递 | 成功 | 失败 | 待核实 | 待发送 |\(acceptedHead)\n"
@@ -53,7 +64,7 @@ extension PeriodReport {
             for day in days {
                 out +=
                     "| \(day.date) | \(day.notices) | \(day.groups) | \(day.deliveries) | \(day.sent) | \(day.dead) | "
-                    + "\(day.inDoubt) | \(day.queued) |\(acceptedCell(day.accepted))\n"
+                    + "\(day.inDoubt) | \(day.queued) |\(acceptedCell(day.accepted, day))\n"
             }
             out += "\n"
         }
@@ -63,7 +74,7 @@ extension PeriodReport {
             for row in byNotice {
                 out +=
                     "| \(cell(row.noticeID)) | \(cell(row.title)) | \(row.groups) | \(row.deliveries) | \(row.sent) | "
-                    + "\(row.dead) | \(row.inDoubt) | \(row.queued) |\(acceptedCell(row.accepted))\n"
+                    + "\(row.dead) | \(row.inDoubt) | \(row.queued) |\(acceptedCell(row.accepted, row))\n"
             }
             out += "\n"
         }
@@ -72,7 +83,7 @@ extension PeriodReport {
         for row in byGroup {
             out +=
                 "| \(row.groupID) | \(cell(row.groupName)) | \(row.sink) | \(row.deliveries) | \(row.sent) | \(row.dead) | "
-                + "\(row.inDoubt) | \(row.queued) |\(acceptedCell(row.accepted))\n"
+                + "\(row.inDoubt) | \(row.queued) |\(acceptedCell(row.accepted, row))\n"
         }
         if !failures.isEmpty {
             out += "\n**未送达 / 待核实**\n\n"
@@ -96,20 +107,25 @@ extension PeriodReport {
     }
 
     /// One row per group, with the period's totals as a last `TOTAL` row; `queued` is 待发送 (not yet settled),
-    /// `accepted` 已受理未确认 (taken by a platform that confirms nothing).
+    /// `accepted` 已受理未确认 (taken by a platform that confirms nothing), then the customer-group outcomes, and
+    /// `tasks_created` (已创建任务) in the `TOTAL` row only (a task spans groups).
     public var csv: String {
-        var lines = ["date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued,accepted"]
+        var lines = [
+            "date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued,accepted,awaiting_confirmation,"
+                + "quota_refused,not_delivered,expired,tasks_created"
+        ]
         for row in byGroup {
             lines.append(
-                [
+                ([
                     date, row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
                     "\(row.inDoubt)", "\(row.queued)", "\(row.accepted)",
-                ]
+                ] + row.customerGroupCells.map { "\($0)" } + [""])
                 .map(CSVField.escape).joined(separator: ",")
             )
         }
         lines.append(
-            [date, "TOTAL", "", "", "\(deliveries)", "\(sent)", "\(dead)", "\(inDoubt)", "\(queued)", "\(accepted)"]
+            ([date, "TOTAL", "", "", "\(deliveries)", "\(sent)", "\(dead)", "\(inDoubt)", "\(queued)", "\(accepted)"]
+                + customerGroupCounts.map { "\($0.count)" } + ["\(tasksCreated)"])
                 .joined(separator: ","))
         return lines.joined(separator: "\n") + "\n"
     }
@@ -119,13 +135,18 @@ extension PeriodReport {
     public func table(allDays: Bool = false) -> String {
         var out = "\(title)\(selector.map { " for \($0)" } ?? "") (\(timezone))\n\n"
         // ACCEPTED only where a platform that confirms nothing (Teams) took part.
-        func columns(_ row: [String], accepted: String) -> [String] { self.accepted > 0 ? row + [accepted] : row }
+        // The customer-group outcomes likewise, each only where some delivery had it.
+        let shownOutcomes = customerGroupColumns
+        func columns(_ row: [String], accepted: String, outcomes: [String]) -> [String] {
+            (self.accepted > 0 ? row + [accepted] : row) + shownOutcomes.map { outcomes[$0] }
+        }
+        let headers = ["AWAITING", "QUOTA_REFUSED", "NOT_DELIVERED", "EXPIRED"]
         let shown = shownDays(allDays: allDays)
         if !shown.isEmpty {
             var days = [
                 columns(
                     ["DAY", "NOTICES", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"],
-                    accepted: "ACCEPTED")
+                    accepted: "ACCEPTED", outcomes: headers)
             ]
             for day in shown {
                 days.append(
@@ -133,7 +154,7 @@ extension PeriodReport {
                         [
                             day.date, "\(day.notices)", "\(day.groups)", "\(day.deliveries)", "\(day.sent)",
                             "\(day.dead)", "\(day.inDoubt)", "\(day.queued)",
-                        ], accepted: "\(day.accepted)"))
+                        ], accepted: "\(day.accepted)", outcomes: day.customerGroupCells.map { "\($0)" }))
             }
             out += TextTable.render(days) + "\n"
         }
@@ -141,7 +162,7 @@ extension PeriodReport {
             var notices = [
                 columns(
                     ["NOTICE", "TITLE", "GROUPS", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"],
-                    accepted: "ACCEPTED")
+                    accepted: "ACCEPTED", outcomes: headers)
             ]
             for row in byNotice {
                 notices.append(
@@ -149,13 +170,14 @@ extension PeriodReport {
                         [
                             row.noticeID, row.title, "\(row.groups)", "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
                             "\(row.inDoubt)", "\(row.queued)",
-                        ], accepted: "\(row.accepted)"))
+                        ], accepted: "\(row.accepted)", outcomes: row.customerGroupCells.map { "\($0)" }))
             }
             out += TextTable.render(notices) + "\n"
         }
         var rows = [
             columns(
-                ["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"], accepted: "ACCEPTED")
+                ["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"], accepted: "ACCEPTED",
+                outcomes: headers)
         ]
         for row in byGroup {
             rows.append(
@@ -163,9 +185,10 @@ extension PeriodReport {
                     [
                         row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
                         "\(row.inDoubt)", "\(row.queued)",
-                    ], accepted: "\(row.accepted)"))
+                    ], accepted: "\(row.accepted)", outcomes: row.customerGroupCells.map { "\($0)" }))
         }
         out += TextTable.render(rows)
+        if tasksCreated > 0 { out += "\nCustomer-group tasks created: \(tasksCreated)\n" }
         if !failures.isEmpty {
             out += "\nFailures:\n"
             for failure in failures {
@@ -190,8 +213,16 @@ extension PeriodReport.Failure {
     var groupLabel: String { PeriodReport.IdleGroup.label(.init(groupID: groupID, groupName: groupName)) }
     /// The notice's title, or its id when it has none.
     var titleLabel: String { noticeTitle.isEmpty ? noticeID : noticeTitle }
-    /// 失败 for dead, 待核实 for in doubt.
-    var stateChinese: String { state == "dead" ? "失败" : "待核实" }
+    /// 失败 for dead, 待核实 for in doubt, and the customer-group outcomes' own words.
+    var stateChinese: String {
+        switch DeliveryState(rawValue: state) {
+        case .dead: "失败"
+        case .quotaRefused: "超出配额"
+        case .notDelivered: "未送达"
+        case .expired: "未确认已取消"
+        default: "待核实"
+        }
+    }
 }
 
 extension PeriodReport.IdleGroup {

@@ -77,7 +77,9 @@ struct LedgerCommand: AsyncParsableCommand {
                 printError("--notice: no notice '\(notice)' in the ledger")
                 throw ExitStatus.usage.exitCode
             }
-            let listing = LedgerListing(rows: rows, timeZone: config.timeZone).rendered(as: format)
+            let taskMsgids = try await store.taskMessageIDs(noticeIDs: Array(Set(rows.map(\.noticeID))).sorted())
+            let listing = LedgerListing(rows: rows, timeZone: config.timeZone, taskMsgids: taskMsgids)
+                .rendered(as: format)
             print(bom.prefix(for: format) + listing, terminator: "")
         }
     }

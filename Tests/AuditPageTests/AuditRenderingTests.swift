@@ -63,6 +63,38 @@ struct AuditRenderingTests {
         #expect(html.matches(of: /<tr><th class="notice"/).count == 50)
     }
 
+    @Test func customerGroupStatesHaveTheirSymbolsLabelsAndTiles() {
+        let states: [DeliveryState] = [.sent, .awaitingConfirmation, .quotaRefused, .notDelivered, .expired]
+        let records = states.enumerated().map {
+            Self.record(notice: "n1", group: "g\($0.offset)", state: $0.element)
+        }
+        var report = PeriodReport.make(day: Self.day, records: records)
+        report.tasksCreated = 2
+        let snapshot = AuditSnapshot(
+            day: Self.day, report: report, grid: AuditGrid(records: records), dead: [], inDoubt: [], series: [],
+            generatedAt: Self.day.start
+        )
+        let html = AuditPageHTML(snapshot: snapshot).html
+        for (state, symbol, chinese, english) in [
+            ("awaiting_confirmation", "⧗", "待网格员确认", "awaiting confirmation"),
+            ("quota_refused", "⊘", "超出配额", "quota refused"), ("not_delivered", "∅", "未送达", "not delivered"),
+            ("expired", "⌛", "未确认已取消", "expired, not confirmed"),
+        ] {
+            #expect(html.contains("<i class=\"s-\(state)\"></i>\(chinese) <small>\(english)</small>"), "\(state)")
+            #expect(html.contains("class=\"s-\(state)\" title=\""), "\(state)")
+            #expect(html.contains(">\(symbol)</td>"), "\(state)")
+            #expect(html.contains("id=\"count-\(state)\" value=\"1\""), "\(state)")
+        }
+        #expect(html.contains(#"id="count-tasks_created" value="2""#))
+        #expect(html.contains("待网格员确认 1 次"), "the summary line counts those waiting apart")
+        // A day without customer groups shows no task tiles.
+        let plain = [Self.record(notice: "n1", group: "g1", state: .sent)]
+        let webhookOnly = AuditSnapshot(
+            day: Self.day, report: PeriodReport.make(day: Self.day, records: plain), grid: AuditGrid(records: plain),
+            dead: [], inDoubt: [], series: [], generatedAt: Self.day.start)
+        #expect(!AuditPageHTML(snapshot: webhookOnly).html.contains("count-tasks_created"))
+    }
+
     @Test func chartHasOneBarPerDayScaledToARoundMaximum() throws {
         #expect([0, 1, 2, 3, 7, 10, 11, 450].map(AuditChart.axisMaximum) == [1, 1, 2, 5, 10, 10, 20, 500])
         // Day i of 30 has i deliveries: half sent, one dead on every third day, the rest planned.

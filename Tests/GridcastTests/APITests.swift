@@ -270,7 +270,7 @@ struct APITests {
                 #expect(
                     Set(row.keys) == [
                         "group_id", "group_name", "sink", "state", "attempts", "parts_sent", "parts_total", "sent_at",
-                        "last_error", "note",
+                        "last_error", "note", "task_msgid",
                     ])
             }
             #expect(rows[0]["sent_at"] as? String == "2026-11-28T10:00:00+08:00")
@@ -319,7 +319,8 @@ struct APITests {
                         "period", "date", "from", "to", "timezone", "notices", "groups", "deliveries", "sent",
                         "pending",
                         "retry", "dead", "in_doubt", "cancelled", "accepted", "by_day", "by_group", "by_notice",
-                        "failures",
+                        "failures", "tasks_created", "awaiting_confirmation", "quota_refused", "not_delivered",
+                        "expired",
                     ])
             }
             let yesterday = try await api.call("GET", "/v1/reports/daily?date=2026-11-27")

@@ -168,9 +168,12 @@ struct ReportTests {
         #expect(markdown.contains("| b | 群b | wecom | 1 | 0 | 0 | 0 | 1 |"))
 
         let csv = report.csv.split(separator: "\n").map(String.init)
-        #expect(csv.first == "date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued,accepted")
-        #expect(csv.contains("2026-11-29,c,群c,wecom,1,0,0,0,1,0"))
-        #expect(csv.last == "2026-11-29,TOTAL,,,5,1,1,0,2,0")
+        #expect(
+            csv.first
+                == "date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued,accepted,awaiting_confirmation,"
+                + "quota_refused,not_delivered,expired,tasks_created")
+        #expect(csv.contains("2026-11-29,c,群c,wecom,1,0,0,0,1,0,0,0,0,0,"))
+        #expect(csv.last == "2026-11-29,TOTAL,,,5,1,1,0,2,0,0,0,0,0,0")
         #expect(!markdown.contains("已受理未确认"), "no accepted column where no platform answered so")
 
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])

@@ -133,8 +133,10 @@ struct AuditController: Sendable {
         guard isAuthenticated(request) else { return Self.unauthorizedText }
         guard let day = requestedDay(request) else { return Self.badDateText }
         let rows = try await store.deliveries(matching: DeliveryFilter(changedFrom: day.start, changedBefore: day.end))
+        let taskMsgids = try await store.taskMessageIDs(noticeIDs: Array(Set(rows.map(\.noticeID))).sorted())
         return AuditResponses.csv(
-            LedgerListing(rows: rows, timeZone: timeZone).rendered(as: .csv), filename: "gridcast-ledger-\(day).csv"
+            LedgerListing(rows: rows, timeZone: timeZone, taskMsgids: taskMsgids).rendered(as: .csv),
+            filename: "gridcast-ledger-\(day).csv"
         )
     }
 

@@ -77,6 +77,8 @@ enum AuditHTML {
         table.grid td{width:16px;min-width:16px;height:16px;font-size:10px;text-align:center;color:#fff}
         .s-sent{background:var(--sent)}.s-dead{background:var(--dead)}.s-in_doubt{background:var(--doubt)}
         .s-accepted{background:var(--sent);opacity:.5}
+        .s-awaiting_confirmation{background:var(--pending);color:#333}.s-quota_refused,.s-not_delivered,.s-expired{
+        background:var(--dead);opacity:.7}
         .s-retry{background:var(--retry)}.s-planned,.s-claimed{background:var(--pending)}.s-none{background:var(--none)}
         .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:8px 0;font-size:13px}
         .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}

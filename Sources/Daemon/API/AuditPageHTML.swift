@@ -37,6 +37,9 @@ struct AuditPageHTML: Sendable {
         (.sent, "✓", "成功", "sent"), (.dead, "✗", "失败", "dead"), (.inDoubt, "?", "待核实", "in doubt"),
         (.accepted, "◌", "已受理未确认", "accepted, not confirmed"), (.retry, "↻", "重试中", "retry"),
         (.planned, "·", "待发送", "planned"), (.claimed, "→", "发送中", "claimed"),
+        (.awaitingConfirmation, "⧗", "待网格员确认", "awaiting confirmation"),
+        (.quotaRefused, "⊘", "超出配额", "quota refused"), (.notDelivered, "∅", "未送达", "not delivered"),
+        (.expired, "⌛", "未确认已取消", "expired, not confirmed"),
     ]
 
     /// The whole document.
@@ -89,7 +92,7 @@ struct AuditPageHTML: Sendable {
     private var tiles: String {
         let report = snapshot.report
         let deliveries = isToday ? ("今日投递", "Deliveries today") : ("当日投递", "Deliveries that day")
-        let tiles: [(id: String, style: String, value: Int, label: (String, String))] = [
+        var tiles: [(id: String, style: String, value: Int, label: (String, String))] = [
             ("notices", "", report.notices, ("发布信息", "Notices")),
             ("groups", "", report.groups, ("转发群数", "Groups reached")),
             ("deliveries", "", report.deliveries, deliveries),
@@ -99,6 +102,15 @@ struct AuditPageHTML: Sendable {
             ("pending", "", report.pending, ("待发送", "Pending")),
             ("retry", "", report.retry, ("重试中", "Retrying")),
         ]
+        // Customer groups' tasks: only on a day that had one, so a webhook-only ledger reads as before.
+        let customer: [(id: String, style: String, value: Int, label: (String, String))] = [
+            ("tasks_created", "", report.tasksCreated, ("已创建任务", "Tasks created")),
+            ("awaiting_confirmation", "", report.awaitingConfirmation, ("待网格员确认", "Awaiting the member")),
+            ("quota_refused", "dead", report.quotaRefused, ("超出配额", "Quota refused")),
+            ("not_delivered", "dead", report.notDelivered, ("未送达", "Not delivered")),
+            ("expired", "dead", report.expired, ("未确认已取消", "Expired")),
+        ]
+        if customer.contains(where: { $0.value > 0 }) { tiles += customer }
         return "<section class=\"tiles\" id=\"counts\">\n"
             + tiles.map { tile in
                 """

@@ -32,7 +32,8 @@ struct AuditSnapshot: Sendable {
     /// Reads the snapshot of `day` from `store`.
     static func load(day: LocalDay, store: any LedgerStore, now: Date) async throws -> AuditSnapshot {
         let records = try await store.deliveries(changedFrom: day.start, to: day.end)
-        let report = PeriodReport.make(day: day, records: records)
+        var report = PeriodReport.make(day: day, records: records)
+        report.tasksCreated = try await store.tasksCreated(from: day.start, to: day.end, groups: nil)
         let days = (0..<chartDays).map { day.adding(days: $0 - (chartDays - 1)) }
         let history = try await store.deliveries(changedFrom: days[0].start, to: day.end)
         // Only the report's per-day series is used: the same counting rule as every report's `by_day`.

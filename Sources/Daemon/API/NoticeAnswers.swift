@@ -36,8 +36,9 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
     var urgent: Bool
     var createdAt: Date
     var deliveries: [Delivery]
-    /// Deliveries per state (`planned`, `claimed`, `sent`, `accepted`, `retry`, `dead`, `in_doubt`, `cancelled`), states with
-    /// none left out.
+    /// Deliveries per state (`planned`, `claimed`, `sent`, `accepted`, `retry`, `dead`, `in_doubt`, `cancelled`, and
+    /// customer groups' `awaiting_confirmation`, `quota_refused`, `not_delivered`, `expired`), states with none left
+    /// out.
     var counts: [String: Int]
     /// When planned deliveries held back (by quiet hours) go out: the latest such time; nil when none waits.
     var heldUntil: Date?
@@ -60,14 +61,17 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
         var lastError: String?
         /// What the group gets short of the whole notice (a poster it can't show), decided at planning.
         var note: String?
+        /// A customer group's: the platform's msgid of the mass-message task it went out in, once created.
+        var taskMsgid: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case groupID = "group_id", groupName = "group_name", sink, state, attempts
             case partsSent = "parts_sent", partsTotal = "parts_total", sentAt = "sent_at", lastError = "last_error"
             case note
+            case taskMsgid = "task_msgid"
         }
 
-        /// Encodes `sent_at` and `last_error` as `null` when absent, so every row has every key.
+        /// Encodes `sent_at`, `last_error`, `note` and `task_msgid` as `null` when absent, so every row has every key.
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(groupID, forKey: .groupID)
@@ -80,6 +84,7 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
             try container.encode(sentAt, forKey: .sentAt)
             try container.encode(lastError, forKey: .lastError)
             try container.encode(note, forKey: .note)
+            try container.encode(taskMsgid, forKey: .taskMsgid)
         }
     }
 
@@ -127,8 +132,12 @@ struct NoticeCancelAnswer: Codable, Equatable, Sendable {
 }
 
 extension NoticeStatusAnswer {
-    /// The answer for a stored notice, its deliveries and its state counts.
-    init(notice: StoredNotice, deliveries: [DeliveryRecord], counts: [DeliveryState: Int], now: Date) {
+    /// The answer for a stored notice, its deliveries, its state counts and its customer groups' task msgids (by
+    /// delivery id).
+    init(
+        notice: StoredNotice, deliveries: [DeliveryRecord], counts: [DeliveryState: Int],
+        taskMsgids: [String: String] = [:], now: Date
+    ) {
         self.id = notice.notice.id
         self.title = notice.notice.title
         self.urgent = notice.notice.urgent
@@ -137,7 +146,7 @@ extension NoticeStatusAnswer {
             Delivery(
                 groupID: $0.groupID, groupName: $0.groupName, sink: $0.sink, state: $0.state.rawValue,
                 attempts: $0.attempts, partsSent: $0.partsSent, partsTotal: $0.partsTotal, sentAt: $0.sentAt,
-                lastError: $0.lastError, note: $0.note
+                lastError: $0.lastError, note: $0.note, taskMsgid: taskMsgids[$0.id]
             )
         }
         self.counts = Dictionary(

@@ -91,8 +91,10 @@ struct NoticeController: Sendable {
         }
         async let deliveries = store.deliveries(noticeID: id)
         async let counts = store.stateCounts(noticeID: id)
+        async let taskMsgids = store.taskMessageIDs(noticeIDs: [id])
         return try await JSONResponse.make(
-            NoticeStatusAnswer(notice: notice, deliveries: deliveries, counts: counts, now: now())
+            NoticeStatusAnswer(
+                notice: notice, deliveries: deliveries, counts: counts, taskMsgids: taskMsgids, now: now())
         )
     }
 
