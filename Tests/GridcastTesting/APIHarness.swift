@@ -44,15 +44,18 @@ public struct APIHarness: Sendable {
         try await call("POST", "/v1/notices", token: token, body: Array(json.utf8))
     }
 
-    /// Starts the API on port 0 with `groups` (three WeCom groups by default, never contacted), runs `body`, stops.
+    /// Starts the API on port 0 with `groups` (three WeCom groups by default, never contacted) and `wecomApps`, runs
+    /// `body`, stops.
     public static func run<Result: Sendable>(
         groups: [GridcastCore.Group] = TestGroups.wecom(3, port: 9),
+        wecomApps: [WeComApp] = [],
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         _ body: (APIHarness) async throws -> Result
     ) async throws -> Result {
         let directory = try TemporaryDirectory("api")
         defer { directory.remove() }
-        let config = TestGroups.config(groups, ledger: directory.file("ledger.sqlite"))
+        var config = TestGroups.config(groups, ledger: directory.file("ledger.sqlite"))
+        config.wecomApps = wecomApps
         let store = try SQLiteLedgerStore(path: config.ledger.path)
         let intake = NoticeIntake(config: config, sinks: SinkRegistry.standard, store: store)
         let logger = Logger(label: "gridcast.api.test")
