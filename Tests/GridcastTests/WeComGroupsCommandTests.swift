@@ -183,4 +183,47 @@ struct WeComGroupsCommandTests {
             #expect(!result.stderr.contains(wrong) && !result.stdout.contains(wrong))
         }
     }
+
+    @Test func theDemosCustomerGroupsAreTheRowsTheCommandPrintsForThem() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let demo = try ConfigLoader(catalog: SinkRegistry.standard).load(
+            path: root.appendingPathComponent("config/demo.yaml").path)
+        let customerGroups = demo.groups.filter(\.isCustomerGroup)
+        #expect(customerGroups.filter { $0.owner == "zhangsan" }.count == 3)
+        #expect(customerGroups.filter { $0.owner == "lisi" }.count == 2)
+        let app = try #require(demo.wecomApp("demo"))
+        let server = try await EmulatorServer.start(groups: customerGroups, wecomApps: [app])
+        let directory = try TemporaryDirectory("wecom-groups-demo")
+        defer { directory.remove() }
+        // A config needs a group: a community starting out has its webhook groups.
+        let config = try directory.write(
+            "gridcast.yaml",
+            """
+            ledger:
+              path: ledger.sqlite
+            wecom_apps:
+              - id: demo
+                corp_id: \(app.corpID)
+                secret: \(app.secret)
+                api: http://127.0.0.1:\(server.port)
+            groups:
+              - id: office
+                sink: wecom
+                url: http://127.0.0.1:\(server.port)/cgi-bin/webhook/send?key=office
+
+            """)
+        let result = try await GridcastProcess.run([
+            "wecom", "groups", "--config", config, "--app", "demo", "--format", "csv",
+        ])
+        try await server.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = Set(result.stdout.split(separator: "\n").dropFirst().map(String.init))
+        let expected = Set(
+            customerGroups.map { group in
+                [group.id, group.name, group.sink, group.app ?? "", group.chatID ?? "", group.owner ?? ""]
+                    .joined(separator: ",")
+            })
+        #expect(rows == expected)
+    }
 }
