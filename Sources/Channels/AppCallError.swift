@@ -27,10 +27,14 @@ public enum AppCallError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .transport, .busy, .rateLimited: true
         case .http(let status): status == 429 || status >= 500
-        case .refused(let code, _): code == -1
+        case .refused(let code, _): code == -1 || Self.expiredTokenCodes.contains(code)
         case .untrustedIP, .invalid, .malformed: false
         }
     }
+
+    /// Codes that say a token expired or was revoked (WeCom 40014, 42001, 42009; Feishu 99991663, 99991677): a
+    /// call answered so even after its token was renewed once is tried again later, not given up.
+    static let expiredTokenCodes: Set<Int> = [40014, 42001, 42009, 99991663, 99991677]
 
     /// Whether the call may have had its effect even though it failed (the answer was lost on the way back).
     public var outcomeUnknown: Bool {

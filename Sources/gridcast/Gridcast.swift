@@ -14,7 +14,7 @@ struct Gridcast: AsyncParsableCommand {
         version: BuildInfo.line,
         subcommands: [
             CheckCommand.self, SendCommand.self, ServeCommand.self, ScheduleCommand.self, ReportCommand.self,
-            LedgerCommand.self,
+            LedgerCommand.self, WeComCommand.self,
             EmulateCommand.self,
         ]
     )

@@ -25,7 +25,7 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(help: "Up to and including this day (YYYY-MM-DD).") var until: String?
         @Option(help: "Only this notice.") var notice: String?
         @Option(help: "Only this group.") var group: String?
-        @Option(help: "Only this state: planned, claimed, sent, accepted, retry, dead, in_doubt or cancelled.")
+        @Option(help: "Only this state: \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", ")).")
         var state: String?
         @Option(help: "table, json or csv.") var format: String = "table"
         @OptionGroup var bom: CSVByteOrderMark
@@ -36,7 +36,7 @@ struct LedgerCommand: AsyncParsableCommand {
             if let state {
                 guard let parsed = DeliveryState(rawValue: state) else {
                     printError(
-                        "--state: expected planned, claimed, sent, accepted, retry, dead, in_doubt or cancelled, got '\(state)'"
+                        "--state: expected one of \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", ")), got '\(state)'"
                     )
                     throw ExitStatus.usage.exitCode
                 }

@@ -246,9 +246,13 @@ func refuseOldLedgerLocation(_ config: GridcastConfig) throws {
     let written = config.ledger.asWritten
     guard !written.hasPrefix("/") else { return }
     let cwd = FileManager.default.currentDirectoryPath
-    let old = URL(fileURLWithPath: written, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true)).standardized.path
-    let new = URL(fileURLWithPath: config.ledger.path, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true))
-        .standardized.path
+    // Made absolute before `..` is resolved: standardizing a relative URL leaves a leading `..` of its own path
+    // applied to the wrong directory (a config given as `config/demo.yaml` with `ledger.path: ../var/…`).
+    func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path.hasPrefix("/") ? path : cwd + "/" + path).standardized.path
+    }
+    let old = absolute(written)
+    let new = absolute(config.ledger.path)
     let files = FileManager.default
     guard old != new, files.fileExists(atPath: old), !files.fileExists(atPath: new) else { return }
     printError(

@@ -217,4 +217,25 @@ struct CustomerGroupFlowTests {
         #expect(try await plan("tomorrow", to: "group:cgA1").quotaRefused.isEmpty)
         try await rig.close()
     }
+
+    @Test func aCancellationWeComRefusedLeavesTheGroupsWaitingUntilItIsCancelled() async throws {
+        let rig = try await Rig.start(faults: ["ls/cancel_groupmsg_send": [.busy]])
+        try await rig.plan(Notice(id: "late", title: "预警", text: "不点陌生链接。"))
+        let sessions = CustomerGroupSessions(transport: rig.transport)
+        _ = try await rig.runner(sessions: sessions).runOnce()
+        try await rig.advance(7300)
+        // Past the deadline, WeCom answers the first cancellation "busy": that member could still send it, so their
+        // groups keep waiting; the other member's task is cancelled and its groups expire.
+        _ = try await rig.runner(sessions: sessions).runOnce()
+        let rows = try await rig.store.deliveries(noticeID: "late")
+        let waiting = Set(
+            rows.filter { $0.state == .awaitingConfirmation }.map { CustomerGroupFlowTests.members[$0.groupID] })
+        #expect(waiting.count == 1, "\(rows.map { ($0.groupID, $0.state) })")
+        #expect(Set(rows.map(\.state)) == [.awaitingConfirmation, .expired])
+        try await rig.advance(61)
+        _ = try await rig.runner(sessions: sessions).runOnce()
+        #expect(Set(try await rig.states("late").values) == [.expired])
+        #expect(try await rig.tasks().allSatisfy { $0["cancelled"] as? Bool == true })
+        try await rig.close()
+    }
 }

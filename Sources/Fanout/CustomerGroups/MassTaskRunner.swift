@@ -24,6 +24,8 @@ public struct MassTaskRunner: Sendable {
     static let findWindow: TimeInterval = 600
     /// How often a task is read right after it was created, when members usually confirm.
     static let earlyPoll: TimeInterval = 60
+    /// WeCom's answer to cancelling a task that was cancelled already.
+    static let alreadyCancelled = 41093
 
     /// Creates a runner.
     public init(
@@ -245,9 +247,16 @@ public struct MassTaskRunner: Sendable {
                 if !task.cancelled {
                     do {
                         try await client.cancel(msgid: msgid)
+                    } catch .refused(code: Self.alreadyCancelled, _) {
+                        // Cancelled before (by a process that died before recording it): nothing more to do.
                     } catch {
+                        // Not cancelled: the member could still send it, so nothing is recorded expired yet.
                         logger.warning(
                             "cancelling a task failed", metadata: ["msgid": "\(msgid)", "error": "\(error)"])
+                        update.error = "cancelling the task failed: \(error)"
+                        update.nextAt = clock.now().addingTimeInterval(60)
+                        _ = try await store.recordTask(task.handle, update, at: clock.now())
+                        return
                     }
                     update.cancelled = true
                     // What the member sent between the read and the cancellation counts.
@@ -286,7 +295,8 @@ public struct MassTaskRunner: Sendable {
         let reminders = task.reminders + (reminded ? 1 : 0)
         if reminders < app.remindAfter.count {
             let remind = task.createdAt.addingTimeInterval(Double(app.remindAfter[reminders].components.seconds))
-            next = min(next, max(remind, now))
+            // A reminder that failed is tried again at the next poll, not on every turn.
+            if remind > now { next = min(next, remind) }
         }
         if let deadline = task.deadline { next = min(next, max(deadline, now)) }
         return next
