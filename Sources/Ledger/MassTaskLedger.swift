@@ -136,6 +136,9 @@ public struct OpenTask: Sendable {
     public var cancelled: Bool
     /// Its deliveries still waiting for a result (claimed while `creating`, `awaiting_confirmation` when open).
     public var waiting: [TaskDelivery]
+    /// The platform ids of the other tasks of the same notice, app and member: a task being found again is none of
+    /// them.
+    public var siblingMessageIDs: Set<String> = []
 }
 
 /// What the platform said about a task, to record.

@@ -173,4 +173,23 @@ struct MassTaskLedgerTests {
         #expect(try await store.deliveries(noticeID: "n").first?.attempts == 2)
         #expect(try await verifies(store))
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func aTaskBeingFoundAgainKnowsItsSiblingsTasks(kind: StoreKind) async throws {
+        defer { directory.remove() }
+        let store = try kind.open(in: directory)
+        // One member's groups split into two batches of one notice: the same text goes out twice.
+        _ = try await store.plan(plan("n", groups: ["a1", "a2"]))
+        let first = try #require(try await store.claimTaskBatches(request(batchSize: 1)).first)
+        var created = TaskUpdate()
+        created.created = ("msg-first", now.addingTimeInterval(3600))
+        #expect(try await store.recordTask(first.handle, created, at: now))
+        _ = try #require(try await store.claimTaskBatches(request(batchSize: 1)).first)
+        // The second batch's create answer is lost; found again later, it must not take the first batch's task.
+        let later = now.addingTimeInterval(120)
+        let tasks = try await store.claimDueTasks(leaseOwner: "host:2:2", now: later, lease: .seconds(60), limit: 5)
+        let interrupted = try #require(tasks.first { $0.state == .creating })
+        #expect(interrupted.siblingMessageIDs == ["msg-first"])
+        #expect(interrupted.waiting.map(\.groupID) == ["a2"])
+    }
 }

@@ -192,7 +192,10 @@ public struct MassTaskRunner: Sendable {
         do {
             let records = try await client.tasks(
                 creator: task.key.member, from: task.createdAt.addingTimeInterval(-60), to: now.addingTimeInterval(60))
-            if let found = records.first(where: { $0.text?.content == text }) {
+            // Another batch of the same notice for the same member has the same text: its task is not this one.
+            if let found = records.first(where: {
+                $0.text?.content == text && !task.siblingMessageIDs.contains($0.msgid)
+            }) {
                 let deadline = app.confirmDeadline.deadline(forTaskCreatedAt: task.createdAt, in: config.timeZone)
                 update.created = (found.msgid, deadline)
                 update.nextAt = now

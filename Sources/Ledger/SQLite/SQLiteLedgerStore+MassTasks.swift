@@ -117,13 +117,22 @@ extension SQLiteLedgerStore {
                         """,
                     arguments: [id]
                 ).map { TaskDelivery(id: $0["id"], groupID: $0["group_id"]) }
-                return OpenTask(
+                let siblings = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT msgid FROM mass_tasks
+                        WHERE notice_id = ? AND app = ? AND owner = ? AND id <> ? AND msgid IS NOT NULL
+                        """,
+                    arguments: [row["notice_id"] as String, row["app"] as String, row["owner"] as String, id])
+                var task = OpenTask(
                     handle: TaskHandle(id: id, claimSeq: row["claim_seq"], leaseOwner: leaseOwner),
                     noticeID: row["notice_id"], key: TaskKey(app: row["app"], member: row["owner"]),
                     state: OpenTask.State(rawValue: row["state"]) ?? .open, msgid: row["msgid"],
                     createdAt: Date(ledgerMillis: row["created_at"]),
                     deadline: (row["deadline_at"] as Int64?).map(Date.init(ledgerMillis:)), reminders: row["reminders"],
                     cancelled: (row["cancelled_at"] as Int64?) != nil, waiting: waiting)
+                task.siblingMessageIDs = Set(siblings)
+                return task
             }
         }
     }
