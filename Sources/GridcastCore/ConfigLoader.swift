@@ -34,6 +34,9 @@ public struct ConfigLoader: Sendable {
     public var expansion: EnvironmentExpansion
     /// The sinks groups may name.
     public var catalog: any SinkCatalog
+    /// Whether the config must define groups: `gridcast wecom groups` lists an app's customer groups before any of
+    /// them is configured.
+    public var groupsRequired = true
 
     /// Creates a loader. With `credentials: .deferred`, an unset variable in a group's `url` or `secret`, in an
     /// app's id, corp id or secret (`feishu_app`, `wecom_apps`) or in the API token is no error: the value stays
@@ -201,7 +204,7 @@ public struct ConfigLoader: Sendable {
             // Taken whole when there are no inline groups: appending would copy every group.
             if groups.isEmpty { groups = csv } else { groups += csv }
         }
-        if groupsNode == nil && groupsFile == nil {
+        if groupsNode == nil && groupsFile == nil && groupsRequired {
             reader.error(
                 SourceLocation(file: file, line: 1, column: 1),
                 "config defines no groups: add `groups:` or `groups_file:`")

@@ -12,19 +12,24 @@ struct ConfigOption: ParsableArguments {
     /// `credentials: .deferred` is for commands that neither send nor serve: the webhook secrets and the API token
     /// need not be in the environment then.
     func load(
-        consequence: String? = nil, credentials: EnvironmentExpansion.CredentialUse = .required
+        consequence: String? = nil, credentials: EnvironmentExpansion.CredentialUse = .required,
+        groupsRequired: Bool = true
     ) throws -> GridcastConfig {
-        try loadConfig(config, consequence: consequence, credentials: credentials).config
+        try loadConfig(config, consequence: consequence, credentials: credentials, groupsRequired: groupsRequired)
+            .config
     }
 }
 
 /// Loads the config at `path` with its warnings, or prints every problem (as ``ConfigOption/load(consequence:credentials:)``
 /// does) and exits 2.
 func loadConfig(
-    _ path: String, consequence: String? = nil, credentials: EnvironmentExpansion.CredentialUse
+    _ path: String, consequence: String? = nil, credentials: EnvironmentExpansion.CredentialUse,
+    groupsRequired: Bool = true
 ) throws -> ConfigLoader.Loaded {
     do {
-        return try ConfigLoader(catalog: SinkRegistry.standard, credentials: credentials).loaded(path: path)
+        var loader = ConfigLoader(catalog: SinkRegistry.standard, credentials: credentials)
+        loader.groupsRequired = groupsRequired
+        return try loader.loaded(path: path)
     } catch {
         for diagnostic in error.diagnostics { printError(diagnostic.description) }
         let count = error.diagnostics.count

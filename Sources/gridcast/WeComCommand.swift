@@ -42,7 +42,8 @@ struct WeComGroupsCommand: AsyncParsableCommand {
     @Option(help: "table (the default) or csv (rows for groups_file).") var format: Format = .table
 
     func run() async throws {
-        let config = try options.load(consequence: "nothing was asked of WeCom")
+        // The groups are what this command helps to write: a config with only its app will do.
+        let config = try options.load(consequence: "nothing was asked of WeCom", groupsRequired: false)
         guard let app = config.wecomApp(app) else {
             let known = config.wecomApps.map(\.id)
             printError(

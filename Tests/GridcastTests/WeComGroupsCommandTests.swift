@@ -94,6 +94,23 @@ struct WeComGroupsCommandTests {
         }
     }
 
+    @Test func aConfigWithOnlyItsAppListsTheGroupsToConfigure() async throws {
+        try await withEmulator { config, server in
+            let directory = try TemporaryDirectory("wecom-groups-first")
+            defer { directory.remove() }
+            let first = try String(contentsOfFile: config, encoding: .utf8)
+            let appOnly = String(first[..<first.range(of: "groups:\n")!.lowerBound])
+            let path = try directory.write("first.yaml", appOnly)
+            let result = try await GridcastProcess.run(["wecom", "groups", "--config", path, "--app", "town"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.split(separator: "\n").count == 5)
+            // Every other command still needs groups.
+            let check = try await GridcastProcess.run(["check", "--config", path])
+            #expect(check.status == 2)
+            #expect(check.stderr.contains("config defines no groups"))
+        }
+    }
+
     @Test func csvRowsLoadBackAsTheSameCustomerGroups() async throws {
         try await withEmulator { config, _ in
             let result = try await GridcastProcess.run([
