@@ -1,5 +1,6 @@
 import Emulator
 import Foundation
+import Glibc
 import GridcastCore
 import GridcastTesting
 import Synchronization
@@ -60,10 +61,23 @@ struct TransportTests {
     }
 
     @Test func refusedConnectionIsNotSent() async throws {
-        // Bind and close a port so nothing listens on it.
-        let server = try await EmulatorServer.start()
-        let port = server.port
-        try await server.stop()
+        // A port bound and held without listening: connections to it are refused, and no other test's server can
+        // take it meanwhile (a port merely closed again may be reused by one running in parallel).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(fd, generic, length) == 0 && getsockname(fd, generic, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
         let transport = CurlTransport()
         let result = await transport.send(request(port: port))
         await transport.shutdown()
