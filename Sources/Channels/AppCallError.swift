@@ -32,9 +32,9 @@ public enum AppCallError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Codes that say a token expired or was revoked (WeCom 40014, 42001, 42009; Feishu 99991663, 99991677): a
-    /// call answered so even after its token was renewed once is tried again later, not given up.
-    static let expiredTokenCodes: Set<Int> = [40014, 42001, 42009, 99991663, 99991677]
+    /// Codes that say a token expired or was revoked (WeCom's and Feishu's): a call answered so even after its token
+    /// was renewed once is tried again later, not given up.
+    static let expiredTokenCodes = WeComAnswer.expiredTokenCodes.union(FeishuAnswer.expiredTokenCodes)
 
     /// Whether the call may have had its effect even though it failed (the answer was lost on the way back).
     public var outcomeUnknown: Bool {

@@ -9,8 +9,9 @@ struct FeishuAnswer {
     /// Tokens Feishu no longer accepts: invalid (99991663) or expired (99991677).
     static let expiredTokenCodes: Set<Int> = [99991663, 99991677]
 
-    /// Reads `response`, throwing the error it carries.
-    init(_ response: HTTPResponse) throws(AppCallError) {
+    /// Reads `response`, throwing the error it carries; its message is scrubbed of `secrets`.
+    init(_ response: HTTPResponse, hiding secrets: [String] = []) throws(AppCallError) {
+        if response.truncated { throw .malformed("the answer is longer than gridcast reads") }
         guard let parsed = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
             let code = (parsed["code"] as? NSNumber)?.intValue
         else {
@@ -18,7 +19,7 @@ struct FeishuAnswer {
                 ? .malformed("no code in the answer") : .http(status: response.status)
         }
         guard code == 0 else {
-            throw .refused(code: code, message: (parsed["msg"] as? String) ?? "")
+            throw .refused(code: code, message: AppText.scrubbed((parsed["msg"] as? String) ?? "", hiding: secrets))
         }
         object = parsed
     }

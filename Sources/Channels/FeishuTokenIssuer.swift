@@ -28,18 +28,6 @@ public struct FeishuTokenIssuer: TokenIssuer {
         }
     }
 
-    private struct Answer: Decodable {
-        var code: Int?
-        var msg: String?
-        var tenantAccessToken: String?
-        var expire: Int?
-
-        enum CodingKeys: String, CodingKey {
-            case code, msg, expire
-            case tenantAccessToken = "tenant_access_token"
-        }
-    }
-
     public func issue(using transport: any Transport) async throws(AppCallError) -> IssuedToken {
         let body = try AppText.json(Request(appID: app.appID, appSecret: app.appSecret))
         let request = HTTPRequest(
@@ -50,17 +38,10 @@ public struct FeishuTokenIssuer: TokenIssuer {
         case .success(let answer): response = answer
         case .failure(let error): throw .transport(error)
         }
-        if response.truncated { throw .malformed("the answer is longer than gridcast reads") }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)), let code = answer.code
+        let answer = try FeishuAnswer(response, hiding: [app.appSecret])
+        guard let token = answer.object["tenant_access_token"] as? String, !token.isEmpty,
+            let expire = (answer.object["expire"] as? NSNumber)?.intValue, expire > 0
         else {
-            if response.status != 200 { throw .http(status: response.status) }
-            throw .malformed("the answer has no code")
-        }
-        guard code == 0 else {
-            let message = AppText.scrubbed(answer.msg ?? "", hiding: [app.appSecret])
-            throw .refused(code: code, message: message)
-        }
-        guard let token = answer.tenantAccessToken, !token.isEmpty, let expire = answer.expire, expire > 0 else {
             throw .malformed("the answer has no tenant_access_token or no expire")
         }
         return IssuedToken(value: token, lifetime: .seconds(expire))
