@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         // libcurl, the system C library, and a tiny C shim for its variadic setopt calls.
@@ -80,11 +81,13 @@ let package = Package(
             dependencies: ["GridcastCore", "Transport"],
             swiftSettings: swiftSettings
         ),
-        // The send ledger (台帐): store protocol and the SQLite store.
+        // The send ledger (台帐): store protocol, the embedded SQLite store and the shared PostgreSQL store.
         .target(
             name: "Ledger",
             dependencies: [
                 "GridcastCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for copying returned rows straight into the event log.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -155,6 +158,8 @@ let package = Package(
             dependencies: [
                 "GridcastCore", "Emulator", "Ledger", "Fanout", "Sinks", "Transport", "Daemon",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,4 +1,9 @@
+import Crypto
+import Foundation
+import GridcastCore
 import Ledger
+import Logging
+import PostgresNIO
 import Testing
 
 /// A ledger store the store-contract tests run against: every test written against `LedgerStore` runs once per
@@ -7,14 +12,83 @@ import Testing
 public enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
     /// The embedded SQLite store.
     case sqlite
+    /// The shared PostgreSQL store, on the test server `scripts/test.sh` starts (``PostgresTestServer``).
+    case postgres
+
+    /// The kinds this run can test: PostgreSQL when a test server is there.
+    public static var allCases: [StoreKind] {
+        PostgresTestServer.url == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
 
     /// A handle on the ledger of this kind that lives in `directory`: created empty by the first call, the same
     /// ledger for every later call (another process's view of it).
-    public func open(in directory: TemporaryDirectory) throws -> any LedgerStore {
+    public func open(in directory: TemporaryDirectory) async throws -> any LedgerStore {
         switch self {
         case .sqlite: try SQLiteLedgerStore(path: directory.file("ledger.sqlite"))
+        case .postgres: try await PostgresTestServer.store(for: directory.path)
         }
     }
 
     public var testDescription: String { rawValue }
+}
+
+/// The throwaway PostgreSQL server of a test run (`scripts/postgres-test-server.sh`): its URL comes in
+/// `GRIDCAST_TEST_POSTGRES_URL`, and each test gets a database of its own, named after its temporary directory.
+public enum PostgresTestServer {
+    /// The server's URL (`postgres://postgres@127.0.0.1:PORT/postgres`), when one runs.
+    public static var url: URL? {
+        ProcessInfo.processInfo.environment["GRIDCAST_TEST_POSTGRES_URL"].flatMap(URL.init(string:))
+    }
+
+    /// The database a key (a temporary directory) names: made once, empty.
+    public static func database(for key: String) async throws -> String {
+        let name = "gridcast_t_" + Hex.encode(SHA256.hash(data: Data(key.utf8))).prefix(24)
+        let connection = try await PostgresConnection.connect(
+            configuration: configuration(database: "postgres"), id: 1, logger: logger)
+        defer { Task { try? await connection.close() } }
+        let exists = try await connection.query(
+            "SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger
+        ).collect()
+        if exists.isEmpty {
+            do {
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P04" {
+                // Made by a concurrent open of the same ledger.
+            }
+        }
+        return name
+    }
+
+    /// A store on the key's database.
+    public static func store(for key: String) async throws -> PostgresLedgerStore {
+        let database = try await database(for: key)
+        return try await PostgresLedgerStore.open(
+            configuration: clientConfiguration(database: database), location: "test database \(database)")
+    }
+
+    /// The client configuration for one of the server's databases.
+    public static func clientConfiguration(database: String) throws -> PostgresClient.Configuration {
+        guard let url, let host = url.host, let port = url.port else {
+            throw TestServerMissing()
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: url.user ?? "postgres", password: url.password, database: database,
+            tls: .disable)
+        configuration.options.maximumConnections = 8
+        return configuration
+    }
+
+    static func configuration(database: String) throws -> PostgresConnection.Configuration {
+        guard let url, let host = url.host, let port = url.port else {
+            throw TestServerMissing()
+        }
+        return PostgresConnection.Configuration(
+            host: host, port: port, username: url.user ?? "postgres", password: url.password, database: database,
+            tls: .disable)
+    }
+
+    static let logger = Logger(label: "gridcast.test.postgres")
+
+    /// No test server: `GRIDCAST_TEST_POSTGRES_URL` is unset or not a URL with host and port.
+    public struct TestServerMissing: Error {}
 }

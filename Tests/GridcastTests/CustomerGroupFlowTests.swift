@@ -48,7 +48,7 @@ struct CustomerGroupFlowTests {
             var config = TestGroups.config(groups, ledger: directory.file("ledger.sqlite"))
             config.wecomApps = [app(port: server.port)]
             return Rig(
-                server: server, transport: CurlTransport(), store: try StoreKind.sqlite.open(in: directory),
+                server: server, transport: CurlTransport(), store: try await StoreKind.sqlite.open(in: directory),
                 config: config, clock: clock, directory: directory)
         }
 

@@ -67,7 +67,7 @@ struct DispatcherTests {
             inDoubt: inDoubt
         )
         return Rig(
-            server: server, store: try kind.open(in: directory), transport: CurlTransport(),
+            server: server, store: try await kind.open(in: directory), transport: CurlTransport(),
             config: config, directory: directory
         )
     }

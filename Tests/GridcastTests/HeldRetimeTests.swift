@@ -31,7 +31,7 @@ struct HeldRetimeTests {
     @Test(arguments: StoreKind.allCases)
     func aNewWindowMovesOnlyTheHeldRowsOfNonUrgentNotices(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         let old = try QuietHours(parsing: "21:30-07:30")
         let held = old.release(now, in: shanghai)
         _ = try await store.plan(plan("held", groups: ["a", "b"], due: held))

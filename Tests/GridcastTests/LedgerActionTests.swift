@@ -54,7 +54,7 @@ struct LedgerActionTests {
     @Test(arguments: StoreKind.allCases)
     func retryPutsTheSameDeadRowsBackDueNowWithTheirAttemptsReset(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         try await settled(store)
         let later = now.addingTimeInterval(600)
         let result = try await store.retry(
@@ -76,7 +76,7 @@ struct LedgerActionTests {
     @Test(arguments: StoreKind.allCases)
     func retryRefusesANamedGroupThatIsNotDeadAndChangesNothing(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         try await settled(store)
         await #expect(throws: LedgerError.invalid("delivery of notice n1 to group b is sent, not dead: left as it is"))
         {
@@ -98,7 +98,7 @@ struct LedgerActionTests {
     @Test(arguments: StoreKind.allCases)
     func cancelEndsUnsentDeliveriesButNotClaimedOnesWhichStillRecordTheirOutcome(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b", "c"]))
         let inFlight = try #require(try await claim(store, limit: 1).first)
         let result = try await store.cancel(DeliverySelection(noticeID: "n1"), by: "bob", note: "wrong text", at: now)
@@ -131,7 +131,7 @@ struct LedgerActionTests {
     /// Operators' actions are events in the chain, under their name.
     @Test func theOperatorsActionsAreLoggedUnderTheirName() async throws {
         defer { directory.remove() }
-        let store = try StoreKind.sqlite.open(in: directory)
+        let store = try await StoreKind.sqlite.open(in: directory)
         try await settled(store)
         _ = try await store.retry(DeliverySelection(noticeID: "n1"), by: "alice", note: "", at: now)
         _ = try await store.cancel(DeliverySelection(noticeID: "n1"), by: "bob", note: "", at: now)

@@ -38,7 +38,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func planIsIdempotentAndRefusesOtherContentUnderTheSameID(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         let first = try await store.plan(plan())
         #expect(first == PlanResult(created: true, added: 3, total: 3, createdAt: now))
         let again = try await store.plan(plan())
@@ -56,8 +56,8 @@ struct LedgerTests {
     func twoProcessesNeverClaimTheSameDelivery(kind: StoreKind) async throws {
         defer { directory.remove() }
         // Two stores on one file stand for two processes: separate connections, one SQLite write lock.
-        let one = try kind.open(in: directory)
-        let two = try kind.open(in: directory)
+        let one = try await kind.open(in: directory)
+        let two = try await kind.open(in: directory)
         _ = try await one.plan(plan((0..<200).map { "g\($0)" }))
         async let a = claimAll(one, owner: "one")
         async let b = claimAll(two, owner: "two")
@@ -78,7 +78,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func anAcceptedDeliveryIsFinalNeverClaimedAgainCountedApartAndVerifies(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b"]))
         let claimed = try await claim(store, owner: "p1")
         let a = try #require(claimed.first { $0.groupID == "a" })
@@ -141,7 +141,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func completionIsFencedOnClaimSequenceAndOwner(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a"]))
         let claimed = try #require(try await claim(store, owner: "p1").first)
         #expect(claimed.attempts == 1)
@@ -171,7 +171,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func retriesWaitForTheirTimeAndRateLimitsRefundTheAttempt(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a"]))
         let first = try #require(try await claim(store, owner: "p").first)
         let later = now.addingTimeInterval(60)
@@ -196,7 +196,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func expiredLeasesBecomeInDoubtUnderHold(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b"]))
         let claimed = try await claim(store, owner: "alive", limit: 1)
         // Before the lease ends nothing changes.
@@ -217,7 +217,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func aDeadOwnersClaimsAreTakenOverAtOnceAndResentUnderResend(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a"]))
         let claimed = try await claim(store, owner: "crashed")
         let expired = try await store.expireLeases(now: now, policy: .resend, isOwnerAlive: { $0 != "crashed" })
@@ -230,7 +230,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func pendingSummarizesWhatIsLeft(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b", "c"]))
         _ = try await claim(store, owner: "p", limit: 1)
         let status = try await store.pending(noticeID: "n1", now: now)
@@ -243,7 +243,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func renewingALeaseIsFenced(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a"]))
         let claimed = try #require(try await claim(store, owner: "p1").first)
         #expect(claimed.leaseUntil == now.addingTimeInterval(45))  // 15 s timeout × 1 part + 30 s margin
@@ -266,7 +266,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func releasedClaimsGoBackUnspent(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b"]))
         let claimed = try await claim(store, owner: "p1")
         try await store.release(claimed, at: now)
@@ -288,7 +288,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func theOldestDueDeliveryIsClaimedFirstWhetherPlannedOrRetrying(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b"]))
         let first = try #require(try await claim(store, owner: "p", limit: 1).first)
         _ = try await store.record([
@@ -315,7 +315,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func settleRecordsOutcomesAndClaimsTheNextInOneTransaction(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b", "c", "d"]))
         let first = try await claim(store, owner: "p", limit: 2)
         var stranger = first[1]
@@ -357,7 +357,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func anOutcomeIsFencedOnItsAttemptAndLoggedAsItIsStored(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b"]))
         let claims = try await claim(store, owner: "p", limit: 2)
         var stale = claims[1]
@@ -379,7 +379,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func anOutcomeGoesToItsClaimsRowOnlyAndAHandBackToo(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan(["a", "b", "c"]))
         let claims = try await claim(store, owner: "p", limit: 3)
         // The claims as they came back find their own rows.
@@ -398,7 +398,7 @@ struct LedgerTests {
     @Test(arguments: StoreKind.allCases)
     func aLargePlanIsRecordedWholeAndOnce(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         // More groups than one insert statement carries (200): the chunks must add up, and the event log with them.
         let ids = (0..<450).map { "g\($0)" }
         #expect(try await store.plan(plan(ids)) == PlanResult(created: true, added: 450, total: 450, createdAt: now))

@@ -50,7 +50,7 @@ struct MassTaskLedgerTests {
     @Test(arguments: StoreKind.allCases)
     func batchesPerMemberAreClaimedBeforeTheCallAndWebhookClaimsLeaveThem(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan("n", groups: ["a1", "a2", "a3", "b1", "x"]))
         _ = try await store.plan(plan("w", groups: ["hook"], sink: "wecom"))
         // The webhook dispatcher claims only the webhook group, and waits for nothing else.
@@ -78,7 +78,7 @@ struct MassTaskLedgerTests {
     @Test(arguments: StoreKind.allCases)
     func onlyWhatThePlatformReportsMovesADelivery(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan("n", groups: ["a1", "a2", "a3", "a4"]))
         let claim = try #require(try await store.claimTaskBatches(request()).first)
         let ids = Dictionary(uniqueKeysWithValues: claim.deliveries.map { ($0.groupID, $0.id) })
@@ -130,7 +130,7 @@ struct MassTaskLedgerTests {
     @Test(arguments: StoreKind.allCases)
     func aCreationInterruptedByACrashIsFoundAgainNotExpiredNorClaimedAgain(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan("n", groups: ["a1", "a2"]))
         let claim = try #require(try await store.claimTaskBatches(request()).first)
         // The process dies before recording the create call's answer. Lease expiry leaves the rows to the task.
@@ -159,7 +159,7 @@ struct MassTaskLedgerTests {
     @Test(arguments: StoreKind.allCases)
     func aTaskThePlatformRefusedGoesBackToBeTriedAsANewTask(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         _ = try await store.plan(plan("n", groups: ["a1"]))
         let first = try #require(try await store.claimTaskBatches(request()).first)
         var refused = TaskUpdate()
@@ -177,7 +177,7 @@ struct MassTaskLedgerTests {
     @Test(arguments: StoreKind.allCases)
     func aTaskBeingFoundAgainKnowsItsSiblingsTasks(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         // One member's groups split into two batches of one notice: the same text goes out twice.
         _ = try await store.plan(plan("n", groups: ["a1", "a2"]))
         let first = try #require(try await store.claimTaskBatches(request(batchSize: 1)).first)

@@ -55,7 +55,7 @@ struct PosterLedgerTests {
     @Test(arguments: StoreKind.allCases)
     func aPosterAndCardComeBackExactlyAsRecordedWithEachDeliverysNote(kind: StoreKind) async throws {
         defer { directory.remove() }
-        let store = try kind.open(in: directory)
+        let store = try await kind.open(in: directory)
         let result = try await store.plan(plan(richNotice, notes: ["b": "poster not shown: no image_url"]))
         #expect(result.created && result.added == 2)
         let stored = try #require(try await store.notice(id: "n1"))

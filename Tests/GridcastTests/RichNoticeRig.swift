@@ -25,7 +25,7 @@ struct RichNoticeRig {
         let server = try await EmulatorServer.start(groups: make(0), faults: FaultPlan(faults: faults))
         let config = TestGroups.config(make(server.port), ledger: directory.file("ledger.sqlite"))
         return RichNoticeRig(
-            server: server, store: try StoreKind.sqlite.open(in: directory), transport: CurlTransport(),
+            server: server, store: try await StoreKind.sqlite.open(in: directory), transport: CurlTransport(),
             config: config, directory: directory)
     }
 

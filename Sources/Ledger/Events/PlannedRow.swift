@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import GridcastCore
 
 /// One planned delivery as a plan inserts it: the ten values bound, and the full row image its event logs, written
@@ -27,17 +26,8 @@ struct PlannedRow {
         note = target.note
     }
 
-    /// The arguments of one row of `SQLiteLedgerStore.insertDeliveries`, in its column order.
-    var values: [DatabaseValue] {
-        [
-            id.databaseValue, noticeID.databaseValue, groupID.databaseValue, groupName.databaseValue,
-            sink.databaseValue, nextAt.databaseValue, parts.databaseValue, now.databaseValue, now.databaseValue,
-            note.databaseValue,
-        ]
-    }
-
     /// Every column of `deliveries` with its declared default (nil: none, so NULL unless inserted), as
-    /// `PRAGMA table_info` reports them. The image below is right only for exactly this table.
+    /// SQLite's `PRAGMA table_info` reports them (the PostgreSQL store's table has the same). The image below is right only for exactly this table.
     static let schema: [(name: String, defaultValue: String?)] = [
         ("id", nil), ("notice_id", nil), ("group_id", nil), ("group_name", nil), ("sink", nil), ("state", nil),
         ("attempts", "0"), ("claim_seq", "0"), ("lease_owner", nil), ("lease_until", nil), ("next_at", nil),
@@ -45,14 +35,6 @@ struct PlannedRow {
         ("last_attempt_at", nil), ("sent_at", nil), ("updated_at", nil), ("last_error", nil), ("part_in_flight", nil),
         ("note", nil), ("task_id", nil),
     ]
-
-    /// Whether the ledger's `deliveries` table has exactly the columns and defaults of ``schema``.
-    static func matchesSchema(_ db: Database) throws -> Bool {
-        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(deliveries)").map {
-            (name: $0["name"] as String, defaultValue: $0["dflt_value"] as String?)
-        }
-        return columns.elementsEqual(schema) { $0.name == $1.name && $0.defaultValue == $1.defaultValue }
-    }
 
     /// The row's full image as it reads back: the values inserted, every other column at its default, in the
     /// order of ``schema`` (``layout``).

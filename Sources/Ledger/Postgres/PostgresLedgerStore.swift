@@ -1,0 +1,92 @@
+import Foundation
+import GridcastCore
+import Logging
+import PostgresNIO
+
+/// The shared ledger: one PostgreSQL database that several gridcast instances, on one machine or several, use at
+/// once. PostgreSQL's row locks, transactions and constraints do the coordination (`docs/postgres.md`): claims take
+/// rows with `FOR UPDATE SKIP LOCKED`, every write is fenced as on SQLite, and one locked head row keeps the event
+/// log a single chain.
+public final class PostgresLedgerStore: LedgerStore {
+    let client: PostgresClient
+    let logger: Logger
+    /// Where the database is, without its password: for messages.
+    public let location: String
+    /// How long one store call may take, retries included, before it fails.
+    let deadline: Duration
+    /// Runs the client's connection pool for the store's life.
+    private let pool: Task<Void, Never>
+
+    /// Connects (lazily: the pool opens connections as calls need them). Call ``migrate()`` before anything else.
+    init(configuration: PostgresClient.Configuration, location: String, deadline: Duration = .seconds(30)) {
+        var logger = Logger(label: "gridcast.ledger.postgres")
+        logger.logLevel = .warning
+        self.logger = logger
+        self.location = location
+        self.deadline = deadline
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        pool = Task { await client.run() }
+    }
+
+    deinit {
+        pool.cancel()
+    }
+
+    /// Opens the ledger in the database `configuration` names and brings its schema up to date (``Self/migrate()``).
+    /// - Throws: ``LedgerError`` when the database can't be reached or migrated.
+    public static func open(
+        configuration: PostgresClient.Configuration, location: String, migrating: Bool = true
+    ) async throws -> PostgresLedgerStore {
+        let store = PostgresLedgerStore(configuration: configuration, location: location)
+        if migrating { try await store.migrate() }
+        return store
+    }
+
+    public func checkWritable() async throws {
+        try await write { tx in _ = try await tx.rows("SELECT seq FROM event_head WHERE id = 1 FOR UPDATE") }
+    }
+
+    // MARK: - Transactions
+
+    /// One write transaction (READ COMMITTED; every write is fenced or idempotent, so a retry after an unknown commit
+    /// changes nothing twice). Retried on serialization failures, deadlocks and dropped connections.
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+        try await run { [client, logger] in
+            try await client.withTransaction(logger: logger) { connection in
+                try await body(PostgresTransaction(connection: connection, logger: logger))
+            }
+        }
+    }
+
+    /// Reads on one pooled connection, outside a transaction unless `body` starts one.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+        try await run { [client, logger] in
+            try await client.withConnection { connection in
+                try await body(PostgresTransaction(connection: connection, logger: logger))
+            }
+        }
+    }
+
+    /// Runs `attempt` under the store's deadline, again after a retryable failure; errors become ``LedgerError``.
+    private func run<T: Sendable>(_ attempt: @escaping @Sendable () async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        var tries = 0
+        while true {
+            tries += 1
+            do {
+                let left = deadline - (ContinuousClock.now - started)
+                return try await PostgresDeadline.run(within: max(left, .milliseconds(100)), attempt)
+            } catch let error as LedgerError {
+                throw error
+            } catch {
+                let failure = PostgresFailure(error)
+                guard failure.isRetryable, tries < 6, ContinuousClock.now - started < deadline else {
+                    throw failure.ledgerError
+                }
+                logger.info("ledger retry", metadata: ["sqlstate": "\(failure.sqlState ?? "-")", "try": "\(tries)"])
+                try await Task.sleep(for: .milliseconds(25 << min(tries, 6)))
+            }
+        }
+    }
+}
