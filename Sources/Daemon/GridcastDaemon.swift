@@ -49,18 +49,24 @@ public struct GridcastDaemon: Sendable {
         // The first open after an upgrade may rebuild a ledger table (about ten seconds per million deliveries):
         // ask systemd for start-up time beyond its default 90 s before opening, and say why.
         notifier.notify(["EXTEND_TIMEOUT_USEC": "600000000", "STATUS": "opening the ledger"])
-        let store = try LedgerStores.open(config.ledger, access: .create)
+        let store = try await LedgerStores.open(config.ledger, access: .create)
         let live = LiveConfig(config)
         let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
         let heartbeat = Heartbeat()
+        let health = LedgerHealth()
         // ServiceGroup stops services in reverse order: first the API and the scheduler (no new plans), then the
         // dispatcher (finishes and records what is in flight), last the reload handler and systemd status.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(
                 service: StatusService(
-                    live: live, store: store, notifier: notifier, heartbeat: heartbeat, logger: logger),
+                    live: live, store: store, notifier: notifier, heartbeat: heartbeat, health: health,
+                    logger: logger),
                 successTerminationBehavior: .gracefullyShutdownGroup
             ),
+            // Stops after the dispatcher: its stop is recorded once nothing of this instance is claimed.
+            .init(
+                service: InstanceService(
+                    store: store, identity: LeaseOwner.current.instance, health: health, logger: logger)),
             .init(
                 service: ReloadService(
                     live: live, store: store, notifier: notifier, logger: logger, path: configPath, load: load)),
@@ -86,7 +92,9 @@ public struct GridcastDaemon: Sendable {
                 api.maxConnections = cap
             }
             services.append(
-                .init(service: try await makeAPIService(api: api, live: live, store: store, registry: registry))
+                .init(
+                    service: try await makeAPIService(
+                        api: api, live: live, store: store, registry: registry, health: health))
             )
         }
         var groupConfiguration = ServiceGroupConfiguration(
@@ -111,7 +119,8 @@ public struct GridcastDaemon: Sendable {
     }
 
     func makeAPIService(
-        api: APIConfig, live: LiveConfig, store: any LedgerStore, registry: PrometheusCollectorRegistry
+        api: APIConfig, live: LiveConfig, store: any LedgerStore, registry: PrometheusCollectorRegistry,
+        health: LedgerHealth
     )
         async throws -> any Service
     {
@@ -128,7 +137,8 @@ public struct GridcastDaemon: Sendable {
             store: store,
             timeZone: await live.current.timeZone,
             registry: registry,
-            logger: Logger(label: "gridcast.api")
+            logger: Logger(label: "gridcast.api"),
+            health: health
         )
     }
 }

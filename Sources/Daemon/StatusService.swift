@@ -17,6 +17,7 @@ struct StatusService: Service {
     let store: any LedgerStore
     let notifier: SystemdNotifier
     let heartbeat: Heartbeat
+    let health: LedgerHealth
     let logger: Logger
 
     func run() async throws {
@@ -35,7 +36,13 @@ struct StatusService: Service {
             let running = probe ?? Task { [store] in (try? await store.checkWritable()) != nil }
             let writable = await value(of: running, within: tick)
             probe = writable == nil ? running : nil
-            if writable == true { writableSince = ContinuousClock.now }
+            if writable == true {
+                writableSince = ContinuousClock.now
+                await health.answered()
+            } else {
+                await health.failed(
+                    "the ledger takes no write (\((ContinuousClock.now - writableSince).components.seconds) s)")
+            }
             let problem = await self.problem(
                 ledgerWritable: writable == true, unwritableFor: ContinuousClock.now - writableSince)
             if let problem {

@@ -353,6 +353,7 @@ public struct Dispatcher: Sendable {
         let marksParts = parts.count > 1 || parts.count != claim.partsTotal
         var partsSent = claim.partsSent
         var leaseUntil = claim.leaseUntil
+        var confirmedAt = claim.confirmedAt
         /// Not sent: back to the ledger, attempt refunded (parts already confirmed stay recorded).
         func handBack(until: Date? = nil) -> DeliveryOutcome {
             outcome(.deferred(until: until ?? clock.now()), parts: partsSent)
@@ -384,8 +385,13 @@ public struct Dispatcher: Sendable {
             }
             // Last look before anything leaves: a stop or a cancelled task sends nothing new.
             if Task.isCancelled || stopRequested() { return handBack() }
-            // Never send on a lease that could run out mid-request: renew it first (fenced), or stop.
-            if clock.now().addingTimeInterval((remaining + .seconds(5)).seconds) > leaseUntil {
+            // Never send on a lease that could run out mid-request, nor on a claim a shared ledger may have ended
+            // while this process was paused: renew it first (fenced), or stop.
+            let stale =
+                claim.confirmEvery.map { every in
+                    confirmedAt.map { clock.now() > $0.addingTimeInterval(every.seconds) } ?? true
+                } ?? false
+            if stale || clock.now().addingTimeInterval((remaining + .seconds(5)).seconds) > leaseUntil {
                 let until = clock.now().addingTimeInterval((remaining + settings.leaseMargin).seconds)
                 do {
                     guard try await store.renewLease(claim, until: until, at: clock.now()) else {
@@ -398,6 +404,7 @@ public struct Dispatcher: Sendable {
                     return handBack(until: clock.now().addingTimeInterval(settings.backoff.seconds))
                 }
                 leaseUntil = until
+                confirmedAt = clock.now()
             }
             // A poster the platform shows only by its own reference is uploaded before the part is marked: an
             // upload posts nothing, so its failure (or a crash during it) leaves nothing in doubt.

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 
 /// Who holds a claim: host, machine instance (boot id and pid namespace), process id, the process's start time and
 /// a random nonce.
@@ -85,5 +86,15 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid"))?
             .filter(\.isNumber) ?? "nons"
         return "\(boot):\(namespace)"
+    }
+}
+
+extension LeaseOwner {
+    /// When this process first asked who it is: its start, near enough for an operator's list of instances.
+    private static let firstAsked = Date()
+
+    /// This owner as an instance of a shared ledger (``InstanceLedger``), when it is this process.
+    public var instance: InstanceIdentity {
+        InstanceIdentity(owner: description, host: host, pid: Int(pid), startedAt: Self.firstAsked)
     }
 }

@@ -156,6 +156,12 @@ public struct ClaimedDelivery: Sendable, Hashable {
     public var owner: String
     /// When the lease runs out; the holder must renew it before sending past this point.
     public var leaseUntil: Date
+    /// When the store made (or last confirmed) the claim, on the holder's clock.
+    public var confirmedAt: Date? = nil
+    /// How long the claim may go unconfirmed before a request leaves on it: a shared ledger ends the claims of an
+    /// instance that stops beating sooner than their leases, so a holder that was paused longer than this confirms
+    /// (renews, fenced) first. Nil when the lease alone decides (``InstanceLedger``).
+    public var confirmEvery: Duration? = nil
 }
 
 /// How a claimed delivery ended, to be recorded (fenced on claim sequence and owner).

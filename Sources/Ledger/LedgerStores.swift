@@ -14,28 +14,42 @@ public enum LedgerAccess: Sendable {
 /// Opens the ledger a config's `ledger:` settings name: the one place that knows which store they mean, so the
 /// daemon and the commands never name a store type.
 public enum LedgerStores {
-    /// Where the ledger is, for messages.
-    public static func location(of settings: LedgerSettings) -> String { settings.path }
+    /// Where the ledger is, for messages: the file, or the database's URL without its password.
+    public static func location(of settings: LedgerSettings) -> String {
+        settings.postgres?.redacted ?? settings.path
+    }
 
-    /// Whether a ledger exists there.
-    public static func exists(_ settings: LedgerSettings) -> Bool {
-        FileManager.default.fileExists(atPath: settings.path)
+    /// Whether a ledger exists there (for PostgreSQL: its schema, which asks the server).
+    public static func exists(_ settings: LedgerSettings) async -> Bool {
+        guard let postgres = settings.postgres else { return FileManager.default.fileExists(atPath: settings.path) }
+        return (try? await PostgresLedgerStore.schemaVersion(at: postgres)) != nil
     }
 
     /// Opens the store for `access`.
     /// - Throws: ``LedgerError`` when it can't be opened, or (except for ``LedgerAccess/create``) does not exist.
-    public static func open(_ settings: LedgerSettings, access: LedgerAccess) throws -> any LedgerStore {
-        if access != .create && !exists(settings) {
+    public static func open(_ settings: LedgerSettings, access: LedgerAccess) async throws -> any LedgerStore {
+        if let postgres = settings.postgres {
+            return try await PostgresLedgerStore.open(
+                postgres, instanceTimeout: settings.instanceTimeout, creating: access == .create)
+        }
+        if access != .create && !FileManager.default.fileExists(atPath: settings.path) {
             throw LedgerError.invalid(
                 "no ledger at \(location(of: settings)) (gridcast serve or gridcast send creates it)")
         }
         return try openSQLite(settings, access: access)
     }
 
-    /// Verifies the ledger without opening it for writing: the event chain, every row, the schema and, with a
-    /// checkpoint, that the chain still extends it.
+    /// Verifies the ledger without writing to it: the event chain, every row, the schema and, with a checkpoint,
+    /// that the chain still extends it.
     /// - Throws: when the ledger can't be opened or read (nothing was verified then).
-    public static func verify(_ settings: LedgerSettings, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
-        try verifySQLite(settings, checkpoint: checkpoint)
+    public static func verify(_ settings: LedgerSettings, checkpoint: LedgerCheckpoint?) async throws
+        -> LedgerVerification
+    {
+        if let postgres = settings.postgres {
+            let store = try await PostgresLedgerStore.open(
+                postgres, instanceTimeout: settings.instanceTimeout, creating: false)
+            return try await store.verify(checkpoint: checkpoint)
+        }
+        return try verifySQLite(settings, checkpoint: checkpoint)
     }
 }

@@ -33,7 +33,7 @@ extension LedgerCommand {
                 printError("--as: expected sent or resend, got '\(self.resolution)'")
                 throw ExitStatus.usage.exitCode
             }
-            let store = try openLedger(config)
+            let store = try await openLedger(config)
             let deliveries = try await knownDeliveries(of: notice, in: store)
             var targets: [String] = []
             if allInDoubt {
@@ -102,7 +102,7 @@ extension LedgerCommand {
                 printError("--state: only dead deliveries can be retried, got '\(state)'")
                 throw ExitStatus.usage.exitCode
             }
-            let store = try openLedger(config)
+            let store = try await openLedger(config)
             _ = try await knownDeliveries(of: notice, in: store)
             let result: OperatorActionResult
             do {
@@ -142,7 +142,7 @@ extension LedgerCommand {
 
         func run() async throws {
             let config = try options.load()
-            let store = try openLedger(config)
+            let store = try await openLedger(config)
             _ = try await knownDeliveries(of: notice, in: store)
             let result: OperatorActionResult
             do {

@@ -64,7 +64,7 @@ struct LedgerCommand: AsyncParsableCommand {
                 printError("--format: expected table, json or csv, got '\(format)'")
                 throw ExitStatus.usage.exitCode
             }
-            let store = try openLedger(config, .readOnly)
+            let store = try await openLedger(config, .readOnly)
             let rows = try await store.deliveries(matching: filter)
             // An empty answer for a group or notice the config and the ledger don't know is a typo, not "none".
             if rows.isEmpty, let group, !config.groups.contains(where: { $0.id == group }),
@@ -120,13 +120,13 @@ extension LedgerCommand {
                 }
                 mark = parsed
             }
-            guard LedgerStores.exists(settings) else {
+            guard await LedgerStores.exists(settings) else {
                 printError("error: no ledger at \(LedgerStores.location(of: settings))")
                 throw ExitStatus.usage.exitCode
             }
             let result: LedgerVerification
             do {
-                result = try LedgerStores.verify(settings, checkpoint: mark)
+                result = try await LedgerStores.verify(settings, checkpoint: mark)
             } catch {
                 // Exit 1 is the tamper answer; a ledger that can't be opened has not been checked at all.
                 printError(

@@ -59,7 +59,7 @@ struct ReportCommand: AsyncParsableCommand {
                 }
             }
             var report = try await PeriodReport.make(
-                period, containing: day, store: try openLedger(config, .readOnly),
+                period, containing: day, store: try await openLedger(config, .readOnly),
                 groups: to == nil ? nil : Set(selected.map(\.id))
             )
             report.scope(selector: to, groups: selected.map { ($0.id, $0.name) }, listingIdle: includeIdle)

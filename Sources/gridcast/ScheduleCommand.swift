@@ -33,7 +33,7 @@ struct ScheduleCommand: AsyncParsableCommand {
                 print("no schedules in \(options.config)")
                 return
             }
-            let store = try openLedger(config, .readOnly)
+            let store = try await openLedger(config, .readOnly)
             let planner = FiringPlanner(config: config, sinks: SinkRegistry.standard, store: store)
             let now = Date()
             let end = now.addingTimeInterval(Double(days) * 86_400)

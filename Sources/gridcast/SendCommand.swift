@@ -73,7 +73,7 @@ struct SendCommand: AsyncParsableCommand {
         let source = try resolveSource(config)
         let now = Date()
         if dryRun { return try printDryRun(config: config, source: source, now: now) }
-        let store = try openLedger(config, .create)
+        let store = try await openLedger(config, .create)
         let intake = NoticeIntake(config: config, sinks: SinkRegistry.standard, store: store)
         let receipt: NoticeIntake.Receipt
         do {
@@ -228,10 +228,10 @@ struct SendCommand: AsyncParsableCommand {
 }
 
 /// Opens the ledger named by the config, or exits 2 with the reason. Only ``LedgerAccess/create`` makes a new one.
-func openLedger(_ config: GridcastConfig, _ access: LedgerAccess = .existing) throws -> any LedgerStore {
+func openLedger(_ config: GridcastConfig, _ access: LedgerAccess = .existing) async throws -> any LedgerStore {
     do {
         if access == .create { try refuseOldLedgerLocation(config) }
-        return try LedgerStores.open(config.ledger, access: access)
+        return try await LedgerStores.open(config.ledger, access: access)
     } catch let exit as ExitCode {
         throw exit
     } catch {

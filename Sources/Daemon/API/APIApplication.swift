@@ -11,7 +11,7 @@ import Prometheus
 ///
 /// | Route | Answer |
 /// |---|---|
-/// | `GET /healthz` | 200 `ok`, without a token |
+/// | `GET /healthz` | 200 `ok`, 503 and the reason while the ledger is unreachable; without a token |
 /// | `POST /v1/notices` | 202 new, 200 same id and content, 409 other content, 422 invalid, 400 unreadable, 413 too big |
 /// | `GET /v1/notices/{id}` | 200 per-group states (`held_until` when quiet hours hold it), poster and card, 404 unknown |
 /// | `GET /v1/notices/{id}/poster` | 200 the recorded poster with its content type, 404 unknown or without one |
@@ -34,6 +34,7 @@ import Prometheus
 ///   - timeZone: The config's time zone: "today" for the daily report.
 ///   - registry: The Prometheus registry swift-metrics was bootstrapped with.
 ///   - logger: The API's logger.
+///   - health: Whether the ledger answers, for `/healthz`.
 ///   - now: The clock for planning and for "today".
 ///   - onServerRunning: Called with the bound port once the server listens (useful with port 0).
 public func makeAPIApplication(
@@ -62,12 +63,13 @@ public func makeAPIApplication(
     timeZone: TimeZone,
     registry: PrometheusCollectorRegistry,
     logger: Logger,
+    health: LedgerHealth = LedgerHealth(),
     now: @escaping @Sendable () -> Date = { Date() },
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = makeAPIRouter(
         token: settings.token, viewerToken: settings.viewerToken, intake: intake, store: store, timeZone: timeZone,
-        registry: registry, now: now
+        registry: registry, health: health, now: now
     )
     // Every connection holds a descriptor of the daemon's, which the deliveries and the ledger need too: a request
     // must arrive in time, and the open connections are capped.
@@ -107,12 +109,18 @@ func makeAPIRouter(
     store: any LedgerStore,
     timeZone: TimeZone,
     registry: PrometheusCollectorRegistry,
+    health: LedgerHealth = LedgerHealth(),
     now: @escaping @Sendable () -> Date
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: AnswerTimeZoneMiddleware(timeZone: timeZone))
-    router.get("healthz") { _, _ in "ok" }
+    router.get("healthz") { _, _ in
+        let problem = await health.problem
+        return Response(
+            status: problem == nil ? .ok : .serviceUnavailable,
+            body: .init(byteBuffer: ByteBuffer(string: problem ?? "ok")))
+    }
     // Browsers ask for it on their own; without a route it would be a refused request in the log.
     router.get("favicon.ico") { _, _ in Response(status: .noContent, headers: [.cacheControl: "max-age=86400"]) }
     AuditController(token: token, viewerToken: viewerToken, store: store, timeZone: timeZone, now: now)

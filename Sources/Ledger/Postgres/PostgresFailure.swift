@@ -12,6 +12,8 @@ struct PostgresFailure: Error, Sendable {
     let kind: String
     /// Whether trying the same call again may succeed.
     let isRetryable: Bool
+    /// What failed below postgres-nio (a refused connection, a certificate), by its type and words.
+    var underlying: String?
 
     /// A statement not sent because its connection had already closed.
     static let connectionClosed = PostgresFailure(
@@ -39,8 +41,10 @@ struct PostgresFailure: Error, Sendable {
             let inner = [error.closureError, error.beginError, error.commitError, error.rollbackError].compactMap {
                 $0
             }
-            self = inner.first.map(PostgresFailure.init) ?? PostgresFailure(
-                sqlState: nil, message: nil, kind: "transaction failed", isRetryable: true)
+            self =
+                inner.first.map(PostgresFailure.init)
+                ?? PostgresFailure(
+                    sqlState: nil, message: nil, kind: "transaction failed", isRetryable: true)
             return
         }
         if let error = error as? PSQLError {
@@ -52,6 +56,7 @@ struct PostgresFailure: Error, Sendable {
             self.init(
                 sqlState: state, message: error.serverInfo?[.message], kind: "\(code)",
                 isRetryable: state.map(Self.isRetryable(sqlState:)) ?? connection.contains(code))
+            underlying = error.underlying.map { String(describing: $0) }
             return
         }
         if error is CancellationError {
@@ -68,10 +73,14 @@ struct PostgresFailure: Error, Sendable {
     }
 
     /// The failure as the ledger reports it.
-    var ledgerError: LedgerError {
+    var ledgerError: LedgerError { .storage(words) }
+
+    /// The failure in words: its kind, SQLSTATE and the server's message.
+    var words: String {
         var words = "PostgreSQL \(kind)"
         if let sqlState { words += " (SQLSTATE \(sqlState))" }
         if let message { words += ": \(message)" }
-        return .storage(words)
+        if let underlying { words += " (\(underlying))" }
+        return words
     }
 }

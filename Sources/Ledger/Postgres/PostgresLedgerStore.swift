@@ -7,18 +7,24 @@ import PostgresNIO
 /// once. PostgreSQL's row locks, transactions and constraints do the coordination (`docs/postgres.md`): claims take
 /// rows with `FOR UPDATE SKIP LOCKED`, every write is fenced as on SQLite, and one locked head row keeps the event
 /// log a single chain.
-public final class PostgresLedgerStore: LedgerStore {
+public final class PostgresLedgerStore: Sendable {
     let client: PostgresClient
     let logger: Logger
     /// Where the database is, without its password: for messages.
     public let location: String
     /// How long one store call may take, retries included, before it fails.
     let deadline: Duration
+    /// How long an instance may go without beating before its claims are ended (`ledger.instance_timeout`).
+    let instanceTimeout: Duration
     /// Runs the client's connection pool for the store's life.
     private let pool: Task<Void, Never>
 
     /// Connects (lazily: the pool opens connections as calls need them). Call ``migrate()`` before anything else.
-    init(configuration: PostgresClient.Configuration, location: String, deadline: Duration = .seconds(30)) {
+    init(
+        configuration: PostgresClient.Configuration, location: String, instanceTimeout: Duration = .seconds(30),
+        deadline: Duration = .seconds(30)
+    ) {
+        self.instanceTimeout = instanceTimeout
         var logger = Logger(label: "gridcast.ledger.postgres")
         logger.logLevel = .warning
         self.logger = logger
@@ -36,9 +42,11 @@ public final class PostgresLedgerStore: LedgerStore {
     /// Opens the ledger in the database `configuration` names and brings its schema up to date (``Self/migrate()``).
     /// - Throws: ``LedgerError`` when the database can't be reached or migrated.
     public static func open(
-        configuration: PostgresClient.Configuration, location: String, migrating: Bool = true
+        configuration: PostgresClient.Configuration, location: String, instanceTimeout: Duration = .seconds(30),
+        migrating: Bool = true
     ) async throws -> PostgresLedgerStore {
-        let store = PostgresLedgerStore(configuration: configuration, location: location)
+        let store = PostgresLedgerStore(
+            configuration: configuration, location: location, instanceTimeout: instanceTimeout)
         if migrating { try await store.migrate() }
         return store
     }
@@ -51,6 +59,7 @@ public final class PostgresLedgerStore: LedgerStore {
 
     /// One write transaction (READ COMMITTED; every write is fenced or idempotent, so a retry after an unknown commit
     /// changes nothing twice). Retried on serialization failures, deadlocks and dropped connections.
+    @discardableResult
     func write<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
         try await run { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in

@@ -49,10 +49,10 @@ struct PostgresImageWriter {
         json.append(layout!, values: try positions.map { try LedgerValue(cells[$0]) })
     }
 
-    /// The full image of one row.
+    /// The full image of one row: every column it holds but `pos`, the planning order, which no image records.
     static func image(table: String, of row: PostgresRow) throws -> RowImage {
         var names: [String: LedgerValue] = [:]
-        for cell in row { names[cell.columnName] = try LedgerValue(cell) }
+        for cell in row where cell.columnName != "pos" { names[cell.columnName] = try LedgerValue(cell) }
         return RowImage(table: table, row: names)
     }
 }

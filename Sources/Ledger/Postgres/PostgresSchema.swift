@@ -141,6 +141,16 @@ enum PostgresSchema {
                 )
                 """,
                 "INSERT INTO event_head (id, seq, hash) VALUES (1, 0, '\(LedgerEvent.genesisHash)')",
+                """
+                CREATE TABLE instances (
+                    owner text PRIMARY KEY,
+                    host text NOT NULL,
+                    pid bigint NOT NULL,
+                    started_at bigint NOT NULL,
+                    heartbeat_at bigint NOT NULL,
+                    stopped_at bigint
+                )
+                """,
             ]
         )
     ]
@@ -152,16 +162,20 @@ enum PostgresSchema {
         "posters": "sha256, format, size",
     ]
 
+    /// Tables of the schema outside the event log: coordination between instances, not ledger rows.
+    static let auxiliaryTables: Set<String> = ["instances"]
+
     /// The order rows of a table are listed in for verification and copies.
     static let order: [String: String] = [
-        "deliveries": "pos", "notices": "created_at, id", "posters": "sha256", "schedule_firings": "schedule_id, fire_at",
+        "deliveries": "pos", "notices": "created_at, id", "posters": "sha256",
+        "schedule_firings": "schedule_id, fire_at",
         "mass_tasks": "id",
     ]
 }
 
 extension PostgresLedgerStore {
     /// The schema version this gridcast writes.
-    static var schemaVersion: String { PostgresSchema.migrations.last!.version }
+    static var currentSchema: String { PostgresSchema.migrations.last!.version }
 
     /// Applies the migrations this database lacks, in one transaction under the migration lock.
     public func migrate() async throws {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The events of one plan or schedule firing, inside its transaction: one event per chunk of inserted deliveries,
 /// so a plan of any size holds only one chunk's images in memory. Rows made before a chunk (a notice, a firing)
@@ -20,13 +19,13 @@ struct PlanEvents {
         self.at = at
     }
 
-    /// Logs the waiting images and a chunk of deliveries already written in `json`, if any, as one event; nothing
-    /// when both are empty.
-    mutating func append(_ db: Database, json chunk: CanonicalJSON = CanonicalJSON()) throws {
+    /// The waiting images and a chunk of deliveries already written in `json` as one event's payload (empty when
+    /// both are), the waiting images cleared: each store appends it in its own transaction.
+    mutating func take(with chunk: CanonicalJSON) -> CanonicalJSON {
         var json = CanonicalJSON(reservingCapacity: images.count * 480 + chunk.written.count)
         for image in images { json.append(image) }
         json.append(written: chunk.written)
-        try EventLog.append(db, kind: kind, actor: actor, at: at, json: json)
         images = []
+        return json
     }
 }

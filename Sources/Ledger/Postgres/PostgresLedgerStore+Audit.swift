@@ -1,0 +1,105 @@
+import Foundation
+import PostgresNIO
+
+/// The event chain's head and its verification (``LedgerAudit``): the same replay and comparison as on SQLite
+/// (``ChainReplay``), reading events and rows as they stream from one snapshot.
+extension PostgresLedgerStore {
+    public func head() async throws -> LedgerCheckpoint {
+        try await read { tx in
+            guard let row = try await tx.row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1") else {
+                return LedgerCheckpoint(seq: 0, hash: LedgerEvent.genesisHash)
+            }
+            let (seq, hash) = try row.decode((Int64, String).self)
+            return LedgerCheckpoint(seq: seq, hash: hash)
+        }
+    }
+
+    public func verify(checkpoint: LedgerCheckpoint?) async throws -> LedgerVerification {
+        try await read { tx in
+            // One snapshot for the whole check: instances writing meanwhile don't make rows and events disagree.
+            try await tx.rows("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let verification = try await Self.verify(tx, checkpoint: checkpoint)
+                try await tx.rows("COMMIT")
+                return verification
+            } catch {
+                _ = try? await tx.rows("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// The verification, inside the snapshot.
+    private static func verify(
+        _ tx: PostgresTransaction, checkpoint: LedgerCheckpoint?
+    ) async throws -> LedgerVerification {
+        if let problem = try await Self.schemaProblem(tx) { return .failed(problem) }
+        var replay = ChainReplay(checkpoint: checkpoint)
+        let events = try await tx.connection.query(
+            "SELECT seq, at, kind, actor, payload, prev_hash, hash FROM events ORDER BY seq", logger: tx.logger)
+        for try await (seq, at, kind, actor, payload, prevHash, hash) in events.decode(
+            (Int64, Int64, String, String, String, String, String).self)
+        {
+            let event = LedgerEvent(
+                seq: seq, at: at, kind: kind, actor: actor, payload: payload, prevHash: prevHash, hash: hash)
+            if let problem = replay.add(event) { return .failed(problem) }
+        }
+        if let problem = replay.finish() { return .failed(problem) }
+        let head = try await tx.row("SELECT seq, hash FROM event_head WHERE id = 1")
+        guard let head, try head.decode((Int64, String).self) == (replay.head.seq, replay.head.hash) else {
+            return .failed("event_head does not name the last event (\(replay.head)): edited outside gridcast")
+        }
+        for table in LedgerTables.primaryKeys.keys.sorted() {
+            var comparison = replay.comparison(of: table)
+            let columns = PostgresSchema.imageColumns[table] ?? "*"
+            let rows = try await tx.connection.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT \(columns) FROM \(table) ORDER BY \(PostgresSchema.order[table] ?? "1")"),
+                logger: tx.logger)
+            for try await row in rows {
+                if let problem = comparison.check(try PostgresImageWriter.image(table: table, of: row)) {
+                    return .failed(problem)
+                }
+            }
+            if let problem = comparison.finish() { return .failed(problem) }
+        }
+        let posters = try await tx.connection.query(
+            "SELECT sha256, format, size, bytes FROM posters ORDER BY sha256", logger: tx.logger)
+        for try await (sha256, format, size, bytes) in posters.decode((String, String, Int64, [UInt8]).self) {
+            if let problem = ChainReplay.posterProblem(sha256: sha256, format: format, size: size, bytes: bytes) {
+                return .failed(problem)
+            }
+        }
+        return .ok(events: replay.count, head: replay.head)
+    }
+
+    /// What the schema check finds wrong: migrations other than this version's, or a trigger, rule or table added
+    /// to the ledger's schema outside gridcast (rows changed by one would not be in the event log).
+    static func schemaProblem(_ tx: PostgresTransaction) async throws -> String? {
+        let applied = try await tx.values("SELECT version FROM schema_migrations ORDER BY version", as: String.self)
+        let expected = PostgresSchema.migrations.map(\.version).sorted()
+        guard applied == expected else {
+            return "schema_migrations lists \(applied) but this ledger version has \(expected)"
+        }
+        let known = Set(LedgerTables.primaryKeys.keys).union(["events", "event_head", "schema_migrations"])
+            .union(PostgresSchema.auxiliaryTables)
+        let tables = try await tx.values(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()", as: String.self)
+        if let added = tables.sorted().first(where: { !known.contains($0) }) {
+            return "schema: table \(added) is not part of a gridcast ledger (added outside gridcast)"
+        }
+        let triggers = try await tx.values(
+            """
+            SELECT t.tgname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE NOT t.tgisinternal AND n.nspname = current_schema()
+            UNION ALL
+            SELECT r.rulename::text FROM pg_rules r WHERE r.schemaname = current_schema()
+            ORDER BY 1
+            """, as: String.self)
+        if let trigger = triggers.first {
+            return "schema: trigger or rule \(trigger) is not part of a gridcast ledger (added outside gridcast)"
+        }
+        return nil
+    }
+}
