@@ -23,7 +23,7 @@ public struct PostgresLocation: Sendable, Equatable {
     public var user: String
     /// The database; the user's name when the URL names none, as libpq does.
     public var database: String
-    /// The password, resolved from its first source (README, "Ledger"); nil to log in without one.
+    /// The password: the URL's, else `ledger.password_file`'s, else `PGPASSWORD`, else the passfile's; nil for none.
     public var password: String?
     /// How the connection is encrypted.
     public var tls: TLSMode
