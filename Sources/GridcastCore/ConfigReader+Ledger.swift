@@ -6,6 +6,7 @@ extension Reader {
     /// The shortest `ledger.instance_timeout`: below it a busy instance could be taken for a dead one.
     static let minimumInstanceTimeout = Duration.seconds(5)
 
+    /// The ledger's settings; `path` as written (the loader resolves it), the rest resolved against the config.
     mutating func ledger(_ mapping: Node.Mapping, resolve: (String) -> String) -> LedgerSettings {
         var settings = LedgerSettings()
         var url: (String, SourceLocation)?

@@ -66,7 +66,8 @@ public struct GridcastConfig: Sendable {
         groupIndex[id].map { groups[$0] }
     }
 
-    /// Every secret of every group, the API tokens and the ledger's password, for redaction of text that may have picked one up.
+    /// Every secret of every group, the API tokens and the ledger's password, for redaction of text that may have
+    /// picked one up.
     public var secrets: [String] {
         groups.flatMap(\.secrets) + wecomApps.map(\.secret).filter { !$0.isEmpty }
             + (api.map { [$0.token] + ($0.viewerToken.map { [$0] } ?? []) } ?? [])
