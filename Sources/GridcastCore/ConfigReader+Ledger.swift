@@ -33,10 +33,10 @@ extension Reader {
                 timeoutAt = keyAt
                 guard let timeout = duration(value, "ledger.instance_timeout") else { continue }
                 guard timeout >= Self.minimumInstanceTimeout else {
+                    let minimum = DurationSyntax.format(Self.minimumInstanceTimeout)
                     error(
                         location(value),
-                        "ledger.instance_timeout: must be at least \(DurationSyntax.format(Self.minimumInstanceTimeout)), "
-                            + "got \(DurationSyntax.format(timeout))")
+                        "ledger.instance_timeout: must be at least \(minimum), got \(DurationSyntax.format(timeout))")
                     continue
                 }
                 settings.instanceTimeout = timeout
