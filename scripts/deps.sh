@@ -33,9 +33,11 @@ gridcast_install_deps() {
 
 gridcast_install_test_deps() {
     # Only for the tests: headless Chromium drives the web audit page (Tests/AuditPageTests), with CJK fonts so
-    # its screenshot shows the Chinese labels; python3 runs the DevTools driver.
+    # its screenshot shows the Chinese labels; python3 runs the DevTools driver. PostgreSQL's server is the
+    # throwaway one of scripts/postgres-test-server.sh, for the PostgreSQL ledger's tests.
     local missing
     missing=$(gridcast_missing_packages chromium fonts-noto-cjk)
+    ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || missing="$missing postgresql"
     command -v python3 >/dev/null || missing="$missing python3"
     missing="${missing# }"
     [ -z "$missing" ] && return 0

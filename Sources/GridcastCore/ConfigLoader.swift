@@ -21,7 +21,7 @@ public struct ConfigLoader: Sendable {
     static let apiKeys = [
         "listen", "token", "token_file", "viewer_token", "viewer_token_file", "read_timeout", "max_connections",
     ]
-    static let ledgerKeys = ["path"]
+    static let ledgerKeys = ["path", "url", "password_file", "instance_timeout"]
     static let dispatchKeys = [
         "concurrency", "timeout", "attempts", "backoff", "max_backoff", "rate_limit_pause", "in_doubt", "max_parts",
     ]
@@ -144,9 +144,7 @@ public struct ConfigLoader: Sendable {
                 }
             case "ledger":
                 guard let ledger = reader.mapping(value, key) else { continue }
-                for (key, value) in reader.entries(ledger, allowed: Self.ledgerKeys, context: "ledger") {
-                    if key == "path", let (path, _) = reader.string(value, "ledger.path") { config.ledger.path = path }
-                }
+                config.ledger = reader.ledger(ledger, resolve: { resolve($0, relativeTo: file) })
             case "dispatch":
                 guard let dispatch = reader.mapping(value, key) else { continue }
                 config.dispatch = reader.dispatch(dispatch)

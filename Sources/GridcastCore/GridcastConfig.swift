@@ -66,19 +66,25 @@ public struct GridcastConfig: Sendable {
         groupIndex[id].map { groups[$0] }
     }
 
-    /// Every secret of every group and the API tokens, for redaction of text that may have picked one up.
+    /// Every secret of every group, the API tokens and the ledger's password, for redaction of text that may have
+    /// picked one up.
     public var secrets: [String] {
         groups.flatMap(\.secrets) + wecomApps.map(\.secret).filter { !$0.isEmpty }
             + (api.map { [$0.token] + ($0.viewerToken.map { [$0] } ?? []) } ?? [])
+            + (ledger.postgres?.password.map { [$0] } ?? [])
     }
 }
 
-/// Where the ledger lives.
+/// Where the ledger lives: a SQLite file, or a PostgreSQL server shared by several instances.
 public struct LedgerSettings: Sendable {
     /// The SQLite file. The loader resolves a relative `ledger.path` against the config file's directory.
     public var path: String
     /// `ledger.path` as the config file wrote it (earlier versions took a relative one from the working directory).
     public var asWritten: String
+    /// The PostgreSQL server of `ledger.url`, its password resolved; nil for the SQLite file at ``path``.
+    public var postgres: PostgresLocation?
+    /// `ledger.instance_timeout`: how long a silent gridcast instance sharing a PostgreSQL ledger counts as alive.
+    public var instanceTimeout: Duration = .seconds(30)
 
     /// Creates ledger settings.
     public init(path: String = "var/gridcast.sqlite") {

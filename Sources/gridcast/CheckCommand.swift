@@ -30,7 +30,10 @@ struct CheckCommand: ParsableCommand {
         }
         let ledger = loaded.config.ledger
         var line = Self.summary(of: loaded.config).replacingOccurrences(of: "ok: ", with: "ok (ledger only): ")
-        if !LedgerStores.exists(ledger) { line += " (not created yet: serve or send creates it)" }
+        // TODO(store): say whether a PostgreSQL ledger's tables exist yet, once LedgerStores knows about it.
+        if ledger.postgres == nil && !LedgerStores.exists(ledger) {
+            line += " (not created yet: serve or send creates it)"
+        }
         let names = Set(loaded.deferred.flatMap(\.variables)).sorted()
         if !names.isEmpty {
             line += "; not checked without their variables (serve and send need them): \(names.joined(separator: ", "))"
@@ -53,7 +56,7 @@ struct CheckCommand: ParsableCommand {
         let tags = counts(config.groups.flatMap(\.tags))
         var line =
             "ok: \(config.groups.count) \(config.groups.count == 1 ? "group" : "groups") (\(sinks)); tags: \(tags.isEmpty ? "none" : tags); "
-            + "ledger \(config.ledger.path); timezone \(config.timeZone.identifier)"
+            + "ledger \(config.ledger.postgres?.redacted ?? config.ledger.path); timezone \(config.timeZone.identifier)"
         if !config.library.entries.isEmpty { line += "; \(config.library.entries.count) library notices" }
         if !config.schedules.isEmpty { line += "; schedules: \(config.schedules.map(\.id).joined(separator: ", "))" }
         if let api = config.api { line += "; api \(api.host):\(api.port)" }
