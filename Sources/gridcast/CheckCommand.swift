@@ -4,7 +4,7 @@ import GridcastCore
 import Ledger
 
 /// `gridcast check`: validates a config and summarizes it.
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Validate a config: print a one-line summary, or every problem as FILE:LINE:COL: message (exit 2).",
@@ -13,25 +13,28 @@ struct CheckCommand: ParsableCommand {
             The full check needs every ${VAR} the config uses, as serve and send do: run it where the daemon runs \
             (the unit's ExecReload runs it before each reload). --ledger-only checks the config as report and the \
             ledger commands read it, without the webhook secrets or the API token, and says whether the ledger is \
-            there; it opens nothing for writing.
+            there; it opens nothing for writing. --connect also connects to a PostgreSQL ledger (ledger.url) and \
+            reports its schema version, or why it can't: the login, the certificate, the network.
             """
     )
 
     @OptionGroup var options: ConfigOption
     @Flag(help: "Check only what report and the ledger commands need: no secrets, no API token.")
     var ledgerOnly = false
+    @Flag(help: "Also connect to the PostgreSQL ledger (ledger.url) and report its schema version.")
+    var connect = false
 
-    func run() throws {
+    func run() async throws {
         let loaded = try loadConfig(options.config, credentials: ledgerOnly ? .deferred : .required)
         for warning in loaded.warnings { printError(Self.warning(warning)) }
+        let ledger = loaded.config.ledger
+        if connect { try await Self.connect(ledger) }
         guard ledgerOnly else {
             print(Self.summary(of: loaded.config))
             return
         }
-        let ledger = loaded.config.ledger
         var line = Self.summary(of: loaded.config).replacingOccurrences(of: "ok: ", with: "ok (ledger only): ")
-        // TODO(store): say whether a PostgreSQL ledger's tables exist yet, once LedgerStores knows about it.
-        if ledger.postgres == nil && !LedgerStores.exists(ledger) {
+        if !connect, await !LedgerStores.exists(ledger) {
             line += " (not created yet: serve or send creates it)"
         }
         let names = Set(loaded.deferred.flatMap(\.variables)).sorted()
@@ -39,6 +42,24 @@ struct CheckCommand: ParsableCommand {
             line += "; not checked without their variables (serve and send need them): \(names.joined(separator: ", "))"
         }
         print(line)
+    }
+
+    /// Connects to a PostgreSQL ledger and prints `ledger: connected to URL, schema pg1` (or that it has none yet);
+    /// exits 2 with the reason when it can't. Nothing to do for a SQLite ledger.
+    static func connect(_ ledger: LedgerSettings) async throws {
+        guard let postgres = ledger.postgres else {
+            print("ledger: \(ledger.path) is a SQLite file: nothing to connect to")
+            return
+        }
+        do {
+            let version = try await PostgresLedgerStore.schemaVersion(at: postgres)
+            print(
+                "ledger: connected to \(postgres.redacted), "
+                    + (version.map { "schema \($0)" } ?? "no ledger yet (serve or send creates it)"))
+        } catch {
+            printError("error: ledger: \(error)")
+            throw ExitStatus.usage.exitCode
+        }
     }
 
     /// `FILE:LINE:COL: warning: message`.

@@ -25,15 +25,18 @@ extension PostgresLedgerStore {
         }
         return try await open(
             configuration: location.clientConfiguration(), location: location.redacted,
-            instanceTimeout: instanceTimeout, migrating: creating)
+            instanceTimeout: instanceTimeout, listen: location.connectionConfiguration(), migrating: creating)
     }
 
     /// The schema version of the ledger at `location` (its latest migration), or nil when the database holds no
     /// ledger yet. One direct connection, closed before returning.
     /// - Throws: ``LedgerError`` when the server can't be reached or refuses the login.
     public static func schemaVersion(at location: PostgresLocation) async throws -> String? {
-        var logger = Logger(label: "gridcast.ledger.postgres")
-        logger.logLevel = .warning
+        let logger = {
+            var logger = Logger(label: "gridcast.ledger.postgres")
+            logger.logLevel = .warning
+            return logger
+        }()
         let configuration = try location.connectionConfiguration()
         do {
             return try await PostgresDeadline.run(within: location.connectTimeout ?? .seconds(10)) {

@@ -6,16 +6,19 @@ import PostgresNIO
 /// SQLite. A firing is recorded once across instances by its primary key.
 extension PostgresLedgerStore {
     public func plan(_ plan: Plan) async throws -> PlanResult {
-        try await write { tx in
+        let result = try await write { tx in
             var entry = PlanEvents(kind: .plan, actor: plan.origin, at: plan.now)
             let result = try await Self.insert(plan, into: tx, logging: &entry)
             try await entry.append(tx)
+            try await Self.notifyWork(tx)
             return result
         }
+        await wakeupHub.signal()
+        return result
     }
 
     public func recordFiring(_ firing: Firing, plans: [Plan]) async throws -> [PlanResult]? {
-        try await write { tx in
+        let results = try await write { tx -> [PlanResult]? in
             let recorded = try await tx.row(
                 """
                 INSERT INTO schedule_firings (schedule_id, fire_at, outcome, note, notices, recorded_at)
@@ -32,8 +35,11 @@ extension PostgresLedgerStore {
             var results: [PlanResult] = []
             for plan in plans { results.append(try await Self.insert(plan, into: tx, logging: &entry)) }
             try await entry.append(tx)
+            try await Self.notifyWork(tx)
             return results
         }
+        if results != nil { await wakeupHub.signal() }
+        return results
     }
 
     public func retimeHeld(

@@ -18,11 +18,16 @@ public final class PostgresLedgerStore: Sendable {
     let instanceTimeout: Duration
     /// Runs the client's connection pool for the store's life.
     private let pool: Task<Void, Never>
+    /// Signalled after this store's plans, firings and retries commit, and the other instances' (``listener``).
+    let wakeupHub: LedgerWakeups
+    /// Relays the other instances' commits, once a dispatcher asks for ``wakeups()``; nil without a configuration
+    /// for its connection.
+    private let listener: PostgresListener?
 
     /// Connects (lazily: the pool opens connections as calls need them). Call ``migrate()`` before anything else.
     init(
         configuration: PostgresClient.Configuration, location: String, instanceTimeout: Duration = .seconds(30),
-        deadline: Duration = .seconds(30)
+        listen: PostgresConnection.Configuration? = nil, deadline: Duration = .seconds(30)
     ) {
         self.instanceTimeout = instanceTimeout
         var logger = Logger(label: "gridcast.ledger.postgres")
@@ -33,20 +38,34 @@ public final class PostgresLedgerStore: Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         pool = Task { await client.run() }
+        let wakeups = LedgerWakeups()
+        wakeupHub = wakeups
+        listener = listen.map { PostgresListener(configuration: $0, wakeups: wakeups, logger: logger) }
     }
 
     deinit {
         pool.cancel()
+        if let listener { Task { await listener.stop() } }
+    }
+
+    public func wakeups() async -> LedgerWakeups {
+        await listener?.start()
+        return wakeupHub
+    }
+
+    /// Tells every instance listening that work may be due, when `tx` commits.
+    static func notifyWork(_ tx: PostgresTransaction) async throws {
+        try await tx.rows("SELECT pg_notify(\(PostgresListener.channel), '')")
     }
 
     /// Opens the ledger in the database `configuration` names and brings its schema up to date (``Self/migrate()``).
     /// - Throws: ``LedgerError`` when the database can't be reached or migrated.
     public static func open(
         configuration: PostgresClient.Configuration, location: String, instanceTimeout: Duration = .seconds(30),
-        migrating: Bool = true
+        listen: PostgresConnection.Configuration? = nil, migrating: Bool = true
     ) async throws -> PostgresLedgerStore {
         let store = PostgresLedgerStore(
-            configuration: configuration, location: location, instanceTimeout: instanceTimeout)
+            configuration: configuration, location: location, instanceTimeout: instanceTimeout, listen: listen)
         if migrating { try await store.migrate() }
         return store
     }

@@ -7,7 +7,8 @@ extension PostgresLocation {
     /// store's own deadline bounds every call) and `application_name`.
     func clientConfiguration() throws -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: user, password: password, database: database, tls: try clientTLS())
+            host: host, port: port, username: user, password: password, database: database,
+            tls: try tlsConfiguration().map { .require($0) } ?? .disable)
         configuration.options.connectTimeout = connectTimeout ?? .seconds(5)
         configuration.options.additionalStartupParameters = [("application_name", applicationName)]
         configuration.options.maximumConnections = 16
@@ -21,12 +22,8 @@ extension PostgresLocation {
 
     /// One connection's configuration, for a direct connection that reports a failure at once (the pool retries).
     func connectionConfiguration() throws -> PostgresConnection.Configuration {
-        let tls: PostgresConnection.Configuration.TLS
-        switch try clientTLS() {
-        case .disable: tls = .disable
-        case .require(let configuration), .prefer(let configuration):
-            tls = .require(try NIOSSLContext(configuration: configuration))
-        }
+        let tls: PostgresConnection.Configuration.TLS =
+            try tlsConfiguration().map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
         configuration.options.additionalStartupParameters = [("application_name", applicationName)]
@@ -38,11 +35,12 @@ extension PostgresLocation {
 
     /// `sslmode` as NIOSSL does it: `require` encrypts without checking the certificate (as libpq without a root
     /// certificate), `verify-full` checks the chain against `sslrootcert` (or the system's roots) and the host name.
-    private func clientTLS() throws -> PostgresClient.Configuration.TLS {
+    /// Nil for `disable`.
+    private func tlsConfiguration() throws -> TLSConfiguration? {
         var tls = TLSConfiguration.makeClientConfiguration()
         switch self.tls {
         case .disable:
-            return .disable
+            return nil
         case .require:
             tls.certificateVerification = .none
         case .verifyFull:
@@ -55,6 +53,6 @@ extension PostgresLocation {
                 }
             }
         }
-        return .require(tls)
+        return tls
     }
 }

@@ -14,7 +14,7 @@ extension LedgerValue {
         case .int8, .int4, .int2: self = .integer(try cell.decode(Int64.self))
         case .float8, .float4, .numeric: self = .real(try cell.decode(Double.self))
         case .bytea:
-            let bytes = try cell.decode([UInt8].self)
+            let bytes = [UInt8](try cell.decode(Data.self))
             self = .text("x'" + bytes.map { String(format: "%02x", $0) }.joined() + "'")
         default: self = .text(try cell.decode(String.self))
         }

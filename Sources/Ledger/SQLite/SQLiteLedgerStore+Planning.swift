@@ -5,16 +5,18 @@ import GridcastCore
 /// Planning: notices, their deliveries and schedule firings coming into the ledger (``PlanningLedger``).
 extension SQLiteLedgerStore {
     public func plan(_ plan: Plan) async throws -> PlanResult {
-        try await write { db in
+        let result = try await write { db in
             var entry = PlanEvents(kind: .plan, actor: plan.origin, at: plan.now)
             let result = try Self.insert(plan, into: db, logging: &entry)
             try entry.append(db)
             return result
         }
+        await wakeupHub.signal()
+        return result
     }
 
     public func recordFiring(_ firing: Firing, plans: [Plan]) async throws -> [PlanResult]? {
-        try await write { db in
+        let results = try await write { db -> [PlanResult]? in
             let recorded = try Row.fetchOne(
                 db,
                 sql: """
@@ -36,6 +38,8 @@ extension SQLiteLedgerStore {
             try entry.append(db)
             return results
         }
+        if results != nil { await wakeupHub.signal() }
+        return results
     }
 
     public func retimeHeld(

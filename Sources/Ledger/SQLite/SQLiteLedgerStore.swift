@@ -10,6 +10,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     public let path: String
     /// The file opened (device and inode): a write checks that `path` still names it (``LedgerFile``).
     let file: LedgerFile?
+    /// Signalled after this store's plans, firings and retries commit.
+    let wakeupHub = LedgerWakeups()
 
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
     public convenience init(path: String) throws {
@@ -79,6 +81,8 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
         }
     }
+
+    public func wakeups() async -> LedgerWakeups { wakeupHub }
 
     // MARK: - Transactions
 
