@@ -29,6 +29,28 @@ public enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertib
         }
     }
 
+    /// Everything the ledger in `directory` holds, as bytes: the SQLite file, or a `pg_dump` of the database (a
+    /// secret must be in neither).
+    public func rawContents(in directory: TemporaryDirectory) async throws -> Data {
+        switch self {
+        case .sqlite:
+            return try Data(contentsOf: URL(fileURLWithPath: directory.file("ledger.sqlite")))
+        case .postgres:
+            guard var url = PostgresTestServer.url.flatMap({ URLComponents(url: $0, resolvingAgainstBaseURL: false) })
+            else { throw PostgresTestServer.TestServerMissing() }
+            url.path = "/" + (try await PostgresTestServer.database(for: directory.path))
+            let dump = Process()
+            dump.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            dump.arguments = ["pg_dump", "--data-only", url.string ?? ""]
+            let output = Pipe()
+            dump.standardOutput = output
+            try dump.run()
+            let bytes = output.fileHandleForReading.readDataToEndOfFile()
+            dump.waitUntilExit()
+            return bytes
+        }
+    }
+
     public var testDescription: String { rawValue }
 }
 

@@ -261,7 +261,8 @@ struct DispatcherTests {
         let row = try #require(try await rig.store.deliveries(noticeID: "n1").first)
         #expect(row.state == .dead)
         #expect(row.lastError?.contains("key-g0000") == false)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: rig.config.ledger.path))
+        let bytes = try await kind.rawContents(in: rig.directory)
+        #expect(!bytes.isEmpty)
         #expect(bytes.range(of: Data("key-g0000".utf8)) == nil)
         try await rig.close()
     }

@@ -15,7 +15,10 @@ struct PostgresClock: Sendable {
         let database =
             try await tx.value("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", as: Int64.self)
             ?? local
-        return PostgresClock(skew: database - local)
+        // Differences under a second are taken as none: leases have margins of tens of seconds, and a machine's
+        // own times then read back exactly as it wrote them.
+        let skew = database - local
+        return PostgresClock(skew: abs(skew) < 1000 ? 0 : skew)
     }
 
     /// A time of this machine's, on the database's clock.

@@ -9,12 +9,14 @@ extension PostgresLedgerStore {
     public func retry(
         _ selection: DeliverySelection, by operatorName: String, note: String, at: Date
     ) async throws -> OperatorActionResult {
-        try await act(
+        let result = try await act(
             on: selection, from: [.dead], namedMustMatch: true, kind: .retry, by: operatorName, at: at,
             // The same row again: due now with every attempt back; confirmed parts stay confirmed.
             set: "state = 'retry', attempts = 0",
             record: "retried by \(operatorName)" + (note.isEmpty ? "" : ": \(note)")
         )
+        await workArrived()
+        return result
     }
 
     public func cancel(

@@ -162,12 +162,13 @@ extension PostgresLedgerStore {
             if let row { entry.images.append(try PostgresImageWriter.image(table: "notices", of: row)) }
             created = true
         }
-        // One statement per chunk of a thousand, its rows bound as arrays. A new notice has no deliveries yet, so
+        // One statement per chunk of 200 (as on SQLite, so a plan logs the same events on either store), its rows
+        // bound as arrays. A new notice has no deliveries yet, so
         // every row is inserted (a conflict aborts the plan) and its image is written from the values; when resuming
         // a notice, the rows added are read back.
         var added = 0
-        for start in stride(from: plan.targets.startIndex, to: plan.targets.endIndex, by: 1000) {
-            let rows = plan.targets[start..<min(start + 1000, plan.targets.endIndex)].map {
+        for start in stride(from: plan.targets.startIndex, to: plan.targets.endIndex, by: 200) {
+            let rows = plan.targets[start..<min(start + 200, plan.targets.endIndex)].map {
                 PlannedRow(plan: plan, target: $0)
             }
             var json = CanonicalJSON(reservingCapacity: rows.count * 480)

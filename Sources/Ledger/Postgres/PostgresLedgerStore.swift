@@ -7,7 +7,7 @@ import PostgresNIO
 /// once. PostgreSQL's row locks, transactions and constraints do the coordination (`docs/postgres.md`): claims take
 /// rows with `FOR UPDATE SKIP LOCKED`, every write is fenced as on SQLite, and one locked head row keeps the event
 /// log a single chain.
-public final class PostgresLedgerStore: Sendable {
+public final class PostgresLedgerStore: LedgerStore {
     let client: PostgresClient
     let logger: Logger
     /// Where the database is, without its password: for messages.
@@ -51,6 +51,13 @@ public final class PostgresLedgerStore: Sendable {
     public func wakeups() async -> LedgerWakeups {
         await listener?.start()
         return wakeupHub
+    }
+
+    /// Tells this process's dispatcher, and every instance listening, that work may be due: after a commit that
+    /// made some. A hint only: when it can't be sent, the dispatchers' slow poll finds the work.
+    func workArrived() async {
+        await wakeupHub.signal()
+        _ = try? await write { tx in try await Self.notifyWork(tx) }
     }
 
     /// Tells every instance listening that work may be due, when `tx` commits.
@@ -107,6 +114,9 @@ public final class PostgresLedgerStore: Sendable {
                 return try await PostgresDeadline.run(within: max(left, .milliseconds(100)), attempt)
             } catch let error as LedgerError {
                 throw error
+            } catch let error as PostgresTransactionError where error.closureError is LedgerError {
+                // The store's own answer (a conflict, an invalid request), thrown inside the transaction.
+                throw error.closureError as! LedgerError
             } catch {
                 let failure = PostgresFailure(error)
                 guard failure.isRetryable, tries < 6, ContinuousClock.now - started < deadline else {
