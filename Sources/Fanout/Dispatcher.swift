@@ -24,14 +24,15 @@ public struct Dispatcher: Sendable {
     let logger: Logger
 
     /// Creates a dispatcher. Keep one `pacer` and one `uploads` for the life of the process (across reloads), so a
-    /// bot's pacing survives a new dispatcher and a poster is uploaded once per app.
+    /// bot's pacing survives a new dispatcher and a poster is uploaded once per app. Without a pacer it paces
+    /// through the ledger when the ledger is shared, else in this process (``LedgerBotPacer``).
     public init(
         store: any DispatchLedger,
         transport: any Transport,
         sinks: SinkRegistry,
         config: GridcastConfig,
         liveness: any OwnerLiveness = ProcessLiveness(),
-        pacer: any BotPacing = BotPacer(),
+        pacer: (any BotPacing)? = nil,
         clock: any DispatchClock = SystemDispatchClock(),
         uploads: PosterUploads? = nil,
         logger: Logger = Logger(label: "gridcast.dispatch")
@@ -42,7 +43,7 @@ public struct Dispatcher: Sendable {
         self.sinks = sinks
         self.config = config
         self.liveness = liveness
-        self.pacer = pacer
+        self.pacer = pacer ?? LedgerBotPacer(store: store)
         self.clock = clock
         self.logger = logger
     }
@@ -75,6 +76,7 @@ public struct Dispatcher: Sendable {
         let concurrency = config.dispatch.concurrency
         var tally = DispatchProgress()
         var notices: [String: StoredNotice] = [:]
+        let wakeups = await store.wakeups()
         try await expireLeases()
         try await withThrowingTaskGroup(of: DrainEvent.self) { group in
             var running = 0
@@ -243,6 +245,8 @@ public struct Dispatcher: Sendable {
                 if stopping { break }
                 // Nothing in flight, nothing claimable now: done, or wait for retries and others' claims.
                 let status: PendingStatus
+                // Read before looking: a plan committed after the look still wakes the wait below.
+                let seen = await wakeups.seen
                 do {
                     status = try await store.pending(noticeID: noticeID, now: clock.now())
                     mayClaim = true
@@ -255,11 +259,18 @@ public struct Dispatcher: Sendable {
                     if let trouble { try await clock.sleep(until: trouble.retryAt) }
                     continue
                 }
-                // Poll: plans may come from the scheduler, the API or another process on this ledger.
-                var wake = clock.now().addingTimeInterval(keepRunning ? 0.25 : 1)
+                // Wait for work: a plan, firing or retry of this process or (a shared ledger) another instance
+                // wakes it at once; a slow poll finds what else comes due or what another process wrote.
+                var wake = clock.now().addingTimeInterval(1)
                 if let due = status.nextDueAt { wake = min(wake, due) }
                 if let expiry = status.nextLeaseExpiry { wake = min(wake, expiry.addingTimeInterval(0.001)) }
-                try await clock.sleep(until: wake)
+                let until = wake
+                try await withThrowingTaskGroup(of: Void.self) { waits in
+                    waits.addTask { [clock] in try await clock.sleep(until: until) }
+                    waits.addTask { await wakeups.wait(after: seen) }
+                    try await waits.next()
+                    waits.cancelAll()
+                }
             }
         }
         return tally

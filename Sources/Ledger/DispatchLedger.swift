@@ -39,6 +39,42 @@ public protocol DispatchLedger: Sendable {
     /// Takes the ledger's write lock and lets it go without changing anything: throws when the ledger can't be
     /// written now (locked past the busy timeout, its file deleted or replaced). The daemon's liveness probe.
     func checkWritable() async throws
+
+    /// The hint that work may be due: signalled after each plan, firing or operator retry this store commits and,
+    /// for a shared store, the other instances' (a dispatcher waits on it instead of polling fast).
+    func wakeups() async -> LedgerWakeups
+
+    /// Reserves a send slot for a message that counts against every bot in `bots`, for every instance sharing this
+    /// ledger: the first time all are free, if it is within `horizon` of `now`. Nil when this store leaves pacing
+    /// to each process (the embedded store: one machine's processes pace their own bots).
+    func reserveSlot(_ bots: [BotSlot], now: Date, horizon: TimeInterval) async throws -> SlotReservation?
+
+    /// Pauses a bot for every instance sharing this ledger until `until` (a "too fast" answer); nothing for a store
+    /// that leaves pacing to each process.
+    func pauseBot(_ key: String, until: Date) async throws
+}
+
+/// One limit a message counts against, as a shared ledger paces it: its key (a digest of it is stored, never the
+/// key, which may hold a credential) and the spacing it needs.
+public struct BotSlot: Sendable, Equatable {
+    /// The limit's key.
+    public var key: String
+    /// Seconds between two messages under this limit.
+    public var spacing: TimeInterval
+
+    /// Creates one.
+    public init(key: String, spacing: TimeInterval) {
+        self.key = key
+        self.spacing = spacing
+    }
+}
+
+/// What a shared ledger answered to a slot reservation.
+public enum SlotReservation: Sendable, Equatable {
+    /// Reserved: send at this time.
+    case sendAt(Date)
+    /// Every bot is not free before this time, beyond the horizon: nothing reserved.
+    case busyUntil(Date)
 }
 
 extension DispatchLedger {

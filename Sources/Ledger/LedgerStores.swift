@@ -42,7 +42,9 @@ public enum LedgerStores {
     /// Verifies the ledger without writing to it: the event chain, every row, the schema and, with a checkpoint,
     /// that the chain still extends it.
     /// - Throws: when the ledger can't be opened or read (nothing was verified then).
-    public static func verify(_ settings: LedgerSettings, checkpoint: LedgerCheckpoint?) async throws
+    public static func verify(
+        _ settings: LedgerSettings, checkpoint: LedgerCheckpoint?
+    ) async throws
         -> LedgerVerification
     {
         if let postgres = settings.postgres {

@@ -25,8 +25,4 @@ public protocol PlanningLedger: Sendable {
     /// due after `now`): each becomes due at `release` of its planning time or `now`, whichever is later, in one
     /// transaction logged under `actor`. Returns how many moved.
     func retimeHeld(now: Date, by actor: String, release: @escaping @Sendable (Date) -> Date) async throws -> Int
-
-    /// The hint that work may be due: signalled after each plan, firing or operator retry this store commits and,
-    /// for a shared store, the other instances' (a dispatcher waits on it instead of polling fast).
-    func wakeups() async -> LedgerWakeups
 }

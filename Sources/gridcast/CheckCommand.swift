@@ -34,7 +34,8 @@ struct CheckCommand: AsyncParsableCommand {
             return
         }
         var line = Self.summary(of: loaded.config).replacingOccurrences(of: "ok: ", with: "ok (ledger only): ")
-        if !connect, await !LedgerStores.exists(ledger) {
+        // A PostgreSQL ledger is asked only with --connect: the check never waits on a network otherwise.
+        if !connect, ledger.postgres == nil, await !LedgerStores.exists(ledger) {
             line += " (not created yet: serve or send creates it)"
         }
         let names = Set(loaded.deferred.flatMap(\.variables)).sorted()

@@ -65,8 +65,11 @@ extension PostgresLedgerStore {
         }
         let posters = try await tx.connection.query(
             "SELECT sha256, format, size, bytes FROM posters ORDER BY sha256", logger: tx.logger)
-        for try await (sha256, format, size, bytes) in posters.decode((String, String, Int64, Data).self) {
-            if let problem = ChainReplay.posterProblem(sha256: sha256, format: format, size: size, bytes: [UInt8](bytes)) {
+        let columns = (String, String, Int64, Data).self
+        for try await (sha256, format, size, bytes) in posters.decode(columns) {
+            if let problem = ChainReplay.posterProblem(
+                sha256: sha256, format: format, size: size, bytes: [UInt8](bytes))
+            {
                 return .failed(problem)
             }
         }

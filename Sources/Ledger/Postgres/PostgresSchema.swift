@@ -142,6 +142,12 @@ enum PostgresSchema {
                 """,
                 "INSERT INTO event_head (id, seq, hash) VALUES (1, 0, '\(LedgerEvent.genesisHash)')",
                 """
+                CREATE TABLE bot_slots (
+                    bot text PRIMARY KEY,
+                    next_free bigint NOT NULL
+                )
+                """,
+                """
                 CREATE TABLE instances (
                     owner text PRIMARY KEY,
                     host text NOT NULL,
@@ -163,7 +169,7 @@ enum PostgresSchema {
     ]
 
     /// Tables of the schema outside the event log: coordination between instances, not ledger rows.
-    static let auxiliaryTables: Set<String> = ["instances"]
+    static let auxiliaryTables: Set<String> = ["instances", "bot_slots"]
 
     /// The order rows of a table are listed in for verification and copies.
     static let order: [String: String] = [
