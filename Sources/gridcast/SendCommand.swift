@@ -244,7 +244,8 @@ func openLedger(_ config: GridcastConfig, _ access: LedgerAccess = .existing) as
 /// relative to the working directory: starting a second, empty ledger would send everything again.
 func refuseOldLedgerLocation(_ config: GridcastConfig) throws {
     let written = config.ledger.asWritten
-    guard !written.hasPrefix("/") else { return }
+    // A PostgreSQL ledger (ledger.url) has no file to have moved.
+    guard config.ledger.postgres == nil, !written.hasPrefix("/") else { return }
     let cwd = FileManager.default.currentDirectoryPath
     // Made absolute before `..` is resolved: standardizing a relative URL leaves a leading `..` of its own path
     // applied to the wrong directory (a config given as `config/demo.yaml` with `ledger.path: ../var/…`).

@@ -36,12 +36,9 @@ public enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertib
         case .sqlite:
             return try Data(contentsOf: URL(fileURLWithPath: directory.file("ledger.sqlite")))
         case .postgres:
-            guard var url = PostgresTestServer.url.flatMap({ URLComponents(url: $0, resolvingAgainstBaseURL: false) })
-            else { throw PostgresTestServer.TestServerMissing() }
-            url.path = "/" + (try await PostgresTestServer.database(for: directory.path))
             let dump = Process()
             dump.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            dump.arguments = ["pg_dump", "--data-only", url.string ?? ""]
+            dump.arguments = ["pg_dump", "--data-only", try await PostgresTestServer.url(for: directory.path)]
             let output = Pipe()
             dump.standardOutput = output
             try dump.run()
@@ -79,6 +76,15 @@ public enum PostgresTestServer {
             }
         }
         return name
+    }
+
+    /// The URL of the key's database, for a config's `ledger.url`.
+    public static func url(for key: String) async throws -> String {
+        guard var url = url.flatMap({ URLComponents(url: $0, resolvingAgainstBaseURL: false) }) else {
+            throw TestServerMissing()
+        }
+        url.path = "/" + (try await database(for: key))
+        return url.string ?? ""
     }
 
     /// A store on the key's database.

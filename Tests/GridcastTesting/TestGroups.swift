@@ -62,7 +62,7 @@ public enum TestGroups {
         var text = """
             timezone: Asia/Shanghai
             ledger:
-              path: \(ledger)
+              \(ledger.hasPrefix("postgres://") ? "url" : "path"): \(ledger)
             dispatch:
               concurrency: \(concurrency)
               timeout: \(timeout)
