@@ -117,6 +117,51 @@ public enum PostgresTestServer {
 
     static let logger = Logger(label: "gridcast.test.postgres")
 
+    /// Stops the server at once, as a crash or a power cut would (`pg_ctl stop -m immediate`).
+    public static func crash() async throws {
+        try await control(["stop", "-m", "immediate", "-w"])
+    }
+
+    /// Starts the server again with the options it last ran with (its `postmaster.opts`).
+    public static func start() async throws {
+        guard let directory = ProcessInfo.processInfo.environment["GRIDCAST_TEST_POSTGRES_DIR"] else {
+            throw TestServerMissing()
+        }
+        let opts = try String(contentsOfFile: directory + "/data/postmaster.opts", encoding: .utf8)
+        // `/path/postgres "-D" "…" "-p" "…" …`: everything after the program is what it was started with.
+        let options = opts.split(separator: " ", maxSplits: 1).last.map(String.init) ?? ""
+        try await control(["start", "-w", "-t", "60", "-o", options.trimmingCharacters(in: .whitespacesAndNewlines)])
+    }
+
+    /// Runs the server's `pg_ctl` wrapper (`GRIDCAST_TEST_POSTGRES_CTL`) with `arguments`.
+    static func control(_ arguments: [String]) async throws {
+        guard let ctl = ProcessInfo.processInfo.environment["GRIDCAST_TEST_POSTGRES_CTL"] else {
+            throw TestServerMissing()
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ctl)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Waited for with waitpid on a thread of its own: Foundation's own watch can miss a child that exits this
+        // quickly, leaving it a zombie and its termination unreported.
+        let pid = process.processIdentifier
+        let status = await Task.detached {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 {
+                if errno != EINTR { return process.isRunning ? -1 : process.terminationStatus }
+            }
+            return (status >> 8) & 0xff
+        }.value
+        guard status == 0 else { throw ControlFailed(arguments: arguments, status: status) }
+    }
+
+    /// `pg_ctl` failed.
+    public struct ControlFailed: Error {
+        public var arguments: [String]
+        public var status: Int32
+    }
+
     /// No test server: `GRIDCAST_TEST_POSTGRES_URL` is unset or not a URL with host and port.
     public struct TestServerMissing: Error {}
 }

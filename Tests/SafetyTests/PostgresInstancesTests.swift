@@ -234,4 +234,68 @@ struct PostgresInstancesTests {
         }
         try await emulator.stop()
     }
+
+    @Test func aDatabaseOutageMidFanOutStopsClaimingSays503AndLosesNothing() async throws {
+        let count = 300
+        let concurrency = 4
+        let directory = try TemporaryDirectory("pg-outage")
+        defer { directory.remove() }
+        let ledger = try await PostgresTestServer.url(for: directory.path)
+        let emulator = try await EmulatorServer.start(
+            groups: TestGroups.wecom(count, port: 0), enforceRateLimits: false, responseDelay: .milliseconds(60))
+        let groups = TestGroups.wecom(count, port: emulator.port)
+        let (daemons, apis) = try Self.instances(
+            2, ledger: ledger + "\n  instance_timeout: 6s", groups: groups, in: directory, concurrency: concurrency)
+        var crashed = false
+        do {
+            for api in apis { try await api.waitUntilServing() }
+            #expect(try await apis[0].post(#"{"id": "o1", "text": "紧急提醒：不转账", "to": "all"}"#).get().status == 202)
+            try await waitUntil { try await emulator.requestCount() >= 40 }
+            try await PostgresTestServer.crash()
+            crashed = true
+            // Both instances keep running and say the ledger is unreachable.
+            for api in apis {
+                try await waitUntil(timeout: .seconds(30)) { await api.status("GET", "/healthz") == 503 }
+            }
+            // Requests already on the wire finish; nothing new is claimed, so nothing more is sent.
+            try await Task.sleep(for: .seconds(2))
+            let during = try await emulator.requestCount()
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await emulator.requestCount() == during, "nothing is sent while the ledger is down")
+            #expect(daemons.allSatisfy { $0.isRunning })
+            try await PostgresTestServer.start()
+            crashed = false
+            for api in apis {
+                try await waitUntil(timeout: .seconds(60)) { await api.status("GET", "/healthz") == 200 }
+            }
+            let store = try await PostgresTestServer.store(for: directory.path)
+            try await waitUntil(timeout: .seconds(120)) {
+                let rows = try await store.deliveries(noticeID: "o1")
+                return rows.count == count && rows.allSatisfy { $0.state == .sent || $0.state == .inDoubt }
+            }
+            let rows = try await store.deliveries(noticeID: "o1")
+            let received = try await emulator.received()
+            #expect(Self.copies(received).values.allSatisfy { $0 == 1 }, "no group got the notice twice")
+            // Outcomes known during the outage were kept and recorded once the database was back.
+            #expect(rows.filter { $0.state == .inDoubt }.count <= 4 * concurrency)
+            #expect(Set(received.map(\.group)).isSuperset(of: rows.filter { $0.state == .sent }.map(\.groupID)))
+            for daemon in daemons {
+                #expect(await daemon.stop() == 0, "\(daemon.stderr.suffix(2000))")
+            }
+            guard case .ok = try await store.verify(checkpoint: nil) else {
+                Issue.record("ledger verify failed after an outage")
+                return
+            }
+        } catch {
+            Issue.record(error, "\(daemons.map { $0.stderr.suffix(1500) })")
+        }
+        if crashed { try? await PostgresTestServer.start() }
+        for api in apis { await api.shutdown() }
+        for daemon in daemons {
+            if daemon.isRunning { daemon.signal(SIGKILL) }
+            _ = await daemon.wait()
+            daemon.discardOutput()
+        }
+        try await emulator.stop()
+    }
 }

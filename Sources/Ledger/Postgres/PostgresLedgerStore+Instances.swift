@@ -8,7 +8,8 @@ extension PostgresLedgerStore {
     public var heartbeatInterval: Duration? { instanceTimeout / 6 }
 
     public func heartbeat(_ instance: InstanceIdentity) async throws {
-        try await write { tx in
+        // Within one interval: a beat that can't be written soon says the ledger is unreachable (`/healthz`).
+        try await write(within: instanceTimeout / 6) { tx in
             try await tx.rows(
                 """
                 INSERT INTO instances (owner, host, pid, started_at, heartbeat_at)

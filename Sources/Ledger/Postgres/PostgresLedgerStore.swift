@@ -86,8 +86,10 @@ public final class PostgresLedgerStore: LedgerStore {
     /// One write transaction (READ COMMITTED; every write is fenced or idempotent, so a retry after an unknown commit
     /// changes nothing twice). Retried on serialization failures, deadlocks and dropped connections.
     @discardableResult
-    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
-        try await run { [client, logger] in
+    func write<T: Sendable>(
+        within limit: Duration? = nil, _ body: @escaping @Sendable (PostgresTransaction) async throws -> T
+    ) async throws -> T {
+        try await run(within: limit ?? deadline) { [client, logger] in
             try await client.withTransaction(logger: logger) { connection in
                 try await body(PostgresTransaction(connection: connection, logger: logger))
             }
@@ -96,7 +98,7 @@ public final class PostgresLedgerStore: LedgerStore {
 
     /// Reads on one pooled connection, outside a transaction unless `body` starts one.
     func read<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
-        try await run { [client, logger] in
+        try await run(within: deadline) { [client, logger] in
             try await client.withConnection { connection in
                 try await body(PostgresTransaction(connection: connection, logger: logger))
             }
@@ -104,7 +106,9 @@ public final class PostgresLedgerStore: LedgerStore {
     }
 
     /// Runs `attempt` under the store's deadline, again after a retryable failure; errors become ``LedgerError``.
-    private func run<T: Sendable>(_ attempt: @escaping @Sendable () async throws -> T) async throws -> T {
+    private func run<T: Sendable>(
+        within deadline: Duration, _ attempt: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let started = ContinuousClock.now
         var tries = 0
         while true {
