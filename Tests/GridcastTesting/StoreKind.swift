@@ -87,6 +87,19 @@ public enum PostgresTestServer {
         return url.string ?? ""
     }
 
+    /// Runs `sql` on the key's database as an intruder would: outside gridcast.
+    public static func execute(_ sql: String, key: String) async throws {
+        let connection = try await PostgresConnection.connect(
+            configuration: configuration(database: try await database(for: key)), id: 2, logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     /// A store on the key's database.
     public static func store(for key: String) async throws -> PostgresLedgerStore {
         let database = try await database(for: key)
