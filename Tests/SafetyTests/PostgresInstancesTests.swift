@@ -298,4 +298,41 @@ struct PostgresInstancesTests {
         }
         try await emulator.stop()
     }
+
+    @Test func instancesTogetherKeepOneBotsRate() async throws {
+        let directory = try TemporaryDirectory("pg-pacing")
+        defer { directory.remove() }
+        let ledger = try await PostgresTestServer.url(for: directory.path)
+        // One WeCom bot (20 messages a minute: one every 3 s) that five groups post through; the emulator
+        // answers "too fast" (45009) to anything quicker, as WeCom does.
+        let emulator = try await EmulatorServer.start(groups: TestGroups.wecom(1, port: 0))
+        let bot = TestGroups.wecom(1, port: emulator.port)[0]
+        let groups = (1...5).map { Group(id: "s\($0)", name: "同一机器人\($0)", sink: "wecom", url: bot.url) }
+        let (daemons, apis) = try Self.instances(3, ledger: ledger, groups: groups, in: directory)
+        do {
+            for api in apis { try await api.waitUntilServing() }
+            #expect(try await apis[0].post(#"{"id": "r1", "text": "紧急提醒：不转账", "to": "all"}"#).get().status == 202)
+            try await waitUntil(timeout: .seconds(60)) { await apis[2].counts(notice: "r1")["sent"] == 5 }
+            let arrivals = try await emulator.received().map(\.receivedAt).sorted()
+            #expect(arrivals.count == 5)
+            let gaps = zip(arrivals.dropFirst(), arrivals).map { $0.timeIntervalSince($1) }
+            // Three instances each pacing on their own would send three at once; shared, one slot at a time.
+            #expect(gaps.allSatisfy { $0 >= 2.5 }, "seconds between messages to one bot: \(gaps)")
+            let sentBy = daemons.map { SharedLedgerTests.occurrences(of: "verdict=sent", in: $0.stderr) }
+            #expect(sentBy.filter { $0 > 0 }.count >= 2, "the bot's messages came from several instances: \(sentBy)")
+            #expect(daemons.allSatisfy { !$0.stderr.contains("verdict=rate_limited") }, "no \"too fast\" answer")
+            for daemon in daemons {
+                #expect(await daemon.stop() == 0, "\(daemon.stderr.suffix(2000))")
+            }
+        } catch {
+            Issue.record(error, "\(daemons.map { $0.stderr.suffix(1500) })")
+        }
+        for api in apis { await api.shutdown() }
+        for daemon in daemons {
+            if daemon.isRunning { daemon.signal(SIGKILL) }
+            _ = await daemon.wait()
+            daemon.discardOutput()
+        }
+        try await emulator.stop()
+    }
 }
