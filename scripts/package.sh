@@ -61,6 +61,7 @@ install -D -m 0644 config/example.yaml "$examples/gridcast.yaml"
 grep '^#   ' config/example.yaml | cut -c5- >"$examples/groups.csv"
 chmod 0644 "$examples/groups.csv"
 install -D -m 0644 systemd/README.md "$root/usr/share/doc/gridcast/systemd.md"
+install -D -m 0644 systemd/postgres-ledger.conf "$root/usr/share/doc/gridcast/examples/postgres-ledger.conf"
 install -D -m 0644 README.md "$root/usr/share/doc/gridcast/README.md"
 
 install -d "$root/DEBIAN"
