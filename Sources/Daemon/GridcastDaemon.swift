@@ -109,7 +109,7 @@ public struct GridcastDaemon: Sendable {
             "gridcast serving",
             metadata: [
                 "groups": "\(config.groups.count)", "schedules": "\(config.schedules.count)",
-                "notices": "\(config.library.entries.count)", "ledger": "\(config.ledger.path)",
+                "notices": "\(config.library.entries.count)", "ledger": "\(LedgerStores.location(of: config.ledger))",
                 "api": "\(config.api.map { "\($0.host):\($0.port)" } ?? "off")",
             ]
         )
