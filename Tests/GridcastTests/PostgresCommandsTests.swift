@@ -103,4 +103,25 @@ struct PostgresCommandsTests {
         #expect(tampered.stdout.contains("FAILED: deliveries row"), "\(tampered.stdout)")
         try await server.stop()
     }
+
+    @Test func aLedgerThatCantBeReachedSaysWhyWithoutThePassword() async throws {
+        let directory = try TemporaryDirectory("pg-unreachable")
+        defer { directory.remove() }
+        let port = try await DaemonTests.freePort()
+        let config = try directory.write(
+            "gridcast.yaml",
+            TestGroups.yaml(
+                TestGroups.wecom(1, port: 9),
+                ledger: "postgres://gridcast:\(Self.password)@127.0.0.1:\(port)/gridcast"))
+        for arguments in [
+            ["check", "--config", config, "--connect"], ["ledger", "list", "--config", config],
+            ["send", "--config", config, "--to", "all", "--text", "不转账"],
+        ] {
+            let result = try await GridcastProcess.run(arguments, environment: ["GRIDCAST_LOG_LEVEL": "trace"])
+            #expect(result.status == 2, "\(arguments): \(result.stdout)\(result.stderr)")
+            #expect(result.stderr.contains("postgres://gridcast@127.0.0.1:\(port)/gridcast"), "\(result.stderr)")
+            let output = result.stdout + result.stderr
+            #expect(!output.contains(Self.password), "\(arguments)")
+        }
+    }
 }
