@@ -93,8 +93,11 @@ public enum LedgerCopy {
 
     static func openTarget(_ settings: LedgerSettings) async throws -> any LedgerCopyTarget {
         if let postgres = settings.postgres {
+            // A schema is made where there is none; one that exists is not migrated (a ledger of an older version,
+            // refused then, is left as it was).
+            let exists = try await PostgresLedgerStore.schemaVersion(at: postgres) != nil
             return try await PostgresLedgerStore.open(
-                postgres, instanceTimeout: settings.instanceTimeout, creating: true)
+                postgres, instanceTimeout: settings.instanceTimeout, creating: !exists)
         }
         return try SQLiteLedgerStore.copyTarget(path: settings.path)
     }

@@ -32,6 +32,7 @@ extension LedgerCommand {
 
         func validate() throws {
             if (to == nil) == (toConfig == nil) { throw ValidationError("give either --to or --to-config") }
+            if to?.isEmpty == true { throw ValidationError("--to: give a postgres:// URL or the path of a new file") }
         }
 
         func run() async throws {
