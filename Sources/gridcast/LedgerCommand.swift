@@ -10,7 +10,7 @@ struct LedgerCommand: AsyncParsableCommand {
         commandName: "ledger",
         abstract:
             "List deliveries, settle the ones in doubt, retry dead ones, cancel unsent ones, and verify the ledger.",
-        subcommands: [List.self, Resolve.self, Retry.self, Cancel.self, Verify.self]
+        subcommands: [List.self, Resolve.self, Retry.self, Cancel.self, Verify.self, Copy.self]
     )
 
     /// `gridcast ledger list`.
