@@ -97,17 +97,16 @@ extension Reader {
             }
             return password
         }
-        if let password = expansion.environment["PGPASSWORD"]?.nilIfEmpty { return password }
-        guard let path = PostgresPassFile.path(environment: expansion.environment),
-            FileManager.default.fileExists(atPath: path)
-        else { return nil }
-        guard !PostgresPassFile.isOpenToOthers(path) else {
+        switch PostgresPassFile.lookup(for: location, environment: expansion.environment) {
+        case .password(let password):
+            return password
+        case .none:
+            return nil
+        case .ignored(let path):
             warnings.append(
                 Diagnostic(
                     urlAt, "ledger.url: password file \(path) ignored: its group or others may read it (chmod 600)"))
             return nil
         }
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return PostgresPassFile(text: String(decoding: data, as: UTF8.self)).password(for: location)
     }
 }

@@ -41,6 +41,29 @@ public struct PostgresPassFile: Sendable {
 
     /// The four key fields, then the password up to an unescaped `:` (as libpq reads it); fewer fields when the
     /// line has fewer.
+    /// What libpq's own sources give for `location`, after the URL and `password_file`.
+    public enum Found: Sendable, Equatable {
+        /// A password: `PGPASSWORD`'s, or the passfile's matching line.
+        case password(String)
+        /// Nothing: no variable, no passfile, or no line for this server and user.
+        case none
+        /// The passfile at this path was skipped: its group or others may read it.
+        case ignored(path: String)
+    }
+
+    /// `PGPASSWORD` (when not empty), then the passfile (`PGPASSFILE` or `~/.pgpass`), as libpq looks.
+    public static func lookup(for location: PostgresLocation, environment: [String: String]) -> Found {
+        if let password = environment["PGPASSWORD"], !password.isEmpty { return .password(password) }
+        guard let path = path(environment: environment), FileManager.default.fileExists(atPath: path) else {
+            return .none
+        }
+        guard !isOpenToOthers(path) else { return .ignored(path: path) }
+        guard let data = FileManager.default.contents(atPath: path),
+            let password = PostgresPassFile(text: String(decoding: data, as: UTF8.self)).password(for: location)
+        else { return .none }
+        return .password(password)
+    }
+
     static func fields(_ line: Substring) -> [String] {
         var fields: [String] = []
         var current = ""

@@ -96,17 +96,15 @@ extension LedgerCommand {
         /// The password a URL without one logs in with, found as for a config's `ledger.url`: `PGPASSWORD`, then
         /// the password file libpq reads (unless its group or others may read it).
         static func password(for location: PostgresLocation) -> String? {
-            let environment = ProcessInfo.processInfo.environment
-            if let password = environment["PGPASSWORD"], !password.isEmpty { return password }
-            guard let path = PostgresPassFile.path(environment: environment),
-                FileManager.default.fileExists(atPath: path)
-            else { return nil }
-            guard !PostgresPassFile.isOpenToOthers(path) else {
+            switch PostgresPassFile.lookup(for: location, environment: ProcessInfo.processInfo.environment) {
+            case .password(let password):
+                return password
+            case .none:
+                return nil
+            case .ignored(let path):
                 printError("warning: password file \(path) ignored: its group or others may read it (chmod 600)")
                 return nil
             }
-            guard let data = FileManager.default.contents(atPath: path) else { return nil }
-            return PostgresPassFile(text: String(decoding: data, as: UTF8.self)).password(for: location)
         }
     }
 }

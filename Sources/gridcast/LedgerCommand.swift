@@ -9,7 +9,7 @@ struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract:
-            "List deliveries, settle the ones in doubt, retry dead ones, cancel unsent ones, and verify the ledger.",
+            "List deliveries, settle the ones in doubt, retry dead ones, cancel unsent ones, verify the ledger, copy it.",
         subcommands: [List.self, Resolve.self, Retry.self, Cancel.self, Verify.self, Copy.self]
     )
 
