@@ -1,5 +1,6 @@
 import Foundation
 import GridcastCore
+import Ledger
 
 /// Per-bot pacing: each bot (webhook URL, or URL and chat) gets its next send slot no sooner than its rate allows,
 /// so gridcast never provokes a "too fast" answer in normal operation, and a bot that said "too fast" (or whose
@@ -21,19 +22,9 @@ extension BotPacing {
     }
 }
 
-/// One limit a message counts against: its key (never logged: it may hold a credential) and the spacing it needs.
-public struct PacedBot: Sendable, Equatable {
-    /// The limit's key.
-    public var key: String
-    /// Seconds between two messages under this limit.
-    public var spacing: TimeInterval
-
-    /// Creates one.
-    public init(key: String, spacing: TimeInterval) {
-        self.key = key
-        self.spacing = spacing
-    }
-}
+/// One limit a message counts against: its key (never logged: it may hold a credential) and the spacing it needs,
+/// as a shared ledger paces it too.
+public typealias PacedBot = BotSlot
 
 /// What a sender should do, as its bot's pacing says.
 public enum PacingSlot: Sendable, Equatable {

@@ -16,9 +16,7 @@ public struct LedgerBotPacer: BotPacing {
 
     public func reserve(_ bots: [PacedBot], now: Date, horizon: TimeInterval) async -> PacingSlot {
         do {
-            switch try await store.reserveSlot(
-                bots.map { BotSlot(key: $0.key, spacing: $0.spacing) }, now: now, horizon: horizon)
-            {
+            switch try await store.reserveSlot(bots, now: now, horizon: horizon) {
             case .sendAt(let date)?: return .sendAt(date)
             case .busyUntil(let date)?: return .deferUntil(date)
             case nil: return await local.reserve(bots, now: now, horizon: horizon)

@@ -118,13 +118,7 @@ struct PostgresInstancesTests {
         } catch {
             Issue.record(error, "\(daemons.map { $0.stderr.suffix(1500) })")
         }
-        for api in apis { await api.shutdown() }
-        for daemon in daemons {
-            if daemon.isRunning { daemon.signal(SIGKILL) }
-            _ = await daemon.wait()
-            daemon.discardOutput()
-        }
-        try await emulator.stop()
+        try await stopAll(daemons, apis, emulator)
     }
 
     @Test func anInstanceKilledMidFanOutHasItsClaimsEndedByTheOthersAndNothingIsSentTwice() async throws {
@@ -168,13 +162,7 @@ struct PostgresInstancesTests {
         } catch {
             Issue.record(error, "\(daemons.map { $0.stderr.suffix(1500) })")
         }
-        for api in apis { await api.shutdown() }
-        for daemon in daemons {
-            if daemon.isRunning { daemon.signal(SIGKILL) }
-            _ = await daemon.wait()
-            daemon.discardOutput()
-        }
-        try await emulator.stop()
+        try await stopAll(daemons, apis, emulator)
     }
 
     @Test func aPausedInstanceHasItsClaimsEndedAfterTheTimeoutAndSendsNothingForThemWhenItResumes() async throws {
@@ -223,16 +211,7 @@ struct PostgresInstancesTests {
         } catch {
             Issue.record(error, "\(daemons.map { $0.stderr.suffix(1500) })")
         }
-        for api in apis { await api.shutdown() }
-        for daemon in daemons {
-            if daemon.isRunning {
-                daemon.signal(SIGCONT)
-                daemon.signal(SIGKILL)
-            }
-            _ = await daemon.wait()
-            daemon.discardOutput()
-        }
-        try await emulator.stop()
+        try await stopAll(daemons, apis, emulator)
     }
 
     @Test func aDatabaseOutageMidFanOutStopsClaimingSays503AndLosesNothing() async throws {
@@ -290,13 +269,7 @@ struct PostgresInstancesTests {
             Issue.record(error, "\(daemons.map { $0.stderr.suffix(1500) })")
         }
         if crashed { try? await PostgresTestServer.start() }
-        for api in apis { await api.shutdown() }
-        for daemon in daemons {
-            if daemon.isRunning { daemon.signal(SIGKILL) }
-            _ = await daemon.wait()
-            daemon.discardOutput()
-        }
-        try await emulator.stop()
+        try await stopAll(daemons, apis, emulator)
     }
 
     @Test func instancesTogetherKeepOneBotsRate() async throws {
@@ -327,12 +300,6 @@ struct PostgresInstancesTests {
         } catch {
             Issue.record(error, "\(daemons.map { $0.stderr.suffix(1500) })")
         }
-        for api in apis { await api.shutdown() }
-        for daemon in daemons {
-            if daemon.isRunning { daemon.signal(SIGKILL) }
-            _ = await daemon.wait()
-            daemon.discardOutput()
-        }
-        try await emulator.stop()
+        try await stopAll(daemons, apis, emulator)
     }
 }

@@ -1,3 +1,4 @@
+import Emulator
 import Foundation
 import GridcastCore
 import GridcastTesting
@@ -188,6 +189,21 @@ struct APIClient: Sendable {
     }
 
     func shutdown() async { await transport.shutdown() }
+}
+
+/// Stops what a test of several daemons started, whatever state it left them in: the API clients, every daemon
+/// still running (resumed, then killed) and the emulator.
+func stopAll(_ daemons: [WatchedProcess], _ apis: [APIClient], _ emulator: EmulatorServer) async throws {
+    for api in apis { await api.shutdown() }
+    for daemon in daemons {
+        if daemon.isRunning {
+            daemon.signal(SIGCONT)
+            daemon.signal(SIGKILL)
+        }
+        _ = await daemon.wait()
+        daemon.discardOutput()
+    }
+    try await emulator.stop()
 }
 
 /// YAML for a config file, with dispatch settings chosen by the test.

@@ -187,12 +187,6 @@ struct SharedLedgerTests {
         } catch {
             Issue.record(error, "\(daemons.map { $0.stderr.suffix(1500) })")
         }
-        for api in apis { await api.shutdown() }
-        for daemon in daemons {
-            if daemon.isRunning { daemon.signal(SIGKILL) }
-            _ = await daemon.wait()
-            daemon.discardOutput()
-        }
-        try await emulator.stop()
+        try await stopAll(daemons, apis, emulator)
     }
 }

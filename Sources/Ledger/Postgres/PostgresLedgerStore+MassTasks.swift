@@ -198,15 +198,7 @@ extension PostgresLedgerStore {
                     SELECT count(*) FROM deliveries
                     WHERE task_id = \(task.id) AND state IN ('claimed', 'awaiting_confirmation')
                     """, as: Int64.self) ?? 0
-            let state: String
-            switch update.ended {
-            case .inDoubt?: state = "lost"
-            case .some: state = "failed"
-            case nil where current == "creating" && update.created == nil:
-                // Still to be found: claimable again once its claim (set to the next call) has run out.
-                state = remaining == 0 ? "closed" : "creating"
-            case nil: state = remaining == 0 ? "closed" : "open"
-            }
+            let state = TaskStates.after(update, current: current, remaining: Int(remaining))
             let nextAt = update.nextAt ?? at.addingTimeInterval(300)
             let leaseUntil: Int64? = state == "creating" ? clock.database(nextAt) : nil
             let cancelledAt: Int64? = update.cancelled ? now : nil

@@ -13,7 +13,7 @@ extension PostgresLedgerStore {
             on: selection, from: [.dead], namedMustMatch: true, kind: .retry, by: operatorName, at: at,
             // The same row again: due now with every attempt back; confirmed parts stay confirmed.
             set: "state = 'retry', attempts = 0",
-            record: "retried by \(operatorName)" + (note.isEmpty ? "" : ": \(note)")
+            record: OperatorSelection.record("retried", by: operatorName, note: note)
         )
         await workArrived()
         return result
@@ -25,7 +25,7 @@ extension PostgresLedgerStore {
         try await act(
             on: selection, from: [.planned, .retry], namedMustMatch: false, kind: .cancel, by: operatorName, at: at,
             set: "state = 'cancelled'",
-            record: "cancelled by \(operatorName)" + (note.isEmpty ? "" : ": \(note)")
+            record: OperatorSelection.record("cancelled", by: operatorName, note: note)
         )
     }
 
@@ -48,25 +48,8 @@ extension PostgresLedgerStore {
                 WHERE d.notice_id = \(noticeID) ORDER BY d.pos FOR UPDATE OF d
                 """
             ).map(PostgresDeliveryRows.record(from:))
-            var selected = rows
-            if !selection.groupIDs.isEmpty {
-                let byGroup = Dictionary(rows.map { ($0.groupID, $0) }, uniquingKeysWith: { first, _ in first })
-                var seen = Set<String>()
-                selected = []
-                for groupID in selection.groupIDs where seen.insert(groupID).inserted {
-                    guard let row = byGroup[groupID] else {
-                        throw LedgerError.invalid("no delivery of notice \(noticeID) to group \(groupID)")
-                    }
-                    if namedMustMatch, !states.contains(row.state) {
-                        throw LedgerError.invalid(
-                            "delivery of notice \(noticeID) to group \(groupID) is \(row.state.rawValue), not "
-                                + states.map(\.rawValue).joined(separator: " or ") + ": left as it is")
-                    }
-                    selected.append(row)
-                }
-            }
-            let chosen = selected.filter { states.contains($0.state) }
-            let unchanged = selected.filter { !states.contains($0.state) }
+            let decided = try OperatorSelection(selection, rows: rows, from: states, namedMustMatch: namedMustMatch)
+            let (chosen, unchanged) = (decided.chosen, decided.unchanged)
             guard !chosen.isEmpty else { return OperatorActionResult(changed: [], unchanged: unchanged) }
             let millis = at.ledgerMillis
             let inStates = states.map { "'\($0.rawValue)'" }.joined(separator: ", ")

@@ -177,15 +177,7 @@ extension SQLiteLedgerStore {
             let remaining =
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE \(waiting)", arguments: [task.id])
                 ?? 0
-            let state: String
-            switch update.ended {
-            case .inDoubt?: state = "lost"
-            case .some: state = "failed"
-            case nil where current == "creating" && update.created == nil:
-                // Still to be found: claimable again once its claim (set to the next call) has run out.
-                state = remaining == 0 ? "closed" : "creating"
-            case nil: state = remaining == 0 ? "closed" : "open"
-            }
+            let state = TaskStates.after(update, current: current, remaining: Int(remaining))
             let nextAt = update.nextAt ?? at.addingTimeInterval(300)
             let leaseUntil: Int64? = state == "creating" ? nextAt.ledgerMillis : nil
             images += try Row.fetchAll(
