@@ -35,6 +35,15 @@ public final class PostgresLedgerStore: LedgerStore {
         self.logger = logger
         self.location = location
         self.deadline = deadline
+        // A session left idle inside a transaction — an instance frozen (SIGSTOP, a paused VM) between two statements
+        // of a claim or an append — would hold its row locks, the event log's head among them, and stall every other
+        // instance for as long as it stays frozen. The server ends such a session after a third of the instance
+        // timeout (at least 2 s, far above the milliseconds between a live transaction's statements); its
+        // transaction rolls back, and the frozen instance finds its claims ended when it resumes.
+        var configuration = configuration
+        let idle = max(instanceTimeout / 3, .seconds(2)).milliseconds
+        configuration.options.additionalStartupParameters.append(
+            ("idle_in_transaction_session_timeout", "\(idle)"))
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         pool = Task { await client.run() }
