@@ -49,7 +49,8 @@ public struct GridcastDaemon: Sendable {
         // The first open after an upgrade may rebuild a ledger table (about ten seconds per million deliveries):
         // ask systemd for start-up time beyond its default 90 s before opening, and say why.
         notifier.notify(["EXTEND_TIMEOUT_USEC": "600000000", "STATUS": "opening the ledger"])
-        let store = try await LedgerStores.open(config.ledger, access: .create)
+        // A shared database that boots with this machine may not take connections yet: wait for it a while.
+        let store = try await LedgerStores.open(config.ledger, access: .create, patience: .seconds(120))
         let live = LiveConfig(config)
         let transport = CurlTransport(configuration: .init(maxConnections: config.dispatch.concurrency))
         let heartbeat = Heartbeat()

@@ -25,12 +25,15 @@ public enum LedgerStores {
         return (try? await PostgresLedgerStore.schemaVersion(at: postgres)) != nil
     }
 
-    /// Opens the store for `access`.
+    /// Opens the store for `access`. A shared database that is not reachable yet is asked again for up to
+    /// `patience` (the daemon starting with the machine, before its database).
     /// - Throws: ``LedgerError`` when it can't be opened, or (except for ``LedgerAccess/create``) does not exist.
-    public static func open(_ settings: LedgerSettings, access: LedgerAccess) async throws -> any LedgerStore {
+    public static func open(
+        _ settings: LedgerSettings, access: LedgerAccess, patience: Duration = .zero
+    ) async throws -> any LedgerStore {
         if let postgres = settings.postgres {
             return try await PostgresLedgerStore.open(
-                postgres, instanceTimeout: settings.instanceTimeout, creating: access == .create)
+                postgres, instanceTimeout: settings.instanceTimeout, creating: access == .create, patience: patience)
         }
         if access != .create && !FileManager.default.fileExists(atPath: settings.path) {
             throw LedgerError.invalid(

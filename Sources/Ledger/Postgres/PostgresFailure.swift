@@ -67,6 +67,12 @@ struct PostgresFailure: Error, Sendable {
         self.init(sqlState: nil, message: nil, kind: String(describing: type(of: error)), isRetryable: true)
     }
 
+    /// Whether the server could not be reached at all (refused, no route, a timeout while connecting): the
+    /// database may simply not be up yet.
+    var isUnreachable: Bool {
+        sqlState == nil && (kind == "\(PSQLError.Code.connectionError)" || kind == PostgresFailure.timedOut.kind)
+    }
+
     /// Serialization failures, deadlocks, lock timeouts, the server shutting down or not ready, lost connections.
     static func isRetryable(sqlState: String) -> Bool {
         ["40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"].contains(sqlState) || sqlState.hasPrefix("08")

@@ -11,7 +11,7 @@ extension PostgresLedgerStore {
         // A claim is confirmed before a request leaves on it once half the instance timeout has passed: by then
         // another instance may be about to end it (``InstanceLedger``).
         let confirmEvery = instanceTimeout / 2
-        return try await write { tx in
+        return try await write(within: Self.dispatchDeadline) { tx in
             let lost = try await Self.record(batch, in: tx)
             var claimed: [ClaimedDelivery] = []
             if let request, request.limit > 0 {
@@ -38,6 +38,13 @@ extension PostgresLedgerStore {
         binds.append(request.timeout.milliseconds)
         binds.append(now)
         binds.append(request.noticeID)
+        // A claim is a sign of life: the claimer's beat moves in the same transaction, so another instance's
+        // expiry that runs after this commit never takes it for silent.
+        try await tx.rows(
+            """
+            UPDATE instances SET heartbeat_at = greatest(heartbeat_at, \(clock.database(Date())))
+            WHERE owner = \(request.owner) AND stopped_at IS NULL
+            """)
         let rows = try await tx.rows(
             PostgresQuery(
                 unsafeSQL: """
@@ -79,6 +86,10 @@ extension PostgresLedgerStore {
         try await EventLog.append(tx, kind: .claim, actor: request.owner, at: request.now, json: json)
         return claimed
     }
+
+    /// How long a dispatcher's call may take: its transactions are short, and a call stuck on a connection the
+    /// server dropped (postgres-nio can leave it unanswered) is abandoned soon, its outcomes kept and tried again.
+    static let dispatchDeadline = Duration.seconds(10)
 
     /// The columns a claim sets, with the key: what its event records of each row (as on SQLite).
     static let claimSets = [
@@ -228,7 +239,7 @@ extension PostgresLedgerStore {
         _ claim: ClaimedDelivery, kind: LedgerEventKind, at: Date,
         _ update: @escaping @Sendable (PostgresTransaction) async throws -> PostgresRow?
     ) async throws -> Bool {
-        try await write { tx in
+        try await write(within: Self.dispatchDeadline) { tx in
             guard let row = try await update(tx) else { return false }
             try await EventLog.append(
                 tx, kind: kind, actor: claim.owner, at: at,
@@ -256,11 +267,15 @@ extension PostgresLedgerStore {
             return (owners, overdue, Set(try await Self.silentOwners(tx, timeout: timeout)))
         }
         // Dead on this machine (its process is gone), or an instance anywhere that stopped beating.
-        let dead = owners.filter { !isOwnerAlive($0) || silent.contains($0) }
-        if dead.isEmpty && overdue == 0 { return [] }
-        return try await write { tx in
+        let gone = owners.filter { !isOwnerAlive($0) }
+        if gone.isEmpty && overdue == 0 && !owners.contains(where: silent.contains) { return [] }
+        return try await write(within: Self.dispatchDeadline) { tx in
             let clock = try await PostgresClock.read(tx)
             let millis = now.ledgerMillis
+            // Who is silent is asked again here: an instance that resumed since the look above has claimed (which
+            // beats: ``claim(_:confirmEvery:in:)``) or beaten, and its claims are its own again.
+            let silent = Set(try await Self.silentOwners(tx, timeout: timeout))
+            let dead = gone + owners.filter { silent.contains($0) && !gone.contains($0) }
             let rows = try await tx.rows(
                 """
                 SELECT id, lease_owner, parts_total, parts_sent, part_in_flight FROM deliveries

@@ -5,13 +5,27 @@ import PostgresNIO
 extension PostgresLedgerStore {
     /// Opens the ledger at `location`. With `creating`, the schema is made or brought up to date; without, it must
     /// be there at this gridcast's version.
+    /// A server that is starting up or not reachable yet is asked again for up to `patience` (the daemon waits
+    /// for a database that boots with it; a command says at once what is wrong).
     /// - Throws: ``LedgerError`` when the server can't be reached, refuses the login, or holds no ledger.
     public static func open(
-        _ location: PostgresLocation, instanceTimeout: Duration, creating: Bool
+        _ location: PostgresLocation, instanceTimeout: Duration, creating: Bool, patience: Duration = .zero
     ) async throws -> PostgresLedgerStore {
         // A direct connection first: it says at once what is wrong (the pool would keep retrying a bad password
         // or certificate for a minute).
-        let version = try await schemaVersion(at: location)
+        let started = ContinuousClock.now
+        var version: String?
+        while true {
+            do {
+                version = try await reachSchemaVersion(at: location)
+                break
+            } catch let failure as PostgresFailure where failure.isRetryable || failure.isUnreachable {
+                guard ContinuousClock.now - started < patience else {
+                    throw LedgerError.storage("cannot connect to \(location.redacted): \(failure.words)")
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
         if !creating {
             guard let version else {
                 throw LedgerError.invalid(
@@ -32,6 +46,15 @@ extension PostgresLedgerStore {
     /// ledger yet. One direct connection, closed before returning.
     /// - Throws: ``LedgerError`` when the server can't be reached or refuses the login.
     public static func schemaVersion(at location: PostgresLocation) async throws -> String? {
+        do {
+            return try await reachSchemaVersion(at: location)
+        } catch let failure as PostgresFailure {
+            throw LedgerError.storage("cannot connect to \(location.redacted): \(failure.words)")
+        }
+    }
+
+    /// ``schemaVersion(at:)``, a server not reachable yet thrown as its ``PostgresFailure``.
+    private static func reachSchemaVersion(at location: PostgresLocation) async throws -> String? {
         let logger = {
             var logger = Logger(label: "gridcast.ledger.postgres")
             logger.logLevel = .warning
@@ -59,7 +82,10 @@ extension PostgresLedgerStore {
         } catch let error as LedgerError {
             throw error
         } catch {
-            throw LedgerError.storage("cannot connect to \(location.redacted): \(PostgresFailure(error).words)")
+            let failure = PostgresFailure(error)
+            // Asked again by a patient caller; reported to the others below.
+            if failure.isRetryable || failure.isUnreachable { throw failure }
+            throw LedgerError.storage("cannot connect to \(location.redacted): \(failure.words)")
         }
     }
 }

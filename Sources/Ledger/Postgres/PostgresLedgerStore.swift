@@ -44,6 +44,9 @@ public final class PostgresLedgerStore: LedgerStore {
         let idle = max(instanceTimeout / 3, .seconds(2)).milliseconds
         configuration.options.additionalStartupParameters.append(
             ("idle_in_transaction_session_timeout", "\(idle)"))
+        // A claim must be on disk before its request leaves: whatever the server's default, gridcast's commits wait
+        // for the server's WAL flush.
+        configuration.options.additionalStartupParameters.append(("synchronous_commit", "on"))
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         pool = Task { await client.run() }
