@@ -3,6 +3,8 @@
 # `curl --parallel --parallel-max 64`. Prints wall time, deliveries/s and peak RSS for both, and the ratio of medians.
 #
 #   benchmarks/fanout/run.sh [N] [ROUNDS]          (default 10000 groups, 5 rounds)
+#   benchmarks/fanout/run.sh --ledger postgres [N] [ROUNDS]   (SQLite send, PostgreSQL send, one and three
+#                                                  PostgreSQL serve instances; default 3 rounds: see postgres.sh)
 #
 # Each round times one gridcast send (fresh ledger) and then one curl pass; the figures are per round and the
 # median over rounds, since a single run on a shared VM can move by a third from one minute to the next.
@@ -12,6 +14,13 @@
 # process start, config load, planning N deliveries in the SQLite ledger (WAL, synchronous=FULL) and every
 # durable claim and outcome commit.
 set -euo pipefail
+if [ "${1:-}" = --ledger ]; then
+    case "${2:-}" in
+        sqlite) shift 2 ;;
+        postgres) shift 2; exec "$(dirname "$0")/postgres.sh" "$@" ;;
+        *) echo "run.sh: --ledger sqlite|postgres" >&2; exit 2 ;;
+    esac
+fi
 N=${1:-10000}
 ROUNDS=${2:-5}
 PORT=${PORT:-18641}
