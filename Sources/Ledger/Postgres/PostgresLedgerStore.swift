@@ -108,9 +108,12 @@ public final class PostgresLedgerStore: LedgerStore {
         }
     }
 
-    /// Reads on one pooled connection, outside a transaction unless `body` starts one.
-    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
-        try await run(within: deadline) { [client, logger] in
+    /// Reads — or one statement that commits on its own — on one pooled connection, outside a transaction unless
+    /// `body` starts one.
+    func read<T: Sendable>(
+        within limit: Duration? = nil, _ body: @escaping @Sendable (PostgresTransaction) async throws -> T
+    ) async throws -> T {
+        try await run(within: limit ?? deadline) { [client, logger] in
             try await client.withConnection { connection in
                 try await body(PostgresTransaction(connection: connection, logger: logger))
             }
