@@ -102,8 +102,20 @@ public final class PostgresLedgerStore: LedgerStore {
         within limit: Duration? = nil, _ body: @escaping @Sendable (PostgresTransaction) async throws -> T
     ) async throws -> T {
         try await run(within: limit ?? deadline) { [client, logger] in
-            try await client.withTransaction(logger: logger) { connection in
-                try await body(PostgresTransaction(connection: connection, logger: logger))
+            // BEGIN and COMMIT are sent through the transaction's own checks (not postgres-nio's `withTransaction`,
+            // whose BEGIN on a connection the server dropped — every pooled one after a restart — never returns).
+            try await client.withConnection { connection in
+                let tx = PostgresTransaction(connection: connection, logger: logger)
+                try await tx.rows("BEGIN")
+                do {
+                    let result = try await body(tx)
+                    try await tx.rows("COMMIT")
+                    return result
+                } catch {
+                    // Nothing to roll back on a closed connection: the server ended the transaction with it.
+                    if !connection.isClosed { _ = try? await tx.rows("ROLLBACK") }
+                    throw error
+                }
             }
         }
     }
