@@ -37,39 +37,56 @@ extension PostgresLedgerStore {
         }
     }
 
-    /// One bot's slot (nearly every message) in one statement, outside a transaction: the row is taken and moved
-    /// when the slot is within the horizon, and only read otherwise. Times are the database's clock, as in
-    /// ``PostgresClock`` (differences under a second taken as none).
+    /// One bot's slot (nearly every message): handed to the batcher, which takes the slots of every reservation
+    /// waiting at once (``PostgresSlotBatcher``).
     private func reserveSlot(_ bot: BotSlot, now: Date, horizon: TimeInterval) async throws -> SlotReservation {
-        let key = Self.slotKey(bot.key)
-        let spacing = Int64((bot.spacing * 1000).rounded())
-        let ahead = Int64((horizon * 1000).rounded())
-        let (wanted, local) = (now.ledgerMillis, Date().ledgerMillis)
-        return try await read(within: Self.dispatchDeadline) { tx in
-            guard
-                let row = try await tx.row(
-                    """
-                    WITH clock AS (
-                        SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint - \(local) AS skew),
-                    t AS (
-                        SELECT skew, CASE WHEN abs(skew) < 1000 THEN \(wanted) ELSE \(wanted) + skew END AS now
-                        FROM clock),
-                    taken AS (
-                        INSERT INTO bot_slots AS b (bot, next_free) SELECT \(key), now + \(spacing) FROM t
-                        ON CONFLICT (bot) DO UPDATE
-                            SET next_free = greatest(b.next_free, (SELECT now FROM t)) + \(spacing)
-                            WHERE greatest(b.next_free, (SELECT now FROM t)) <= (SELECT now FROM t) + \(ahead)
-                        RETURNING b.next_free - \(spacing) AS slot)
-                    SELECT slot, true, (SELECT skew FROM t) FROM taken
-                    UNION ALL
-                    SELECT next_free, false, (SELECT skew FROM t) FROM bot_slots
-                    WHERE bot = \(key) AND NOT EXISTS (SELECT 1 FROM taken)
-                    """)
-            else { return .busyUntil(now.addingTimeInterval(1)) }
-            let (slot, taken, skew) = try row.decode((Int64, Bool, Int64).self)
-            let at = Date(ledgerMillis: slot - (abs(skew) < 1000 ? 0 : skew))
-            return taken ? .sendAt(max(at, now)) : .busyUntil(at)
+        try await slotBatcher.reserve(
+            key: Self.slotKey(bot.key), spacing: Int64((bot.spacing * 1000).rounded()),
+            ahead: Int64((horizon * 1000).rounded()), now: now
+        ) { batch in try await self.takeSlots(batch) }
+    }
+
+    /// Takes the slots of a batch of one-bot reservations (their keys distinct) in one statement outside a
+    /// transaction: each bot's row is taken and moved when its slot is within its reservation's horizon, and only
+    /// read otherwise. Times are the database's clock, as in ``PostgresClock`` (differences under a second taken as
+    /// none); every reservation of a batch is measured from the earliest `now` among them.
+    func takeSlots(_ batch: [PostgresSlotBatcher.Request]) async throws -> [SlotReservation] {
+        guard let wanted = batch.map(\.now).min() else { return [] }
+        let local = Date().ledgerMillis
+        let (keys, spacings, aheads) = (batch.map(\.key), batch.map(\.spacing), batch.map(\.ahead))
+        let rows = try await read(within: Self.dispatchDeadline) { tx in
+            try await tx.rows(
+                """
+                WITH clock AS (
+                    SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint - \(local) AS skew),
+                t AS (
+                    SELECT skew, CASE WHEN abs(skew) < 1000 THEN \(wanted.ledgerMillis)
+                        ELSE \(wanted.ledgerMillis) + skew END AS now
+                    FROM clock),
+                req AS (
+                    SELECT * FROM unnest(\(keys)::text[], \(spacings)::bigint[], \(aheads)::bigint[])
+                        AS r(bot, spacing, ahead)),
+                taken AS (
+                    INSERT INTO bot_slots AS b (bot, next_free)
+                    SELECT r.bot, t.now + r.spacing FROM req r, t
+                    ON CONFLICT (bot) DO UPDATE
+                        SET next_free = greatest(b.next_free, (SELECT now FROM t))
+                            + (excluded.next_free - (SELECT now FROM t))
+                        WHERE greatest(b.next_free, (SELECT now FROM t))
+                            <= (SELECT now FROM t) + (SELECT ahead FROM req WHERE req.bot = excluded.bot)
+                    RETURNING b.bot, b.next_free)
+                SELECT r.bot, coalesce(tk.next_free - r.spacing, s.next_free, (SELECT now FROM t)),
+                    tk.bot IS NOT NULL, (SELECT skew FROM t)
+                FROM req r LEFT JOIN taken tk ON tk.bot = r.bot LEFT JOIN bot_slots s ON s.bot = r.bot
+                """)
         }
+        var answers: [String: SlotReservation] = [:]
+        for row in rows {
+            let (bot, slot, taken, skew) = try row.decode((String, Int64, Bool, Int64).self)
+            let at = Date(ledgerMillis: slot - (abs(skew) < 1000 ? 0 : skew))
+            answers[bot] = taken ? .sendAt(max(at, wanted)) : .busyUntil(at)
+        }
+        return batch.map { answers[$0.key] ?? .busyUntil($0.now.addingTimeInterval(1)) }
     }
 
     public func pauseBot(_ key: String, until: Date) async throws {

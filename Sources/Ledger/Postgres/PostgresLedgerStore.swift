@@ -20,6 +20,8 @@ public final class PostgresLedgerStore: LedgerStore {
     private let pool: Task<Void, Never>
     /// Signalled after this store's plans, firings and retries commit, and the other instances' (``listener``).
     let wakeupHub: LedgerWakeups
+    /// Takes one-bot send slots in batches (``PostgresSlotBatcher``).
+    let slotBatcher: PostgresSlotBatcher
     /// Relays the other instances' commits, once a dispatcher asks for ``wakeups()``; nil without a configuration
     /// for its connection.
     private let listener: PostgresListener?
@@ -53,6 +55,7 @@ public final class PostgresLedgerStore: LedgerStore {
         let wakeups = LedgerWakeups()
         wakeupHub = wakeups
         listener = listen.map { PostgresListener(configuration: $0, wakeups: wakeups, logger: logger) }
+        slotBatcher = PostgresSlotBatcher()
     }
 
     deinit {
