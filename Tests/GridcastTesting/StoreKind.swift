@@ -29,22 +29,15 @@ public enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertib
         }
     }
 
-    /// Everything the ledger in `directory` holds, as bytes: the SQLite file, or a `pg_dump` of the database (a
-    /// secret must be in neither).
+    /// Everything the ledger in `directory` holds, as bytes: the SQLite file, or every row of every table of the
+    /// database as text (a secret must be in neither). Read over a connection, not by a child process: tests run
+    /// in parallel, and launching processes from many at once is what Foundation handles worst.
     public func rawContents(in directory: TemporaryDirectory) async throws -> Data {
         switch self {
         case .sqlite:
             return try Data(contentsOf: URL(fileURLWithPath: directory.file("ledger.sqlite")))
         case .postgres:
-            let dump = Process()
-            dump.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            dump.arguments = ["pg_dump", "--data-only", try await PostgresTestServer.url(for: directory.path)]
-            let output = Pipe()
-            dump.standardOutput = output
-            try dump.run()
-            let bytes = output.fileHandleForReading.readDataToEndOfFile()
-            dump.waitUntilExit()
-            return bytes
+            return try await PostgresTestServer.everyRow(key: directory.path)
         }
     }
 
@@ -85,6 +78,30 @@ public enum PostgresTestServer {
         }
         url.path = "/" + (try await database(for: key))
         return url.string ?? ""
+    }
+
+    /// Every row of every table in the key's database (the public schema), each as PostgreSQL's text of the row.
+    public static func everyRow(key: String) async throws -> Data {
+        let connection = try await PostgresConnection.connect(
+            configuration: configuration(database: try await database(for: key)), id: 3, logger: logger)
+        do {
+            let tables = try await connection.query(
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", logger: logger
+            ).collect().map { try $0.decode(String.self) }
+            var text = ""
+            for table in tables {
+                for row in try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT t::text FROM \(table) t"), logger: logger
+                ).collect() {
+                    text += table + " " + (try row.decode(String.self)) + "\n"
+                }
+            }
+            try await connection.close()
+            return Data(text.utf8)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 
     /// Runs `sql` on the key's database as an intruder would: outside gridcast.
