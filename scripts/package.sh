@@ -26,7 +26,8 @@ arch=$(dpkg --print-architecture)
 needed=$(objdump -p "$binary" | awk '/NEEDED/ { print $2 }')
 depends=()
 for lib in $needed; do
-    path=$(ldconfig -p | awk -v lib="$lib" '$1 == lib && /x86-64|aarch64/ { print $NF; exit }')
+    # awk reads to the end (no early exit): ldconfig must not die of SIGPIPE under pipefail.
+    path=$(ldconfig -p | awk -v lib="$lib" '!found && $1 == lib && /x86-64|aarch64/ { print $NF; found = 1 }')
     if [ -z "$path" ]; then
         echo "package.sh: $binary needs $lib, which is not a system library (the Swift toolchain's?)" >&2
         exit 1
@@ -34,7 +35,7 @@ for lib in $needed; do
     # dpkg knows a file by the path its package ships it under: try the resolved path, then the link itself.
     owner=""
     for candidate in "$(readlink -f "$path")" "$path"; do
-        owner=$(dpkg -S "$candidate" 2>/dev/null | head -n 1 | cut -d: -f1) && [ -n "$owner" ] && break
+        owner=$(dpkg -S "$candidate" 2>/dev/null | awk -F: 'NR == 1 { print $1 }') && [ -n "$owner" ] && break
     done
     [ -n "$owner" ] || { echo "package.sh: no Debian package owns $path ($lib)" >&2; exit 1; }
     depends+=("$owner")
