@@ -36,17 +36,6 @@ struct PostgresFailure: Error, Sendable {
             self = failure
             return
         }
-        if let error = error as? PostgresTransactionError {
-            // The closure's error first: a COMMIT or ROLLBACK failing after it is a consequence.
-            let inner = [error.closureError, error.beginError, error.commitError, error.rollbackError].compactMap {
-                $0
-            }
-            self =
-                inner.first.map(PostgresFailure.init)
-                ?? PostgresFailure(
-                    sqlState: nil, message: nil, kind: "transaction failed", isRetryable: true)
-            return
-        }
         if let error = error as? PSQLError {
             let state = error.serverInfo?[.sqlState]
             let code = error.code

@@ -148,9 +148,6 @@ public final class PostgresLedgerStore: LedgerStore {
                 return try await PostgresDeadline.run(within: max(left, .milliseconds(100)), attempt)
             } catch let error as LedgerError {
                 throw error
-            } catch let error as PostgresTransactionError where error.closureError is LedgerError {
-                // The store's own answer (a conflict, an invalid request), thrown inside the transaction.
-                throw error.closureError as! LedgerError
             } catch {
                 let failure = PostgresFailure(error)
                 guard failure.isRetryable, tries < 6, ContinuousClock.now - started < deadline else {
