@@ -105,7 +105,7 @@ struct LedgerFaultTests {
             "gridcast.yaml",
             SafetyConfig.yaml(
                 groups: TestGroups.wecom(6, port: emulator.port), ledger: ledgerDirectory + "/ledger.sqlite",
-                concurrency: 4, attempts: 5, backoff: "2s", maxBackoff: "2s",
+                concurrency: 4, attempts: 5, backoff: "5s", maxBackoff: "5s",
                 extra: SafetyConfig.api(port: apiPort, token: Self.token))
         )
         var daemons: [WatchedProcess] = []
@@ -119,9 +119,10 @@ struct LedgerFaultTests {
             var daemon = try startDaemon()
             try await api.waitUntilServing()
             #expect(try await api.post(#"{"id": "first", "text": "第一条：不转账", "to": "all"}"#).get().status == 202)
-            // Every group answered "busy": six retries are due in 2 s (±20 %).
+            // Every group answered "busy": six retries are due in 5 s (±20 %), time enough for the fault to be in
+            // place first even where a loaded machine takes seconds to fill the volume.
             try await waitUntil { await api.counts(notice: "first")["retry"] == 6 }
-            let retriesDue = ContinuousClock.now + .milliseconds(2400)
+            let retriesDue = ContinuousClock.now + .milliseconds(6000)
             let requestsBefore = try await emulator.requestCount()
             #expect(requestsBefore == 6)
 
