@@ -37,11 +37,12 @@ work=$(mktemp -d)
 cp "$bin" "$work/gridcast"  # a private copy: other builds relink .build meanwhile
 bin=$work/gridcast
 daemons=()
-dbs=()
 cleanup() {
     for pid in ${daemons[@]+"${daemons[@]}"}; do kill "$pid" 2>/dev/null || true; done
     kill $emu 2>/dev/null || true
-    for db in ${dbs[@]+"${dbs[@]}"}; do psql "$server" -Xq -c "DROP DATABASE IF EXISTS $db" 2>/dev/null || true; done
+    for db in $(psql "$server" -XAt -c "SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%\\_$$'" 2>/dev/null); do
+        drop_db "$db" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -51,12 +52,14 @@ echo "$TOKEN" >"$work/api-token"
 fanout_write_config "$work" "$N" "$PORT"   # groups.csv and the SQLite bench.yaml
 fanout_start_receiver "$bin" "$PORT"
 
-# fresh_db NAME: creates it (synchronous_commit on) and prints its URL
+# fresh_db NAME: creates it (synchronous_commit on) and prints its URL. Each database is dropped as soon as its
+# run is measured (drop_db), so autovacuum working through earlier rounds' databases doesn't run alongside later ones;
+# the cleanup drops any left by an interrupted run.
 fresh_db() {
     psql "$server" -Xq -v ON_ERROR_STOP=1 -c "CREATE DATABASE $1" -c "ALTER DATABASE $1 SET synchronous_commit = on"
-    dbs+=("$1")
     python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$server" "$1"
 }
+drop_db() { psql "$server" -Xq -c "DROP DATABASE IF EXISTS $1"; }
 # pg_config FILE URL [API_PORT]
 pg_config() {
     {
@@ -111,8 +114,11 @@ for round in $(seq "$ROUNDS"); do
         --text "$TEXT" >"$work/send.out"
     grep -q "$N of $N groups sent" "$work/send.out" || echo "postgres send: $(tail -1 "$work/send.out")" >&2
     b=$(cat "$work/t")
+    drop_db "bench_send_${round}_$$"
     c=$(serve_run 1 "$(fresh_db "bench_one_${round}_$$")")
+    drop_db "bench_one_${round}_$$"
     d=$(serve_run 3 "$(fresh_db "bench_three_${round}_$$")")
+    drop_db "bench_three_${round}_$$"
     echo "round $round  sqlite send $a s   postgres send $b s   postgres 1 serve $c s   postgres 3 serve $d s" >&2
     echo "$a $b $c $d" >>"$work/rounds"
 done
