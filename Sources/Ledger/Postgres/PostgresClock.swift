@@ -18,8 +18,11 @@ struct PostgresClock: Sendable {
         // Differences under a second are taken as none: leases have margins of tens of seconds, and a machine's
         // own times then read back exactly as it wrote them.
         let skew = database - local
-        return PostgresClock(skew: abs(skew) < 1000 ? 0 : skew)
+        return PostgresClock(skew: abs(skew) < tolerance ? 0 : skew)
     }
+
+    /// Differences under this many milliseconds are taken as none.
+    static let tolerance: Int64 = 1000
 
     /// A time of this machine's, on the database's clock.
     func database(_ date: Date) -> Int64 { date.ledgerMillis + skew }

@@ -12,56 +12,63 @@ extension PostgresLedgerStore {
         // another instance may be about to end it (``InstanceLedger``).
         let confirmEvery = instanceTimeout / 2
         return try await write(within: Self.dispatchDeadline) { tx in
-            let lost = try await Self.record(batch, in: tx)
+            // Both steps' events are appended together at the end: one head lock and one insert for the call.
+            let (lost, recorded) = try await Self.record(batch, in: tx)
             var claimed: [ClaimedDelivery] = []
+            var events = [recorded].compactMap { $0 }
             if let request, request.limit > 0 {
-                claimed = try await Self.claim(request, confirmEvery: confirmEvery, in: tx)
+                let (rows, event) = try await Self.claim(request, confirmEvery: confirmEvery, in: tx)
+                claimed = rows
+                events += [event].compactMap { $0 }
             }
+            try await EventLog.append(tx, events)
             return Settlement(lost: lost, claimed: claimed)
         }
     }
 
-    /// Claims inside the caller's transaction: the oldest due webhook deliveries no other transaction holds.
+    /// Claims inside the caller's transaction: the oldest due webhook deliveries no other transaction holds. Returns
+    /// them with the event that logs the claim, for the caller to append.
+    ///
+    /// One statement reads the database's clock (as ``PostgresClock`` does), moves the claimer's beat and claims: a
+    /// claim is a sign of life, so another instance's expiry that runs after this commit never takes it for silent.
     static func claim(
         _ request: ClaimRequest, confirmEvery: Duration, in tx: PostgresTransaction
-    ) async throws -> [ClaimedDelivery] {
-        let clock = try await PostgresClock.read(tx)
+    ) async throws -> ([ClaimedDelivery], EventLog.Pending?) {
         let now = request.now.ledgerMillis
-        let due = clock.database(request.now)
-        let leaseBase = due + request.leaseMargin.milliseconds
         let notice = request.noticeID.map { _ in "AND notice_id = $7" } ?? "AND $7::text IS NULL"
         var binds = PostgresBindings()
-        binds.append(due)
+        binds.append(now)
         binds.append(Int64(request.limit))
         binds.append(request.owner)
-        binds.append(leaseBase)
+        binds.append(request.leaseMargin.milliseconds)
         binds.append(request.timeout.milliseconds)
-        binds.append(now)
+        binds.append(Date().ledgerMillis)
         binds.append(request.noticeID)
-        // A claim is a sign of life: the claimer's beat moves in the same transaction, so another instance's
-        // expiry that runs after this commit never takes it for silent.
-        try await tx.rows(
-            """
-            UPDATE instances SET heartbeat_at = greatest(heartbeat_at, \(clock.database(Date())))
-            WHERE owner = \(request.owner) AND stopped_at IS NULL
-            """)
         let rows = try await tx.rows(
             PostgresQuery(
                 unsafeSQL: """
-                    WITH due AS (
+                    WITH clock AS (
+                        SELECT CASE WHEN abs(db - $6) < \(PostgresClock.tolerance) THEN 0 ELSE db - $6 END AS skew
+                        FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS db) AS read),
+                    beat AS (
+                        UPDATE instances SET heartbeat_at = greatest(heartbeat_at, $6 + (SELECT skew FROM clock))
+                        WHERE owner = $3 AND stopped_at IS NULL),
+                    due AS (
                         SELECT id FROM deliveries
-                        WHERE state IN ('planned', 'retry') AND sink <> '\(Group.customerGroupSink)' AND next_at <= $1
-                            \(notice)
+                        WHERE state IN ('planned', 'retry') AND sink <> '\(Group.customerGroupSink)'
+                            AND next_at <= $1 + (SELECT skew FROM clock) \(notice)
                         ORDER BY next_at, pos LIMIT $2
                         FOR UPDATE SKIP LOCKED)
                     UPDATE deliveries d SET
                         state = 'claimed', claim_seq = d.claim_seq + 1, attempts = d.attempts + 1, lease_owner = $3,
-                        lease_until = $4 + $5 * (d.parts_total - d.parts_sent),
-                        first_attempt_at = COALESCE(d.first_attempt_at, $6), last_attempt_at = $6, updated_at = $6
-                    FROM due WHERE d.id = due.id
+                        lease_until = $1 + clock.skew + $4 + $5 * (d.parts_total - d.parts_sent),
+                        first_attempt_at = COALESCE(d.first_attempt_at, $1), last_attempt_at = $1, updated_at = $1
+                    FROM due, clock WHERE d.id = due.id
                     RETURNING \(claimSets.map { "d.\($0)" }.joined(separator: ", ")), d.notice_id, d.group_id,
-                        d.parts_total, d.parts_sent, d.pos
+                        d.parts_total, d.parts_sent, d.pos, clock.skew
                     """, binds: binds))
+        guard let first = rows.first else { return ([], nil) }
+        let clock = PostgresClock(skew: try first.makeRandomAccess()["skew"].decode(Int64.self))
         var ordered: [(pos: Int64, row: PostgresRow)] = try rows.map {
             (try $0.makeRandomAccess()["pos"].decode(Int64.self), $0)
         }
@@ -83,8 +90,7 @@ extension PostgresLedgerStore {
                     leaseUntil: clock.local(try cells["lease_until"].decode(Int64.self)), confirmedAt: request.now,
                     confirmEvery: confirmEvery))
         }
-        try await EventLog.append(tx, kind: .claim, actor: request.owner, at: request.now, json: json)
-        return claimed
+        return (claimed, EventLog.pending(kind: .claim, actor: request.owner, at: request.now, json: json))
     }
 
     /// How long a dispatcher's call may take: its transactions are short, and a call stuck on a connection the
@@ -103,11 +109,12 @@ extension PostgresLedgerStore {
     ]
 
     /// Records outcomes inside the caller's transaction, all changes in one fenced statement; returns the ids whose
-    /// claim was lost. The images were made beforehand (``OutcomeBatch``); each one whose row held its fence is
-    /// logged, in the outcomes' order.
-    static func record(_ batch: OutcomeBatch, in tx: PostgresTransaction) async throws -> [String] {
+    /// claim was lost, and the event for the caller to append. The images were made beforehand (``OutcomeBatch``);
+    /// each one whose row held its fence is logged, in the outcomes' order.
+    static func record(_ batch: OutcomeBatch, in tx: PostgresTransaction) async throws -> ([String], EventLog.Pending?)
+    {
         let outcomes = batch.outcomes
-        guard !outcomes.isEmpty else { return [] }
+        guard !outcomes.isEmpty else { return ([], nil) }
         var ids: [String] = []
         var states: [String] = []
         var nextAts: [Int64] = []
@@ -188,9 +195,9 @@ extension PostgresLedgerStore {
                 }
             }
         }
-        try await EventLog.append(
-            tx, kind: .outcome, actor: outcomes[0].claim.owner, at: outcomes.map(\.at).max() ?? Date(), json: json)
-        return lost
+        let event = EventLog.pending(
+            kind: .outcome, actor: outcomes[0].claim.owner, at: outcomes.map(\.at).max() ?? Date(), json: json)
+        return (lost, event)
     }
 
     public func recordProgress(_ claim: ClaimedDelivery, partsSent: Int, at: Date) async throws -> Bool {

@@ -60,7 +60,7 @@ extension PostgresLedgerStore {
                 WITH clock AS (
                     SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint - \(local) AS skew),
                 t AS (
-                    SELECT skew, CASE WHEN abs(skew) < 1000 THEN \(wanted.ledgerMillis)
+                    SELECT skew, CASE WHEN abs(skew) < \(PostgresClock.tolerance) THEN \(wanted.ledgerMillis)
                         ELSE \(wanted.ledgerMillis) + skew END AS now
                     FROM clock),
                 req AS (

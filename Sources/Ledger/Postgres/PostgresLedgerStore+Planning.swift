@@ -13,6 +13,7 @@ extension PostgresLedgerStore {
             try await Self.notifyWork(tx)
             return result
         }
+        await refreshStatistics(after: result.added)
         await wakeupHub.signal()
         return result
     }
@@ -38,9 +39,24 @@ extension PostgresLedgerStore {
             try await Self.notifyWork(tx)
             return results
         }
-        if results != nil { await wakeupHub.signal() }
+        if let results {
+            await refreshStatistics(after: results.reduce(0) { $0 + $1.added })
+            await wakeupHub.signal()
+        }
         return results
     }
+
+    /// Brings the planner's picture of `deliveries` up to date after a large plan, before the claims start. Without
+    /// it the planner reckons the freshly planned rows a handful (the statistics predate them, and autovacuum
+    /// catches up only after a tenth of the table changed), reads and sorts all of them for every claim of 64, and
+    /// a fan-out's claims cost the square of its size. Best effort: a failure leaves the old statistics.
+    private func refreshStatistics(after added: Int) async {
+        guard added >= Self.analyzeAfter else { return }
+        _ = try? await write { tx in try await tx.rows("ANALYZE deliveries") }
+    }
+
+    /// How many deliveries a plan adds before the statistics are refreshed.
+    static let analyzeAfter = 1000
 
     public func retimeHeld(
         now: Date, by actor: String, release: @escaping @Sendable (Date) -> Date
