@@ -367,16 +367,22 @@ public struct DeliveryFilter: Sendable, Equatable {
     public var noticeID: String?
     public var groupID: String?
     public var state: DeliveryState?
+    /// Only the deliveries that come after this one (a delivery id) in listing order: the next page.
+    public var after: String?
+    /// At most this many, the first in listing order.
+    public var limit: Int?
 
     public init(
         changedFrom: Date? = nil, changedBefore: Date? = nil, noticeID: String? = nil, groupID: String? = nil,
-        state: DeliveryState? = nil
+        state: DeliveryState? = nil, after: String? = nil, limit: Int? = nil
     ) {
         self.changedFrom = changedFrom
         self.changedBefore = changedBefore
         self.noticeID = noticeID
         self.groupID = groupID
         self.state = state
+        self.after = after
+        self.limit = limit
     }
 }
 

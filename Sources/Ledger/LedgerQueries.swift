@@ -15,7 +15,9 @@ public protocol LedgerQueries: Sendable {
     /// How many of a notice's deliveries are in each state.
     func stateCounts(noticeID: String) async throws -> [DeliveryState: Int]
 
-    /// Deliveries matching a filter, by notice then planning order.
+    /// Deliveries matching a filter, by notice then planning order (notice ids compared bytewise), from the one
+    /// after `filter.after` and at most `filter.limit` of them: a listing of any size is read page by page.
+    /// - Throws: ``LedgerError/invalid(_:)`` when there is no delivery `filter.after`.
     func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryRecord]
 
     /// The members whose customer groups await their confirmation: deliveries `awaiting_confirmation` that became

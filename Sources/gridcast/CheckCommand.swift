@@ -45,7 +45,7 @@ struct CheckCommand: AsyncParsableCommand {
         print(line)
     }
 
-    /// Connects to a PostgreSQL ledger and prints `ledger: connected to URL, schema pg1` (or that it has none yet);
+    /// Connects to a PostgreSQL ledger and prints `ledger: connected to URL, schema pg2` (or that it has none yet);
     /// exits 2 with the reason when it can't. Nothing to do for a SQLite ledger.
     static func connect(_ ledger: LedgerSettings) async throws {
         guard let postgres = ledger.postgres else {

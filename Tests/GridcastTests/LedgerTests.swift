@@ -450,7 +450,8 @@ struct LedgerTests {
                 try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE tbl_name = 'deliveries'"))
                     == [
                         "deliveries", "deliveries_unsent", "deliveries_sent", "deliveries_task", "deliveries_customer",
-                        "sqlite_autoindex_deliveries_1", "sqlite_autoindex_deliveries_2",
+                        "deliveries_notice", "deliveries_group", "sqlite_autoindex_deliveries_1",
+                        "sqlite_autoindex_deliveries_2",
                     ])
             #expect(throws: DatabaseError.self) {
                 try db.execute(sql: "UPDATE deliveries SET state = 'bogus' WHERE id = 'dlv_c'")
@@ -462,6 +463,47 @@ struct LedgerTests {
         }
         try queue.close()
         #expect(try await upgraded.deliveries(noticeID: "old").map(\.id) == ["dlv_a", "dlv_b", "dlv_c"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aListingReadPageByPageIsTheWholeListingInOrder(kind: StoreKind) async throws {
+        defer { directory.remove() }
+        let store = try await kind.open(in: directory)
+        let one = Notice(id: "n1", title: "T", text: "不转账")
+        _ = try await store.plan(plan(["b", "a", "c"], notice: Notice(id: "n2", title: "T2", text: "不点击")))
+        _ = try await store.plan(plan(["g2", "g1"], notice: one))
+        _ = try await store.plan(plan(["b", "a", "c"], notice: Notice(id: "n10", title: "T3", text: "不透露")))
+        // The first notice again, with more groups: its new rows come after the others' in planning order, and
+        // still list with their notice.
+        _ = try await store.plan(plan(["g2", "g1", "g9", "g3"], notice: one))
+        let whole = try await store.deliveries(matching: DeliveryFilter())
+        // Notice ids bytewise ("n10" before "n2"), then planning order.
+        #expect(
+            whole.map { "\($0.noticeID)/\($0.groupID)" } == [
+                "n1/g2", "n1/g1", "n1/g9", "n1/g3", "n10/b", "n10/a", "n10/c", "n2/b", "n2/a", "n2/c",
+            ])
+        var pages: [[DeliveryRecord]] = []
+        var after: String?
+        repeat {
+            let page = try await store.deliveries(matching: DeliveryFilter(after: after, limit: 3))
+            pages.append(page)
+            after = page.last?.id
+        } while pages.last!.count == 3
+        #expect(pages.map(\.count) == [3, 3, 3, 1])
+        #expect(pages.flatMap { $0 } == whole)
+        // A page of one notice, or of one group, starts after the delivery named, whatever notice that is in.
+        #expect(
+            try await store.deliveries(matching: DeliveryFilter(noticeID: "n10", after: whole[1].id))
+                == Array(whole[4..<7]))
+        #expect(
+            try await store.deliveries(matching: DeliveryFilter(groupID: "b", after: whole[4].id, limit: 5)).map(\.id)
+                == [whole[7].id])
+        do {
+            _ = try await store.deliveries(matching: DeliveryFilter(after: "no-such-delivery", limit: 3))
+            Issue.record("a page after a delivery that doesn't exist was answered")
+        } catch let error as LedgerError {
+            #expect(error.isInvalid && "\(error)".contains("no-such-delivery"), "\(error)")
+        }
     }
 
     @Test func noLedgerOperationScansTheDeliveriesTable() async throws {
@@ -497,6 +539,9 @@ struct LedgerTests {
             _ = try await store.deliveries(matching: DeliveryFilter(state: state))
         }
         _ = try await store.deliveries(matching: DeliveryFilter(changedFrom: now, groupID: "g1"))
+        // A page of the whole listing, and one group's history: an index finds where they start.
+        _ = try await store.deliveries(matching: DeliveryFilter(after: claims[0].id, limit: 5))
+        _ = try await store.deliveries(matching: DeliveryFilter(groupID: "g1"))
         _ = try await store.deliveries(matching: DeliveryFilter(changedBefore: later))
         _ = try await store.resolve(noticeID: "n1", groupID: "g2", as: .resend, by: "admin", note: "", at: now)
 

@@ -54,7 +54,7 @@ struct PostgresCommandsTests {
         #expect(first.status == 1, "\(first.stderr)")
         #expect(first.stdout.contains("1 of 3 groups sent, 0 dead, 2 in_doubt"))
         let connected = try await run(["check", "--config", config, "--connect"])
-        #expect(connected.stdout.contains("schema pg1"), "\(connected.stdout)")
+        #expect(connected.stdout.contains("schema pg2"), "\(connected.stdout)")
 
         let listed = try await run(["ledger", "list", "--config", config, "--state", "in_doubt", "--format", "json"])
         let rows = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []

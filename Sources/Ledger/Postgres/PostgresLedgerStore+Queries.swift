@@ -133,8 +133,16 @@ extension PostgresLedgerStore {
             binds.append(groupID)
             conditions.append("d.group_id = $\(binds.count)")
         }
+        if let after = filter.after {
+            // The page after a delivery: `deliveries_notice` (notice id, then planning order) serves the order and
+            // the start.
+            binds.append(after)
+            conditions.append(
+                "(d.notice_id, d.pos) > (SELECT notice_id, pos FROM deliveries WHERE id = $\(binds.count))")
+        }
         return try await records(
-            where: conditions.joined(separator: " AND "), binds, oneNotice: filter.noticeID != nil)
+            where: conditions.joined(separator: " AND "), binds, oneNotice: filter.noticeID != nil,
+            limit: filter.limit, after: filter.after)
     }
 
     public func resolve(
@@ -190,10 +198,10 @@ extension PostgresLedgerStore {
     /// Deliveries (with their notice's poster and card) matching `condition`, whose `$n` are `binds`, by notice then
     /// planning order; `oneNotice` when the condition fixes the notice, so that planning order alone sorts them.
     private func records(
-        where condition: String, _ binds: PostgresBindings, oneNotice: Bool, limit: Int? = nil
+        where condition: String, _ binds: PostgresBindings, oneNotice: Bool, limit: Int? = nil, after: String? = nil
     ) async throws -> [DeliveryRecord] {
-        // Notice ids sort bytewise, as SQLite's BINARY collation sorts them, whatever the database's collation.
-        let order = oneNotice ? "d.pos" : "d.notice_id COLLATE \"C\", d.pos"
+        // Notice ids sort bytewise, as SQLite's BINARY collation sorts them: the column compares as "C".
+        let order = oneNotice ? "d.pos" : "d.notice_id, d.pos"
         let query = PostgresQuery(
             unsafeSQL: """
                 SELECT \(PostgresDeliveryRows.columns), \(PostgresDeliveryRows.noticeExtras)
@@ -202,7 +210,13 @@ extension PostgresLedgerStore {
                 """,
             binds: binds)
         return try await read { tx in
-            try await tx.rows(query).map(PostgresDeliveryRows.record(from:))
+            if let after,
+                try await tx.value("SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = \(after))", as: Bool.self)
+                    != true
+            {
+                throw LedgerError.invalid("no delivery '\(after)' in the ledger to list after")
+            }
+            return try await tx.rows(query).map(PostgresDeliveryRows.record(from:))
         }
     }
 }

@@ -158,7 +158,17 @@ enum PostgresSchema {
                 )
                 """,
             ]
-        )
+        ),
+        (
+            "pg2",
+            [
+                // Listings are read page by page in notice then planning order with notice ids compared bytewise (as
+                // SQLite's BINARY collation compares them), each page starting where the last ended: the column
+                // compares as "C", so `deliveries_notice` serves that order and that start, whatever the database's
+                // collation.
+                #"ALTER TABLE deliveries ALTER COLUMN notice_id TYPE text COLLATE "C""#
+            ]
+        ),
     ]
 
     /// The columns of each table's row images, where not all: a delivery's planning order is the database's, and a

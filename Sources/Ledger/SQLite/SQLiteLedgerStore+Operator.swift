@@ -41,10 +41,7 @@ extension SQLiteLedgerStore {
             else {
                 throw LedgerError.invalid("no notice \(noticeID) in the ledger")
             }
-            let query = """
-                SELECT d.*, n.title AS notice_title FROM deliveries d JOIN notices n ON n.id = d.notice_id
-                WHERE d.notice_id = ? ORDER BY d.rowid
-                """
+            let query = "\(Self.recordSelect) WHERE d.notice_id = ? ORDER BY d.rowid"
             let rows = try Row.fetchAll(db, sql: query, arguments: [noticeID]).map(Self.record(from:))
             let decided = try OperatorSelection(selection, rows: rows, from: states, namedMustMatch: namedMustMatch)
             let (chosen, unchanged) = (decided.chosen, decided.unchanged)

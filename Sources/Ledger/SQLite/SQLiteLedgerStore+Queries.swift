@@ -132,7 +132,12 @@ extension SQLiteLedgerStore {
             conditions.append("d.group_id = ?")
             arguments += [groupID]
         }
-        return try await records(where: conditions.joined(separator: " AND "), arguments)
+        // Read in the order of `deliveries_notice` unless another filter narrows the rows better: a time range, a
+        // state or a group is searched by its own index and the few rows found are sorted.
+        let narrowed = filter.state != nil || !range.isEmpty || filter.groupID != nil
+        return try await records(
+            where: conditions.joined(separator: " AND "), arguments, limit: filter.limit, after: filter.after,
+            sorted: narrowed)
     }
 
     public func resolve(
@@ -174,61 +179,85 @@ extension SQLiteLedgerStore {
                 images: change.map { [RowImage(table: "deliveries", row: $0)] } ?? [])
             return try Row.fetchOne(
                 db,
-                sql: """
-                    SELECT d.*, n.title AS notice_title, \(Self.noticeExtras) FROM deliveries d
-                    JOIN notices n ON n.id = d.notice_id LEFT JOIN posters p ON p.sha256 = n.poster_sha256
-                    WHERE d.notice_id = ? AND d.group_id = ?
-                    """,
+                sql: "\(Self.recordSelect) WHERE d.notice_id = ? AND d.group_id = ?",
                 arguments: [noticeID, groupID]
             ).map(Self.record(from:))!
         }
     }
 
+    /// Deliveries (with their notice's poster and card) matching `condition`, by notice then planning order, at most
+    /// `limit`; with `after`, from the delivery after that one; `sorted` when an index of the condition finds them
+    /// better than the order's.
+    ///
+    /// A page after a delivery is read in two parts, each a range of `deliveries_notice` (notice id, then rowid):
+    /// the rest of that delivery's notice, then the notices after it. SQLite doesn't search an index by a row value
+    /// that ends in the rowid, so the one comparison `(notice_id, rowid) > (…)` would read the index from its start
+    /// for every page.
     private func records(
         where condition: String,
         _ arguments: StatementArguments,
-        limit: Int? = nil
+        limit: Int? = nil,
+        after: String? = nil,
+        sorted: Bool = false
     ) async throws -> [DeliveryRecord] {
-        try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.*, n.title AS notice_title, \(Self.noticeExtras) FROM deliveries d
-                    JOIN notices n ON n.id = d.notice_id LEFT JOIN posters p ON p.sha256 = n.poster_sha256
-                    WHERE \(condition) ORDER BY d.notice_id, d.rowid \(limit.map { "LIMIT \(max(0, $0))" } ?? "")
-                    """,
-                arguments: arguments
-            ).map(Self.record(from:))
+        // `+` keeps SQLite from walking `deliveries_notice` for the order when the rows are better found otherwise.
+        let order = sorted ? "+d.notice_id, d.rowid" : "d.notice_id, d.rowid"
+        return try await read { db in
+            func fetch(_ extra: String, _ more: StatementArguments, limit: Int?) throws -> [DeliveryRecord] {
+                // Decoded from the statement as it steps (a cursor), not from a copy of each row.
+                var records: [DeliveryRecord] = []
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        \(Self.recordSelect)
+                        WHERE \(condition)\(extra) ORDER BY \(order)
+                        \(limit.map { "LIMIT \(max(0, $0))" } ?? "")
+                        """,
+                    arguments: arguments + more)
+                while let row = try rows.next() { records.append(Self.record(from: row)) }
+                return records
+            }
+            guard let after else { return try fetch("", [], limit: limit) }
+            guard
+                let start = try Row.fetchOne(
+                    db, sql: "SELECT notice_id, rowid FROM deliveries WHERE id = ?", arguments: [after])
+            else {
+                throw LedgerError.invalid("no delivery '\(after)' in the ledger to list after")
+            }
+            let notice: String = start["notice_id"]
+            let rowid: Int64 = start["rowid"]
+            let rest = try fetch(" AND d.notice_id = ? AND d.rowid > ?", [notice, rowid], limit: limit)
+            let left = limit.map { $0 - rest.count }
+            if left == 0 { return rest }
+            return rest + (try fetch(" AND d.notice_id > ?", [notice], limit: left))
         }
     }
 
-    /// The notice's poster (without its bytes) and card, as listings show them beside each delivery.
-    static let noticeExtras = """
-        n.poster_sha256, p.format AS poster_format, p.size AS poster_size, n.image_url, n.link_url, n.link_title,
-        n.link_description, n.link_picurl
+    /// What a ``DeliveryRecord`` is read from: the delivery, its notice's title, poster (without its bytes) and
+    /// card, in the order ``record(from:)`` reads them by position (a listing of a million rows reads them all).
+    static let recordSelect = """
+        SELECT d.id, d.notice_id, n.title, d.group_id, d.group_name, d.sink, d.state, d.attempts, d.parts_total,
+            d.parts_sent, d.planned_at, d.first_attempt_at, d.last_attempt_at, d.sent_at, d.updated_at, d.next_at,
+            d.lease_owner, d.lease_until, d.last_error, d.note, n.poster_sha256, p.format, p.size, n.image_url,
+            n.link_url, n.link_title, n.link_description, n.link_picurl
+        FROM deliveries d JOIN notices n ON n.id = d.notice_id LEFT JOIN posters p ON p.sha256 = n.poster_sha256
         """
 
+    /// A row of ``recordSelect``.
     static func record(from row: Row) -> DeliveryRecord {
-        func date(_ column: String) -> Date? { (row[column] as Int64?).map(Date.init(ledgerMillis:)) }
+        func date(_ index: Int) -> Date? { (row[index] as Int64?).map(Date.init(ledgerMillis:)) }
         return DeliveryRecord(
-            id: row["id"], noticeID: row["notice_id"], noticeTitle: row["notice_title"], groupID: row["group_id"],
-            groupName: row["group_name"], sink: row["sink"],
-            state: DeliveryState(rawValue: row["state"]) ?? .inDoubt,
-            attempts: row["attempts"], partsTotal: row["parts_total"], partsSent: row["parts_sent"],
-            plannedAt: Date(ledgerMillis: row["planned_at"]), firstAttemptAt: date("first_attempt_at"),
-            lastAttemptAt: date("last_attempt_at"), sentAt: date("sent_at"),
-            updatedAt: Date(ledgerMillis: row["updated_at"]), nextAt: date("next_at"),
-            leaseOwner: row["lease_owner"], leaseUntil: date("lease_until"), lastError: row["last_error"],
-            note: row["note"],
-            poster: (row["poster_sha256"] as String?).map {
-                PosterSummary(
-                    sha256: $0, format: row["poster_format"] ?? "", size: row["poster_size"] ?? 0, url: row["image_url"]
-                )
+            id: row[0], noticeID: row[1], noticeTitle: row[2], groupID: row[3], groupName: row[4], sink: row[5],
+            state: DeliveryState(rawValue: row[6]) ?? .inDoubt,
+            attempts: row[7], partsTotal: row[8], partsSent: row[9],
+            plannedAt: Date(ledgerMillis: row[10]), firstAttemptAt: date(11), lastAttemptAt: date(12), sentAt: date(13),
+            updatedAt: Date(ledgerMillis: row[14]), nextAt: date(15), leaseOwner: row[16], leaseUntil: date(17),
+            lastError: row[18], note: row[19],
+            poster: (row[20] as String?).map {
+                PosterSummary(sha256: $0, format: row[21] ?? "", size: row[22] ?? 0, url: row[23])
             },
-            link: (row["link_url"] as String?).map {
-                LinkCard(
-                    url: $0, title: row["link_title"] ?? "", description: row["link_description"] ?? "",
-                    pictureURL: row["link_picurl"])
+            link: (row[24] as String?).map {
+                LinkCard(url: $0, title: row[25] ?? "", description: row[26] ?? "", pictureURL: row[27])
             }
         )
     }

@@ -115,6 +115,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
+        } catch let error as LedgerError {
+            throw error
         } catch {
             throw LedgerError.storage(Self.describe(error))
         }
