@@ -240,7 +240,8 @@ enum CSVField {
         // platform's error text must never run as one when the secretary opens the CSV. A leading ' keeps it text.
         var field = field
         if let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { field = "'" + field }
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        // Bytes, not characters: a `\r\n` inside a field is one character, equal to neither `\r` nor `\n`.
+        guard field.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

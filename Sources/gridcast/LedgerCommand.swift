@@ -27,8 +27,17 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(help: "Only this group.") var group: String?
         @Option(help: "Only this state: \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", ")).")
         var state: String?
-        @Option(help: "table, json or csv.") var format: String = "table"
+        @Option(help: "table, csv, json (one array) or jsonl (one object a line).") var format: String = "table"
+        @Option(help: "At most this many deliveries.") var limit: Int?
+        @Option(
+            help: ArgumentHelp(
+                "Start after this delivery: NOTICE/GROUP, the notice and group of the last row of the page before.",
+                valueName: "notice/group"))
+        var after: String?
         @OptionGroup var bom: CSVByteOrderMark
+
+        /// How many rows are read at once: the listing is written as it is read, one page in memory.
+        static let pageSize = 5000
 
         func run() async throws {
             let config = try options.load()
@@ -60,27 +69,77 @@ struct LedgerCommand: AsyncParsableCommand {
             }
             filter.changedFrom = try day(since, "since")?.start ?? filter.changedFrom
             filter.changedBefore = try day(until, "until")?.end ?? filter.changedBefore
-            guard let format = ReportFormat(rawValue: format) else {
-                printError("--format: expected table, json or csv, got '\(format)'")
+            let listed: LedgerListing.Format
+            switch format {
+            case "markdown": listed = .table
+            case let name:
+                guard let parsed = LedgerListing.Format(rawValue: name) else {
+                    printError("--format: expected table, csv, json or jsonl, got '\(format)'")
+                    throw ExitStatus.usage.exitCode
+                }
+                listed = parsed
+            }
+            if let limit, limit < 1 {
+                printError("--limit: expected a number of deliveries of 1 or more, got \(limit)")
                 throw ExitStatus.usage.exitCode
             }
             let store = try await openLedger(config, .readOnly)
-            let rows = try await store.deliveries(matching: filter)
-            // An empty answer for a group or notice the config and the ledger don't know is a typo, not "none".
-            if rows.isEmpty, let group, !config.groups.contains(where: { $0.id == group }),
-                try await store.deliveries(matching: DeliveryFilter(groupID: group)).isEmpty
+            var writer = LedgerListingWriter(format: listed, timeZone: config.timeZone)
+            let output = FileHandle.standardOutput
+            output.write(Data(((listed == .csv ? bom.prefix(for: .csv) : "") + writer.opening).utf8))
+            // The task msgids of the customer groups' rows, read once per notice as the pages reach it.
+            var msgids: (notice: String, ids: [String: String])?
+            var page = filter
+            var start: String?
+            if let after {
+                guard let slash = after.lastIndex(of: "/"), slash != after.startIndex,
+                    slash != after.index(before: after.endIndex)
+                else {
+                    printError("--after: expected NOTICE/GROUP (the last row's notice_id and group_id), got '\(after)'")
+                    throw ExitStatus.usage.exitCode
+                }
+                start = DeliveryID.of(
+                    noticeID: String(after[..<slash]), groupID: String(after[after.index(after: slash)...]))
+            }
+            page.after = start
+            while true {
+                page.limit = min(Self.pageSize, (limit ?? .max) - writer.count)
+                let rows: [DeliveryRecord]
+                do {
+                    rows = try await store.deliveries(matching: page)
+                } catch let error as LedgerError where error.isInvalid && start != nil && page.after == start {
+                    printError("--after: no delivery of '\(after ?? "")' (notice/group) in the ledger")
+                    throw ExitStatus.usage.exitCode
+                }
+                if writer.count == 0 && rows.isEmpty {
+                    try await explainNothing(store, config: config)
+                }
+                var taskMsgids: [String: String] = [:]
+                for noticeID in Set(rows.map(\.noticeID)).sorted() {
+                    if msgids?.notice != noticeID {
+                        msgids = (noticeID, try await store.taskMessageIDs(noticeIDs: [noticeID]))
+                    }
+                    taskMsgids.merge(msgids!.ids) { old, _ in old }
+                }
+                output.write(Data(writer.page(rows, taskMsgids: taskMsgids).utf8))
+                guard rows.count == page.limit, writer.count < limit ?? .max, let last = rows.last else { break }
+                page.after = last.id
+            }
+            output.write(Data(writer.closing.utf8))
+        }
+
+        /// An empty answer for a group or notice the config and the ledger don't know is a typo, not "none".
+        private func explainNothing(_ store: any LedgerStore, config: GridcastConfig) async throws {
+            if let group, !config.groups.contains(where: { $0.id == group }),
+                try await store.deliveries(matching: DeliveryFilter(groupID: group, limit: 1)).isEmpty
             {
                 printError("--group: no group '\(group)' in \(options.source)")
                 throw ExitStatus.usage.exitCode
             }
-            if rows.isEmpty, let notice, try await store.notice(id: notice) == nil {
+            if let notice, try await store.notice(id: notice) == nil {
                 printError("--notice: no notice '\(notice)' in the ledger")
                 throw ExitStatus.usage.exitCode
             }
-            let taskMsgids = try await store.taskMessageIDs(noticeIDs: Array(Set(rows.map(\.noticeID))).sorted())
-            let listing = LedgerListing(rows: rows, timeZone: config.timeZone, taskMsgids: taskMsgids)
-                .rendered(as: format)
-            print(bom.prefix(for: format) + listing, terminator: "")
         }
     }
 }

@@ -159,6 +159,41 @@ struct CLITests {
         try await setup.close()
     }
 
+    @Test func aListingIsWrittenPageByPageAndGoesOnAfterTheLastRowShown() async throws {
+        let setup = try await setup(groups: 12)
+        let list = ["ledger", "list", "--config", setup.configPath]
+        let sent = try await setup.run([
+            "send", "--config", setup.configPath, "--to", "all", "--id", "page-me", "--text", "不转账",
+        ])
+        #expect(sent.status == 0, "\(sent.stdout)\(sent.stderr)")
+        let whole = try await setup.run(list + ["--format", "jsonl"])
+        let lines = whole.stdout.split(separator: "\n")
+        #expect(lines.count == 12)
+        let groups = try lines.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["group_id"] as? String
+        }
+        #expect(groups == (0..<12).map { String(format: "g%04d", $0) })
+        let first = try await setup.run(list + ["--format", "jsonl", "--limit", "5"])
+        let rest = try await setup.run(list + ["--format", "jsonl", "--after", "page-me/\(groups[4] ?? "")"])
+        #expect(first.stdout.split(separator: "\n").count == 5)
+        #expect(first.stdout + rest.stdout == whole.stdout)
+        let array = try await setup.run(list + ["--format", "json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(array.stdout.utf8)) as? [Any])?.count == 12)
+        let csv = try await setup.run(list + ["--format", "csv", "--limit", "3", "--after", "page-me/g0008"])
+        #expect(
+            csv.stdout.split(separator: "\n").dropFirst().map {
+                $0.split(separator: ",", omittingEmptySubsequences: false)[2]
+            }
+                == ["g0009", "g0010", "g0011"])
+        let unknown = try await setup.run(list + ["--after", "page-me/nobody"])
+        #expect(
+            unknown.status == 2 && unknown.stderr.contains("--after: no delivery of 'page-me/nobody'"),
+            "\(unknown.stderr)")
+        let shapeless = try await setup.run(list + ["--after", "page-me"])
+        #expect(shapeless.status == 2 && shapeless.stderr.contains("NOTICE/GROUP"), "\(shapeless.stderr)")
+        try await setup.close()
+    }
+
     @Test func twoConcurrentSendsDeliverOncePerGroup() async throws {
         let setup = try await setup(groups: 300, concurrency: 8, delay: .milliseconds(2))
         let arguments = [

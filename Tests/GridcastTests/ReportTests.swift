@@ -34,6 +34,15 @@ struct ReportTests {
         #expect(line.contains(",0/1,'-1+2,"))
     }
 
+    @Test func aCSVCellWithALineBreakOfEitherKindIsQuoted() {
+        var broken = row("n1", "a", .dead, at: "2026-11-29 09:00")
+        broken.lastError = "第一行\r\n第二行"
+        broken.groupName = "群\na"
+        let csv = LedgerListing(rows: [broken], timeZone: shanghai).rendered(as: .csv)
+        #expect(csv.contains(",\"第一行\r\n第二行\","))
+        #expect(csv.contains(",\"群\na\","))
+    }
+
     @Test func periodsAreMondayToSundayWeeksAndCalendarMonths() {
         let sunday = LocalDay(parsing: "2026-11-29", timeZone: shanghai)!
         let week = PeriodReport.days(of: .week, containing: sunday).map(\.description)
