@@ -20,6 +20,10 @@ public protocol LedgerQueries: Sendable {
     /// - Throws: ``LedgerError/invalid(_:)`` when there is no delivery `filter.after`.
     func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryRecord]
 
+    /// The deliveries whose latest change falls in one of `days` (consecutive ranges, in order), counted by group,
+    /// notice, day and state by the store, with the failures among them; with `groups`, only deliveries to those.
+    func tally(days: [Range<Date>], groups: Set<String>?) async throws -> DeliveryTally
+
     /// The members whose customer groups await their confirmation: deliveries `awaiting_confirmation` that became
     /// so in `[since, until)`, counted per app and member (the task's owner), most groups first.
     func awaitingMembers(since: Date, until: Date) async throws -> [AwaitingMember]

@@ -219,16 +219,16 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     }
 
     /// Builds the report for the `period` containing `day` from the ledger, counting only the deliveries to
-    /// `groups` when given.
+    /// `groups` when given. The ledger adds the counts up (``LedgerQueries/tally(days:groups:)``): the report costs
+    /// what its answer holds, not what the ledger holds.
     public static func make(
         _ period: Period, containing day: LocalDay, store: any LedgerStore, groups: Set<String>? = nil
     ) async throws
         -> PeriodReport
     {
         let days = days(of: period, containing: day)
-        var records = try await store.deliveries(changedFrom: days.first!.start, to: days.last!.end)
-        if let groups { records = records.filter { groups.contains($0.groupID) } }
-        var report = make(period, asked: day, days: days, records: records)
+        let tally = try await store.tally(days: days.map { $0.start..<$0.end }, groups: groups)
+        var report = make(period, asked: day, days: days, tally: tally)
         report.tasksCreated = try await store.tasksCreated(from: days.first!.start, to: days.last!.end, groups: groups)
         return report
     }
@@ -253,56 +253,68 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     )
         -> PeriodReport
     {
-        func count(_ rows: [DeliveryRecord], _ state: DeliveryState) -> Int { rows.filter { $0.state == state }.count }
-        func queued(_ rows: [DeliveryRecord]) -> Int { rows.filter(\.state.isQueued).count }
-        let sentRows = records.filter { $0.state == .sent }
-        let byGroup = Dictionary(grouping: records, by: \.groupID).map { id, rows in
-            GroupRow(
-                groupID: id, groupName: rows[0].groupName, sink: rows[0].sink, deliveries: rows.count,
-                sent: count(rows, .sent), dead: count(rows, .dead), inDoubt: count(rows, .inDoubt),
-                queued: queued(rows),
-                accepted: count(rows, .accepted)
-            ).withCustomerGroupCounts(rows)
-        }.sorted { $0.groupID < $1.groupID }
-        let byNotice = Dictionary(grouping: records, by: \.noticeID).map { id, rows in
-            NoticeRow(
-                noticeID: id, title: rows[0].noticeTitle,
-                groups: Set(rows.filter { $0.state == .sent }.map(\.groupID)).count, deliveries: rows.count,
-                sent: count(rows, .sent),
-                dead: count(rows, .dead), inDoubt: count(rows, .inDoubt), queued: queued(rows),
-                accepted: count(rows, .accepted)
-            ).withCustomerGroupCounts(rows)
-        }.sorted { $0.noticeID < $1.noticeID }
-        let failures = records.filter(\.state.isFailure).map {
+        make(
+            period, asked: day, days: days, tally: DeliveryTally(records: records, days: days.map { $0.start..<$0.end })
+        )
+    }
+
+    /// Builds a report from the counts of the deliveries in `days`.
+    public static func make(
+        _ period: Period, asked day: LocalDay, days: [LocalDay], tally: DeliveryTally
+    )
+        -> PeriodReport
+    {
+        func queued(_ states: [DeliveryState: Int]) -> Int {
+            states[.planned, default: 0] + states[.claimed, default: 0] + states[.retry, default: 0]
+        }
+        func total(_ states: [DeliveryState: Int]) -> Int { states.values.reduce(0, +) }
+        let byGroup = tally.groups.map { group in
+            let states = group.states
+            return GroupRow(
+                groupID: group.id, groupName: group.name, sink: group.sink, deliveries: total(states),
+                sent: states[.sent, default: 0], dead: states[.dead, default: 0], inDoubt: states[.inDoubt, default: 0],
+                queued: queued(states), accepted: states[.accepted, default: 0]
+            ).withCustomerGroupCounts(states)
+        }
+        // A delivery per notice and group: a notice's groups sent to are its sent deliveries.
+        let byNotice = tally.notices.map { notice in
+            let states = notice.states
+            return NoticeRow(
+                noticeID: notice.id, title: notice.title, groups: states[.sent, default: 0], deliveries: total(states),
+                sent: states[.sent, default: 0], dead: states[.dead, default: 0], inDoubt: states[.inDoubt, default: 0],
+                queued: queued(states), accepted: states[.accepted, default: 0]
+            ).withCustomerGroupCounts(states)
+        }
+        let failures = tally.failures.map {
             Failure(
                 noticeID: $0.noticeID, noticeTitle: $0.noticeTitle, groupID: $0.groupID, groupName: $0.groupName,
                 state: $0.state.rawValue, attempts: $0.attempts, reason: $0.lastError ?? "",
                 reasonChinese: FailureReason.chinese(state: $0.state, lastError: $0.lastError ?? "", sink: $0.sink))
         }
-        let byDay = days.map { day in
-            let rows = records.filter { $0.updatedAt >= day.start && $0.updatedAt < day.end }
-            let sent = rows.filter { $0.state == .sent }
+        let byDay = zip(days, tally.days).map { day, counted in
+            let states = counted.states
             return DayRow(
-                date: day.description, notices: Set(sent.map(\.noticeID)).count, groups: Set(sent.map(\.groupID)).count,
-                deliveries: rows.count, sent: sent.count, dead: count(rows, .dead), inDoubt: count(rows, .inDoubt),
-                queued: queued(rows), accepted: count(rows, .accepted)
-            ).withCustomerGroupCounts(rows)
+                date: day.description, notices: counted.sentNotices, groups: counted.sentGroups,
+                deliveries: total(states), sent: states[.sent, default: 0], dead: states[.dead, default: 0],
+                inDoubt: states[.inDoubt, default: 0], queued: queued(states), accepted: states[.accepted, default: 0]
+            ).withCustomerGroupCounts(states)
         }
+        let states = tally.states
         var report = PeriodReport(
             period: period,
             date: day.description,
             from: days.first!.description,
             to: days.last!.description,
             timezone: day.timeZone.identifier,
-            notices: Set(sentRows.map(\.noticeID)).count,
-            groups: Set(sentRows.map(\.groupID)).count,
-            deliveries: records.count,
-            sent: sentRows.count,
-            pending: count(records, .planned) + count(records, .claimed),
-            retry: count(records, .retry),
-            dead: count(records, .dead),
-            inDoubt: count(records, .inDoubt),
-            cancelled: count(records, .cancelled),
+            notices: tally.notices.filter { $0.states[.sent, default: 0] > 0 }.count,
+            groups: tally.groups.filter { $0.states[.sent, default: 0] > 0 }.count,
+            deliveries: total(states),
+            sent: states[.sent, default: 0],
+            pending: states[.planned, default: 0] + states[.claimed, default: 0],
+            retry: states[.retry, default: 0],
+            dead: states[.dead, default: 0],
+            inDoubt: states[.inDoubt, default: 0],
+            cancelled: states[.cancelled, default: 0],
             byGroup: byGroup,
             byNotice: byNotice,
             failures: failures,
@@ -310,11 +322,11 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             selector: nil,
             idleGroups: nil
         )
-        report.accepted = count(records, .accepted)
-        report.awaitingConfirmation = count(records, .awaitingConfirmation)
-        report.quotaRefused = count(records, .quotaRefused)
-        report.notDelivered = count(records, .notDelivered)
-        report.expired = count(records, .expired)
+        report.accepted = states[.accepted, default: 0]
+        report.awaitingConfirmation = states[.awaitingConfirmation, default: 0]
+        report.quotaRefused = states[.quotaRefused, default: 0]
+        report.notDelivered = states[.notDelivered, default: 0]
+        report.expired = states[.expired, default: 0]
         return report
     }
 
@@ -355,14 +367,6 @@ public struct PeriodReport: Sendable, Codable, Equatable {
 extension DeliveryState {
     /// Not yet settled: it may still be sent (planned, claimed, retry).
     var isQueued: Bool { self == .planned || self == .claimed || self == .retry }
-
-    /// Did not get through: dead, in doubt, or a customer group's task ended without posting it.
-    var isFailure: Bool {
-        switch self {
-        case .dead, .inDoubt, .quotaRefused, .notDelivered, .expired: true
-        default: false
-        }
-    }
 }
 
 /// A row of counts that also counts customer groups' outcomes.
@@ -374,13 +378,13 @@ protocol CustomerGroupCounted {
 }
 
 extension CustomerGroupCounted {
-    /// The row with the customer-group outcomes of `rows` counted.
-    func withCustomerGroupCounts(_ rows: [DeliveryRecord]) -> Self {
+    /// The row with the customer-group outcomes among `states` counted.
+    func withCustomerGroupCounts(_ states: [DeliveryState: Int]) -> Self {
         var row = self
-        row.awaitingConfirmation = rows.filter { $0.state == .awaitingConfirmation }.count
-        row.quotaRefused = rows.filter { $0.state == .quotaRefused }.count
-        row.notDelivered = rows.filter { $0.state == .notDelivered }.count
-        row.expired = rows.filter { $0.state == .expired }.count
+        row.awaitingConfirmation = states[.awaitingConfirmation, default: 0]
+        row.quotaRefused = states[.quotaRefused, default: 0]
+        row.notDelivered = states[.notDelivered, default: 0]
+        row.expired = states[.expired, default: 0]
         return row
     }
 

@@ -5,10 +5,10 @@ import Reports
 
 /// Everything the audit page shows for one day, read from the ledger.
 ///
-/// The counts and the summary sentence are a ``PeriodReport`` built exactly as `gridcast report daily` builds it
-/// (the deliveries whose latest change falls on the day, then ``PeriodReport/make(day:records:)``), so the page and
+/// The counts and the summary sentence are a ``PeriodReport`` built from the day's deliveries (those whose latest
+/// change falls on the day) by the same builder `gridcast report daily` uses, so the page and
 /// `gridcast report daily --format json` agree on the same ledger. The grid and the lists come from the same
-/// records, so they agree with the counts too.
+/// records, so they agree with the counts too; the chart's thirty days are counted by the ledger (`tally`).
 struct AuditSnapshot: Sendable {
     /// How many days the bar chart covers, ending with the shown day.
     static let chartDays = 30
@@ -35,9 +35,10 @@ struct AuditSnapshot: Sendable {
         var report = PeriodReport.make(day: day, records: records)
         report.tasksCreated = try await store.tasksCreated(from: day.start, to: day.end, groups: nil)
         let days = (0..<chartDays).map { day.adding(days: $0 - (chartDays - 1)) }
-        let history = try await store.deliveries(changedFrom: days[0].start, to: day.end)
-        // Only the report's per-day series is used: the same counting rule as every report's `by_day`.
-        let series = PeriodReport.make(.day, asked: day, days: days, records: history).byDay
+        // Only the report's per-day series is used: the same counting rule as every report's `by_day`, counted by
+        // the ledger.
+        let history = try await store.tally(days: days.map { $0.start..<$0.end }, groups: nil)
+        let series = PeriodReport.make(.day, asked: day, days: days, tally: history).byDay
         func failed(_ state: DeliveryState) -> [DeliveryRecord] {
             records.filter { $0.state == state }.sorted { ($0.noticeID, $0.groupID) < ($1.noticeID, $1.groupID) }
         }
