@@ -12,7 +12,9 @@ import Ledger
 public struct PeriodReport: Sendable, Codable, Equatable {
     /// The kinds of period.
     public enum Period: String, Sendable, Codable, CaseIterable {
-        case day, week, month
+        case day, week, month, year
+        /// Any run of days, `--since` to `--until`.
+        case range
     }
 
     /// Which period.
@@ -192,11 +194,17 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         case idleGroups = "idle_groups"
     }
 
-    /// The days of the `period` containing `day`: the day itself, its Monday–Sunday week, or its calendar month.
+    /// The days of the `period` containing `day`: the day itself, its Monday–Sunday week, its calendar month or its
+    /// calendar year (a range: the day itself).
     public static func days(of period: Period, containing day: LocalDay) -> [LocalDay] {
         switch period {
-        case .day:
+        case .day, .range:
             return [day]
+        case .year:
+            var (first, last) = (day, day)
+            (first.month, first.day) = (1, 1)
+            (last.month, last.day) = (12, 31)
+            return days(from: first, through: last)
         case .week:
             let monday = day.adding(days: 1 - day.isoWeekday)
             return (0..<7).map { monday.adding(days: $0) }
@@ -213,6 +221,17 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         }
     }
 
+    /// Every day from `first` through `last`, in order; none when `last` comes before `first`.
+    public static func days(from first: LocalDay, through last: LocalDay) -> [LocalDay] {
+        var days: [LocalDay] = []
+        var cursor = first
+        while cursor.start < last.end {
+            days.append(cursor)
+            cursor = cursor.adding(days: 1)
+        }
+        return days
+    }
+
     /// Builds the report for the day `day` from the ledger.
     public static func make(day: LocalDay, store: any LedgerStore) async throws -> PeriodReport {
         try await make(.day, containing: day, store: store)
@@ -226,7 +245,14 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     ) async throws
         -> PeriodReport
     {
-        let days = days(of: period, containing: day)
+        try await make(period, asked: day, days: days(of: period, containing: day), store: store, groups: groups)
+    }
+
+    /// Builds the report of `days` (the period's, in order) from the ledger, counting only the deliveries to `groups`
+    /// when given: a range's report (`--since`/`--until`).
+    public static func make(
+        _ period: Period, asked day: LocalDay, days: [LocalDay], store: any LedgerStore, groups: Set<String>? = nil
+    ) async throws -> PeriodReport {
         let tally = try await store.tally(days: days.map { $0.start..<$0.end }, groups: groups)
         var report = make(period, asked: day, days: days, tally: tally)
         report.tasksCreated = try await store.tasksCreated(from: days.first!.start, to: days.last!.end, groups: groups)
@@ -342,6 +368,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
         case .day: span = date
         case .week: span = "\(from) 至 \(to)"
         case .month: span = "\(from.prefix(4))年\(Int(from.dropFirst(5).prefix(2)) ?? 0)月"
+        case .year: span = "\(from.prefix(4))年"
+        case .range: span = from == to ? from : "\(from) 至 \(to)"
         }
         if let selector { span += "（\(selector)）" }
         var line = "\(span)：共发布反诈信息 \(notices) 条，转发 \(groups) 个群，累计投递 \(deliveries) 次"

@@ -21,12 +21,14 @@ extension PeriodReport {
         }
     }
 
-    /// The period's name for headings: `2026-11-29`, `2026-11-23 – 2026-11-29`, `2026-11`.
+    /// The period's name for headings: `2026-11-29`, `2026-11-23 – 2026-11-29`, `2026-11`, `2026`.
     var title: String {
         switch period {
         case .day: "Daily report \(date)"
         case .week: "Weekly report \(from) – \(to)"
         case .month: "Monthly report \(from.prefix(7))"
+        case .year: "Yearly report \(from.prefix(4))"
+        case .range: from == to ? "Report \(from)" : "Report \(from) – \(to)"
         }
     }
 

@@ -9,7 +9,7 @@ struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Report dispatch counts from the ledger.",
-        subcommands: [Daily.self, Weekly.self, Monthly.self]
+        subcommands: [Daily.self, Weekly.self, Monthly.self, Yearly.self, Range.self]
     )
 
     /// The options every period shares.
@@ -29,7 +29,7 @@ struct ReportCommand: AsyncParsableCommand {
         @Flag(help: "Table and markdown: every day of a week or month, also those without deliveries.")
         var allDays = false
 
-        func run(_ period: PeriodReport.Period) async throws {
+        func run(_ period: PeriodReport.Period, since: String? = nil, until: String? = nil) async throws {
             if !options.hasConfig && (to != nil || includeIdle) {
                 printError("\(to != nil ? "--to" : "--include-idle"): needs --config (the groups and tags are there)")
                 throw ExitStatus.usage.exitCode
@@ -58,9 +58,25 @@ struct ReportCommand: AsyncParsableCommand {
                     throw ExitStatus.usage.exitCode
                 }
             }
+            var days = PeriodReport.days(of: period, containing: day)
+            if period == .range {
+                func parse(_ text: String?, _ option: String) throws -> LocalDay {
+                    guard let text, let parsed = LocalDay(parsing: text, timeZone: config.timeZone) else {
+                        printError("--\(option): expected a real date as YYYY-MM-DD, got '\(text ?? "")'")
+                        throw ExitStatus.usage.exitCode
+                    }
+                    return parsed
+                }
+                let (first, last) = (try parse(since, "since"), try parse(until, "until"))
+                days = PeriodReport.days(from: first, through: last)
+                guard !days.isEmpty else {
+                    printError("--until: \(last) comes before --since \(first)")
+                    throw ExitStatus.usage.exitCode
+                }
+            }
             var report = try await PeriodReport.make(
-                period, containing: day, store: try await openLedger(config, .readOnly),
-                groups: to == nil ? nil : Set(selected.map(\.id))
+                period, asked: period == .range ? days[0] : day, days: days,
+                store: try await openLedger(config, .readOnly), groups: to == nil ? nil : Set(selected.map(\.id))
             )
             report.scope(selector: to, groups: selected.map { ($0.id, $0.name) }, listingIdle: includeIdle)
             print(bom.prefix(for: format) + report.rendered(as: format, allDays: allDays), terminator: "")
@@ -92,6 +108,24 @@ struct ReportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The calendar month containing --date.")
         @OptionGroup var period: PeriodOptions
         func run() async throws { try await period.run(.month) }
+    }
+
+    /// `gridcast report yearly`.
+    struct Yearly: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The calendar year containing --date (年度总结).")
+        @OptionGroup var period: PeriodOptions
+        func run() async throws { try await period.run(.year) }
+    }
+
+    /// `gridcast report range`.
+    struct Range: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Any run of days: --since YYYY-MM-DD --until YYYY-MM-DD, both included.")
+        @OptionGroup var period: PeriodOptions
+        @Option(help: "The first day, YYYY-MM-DD.") var since: String
+        @Option(help: "The last day, YYYY-MM-DD (included).") var until: String
+        func run() async throws { try await period.run(.range, since: since, until: until) }
     }
 }
 

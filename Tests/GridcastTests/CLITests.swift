@@ -194,6 +194,39 @@ struct CLITests {
         try await setup.close()
     }
 
+    @Test func aYearAndAnyRunOfDaysAreReportedWithTheDaysFigures() async throws {
+        let setup = try await setup(groups: 4)
+        let sent = try await setup.run([
+            "send", "--config", setup.configPath, "--to", "all", "--id", "year-1", "--text", "不转账",
+        ])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        func json(_ arguments: [String]) async throws -> [String: Any] {
+            let result = try await setup.run(
+                ["report"] + arguments + ["--config", setup.configPath, "--format", "json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        }
+        let daily = try await json(["daily"])
+        let today = try #require(daily["date"] as? String)
+        let yearly = try await json(["yearly"])
+        #expect(yearly["period"] as? String == "year")
+        #expect(
+            yearly["from"] as? String == "\(today.prefix(4))-01-01"
+                && yearly["to"] as? String == "\(today.prefix(4))-12-31")
+        #expect([365, 366].contains((yearly["by_day"] as? [Any])?.count ?? 0))
+        let range = try await json(["range", "--since", today, "--until", today])
+        for report in [yearly, range] {
+            #expect(report["deliveries"] as? Int == 4 && report["sent"] as? Int == 4 && report["groups"] as? Int == 4)
+        }
+        let table = try await setup.run(["report", "yearly", "--config", setup.configPath])
+        #expect(table.stdout.contains("\(today.prefix(4))年：共发布反诈信息 1 条，转发 4 个群"), "\(table.stdout)")
+        let backwards = try await setup.run([
+            "report", "range", "--config", setup.configPath, "--since", "2026-03-02", "--until", "2026-03-01",
+        ])
+        #expect(backwards.status == 2 && backwards.stderr.contains("comes before --since"), "\(backwards.stderr)")
+        try await setup.close()
+    }
+
     @Test func twoConcurrentSendsDeliverOncePerGroup() async throws {
         let setup = try await setup(groups: 300, concurrency: 8, delay: .milliseconds(2))
         let arguments = [

@@ -16,7 +16,7 @@ import Prometheus
 /// | `GET /v1/notices/{id}` | 200 per-group states (`held_until` when quiet hours hold it), poster and card, 404 unknown |
 /// | `GET /v1/notices/{id}/poster` | 200 the recorded poster with its content type, 404 unknown or without one |
 /// | `DELETE /v1/notices/{id}` | 200 unsent deliveries cancelled (`in_flight`: claimed, not cancelled), 404 unknown |
-/// | `GET /v1/reports/{daily,weekly,monthly}?date=` | 200 the period's report JSON, 400 bad date |
+/// | `GET /v1/reports/{daily,weekly,monthly,yearly}?date=` | 200 the period's report JSON, 400 bad date |
 /// | `GET /metrics` | 200 Prometheus text |
 /// | `GET /favicon.ico` | 204, without a token |
 /// | `GET /`, `/login`, `POST /login`, `/logout`, `GET /audit/*.csv`, `/audit/poster/{id}`, `POST /audit/{retry,resolve}` | the web audit

@@ -4,8 +4,8 @@ import Hummingbird
 import Ledger
 import Reports
 
-/// `GET /v1/reports/{daily,weekly,monthly}?date=YYYY-MM-DD`: the report of the day, its Monday–Sunday week or its
-/// month, as `gridcast report daily|weekly|monthly --format json` prints it.
+/// `GET /v1/reports/{daily,weekly,monthly,yearly}?date=YYYY-MM-DD`: the report of the day, its Monday–Sunday week,
+/// its month or its year, as `gridcast report daily|weekly|monthly|yearly --format json` prints it.
 struct ReportController: Sendable {
     let store: any LedgerStore
     let timeZone: TimeZone
@@ -16,6 +16,7 @@ struct ReportController: Sendable {
         group.get("daily") { request, context in try await report(.day, request) }
         group.get("weekly") { request, context in try await report(.week, request) }
         group.get("monthly") { request, context in try await report(.month, request) }
+        group.get("yearly") { request, context in try await report(.year, request) }
     }
 
     /// The report of the `period` containing `date` (default: today in the config's time zone); 400 with field
