@@ -99,7 +99,8 @@ extension Reader {
         group.threadName = fields.threadName?.text
         group.app = fields.app?.text
         group.owner = fields.owner?.text
-        group.feishuApp = fields.feishuApp
+        // Set only when there is one: setting it works the group's secrets out again.
+        if let app = fields.feishuApp { group.feishuApp = app }
         if let at = fields.feishuAppAt { group.fieldLocations["feishu_app"] = at }
         guard fields.fieldsHavePlaces else { return group }
         let named: [(String, GroupFields.Field?)] = [

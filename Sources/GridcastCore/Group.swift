@@ -7,9 +7,12 @@ public struct Group: Sendable, Hashable, Identifiable {
     /// The platform: `wecom`, `generic`, …
     public var sink: String
     /// The bot's webhook URL; usually carries the bot key. Never log it: use ``maskedURL``.
-    public var url: String { didSet { secretForms = Self.forms(url: url, secret: secret, app: feishuApp) } }
+    public var url: String { didSet { findSecrets() } }
     /// The signing secret, where the platform has one.
-    public var secret: String? { didSet { secretForms = Self.forms(url: url, secret: secret, app: feishuApp) } }
+    public var secret: String? { didSet { findSecrets() } }
+    /// Every string of this group that must never be shown: the signing secret, the credential parts of its URL and
+    /// its Feishu app's secret. Found when the URL, the secret or the app is set, as ``secretForms``.
+    public private(set) var secrets: [String]
     /// Every form of ``secrets`` (see ``SecretForms``), built when the URL or secret is set rather than per message:
     /// text a receiver sent back goes through its ``SecretForms/redact(_:)``.
     public private(set) var secretForms: SecretForms
@@ -22,7 +25,7 @@ public struct Group: Sendable, Hashable, Identifiable {
     /// A WeCom customer group's owner (`owner:`): the member's userid who confirms its mass messages.
     public var owner: String?
     /// The Feishu/Lark app that uploads this group's posters (the group's `feishu_app:`, else the config's).
-    public var feishuApp: FeishuApp? { didSet { secretForms = Self.forms(url: url, secret: secret, app: feishuApp) } }
+    public var feishuApp: FeishuApp? { didSet { findSecrets() } }
     /// Telegram's forum topic (`thread_id`): sent as `message_thread_id`.
     public var threadID: String?
     /// Discord's `thread_name`: the post a message opens in a forum channel (`thread_name`).
@@ -69,16 +72,18 @@ public struct Group: Sendable, Hashable, Identifiable {
         self.rate = rate
         self.format = format
         self.location = location
-        self.secretForms = Self.forms(url: url, secret: secret, app: nil)
+        let secrets = Self.secrets(url: url, secret: secret, app: nil)
+        self.secrets = secrets
+        self.secretForms = SecretForms(secrets)
     }
 
     /// The urgent prefix of a config that sets none.
     public static let defaultUrgentPrefix = "【紧急】"
 
-    /// Every string of this group that must never be shown: the signing secret, the credential parts of its URL and
-    /// its Feishu app's secret.
-    public var secrets: [String] {
-        Self.secrets(url: url, secret: secret, app: feishuApp)
+    /// Finds ``secrets`` and their forms again, after the URL, the secret or the app changed.
+    private mutating func findSecrets() {
+        secrets = Self.secrets(url: url, secret: secret, app: feishuApp)
+        secretForms = SecretForms(secrets)
     }
 
     private static func secrets(url: String, secret: String?, app: FeishuApp?) -> [String] {
@@ -86,10 +91,6 @@ public struct Group: Sendable, Hashable, Identifiable {
         if let secret, !secret.isEmpty { found.append(secret) }
         if let app, !app.appSecret.isEmpty { found.append(app.appSecret) }
         return found
-    }
-
-    private static func forms(url: String, secret: String?, app: FeishuApp?) -> SecretForms {
-        SecretForms(secrets(url: url, secret: secret, app: app))
     }
 
     /// The URL with its credentials replaced by `***`.
