@@ -106,7 +106,9 @@ public enum SecretMask {
 
     /// `text` split at an ASCII `separator`, empty pieces left out, at most `maxSplits` times: as bytes.
     private static func pieces(_ text: Substring, by separator: Unicode.Scalar, maxSplits: Int = .max) -> [Substring] {
-        text.utf8.split(separator: UInt8(separator.value), maxSplits: maxSplits).map { text[$0.startIndex..<$0.endIndex] }
+        text.utf8.split(separator: UInt8(separator.value), maxSplits: maxSplits).map {
+            text[$0.startIndex..<$0.endIndex]
+        }
     }
 
     /// Long random-looking strings: at least 16 characters mixing letters and digits, or a `bot…:…` token.
