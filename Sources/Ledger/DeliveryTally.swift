@@ -92,6 +92,15 @@ public struct DeliveryTally: Sendable, Equatable {
             failures: records.filter(\.state.isFailure))
     }
 
+    /// SQL, the same on both stores, for the index of the range of `days` that `column` (milliseconds) falls in:
+    /// `0` for one range, else a `CASE` over the ranges' ends (rows outside every range are filtered out before).
+    static func dayIndex(of column: String, in days: [Range<Date>]) -> String {
+        guard days.count > 1 else { return "0" }
+        return "CASE "
+            + days.dropLast().enumerated().map { "WHEN \(column) < \($1.upperBound.ledgerMillis) THEN \($0) " }.joined()
+            + "ELSE \(days.count - 1) END"
+    }
+
     /// Deliveries counted, by state, over the whole period.
     public var states: [DeliveryState: Int] {
         groups.reduce(into: [:]) { total, group in total.merge(group.states, uniquingKeysWith: +) }

@@ -16,13 +16,7 @@ extension PostgresLedgerStore {
             binds.append(groups.sorted())
             condition += " AND d.group_id = ANY($3)"
         }
-        // The day of each row: the index of the range its latest change falls in.
-        let day =
-            days.count == 1
-            ? "0"
-            : "CASE "
-                + days.dropLast().enumerated().map { "WHEN d.updated_at < \($1.upperBound.ledgerMillis) THEN \($0) " }
-                .joined() + "ELSE \(days.count - 1) END"
+        let day = DeliveryTally.dayIndex(of: "d.updated_at", in: days)
         let failures = DeliveryState.failures.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let queries = (
             groups: PostgresQuery(

@@ -15,13 +15,7 @@ extension SQLiteLedgerStore {
             condition += " AND d.group_id IN (SELECT value FROM json_each(?))"
             arguments += [String(decoding: try JSONEncoder().encode(groups.sorted()), as: UTF8.self)]
         }
-        // The day of each row: the index of the range its latest change falls in.
-        let day =
-            days.count == 1
-            ? "0"
-            : "CASE "
-                + days.dropLast().enumerated().map { "WHEN d.updated_at < \($1.upperBound.ledgerMillis) THEN \($0) " }
-                .joined() + "ELSE \(days.count - 1) END"
+        let day = DeliveryTally.dayIndex(of: "d.updated_at", in: days)
         let failures = StateCondition.any(of: DeliveryState.failures, column: "d.state")
         return try await read { [condition, arguments] db in
             var groupRows: [DeliveryTally.Group] = []
