@@ -86,7 +86,6 @@ struct LedgerCommand: AsyncParsableCommand {
             let store = try await openLedger(config, .readOnly)
             var writer = LedgerListingWriter(format: listed, timeZone: config.timeZone)
             let output = FileHandle.standardOutput
-            output.write(Data(((listed == .csv ? bom.prefix(for: .csv) : "") + writer.opening).utf8))
             // The task msgids of the customer groups' rows, read once per notice as the pages reach it.
             var msgids: (notice: String, ids: [String: String])?
             var page = filter
@@ -111,8 +110,10 @@ struct LedgerCommand: AsyncParsableCommand {
                     printError("--after: no delivery of '\(after ?? "")' (notice/group) in the ledger")
                     throw ExitStatus.usage.exitCode
                 }
-                if writer.count == 0 && rows.isEmpty {
-                    try await explainNothing(store, config: config)
+                if page.after == start {
+                    // The first page: a typo is refused before anything is written.
+                    if rows.isEmpty { try await explainNothing(store, config: config) }
+                    output.write(Data(((listed == .csv ? bom.prefix(for: .csv) : "") + writer.opening).utf8))
                 }
                 var taskMsgids: [String: String] = [:]
                 for noticeID in Set(rows.map(\.noticeID)).sorted() {

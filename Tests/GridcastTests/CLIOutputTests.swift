@@ -45,9 +45,13 @@ extension CLITests {
         let group = try await setup.run(list + ["--group", "nobody"])
         #expect(group.status == 2)
         #expect(group.stderr.contains("--group: no group 'nobody'"))
-        let notice = try await setup.run(list + ["--notice", "nothing"])
+        let notice = try await setup.run(list + ["--notice", "nothing", "--format", "csv"])
         #expect(notice.status == 2)
         #expect(notice.stderr.contains("--notice: no notice 'nothing' in the ledger"))
+        // A refused listing writes nothing a script could take for an empty answer: no header, no "[".
+        #expect(notice.stdout.isEmpty, "\(notice.stdout)")
+        let json = try await setup.run(list + ["--group", "nobody", "--format", "json"])
+        #expect(json.status == 2 && json.stdout.isEmpty, "\(json.stdout)")
         // A known group with nothing in the range is an empty answer, not an error.
         let empty = try await setup.run(list + ["--group", "g0000", "--date", "2020-01-01"])
         #expect(empty.status == 0)
