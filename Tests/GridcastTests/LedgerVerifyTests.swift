@@ -36,6 +36,14 @@ struct LedgerVerifyTests {
         }
     }
 
+    /// What the fast check alone (``ChainDigest``) says of the ledger at `path`: its head when consistent, nil when
+    /// it sends `verify` on to the replay.
+    static func digest(_ path: String, checkpoint: String? = nil) throws -> LedgerCheckpoint? {
+        try DatabaseQueue(path: path).read { db in
+            try LedgerVerifier.digest(db, checkpoint: checkpoint.flatMap(LedgerCheckpoint.init(parsing:)))
+        }
+    }
+
     static func history() async throws -> History {
         let directory = try TemporaryDirectory("verify")
         let server = try await EmulatorServer.start(
@@ -90,6 +98,24 @@ struct LedgerVerifyTests {
         #expect(payload.hasPrefix(#"[{"row":{"gone":null,"text":"引号\"反斜杠\\换行\u000a"#))
         #expect(payload.hasSuffix(#"{"set":{"id":"dlv_1","state":"sent"},"table":"deliveries"}]"#))
         #expect(try EventLog.decode(payload) == images + [change])
+        // The fast reader reads what the decoder does, but takes no real: the ledger writes none, and verify falls
+        // back to the decoder for a payload it can't read.
+        let integral = [images[0], change]
+        var canonical = EventLog.encode(integral)
+        let read = canonical.withUTF8 { bytes in
+            PayloadReader.starts(in: bytes)?.map { start in
+                PayloadReader.image(in: bytes, at: start).map {
+                    RowImage(
+                        table: $0.table, columns: $0.cells.map(\.column), values: $0.cells.map(\.value),
+                        isChange: $0.isChange)
+                }
+            }
+        }
+        #expect(read == integral)
+        var withReal = payload
+        #expect(
+            withReal.withUTF8 { bytes in PayloadReader.image(in: bytes, at: PayloadReader.starts(in: bytes)![1]) }
+                == nil)
         #expect(EventLog.encode(images + [change]) == payload, "the same rows always encode to the same bytes")
     }
 
@@ -101,6 +127,7 @@ struct LedgerVerifyTests {
         let head = try await SQLiteLedgerStore(path: history.ledgerPath).head()
         #expect(result.stdout == "ok \(head.seq):\(head.hash)\n")
         #expect(head.seq >= 8)
+        #expect(try Self.digest(history.copy("digest.sqlite")) == head, "the fast check alone finds it consistent")
         let viaConfig = try await history.run(["ledger", "verify", "--config", history.configPath])
         #expect(viaConfig.stdout == result.stdout)
         // What verify prints is what --checkpoint takes, and the older two-word form is taken too.
@@ -193,6 +220,10 @@ struct LedgerVerifyTests {
                 if result.status != 1 || !result.stdout.hasPrefix("FAILED:") {
                     undetected.append("\(table).\(column)")
                 }
+                // The migrations table is the schema check's; every other edit the fast check catches by itself.
+                if table != "grdb_migrations", try Self.digest(copy) != nil {
+                    undetected.append("\(table).\(column) by the fast check")
+                }
             }
         }
         #expect(undetected.isEmpty, "edits verify did not catch: \(undetected)")
@@ -256,6 +287,7 @@ struct LedgerVerifyTests {
             try await DatabaseQueue(path: copy).write { db in try db.execute(sql: sql) }
             let result = try await history.verify(copy)
             #expect(result.status == 1, "\(what) went unnoticed: \(result.stdout)")
+            #expect(try Self.digest(copy) == nil, "\(what) went unnoticed by the fast check")
         }
     }
 
@@ -289,6 +321,7 @@ struct LedgerVerifyTests {
             let result = try await history.verify(copy)
             #expect(result.status == 1)
             #expect(result.stdout.contains(message), "\(result.stdout)")
+            #expect(try Self.digest(copy) == nil, "\(message): unnoticed by the fast check")
         }
     }
 
@@ -319,6 +352,7 @@ struct LedgerVerifyTests {
         let truncated = try await history.verify(early, checkpoint: checkpoint)
         #expect(truncated.status == 1)
         #expect(truncated.stdout.contains("truncated"), "\(truncated.stdout)")
+        #expect(try Self.digest(early) != nil && Self.digest(early, checkpoint: checkpoint) == nil)
 
         // A rewritten ledger: a whole new history, consistent on its own, long enough to reach the checkpoint.
         history = try await Self.history()
@@ -336,6 +370,7 @@ struct LedgerVerifyTests {
         let rewritten = try await history.verify(checkpoint: checkpoint)
         #expect(rewritten.status == 1)
         #expect(rewritten.stdout.contains("rewritten"), "\(rewritten.stdout)")
+        #expect(try Self.digest(history.ledgerPath, checkpoint: checkpoint) == nil)
 
         let bad = try await history.verify(checkpoint: "12:nothex")
         #expect(bad.status == 2)

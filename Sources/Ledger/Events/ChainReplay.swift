@@ -3,8 +3,9 @@ import Foundation
 import GridcastCore
 
 /// Replays the event chain as a store reads it out, event by event, checking each link; then compares each table's
-/// rows, as the store reads them, with their last recorded images. Every store's `verify` drives one, so a
-/// verification means the same on each (`docs/ledger.md`, "Tamper evidence").
+/// rows, as the store reads them, with their last recorded images. Every store's `verify` drives one when its fast
+/// check (``ChainDigest``) finds something wrong, to name the first discrepancy, so a verification means the same on
+/// each (`docs/ledger.md`, "Verifying the ledger").
 ///
 /// Any single edited field shows: in `events` the chain breaks (hash, prev_hash or sequence); in the other tables
 /// the row no longer equals its last recorded image; a deleted row or event and an added one show the same way.

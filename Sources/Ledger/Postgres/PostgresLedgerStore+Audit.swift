@@ -15,13 +15,26 @@ extension PostgresLedgerStore {
     }
 
     public func verify(checkpoint: LedgerCheckpoint?) async throws -> LedgerVerification {
-        try await read { tx in
-            // One snapshot for the whole check: instances writing meanwhile don't make rows and events disagree.
+        try await snapshot { tx in try await Self.verify(tx, checkpoint: checkpoint) }
+    }
+
+    /// The fast check alone (``ChainDigest``): the head when it finds the ledger consistent, nil when `verify` goes
+    /// on to the replay.
+    func digestHead(checkpoint: LedgerCheckpoint?) async throws -> LedgerCheckpoint? {
+        try await snapshot { tx in try await Self.digest(tx, checkpoint: checkpoint) }
+    }
+
+    /// `body` in one read-only snapshot: instances writing meanwhile don't make rows and events disagree. It reads
+    /// the whole ledger, so its deadline is hours, not the store's seconds.
+    private func snapshot<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresTransaction) async throws -> T
+    ) async throws -> T {
+        try await read(within: .seconds(6 * 3600)) { tx in
             try await tx.rows("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             do {
-                let verification = try await Self.verify(tx, checkpoint: checkpoint)
+                let result = try await body(tx)
                 try await tx.rows("COMMIT")
-                return verification
+                return result
             } catch {
                 _ = try? await tx.rows("ROLLBACK")
                 throw error
@@ -34,6 +47,10 @@ extension PostgresLedgerStore {
         _ tx: PostgresTransaction, checkpoint: LedgerCheckpoint?
     ) async throws -> LedgerVerification {
         if let problem = try await Self.schemaProblem(tx) { return .failed(problem) }
+        if let head = try await digest(tx, checkpoint: checkpoint), try await posterProblem(tx) == nil {
+            return .ok(events: head.seq, head: head)
+        }
+        // Something disagrees: the replay, which holds every row's image, finds the first discrepancy and says where.
         var replay = ChainReplay(checkpoint: checkpoint)
         let events = try await tx.connection.query(
             "SELECT seq, at, kind, actor, payload, prev_hash, hash FROM events ORDER BY seq", logger: tx.logger)
@@ -63,6 +80,45 @@ extension PostgresLedgerStore {
             }
             if let problem = comparison.finish() { return .failed(problem) }
         }
+        if let problem = try await posterProblem(tx) { return .failed(problem) }
+        return .ok(events: replay.count, head: replay.head)
+    }
+
+    /// The head when ``ChainDigest`` finds the chain whole, `event_head` naming its last event, and the replay equal
+    /// to the rows; nil otherwise.
+    private static func digest(
+        _ tx: PostgresTransaction, checkpoint: LedgerCheckpoint?
+    ) async throws -> LedgerCheckpoint? {
+        var rows = 0
+        for table in LedgerTables.primaryKeys.keys {
+            rows += try await tx.row(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"))?.decode(Int.self) ?? 0
+        }
+        var digest = ChainDigest(checkpoint: checkpoint, rows: rows)
+        let events = try await tx.connection.query(
+            "SELECT seq, at, kind, actor, payload, prev_hash, hash FROM events ORDER BY seq DESC", logger: tx.logger)
+        for try await (seq, at, kind, actor, payload, prevHash, hash) in events.decode(
+            (Int64, Int64, String, String, String, String, String).self)
+        {
+            var payload = payload
+            payload.withUTF8 {
+                digest.add(seq: seq, at: at, kind: kind, actor: actor, prevHash: prevHash, hash: hash, payload: $0)
+            }
+        }
+        let head = try await tx.row("SELECT seq, hash FROM event_head WHERE id = 1")
+        guard let head, try head.decode((Int64, String).self) == (digest.head.seq, digest.head.hash) else { return nil }
+        for table in LedgerTables.primaryKeys.keys.sorted() {
+            let columns = PostgresSchema.imageColumns[table] ?? "*"
+            let rows = try await tx.connection.query(
+                PostgresQuery(unsafeSQL: "SELECT \(columns) FROM \(table)"), logger: tx.logger)
+            for try await row in rows {
+                digest.add(row: try PostgresImageWriter.image(table: table, of: row))
+            }
+        }
+        return digest.finish()
+    }
+
+    /// The first stored poster whose bytes are not what its row says (``ChainReplay/posterProblem``).
+    private static func posterProblem(_ tx: PostgresTransaction) async throws -> String? {
         let posters = try await tx.connection.query(
             "SELECT sha256, format, size, bytes FROM posters ORDER BY sha256", logger: tx.logger)
         let columns = (String, String, Int64, Data).self
@@ -70,10 +126,10 @@ extension PostgresLedgerStore {
             if let problem = ChainReplay.posterProblem(
                 sha256: sha256, format: format, size: size, bytes: [UInt8](bytes))
             {
-                return .failed(problem)
+                return problem
             }
         }
-        return .ok(events: replay.count, head: replay.head)
+        return nil
     }
 
     /// What the schema check finds wrong: migrations other than this version's, or a trigger, rule or table added

@@ -16,6 +16,12 @@ extension SQLiteLedgerStore {
         return try await read { db in try verifier.verify(db, checkpoint: checkpoint) }
     }
 
+    /// The fast check alone (``ChainDigest``): the head when it finds the ledger consistent, nil when `verify` goes
+    /// on to the replay.
+    func digestHead(checkpoint: LedgerCheckpoint?) async throws -> LedgerCheckpoint? {
+        try await read { db in try LedgerVerifier.digest(db, checkpoint: checkpoint) }
+    }
+
     /// Verifies the ledger file at `path` without changing it: opened read-only, no migrations run (an audited
     /// copy stays as it was handed over, and a tampered migration table can't make gridcast rebuild tables).
     public static func verify(path: String, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
