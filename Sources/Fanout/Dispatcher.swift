@@ -480,7 +480,7 @@ public struct Dispatcher: Sendable {
                 verdict = .permanent(reason: "\(error)")
             }
             FanoutMetrics.outcome(sink: sink.name, verdict.name)
-            let reason = verdict.reason.map(group.secretForms.redact)
+            let reason = verdict.reason.map { group.secretForms.redact($0) }  // forms built only for a reason
             logger.debug(
                 "attempt",
                 metadata: [

@@ -11,11 +11,12 @@ public struct Group: Sendable, Hashable, Identifiable {
     /// The signing secret, where the platform has one.
     public var secret: String? { didSet { findSecrets() } }
     /// Every string of this group that must never be shown: the signing secret, the credential parts of its URL and
-    /// its Feishu app's secret. Found when the URL, the secret or the app is set, as ``secretForms``.
+    /// its Feishu app's secret. Found when the URL, the secret or the app is set.
     public private(set) var secrets: [String]
-    /// Every form of ``secrets`` (see ``SecretForms``), built when the URL or secret is set rather than per message:
-    /// text a receiver sent back goes through its ``SecretForms/redact(_:)``.
-    public private(set) var secretForms: SecretForms
+    /// Every form of ``secrets`` (see ``SecretForms``): text a receiver sent back goes through its
+    /// ``SecretForms/redact(_:)``. Built when asked, for the few texts that need it: building them for every group
+    /// as a config was read was most of the time and memory a 100,000-group config took, in every command.
+    public var secretForms: SecretForms { SecretForms(secrets) }
     /// The custom keyword the platform requires in every message.
     public var keyword: String?
     /// The chat: Telegram's chat id, or a WeCom customer group's `chat_id`.
@@ -72,18 +73,15 @@ public struct Group: Sendable, Hashable, Identifiable {
         self.rate = rate
         self.format = format
         self.location = location
-        let secrets = Self.secrets(url: url, secret: secret, app: nil)
-        self.secrets = secrets
-        self.secretForms = SecretForms(secrets)
+        self.secrets = Self.secrets(url: url, secret: secret, app: nil)
     }
 
     /// The urgent prefix of a config that sets none.
     public static let defaultUrgentPrefix = "【紧急】"
 
-    /// Finds ``secrets`` and their forms again, after the URL, the secret or the app changed.
+    /// Finds ``secrets`` again, after the URL, the secret or the app changed.
     private mutating func findSecrets() {
         secrets = Self.secrets(url: url, secret: secret, app: feishuApp)
-        secretForms = SecretForms(secrets)
     }
 
     private static func secrets(url: String, secret: String?, app: FeishuApp?) -> [String] {
