@@ -37,6 +37,9 @@ public struct ConfigLoader: Sendable {
     /// Whether the config must define groups: `gridcast wecom groups` lists an app's customer groups before any of
     /// them is configured.
     public var groupsRequired = true
+    /// Whether to read only `timezone` and `ledger` (and check nothing else): `gridcast ledger verify` needs no more,
+    /// and a city's 100,000 groups cost seconds and a hundred megabytes to read.
+    public var ledgerOnly = false
 
     /// Creates a loader. With `credentials: .deferred`, an unset variable in a group's `url` or `secret`, in an
     /// app's id, corp id or secret (`feishu_app`, `wecom_apps`) or in the API token is no error: the value stays
@@ -132,6 +135,7 @@ public struct ConfigLoader: Sendable {
         var noticesDirectory: (String, SourceLocation)?
         var feishuApp: FeishuApp?
         for (key, value) in reader.entries(mapping, allowed: Self.rootKeys, context: "config") {
+            if ledgerOnly && key != "timezone" && key != "ledger" { continue }
             switch key {
             case "timezone":
                 if let (name, location) = reader.string(value, key) {
@@ -202,7 +206,7 @@ public struct ConfigLoader: Sendable {
             // Taken whole when there are no inline groups: appending would copy every group.
             if groups.isEmpty { groups = csv } else { groups += csv }
         }
-        if groupsNode == nil && groupsFile == nil && groupsRequired {
+        if groupsNode == nil && groupsFile == nil && groupsRequired && !ledgerOnly {
             reader.error(
                 SourceLocation(file: file, line: 1, column: 1),
                 "config defines no groups: add `groups:` or `groups_file:`")

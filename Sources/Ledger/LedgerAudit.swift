@@ -5,5 +5,13 @@ public protocol LedgerAudit: Sendable {
 
     /// Recomputes the event chain, replays it and compares the result with every row of every ledger table and with
     /// the schema; with a checkpoint, also proves the chain still extends it.
-    func verify(checkpoint: LedgerCheckpoint?) async throws -> LedgerVerification
+    /// `progress` is called now and then as the events and rows are read.
+    func verify(checkpoint: LedgerCheckpoint?, progress: VerifyObserver?) async throws -> LedgerVerification
+}
+
+extension LedgerAudit {
+    /// ``verify(checkpoint:progress:)`` with nobody watching.
+    public func verify(checkpoint: LedgerCheckpoint?) async throws -> LedgerVerification {
+        try await verify(checkpoint: checkpoint, progress: nil)
+    }
 }

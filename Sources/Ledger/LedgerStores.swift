@@ -46,15 +46,15 @@ public enum LedgerStores {
     /// that the chain still extends it.
     /// - Throws: when the ledger can't be opened or read (nothing was verified then).
     public static func verify(
-        _ settings: LedgerSettings, checkpoint: LedgerCheckpoint?
+        _ settings: LedgerSettings, checkpoint: LedgerCheckpoint?, progress: VerifyObserver? = nil
     ) async throws
         -> LedgerVerification
     {
         if let postgres = settings.postgres {
             let store = try await PostgresLedgerStore.open(
                 postgres, instanceTimeout: settings.instanceTimeout, creating: false)
-            return try await store.verify(checkpoint: checkpoint)
+            return try await store.verify(checkpoint: checkpoint, progress: progress)
         }
-        return try verifySQLite(settings, checkpoint: checkpoint)
+        return try verifySQLite(settings, checkpoint: checkpoint, progress: progress)
     }
 }

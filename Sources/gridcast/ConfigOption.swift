@@ -24,11 +24,12 @@ struct ConfigOption: ParsableArguments {
 /// does) and exits 2.
 func loadConfig(
     _ path: String, consequence: String? = nil, credentials: EnvironmentExpansion.CredentialUse,
-    groupsRequired: Bool = true
+    groupsRequired: Bool = true, ledgerOnly: Bool = false
 ) throws -> ConfigLoader.Loaded {
     do {
         var loader = ConfigLoader(catalog: SinkRegistry.standard, credentials: credentials)
         loader.groupsRequired = groupsRequired
+        loader.ledgerOnly = ledgerOnly
         return try loader.loaded(path: path)
     } catch {
         for diagnostic in error.diagnostics { printError(diagnostic.description) }
@@ -63,9 +64,10 @@ struct LedgerOptions: ParsableArguments {
     var hasConfig: Bool { config != nil }
 
     /// The config (or, with `--ledger` alone, the defaults: no groups), its `ledger.path` replaced by `--ledger`.
-    func load() throws -> GridcastConfig {
+    /// `ledgerOnly` reads only its `timezone` and `ledger` (no groups).
+    func load(ledgerOnly: Bool = false) throws -> GridcastConfig {
         var loaded = GridcastConfig(file: ledger ?? "")
-        if let config { loaded = try loadConfig(config, credentials: .deferred).config }
+        if let config { loaded = try loadConfig(config, credentials: .deferred, ledgerOnly: ledgerOnly).config }
         // A path on the command line is the operator's, relative to the working directory.
         if let ledger { loaded.ledger = LedgerSettings(path: ledger) }
         return loaded

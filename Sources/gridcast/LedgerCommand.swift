@@ -166,7 +166,8 @@ extension LedgerCommand {
         var checkpoint: String?
 
         func run() async throws {
-            let settings = try options.load().ledger
+            // The ledger is all verify reads of a config: its groups are not checked or kept.
+            let settings = try options.load(ledgerOnly: true).ledger
             var mark: LedgerCheckpoint?
             if let checkpoint {
                 // `SEQ HASH` (two words, as earlier versions printed it) is taken as well as `SEQ:HASH`.
@@ -186,7 +187,13 @@ extension LedgerCommand {
             }
             let result: LedgerVerification
             do {
-                result = try await LedgerStores.verify(settings, checkpoint: mark)
+                // On a terminal, how far it has come, on one line that is cleared at the end; nothing in a pipe.
+                let onTerminal = isatty(STDERR_FILENO) == 1
+                let show: VerifyObserver = { progress in
+                    FileHandle.standardError.write(Data("\rverify: \(progress)\u{1B}[K".utf8))
+                }
+                result = try await LedgerStores.verify(settings, checkpoint: mark, progress: onTerminal ? show : nil)
+                if onTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             } catch {
                 // Exit 1 is the tamper answer; a ledger that can't be opened has not been checked at all.
                 printError(

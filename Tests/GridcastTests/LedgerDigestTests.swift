@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GridcastCore
 import GridcastTesting
+import Synchronization
 import Testing
 
 @testable import Ledger
@@ -47,7 +48,15 @@ struct LedgerDigestTests {
         _ = try await store.expireLeases(now: later.addingTimeInterval(3600), policy: .hold) { _ in true }
         let head = try await store.head()
         #expect(try await fastCheck(store) == head)
-        #expect(try await store.verify(checkpoint: nil) == .ok(events: head.seq, head: head))
+        let seen = ProgressLog()
+        #expect(
+            try await store.verify(checkpoint: nil, progress: { seen.append($0) }) == .ok(events: head.seq, head: head))
+        // It starts at nothing read and ends with every event and row.
+        let reports = seen.reports
+        #expect(reports.first?.events == 0 && reports.first?.rows == 0)
+        #expect(reports.last?.events == head.seq && reports.last?.rows == reports.last?.rowCount)
+        #expect(reports.last?.rowCount == 6, "a notice and its five deliveries")
+        #expect(reports.first?.description == "events 0%" && reports.last?.description == "rows 100%")
         #expect(try await fastCheck(store, checkpoint: LedgerCheckpoint(seq: 2, hash: head.hash)) == nil)
 
         let edit = "UPDATE deliveries SET state = 'sent' WHERE group_id = 'g1'"
@@ -63,4 +72,15 @@ struct LedgerDigestTests {
         }
         #expect(problem.contains("deliveries row"), "\(problem)")
     }
+}
+
+/// The progress reports of one verification, as they came.
+final class ProgressLog: Sendable {
+    private let log = Mutex<[VerifyProgress]>([])
+
+    func append(_ progress: VerifyProgress) {
+        log.withLock { $0.append(progress) }
+    }
+
+    var reports: [VerifyProgress] { log.withLock { $0 } }
 }

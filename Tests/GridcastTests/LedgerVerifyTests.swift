@@ -130,6 +130,11 @@ struct LedgerVerifyTests {
         #expect(try Self.digest(history.copy("digest.sqlite")) == head, "the fast check alone finds it consistent")
         let viaConfig = try await history.run(["ledger", "verify", "--config", history.configPath])
         #expect(viaConfig.stdout == result.stdout)
+        // Of a config, verify reads the ledger alone: a groups file it can't read is no reason not to verify.
+        let ledgerOnly = history.directory.file("ledger-only.yaml")
+        try "ledger:\n  path: ledger.sqlite\ngroups_file: gone.csv\n".write(
+            toFile: ledgerOnly, atomically: true, encoding: .utf8)
+        #expect(try await history.run(["ledger", "verify", "--config", ledgerOnly]).stdout == result.stdout)
         // What verify prints is what --checkpoint takes, and the older two-word form is taken too.
         let printed = String(result.stdout.dropFirst(3).dropLast())
         #expect(try await history.verify(checkpoint: printed).status == 0)

@@ -14,8 +14,8 @@ extension PostgresLedgerStore {
         }
     }
 
-    public func verify(checkpoint: LedgerCheckpoint?) async throws -> LedgerVerification {
-        try await snapshot { tx in try await Self.verify(tx, checkpoint: checkpoint) }
+    public func verify(checkpoint: LedgerCheckpoint?, progress: VerifyObserver?) async throws -> LedgerVerification {
+        try await snapshot { tx in try await Self.verify(tx, checkpoint: checkpoint, progress: progress) }
     }
 
     /// The fast check alone (``ChainDigest``): the head when it finds the ledger consistent, nil when `verify` goes
@@ -44,10 +44,12 @@ extension PostgresLedgerStore {
 
     /// The verification, inside the snapshot.
     private static func verify(
-        _ tx: PostgresTransaction, checkpoint: LedgerCheckpoint?
+        _ tx: PostgresTransaction, checkpoint: LedgerCheckpoint?, progress: VerifyObserver?
     ) async throws -> LedgerVerification {
         if let problem = try await Self.schemaProblem(tx) { return .failed(problem) }
-        if let head = try await digest(tx, checkpoint: checkpoint), try await posterProblem(tx) == nil {
+        if let head = try await digest(tx, checkpoint: checkpoint, progress: progress),
+            try await posterProblem(tx) == nil
+        {
             return .ok(events: head.seq, head: head)
         }
         // Something disagrees: the replay, which holds every row's image, finds the first discrepancy and says where.
@@ -87,13 +89,15 @@ extension PostgresLedgerStore {
     /// The head when ``ChainDigest`` finds the chain whole, `event_head` naming its last event, and the replay equal
     /// to the rows; nil otherwise.
     private static func digest(
-        _ tx: PostgresTransaction, checkpoint: LedgerCheckpoint?
+        _ tx: PostgresTransaction, checkpoint: LedgerCheckpoint?, progress: VerifyObserver? = nil
     ) async throws -> LedgerCheckpoint? {
         var rows = 0
         for table in LedgerTables.primaryKeys.keys {
             rows += try await tx.row(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"))?.decode(Int.self) ?? 0
         }
+        let count = try await tx.row("SELECT coalesce(max(seq), 0) FROM events")?.decode(Int64.self) ?? 0
         var digest = ChainDigest(checkpoint: checkpoint, rows: rows)
+        var report = VerifyProgress.Reporter(progress, events: count, rows: rows)
         let events = try await tx.connection.query(
             "SELECT seq, at, kind, actor, payload, prev_hash, hash FROM events ORDER BY seq DESC", logger: tx.logger)
         for try await (seq, at, kind, actor, payload, prevHash, hash) in events.decode(
@@ -103,6 +107,7 @@ extension PostgresLedgerStore {
             payload.withUTF8 {
                 digest.add(seq: seq, at: at, kind: kind, actor: actor, prevHash: prevHash, hash: hash, payload: $0)
             }
+            report.event()
         }
         let head = try await tx.row("SELECT seq, hash FROM event_head WHERE id = 1")
         guard let head, try head.decode((Int64, String).self) == (digest.head.seq, digest.head.hash) else { return nil }
@@ -112,8 +117,10 @@ extension PostgresLedgerStore {
                 PostgresQuery(unsafeSQL: "SELECT \(columns) FROM \(table)"), logger: tx.logger)
             for try await row in rows {
                 digest.add(row: try PostgresImageWriter.image(table: table, of: row))
+                report.row()
             }
         }
+        report.finish()
         return digest.finish()
     }
 

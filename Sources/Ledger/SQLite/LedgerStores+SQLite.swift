@@ -7,7 +7,9 @@ extension LedgerStores {
             ? try SQLiteLedgerStore(readingOnly: settings.path) : try SQLiteLedgerStore(path: settings.path)
     }
 
-    static func verifySQLite(_ settings: LedgerSettings, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
-        try SQLiteLedgerStore.verify(path: settings.path, checkpoint: checkpoint)
+    static func verifySQLite(
+        _ settings: LedgerSettings, checkpoint: LedgerCheckpoint?, progress: VerifyObserver?
+    ) throws -> LedgerVerification {
+        try SQLiteLedgerStore.verify(path: settings.path, checkpoint: checkpoint, progress: progress)
     }
 }

@@ -16,7 +16,9 @@ struct LedgerVerifier {
     /// The migrations a ledger of this version has applied.
     var migrations: [String]
 
-    func verify(_ db: Database, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
+    func verify(
+        _ db: Database, checkpoint: LedgerCheckpoint?, progress: VerifyObserver? = nil
+    ) throws -> LedgerVerification {
         // The schema first: a trigger, view, index or table added (or dropped) outside gridcast changes no row the
         // event log describes, and the row checks below read the tables by name.
         if try db.tableExists("grdb_migrations") {
@@ -28,12 +30,15 @@ struct LedgerVerifier {
         if let problem = try Self.schemaProblem(db) {
             return .failed(problem)
         }
-        return try verifyHistory(db, checkpoint: checkpoint)
+        return try verifyHistory(db, checkpoint: checkpoint, progress: progress)
     }
 
     /// The chain, the replay and the comparison with every row, without the schema checks of ``verify``.
-    func verifyHistory(_ db: Database, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
-        if let head = try Self.digest(db, checkpoint: checkpoint), try Self.posterProblem(db) == nil {
+    func verifyHistory(
+        _ db: Database, checkpoint: LedgerCheckpoint?, progress: VerifyObserver? = nil
+    ) throws -> LedgerVerification {
+        if let head = try Self.digest(db, checkpoint: checkpoint, progress: progress), try Self.posterProblem(db) == nil
+        {
             return .ok(events: head.seq, head: head)
         }
         // Something disagrees: the replay, which holds every row's image, finds the first discrepancy and says where.
@@ -65,15 +70,19 @@ struct LedgerVerifier {
     }
 
     /// The head when ``ChainDigest`` finds the chain whole and its replay equal to the rows; nil otherwise.
-    static func digest(_ db: Database, checkpoint: LedgerCheckpoint?) throws -> LedgerCheckpoint? {
+    static func digest(
+        _ db: Database, checkpoint: LedgerCheckpoint?, progress: VerifyObserver? = nil
+    ) throws -> LedgerCheckpoint? {
         var rows = 0
         for table in LedgerTables.primaryKeys.keys {
             rows += try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
         }
+        let events = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
         var digest = ChainDigest(checkpoint: checkpoint, rows: rows)
-        let events = try Row.fetchCursor(
+        var report = VerifyProgress.Reporter(progress, events: events, rows: rows)
+        let cursor = try Row.fetchCursor(
             db, sql: "SELECT seq, at, kind, actor, prev_hash, hash, payload FROM events ORDER BY seq DESC")
-        while let row = try events.next() {
+        while let row = try cursor.next() {
             // The payload read in place: a plan's can be tens of megabytes.
             try row.withUnsafeData(atIndex: 6) { data in
                 (data ?? Data()).withUnsafeBytes { raw in
@@ -83,6 +92,7 @@ struct LedgerVerifier {
                 }
             }
             guard digest.consistent else { return nil }
+            report.event()
         }
         for table in LedgerTables.primaryKeys.keys.sorted() {
             let columns = LedgerTables.imageColumns[table] ?? "*"
@@ -90,8 +100,10 @@ struct LedgerVerifier {
             var builder = RowImageBuilder(table: table)
             while let row = try cursor.next() {
                 digest.add(row: builder.image(of: row))
+                report.row()
             }
         }
+        report.finish()
         return digest.finish()
     }
 

@@ -11,9 +11,9 @@ extension SQLiteLedgerStore {
         }
     }
 
-    public func verify(checkpoint: LedgerCheckpoint?) async throws -> LedgerVerification {
+    public func verify(checkpoint: LedgerCheckpoint?, progress: VerifyObserver?) async throws -> LedgerVerification {
         let verifier = LedgerVerifier(migrations: Self.migrator.migrations)
-        return try await read { db in try verifier.verify(db, checkpoint: checkpoint) }
+        return try await read { db in try verifier.verify(db, checkpoint: checkpoint, progress: progress) }
     }
 
     /// The fast check alone (``ChainDigest``): the head when it finds the ledger consistent, nil when `verify` goes
@@ -24,7 +24,9 @@ extension SQLiteLedgerStore {
 
     /// Verifies the ledger file at `path` without changing it: opened read-only, no migrations run (an audited
     /// copy stays as it was handed over, and a tampered migration table can't make gridcast rebuild tables).
-    public static func verify(path: String, checkpoint: LedgerCheckpoint?) throws -> LedgerVerification {
+    public static func verify(
+        path: String, checkpoint: LedgerCheckpoint?, progress: VerifyObserver? = nil
+    ) throws -> LedgerVerification {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.label = "gridcast-ledger-verify"
@@ -35,7 +37,7 @@ extension SQLiteLedgerStore {
                 guard try db.tableExists("events") else {
                     return .failed("\(path) has no event log yet: open it once with this gridcast version to add it")
                 }
-                return try verifier.verify(db, checkpoint: checkpoint)
+                return try verifier.verify(db, checkpoint: checkpoint, progress: progress)
             }
         } catch let error as DatabaseError where LedgerVerifier.isAccessProblem(error) {
             throw LedgerError.unreadable("cannot open \(path): \(describe(error))")
