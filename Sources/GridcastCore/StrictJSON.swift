@@ -146,20 +146,15 @@ enum StrictJSON {
                     flush()
                     guard let escape = peek() else { throw .malformed }
                     index += 1
-                    switch escape {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): units.append(UInt16(escape))
-                    case UInt8(ascii: "b"): units.append(0x08)
-                    case UInt8(ascii: "f"): units.append(0x0C)
-                    case UInt8(ascii: "n"): units.append(0x0A)
-                    case UInt8(ascii: "r"): units.append(0x0D)
-                    case UInt8(ascii: "t"): units.append(0x09)
-                    case UInt8(ascii: "u"):
-                        guard index + 4 <= bytes.count, bytes[index..<index + 4].allSatisfy(Self.isHexDigit),
+                    if let byte = JSONEscapes.byte(for: escape) {
+                        units.append(UInt16(byte))
+                    } else {
+                        guard escape == UInt8(ascii: "u"), index + 4 <= bytes.count,
+                            bytes[index..<index + 4].allSatisfy(Self.isHexDigit),
                             let unit = UInt16(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
                         else { throw .malformed }
                         units.append(unit)
                         index += 4
-                    default: throw .malformed
                     }
                 case 0x00..<0x20:
                     throw .malformed

@@ -103,13 +103,7 @@ struct LedgerVerifyTests {
         let integral = [images[0], change]
         var canonical = EventLog.encode(integral)
         let read = canonical.withUTF8 { bytes in
-            PayloadReader.starts(in: bytes)?.map { start in
-                PayloadReader.image(in: bytes, at: start).map {
-                    RowImage(
-                        table: $0.table, columns: $0.cells.map(\.column), values: $0.cells.map(\.value),
-                        isChange: $0.isChange)
-                }
-            }
+            PayloadReader.starts(in: bytes)?.map { PayloadReader.image(in: bytes, at: $0) }
         }
         #expect(read == integral)
         var withReal = payload

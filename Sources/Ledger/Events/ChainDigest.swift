@@ -91,26 +91,20 @@ struct ChainDigest {
         consistent = false
     }
 
-    private mutating func take(_ image: PayloadReader.Image) {
-        guard let keyColumns = LedgerTables.primaryKeys[image.table],
+    private mutating func take(_ image: RowImage) {
+        guard let key = image.key,
             // Notices are checked against their content hash as a whole, which a change image would need replay for.
             !(image.isChange && image.table == "notices")
         else { return fail() }
-        var keyParts: [String] = []
-        for name in keyColumns {
-            guard let cell = image.cells.first(where: { $0.column == name }) else { return fail() }
-            keyParts.append(cell.value.description)
-        }
-        let key = keyParts.joined(separator: "\u{0}")
         var bits: [UInt32] = []
-        bits.reserveCapacity(image.cells.count)
+        bits.reserveCapacity(image.columns.count)
         var tableBits = columnBits[image.table] ?? [:]
-        for cell in image.cells {
-            var bit = tableBits[cell.column]
+        for column in image.columns {
+            var bit = tableBits[column]
             if bit == nil {
                 guard tableBits.count < 31 else { return fail() }
                 bit = tableBits.count
-                tableBits[cell.column] = bit
+                tableBits[column] = bit
                 columnBits[image.table] = tableBits
             }
             bits.append(1 << UInt32(bit!))
@@ -120,8 +114,8 @@ struct ChainDigest {
         var state = RowState(bits: states[row, default: 0])
         if !state.isFinal {
             // Columns not met yet (in a newer event) hold this image's values after replay.
-            for (cell, bit) in zip(image.cells, bits) where state.columns & bit == 0 {
-                events.add(cells.hash(table: image.table, key: key, column: cell.column, value: cell.value))
+            for ((column, value), bit) in zip(zip(image.columns, image.values), bits) where state.columns & bit == 0 {
+                events.add(cells.hash(table: image.table, key: key, column: column, value: value))
             }
         }
         if image.isChange {
@@ -132,14 +126,7 @@ struct ChainDigest {
             if !state.isFinal {
                 state.isFinal = true
                 made[image.table, default: 0] += 1
-                if image.table == "notices",
-                    ChainReplay.contentProblem(
-                        RowImage(
-                            table: image.table,
-                            row: Dictionary(image.cells, uniquingKeysWith: { first, _ in first }))) != nil
-                {
-                    return fail()
-                }
+                if ChainReplay.contentProblem(image) != nil { return fail() }
             }
             state.columns = 0
         }

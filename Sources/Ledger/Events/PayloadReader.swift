@@ -1,15 +1,10 @@
+import GridcastCore
+
 /// Reads an event's payload — the canonical JSON array ``CanonicalJSON`` writes — one row image at a time, straight
 /// from its bytes: `gridcast ledger verify` goes through millions of images and must not hold a plan's hundred
 /// thousand at once. It reads only the canonical form (`{"row"|"set":{…},"table":"…"}`, no spaces, values that are
 /// `null`, integers or strings); anything else is `nil`, and the caller falls back to ``EventLog/decode(_:)``.
 struct PayloadReader {
-    /// One image: its table, whether it is a change, and its columns with their values in payload order.
-    struct Image {
-        var table: String
-        var isChange: Bool
-        var cells: [(column: String, value: LedgerValue)]
-    }
-
     /// Where each image starts in `bytes`, in payload order; nil when the payload is not a canonical array.
     static func starts(in bytes: UnsafeBufferPointer<UInt8>) -> [Int]? {
         guard bytes.first == UInt8(ascii: "["), bytes.last == UInt8(ascii: "]") else { return nil }
@@ -43,7 +38,7 @@ struct PayloadReader {
     }
 
     /// The image that starts at `start`; nil when it is not in the canonical form.
-    static func image(in bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Image? {
+    static func image(in bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> RowImage? {
         var reader = PayloadReader(bytes: bytes, index: start)
         return reader.image()
     }
@@ -56,19 +51,21 @@ struct PayloadReader {
         self.index = index
     }
 
-    private mutating func image() -> Image? {
+    private mutating func image() -> RowImage? {
         guard take("{"), let kind = string(), take(":{") else { return nil }
         guard kind == "row" || kind == "set" else { return nil }
-        var cells: [(column: String, value: LedgerValue)] = []
+        var columns: [String] = []
+        var values: [LedgerValue] = []
         if !take("}") {
             repeat {
                 guard let column = string(), take(":"), let value = value() else { return nil }
-                cells.append((column, value))
+                columns.append(column)
+                values.append(value)
             } while take(",")
             guard take("}") else { return nil }
         }
         guard take(",\"table\":"), let table = string(), take("}") else { return nil }
-        return Image(table: table, isChange: kind == "set", cells: cells)
+        return RowImage(table: table, columns: columns, values: values, isChange: kind == "set")
     }
 
     /// Consumes `literal` when the bytes continue with it.
@@ -131,22 +128,16 @@ struct PayloadReader {
             guard index < bytes.count else { return nil }
             let escape = bytes[index]
             index += 1
-            switch escape {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
-            case UInt8(ascii: "b"): decoded.append(0x08)
-            case UInt8(ascii: "f"): decoded.append(0x0C)
-            case UInt8(ascii: "n"): decoded.append(0x0A)
-            case UInt8(ascii: "r"): decoded.append(0x0D)
-            case UInt8(ascii: "t"): decoded.append(0x09)
-            case UInt8(ascii: "u"):
-                guard var scalar = hex4() else { return nil }
+            if let byte = JSONEscapes.byte(for: escape) {
+                decoded.append(byte)
+            } else {
+                guard escape == UInt8(ascii: "u"), var scalar = hex4() else { return nil }
                 if (0xD800..<0xDC00).contains(scalar) {
                     guard take("\\u"), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 }
                 guard let unicode = Unicode.Scalar(scalar) else { return nil }
                 decoded.append(contentsOf: String(Character(unicode)).utf8)
-            default: return nil
             }
             while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
                 guard bytes[index] >= 0x20 else { return nil }
