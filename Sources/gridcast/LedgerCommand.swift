@@ -40,7 +40,8 @@ struct LedgerCommand: AsyncParsableCommand {
         static let pageSize = 5000
 
         func run() async throws {
-            let config = try options.load()
+            // The ledger names its groups: the config's are read only to explain an empty listing.
+            let config = try options.load(ledgerOnly: true)
             var filter = DeliveryFilter(noticeID: notice, groupID: group)
             if let state {
                 guard let parsed = DeliveryState(rawValue: state) else {
@@ -112,7 +113,7 @@ struct LedgerCommand: AsyncParsableCommand {
                 }
                 if page.after == start {
                     // The first page: a typo is refused before anything is written.
-                    if rows.isEmpty { try await explainNothing(store, config: config) }
+                    if rows.isEmpty { try await explainNothing(store) }
                     output.write(Data(((listed == .csv ? bom.prefix(for: .csv) : "") + writer.opening).utf8))
                 }
                 var taskMsgids: [String: String] = [:]
@@ -130,9 +131,9 @@ struct LedgerCommand: AsyncParsableCommand {
         }
 
         /// An empty answer for a group or notice the config and the ledger don't know is a typo, not "none".
-        private func explainNothing(_ store: any LedgerStore, config: GridcastConfig) async throws {
-            if let group, !config.groups.contains(where: { $0.id == group }),
-                try await store.deliveries(matching: DeliveryFilter(groupID: group, limit: 1)).isEmpty
+        private func explainNothing(_ store: any LedgerStore) async throws {
+            if let group, try await store.deliveries(matching: DeliveryFilter(groupID: group, limit: 1)).isEmpty,
+                !(try options.load().groups.contains { $0.id == group })
             {
                 printError("--group: no group '\(group)' in \(options.source)")
                 throw ExitStatus.usage.exitCode
