@@ -54,7 +54,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     /// The member did not confirm in time; the task was cancelled (未确认已取消).
     public var expired: Int = 0
     /// One row per group.
-    public var byGroup: [GroupRow]
+    public var byGroup: GroupRows
     /// One row per notice.
     public var byNotice: [NoticeRow]
     /// Deliveries that did not get through — dead, in doubt, and customer groups' quota refused, not delivered and
@@ -290,18 +290,11 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     )
         -> PeriodReport
     {
-        func queued(_ states: [DeliveryState: Int]) -> Int {
+        func queued(_ states: StateCounts) -> Int {
             states[.planned, default: 0] + states[.claimed, default: 0] + states[.retry, default: 0]
         }
-        func total(_ states: [DeliveryState: Int]) -> Int { states.values.reduce(0, +) }
-        let byGroup = tally.groups.map { group in
-            let states = group.states
-            return GroupRow(
-                groupID: group.id, groupName: group.name, sink: group.sink, deliveries: total(states),
-                sent: states[.sent, default: 0], dead: states[.dead, default: 0], inDoubt: states[.inDoubt, default: 0],
-                queued: queued(states), accepted: states[.accepted, default: 0]
-            ).withCustomerGroupCounts(states)
-        }
+        func total(_ states: StateCounts) -> Int { states.total }
+        let byGroup = GroupRows(counted: tally.groups)
         // A delivery per notice and group: a notice's groups sent to are its sent deliveries.
         let byNotice = tally.notices.map { notice in
             let states = notice.states
@@ -333,7 +326,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             to: days.last!.description,
             timezone: day.timeZone.identifier,
             notices: tally.notices.filter { $0.states[.sent, default: 0] > 0 }.count,
-            groups: tally.groups.filter { $0.states[.sent, default: 0] > 0 }.count,
+            groups: tally.groups.reduce(0) { $0 + ($1.states[.sent] > 0 ? 1 : 0) },
             deliveries: total(states),
             sent: states[.sent, default: 0],
             pending: states[.planned, default: 0] + states[.claimed, default: 0],
@@ -407,7 +400,7 @@ protocol CustomerGroupCounted {
 
 extension CustomerGroupCounted {
     /// The row with the customer-group outcomes among `states` counted.
-    func withCustomerGroupCounts(_ states: [DeliveryState: Int]) -> Self {
+    func withCustomerGroupCounts(_ states: StateCounts) -> Self {
         var row = self
         row.awaitingConfirmation = states[.awaitingConfirmation, default: 0]
         row.quotaRefused = states[.quotaRefused, default: 0]

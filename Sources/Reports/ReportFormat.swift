@@ -13,12 +13,22 @@ extension PeriodReport {
     /// The report in `format`; days without any delivery are left out of the table and markdown formats unless
     /// `allDays` (JSON and CSV always hold every day).
     public func rendered(as format: ReportFormat, allDays: Bool = false) -> String {
+        var bytes: [UInt8] = []
+        write(as: format, allDays: allDays) { bytes += $0 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes the report in `format` (as ``rendered(as:allDays:)`` would) to `output` in pieces of about 64 KiB as
+    /// it is made: a city's hundred thousand group rows are never one text in memory.
+    public func write(as format: ReportFormat, allDays: Bool = false, to output: @escaping ([UInt8]) -> Void) {
+        var out = ReportText(output: output)
         switch format {
-        case .json: json
-        case .csv: csv
-        case .table: table(allDays: allDays)
-        case .markdown: markdown(allDays: allDays)
+        case .json: writeJSON(to: &out)
+        case .csv: writeCSV(to: &out)
+        case .table: writeTable(allDays: allDays, to: &out)
+        case .markdown: writeMarkdown(allDays: allDays, to: &out)
         }
+        out.flush()
     }
 
     /// The period's name for headings: `2026-11-29`, `2026-11-23 – 2026-11-29`, `2026-11`, `2026`.
@@ -43,11 +53,13 @@ extension PeriodReport {
     }
 
     /// Ready to paste into a work summary: the Chinese summary, the days, the notices, the groups, the failures.
-    public func markdown(allDays: Bool = false) -> String {
+    public func markdown(allDays: Bool = false) -> String { rendered(as: .markdown, allDays: allDays) }
+
+    func writeMarkdown(allDays: Bool, to out: inout ReportText) {
         func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
         var heading = title.split(separator: " ").dropFirst(2).joined(separator: " ")
         if let selector { heading += "（\(selector)）" }
-        var out = "## 反诈信息发布台帐 \(heading)\n\n\(summary)\n\n"
+        out += "## 反诈信息发布台帐 \(heading)\n\n\(summary)\n\n"
         // 已受理未确认 only where a platform that confirms nothing (Teams) took part.
         let withAccepted = accepted > 0
         // The customer-group outcomes likewise, each only where some delivery had it.
@@ -98,44 +110,37 @@ extension PeriodReport {
             out += "\n**本期未收到信息的群（\(idle.count) 个）**\n\n"
             for group in idle { out += "- \(IdleGroup.label(group))\n" }
         }
-        return out
     }
 
-    /// Pretty JSON with stable key order.
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
-    }
+    /// Pretty JSON with stable key order: what `JSONEncoder` makes of the report with `.prettyPrinted, .sortedKeys,
+    /// .withoutEscapingSlashes`, and a line break.
+    public var json: String { rendered(as: .json) }
 
     /// One row per group, with the period's totals as a last `TOTAL` row; `queued` is 待发送 (not yet settled),
     /// `accepted` 已受理未确认 (taken by a platform that confirms nothing), then the customer-group outcomes, and
     /// `tasks_created` (已创建任务) in the `TOTAL` row only (a task spans groups).
-    public var csv: String {
-        var lines = [
-            "date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued,accepted,awaiting_confirmation,"
-                + "quota_refused,not_delivered,expired,tasks_created"
-        ]
+    public var csv: String { rendered(as: .csv) }
+
+    func writeCSV(to out: inout ReportText) {
+        out += "date,group_id,group_name,sink,deliveries,sent,dead,in_doubt,queued,accepted,awaiting_confirmation,"
+        out += "quota_refused,not_delivered,expired,tasks_created\n"
+        let day = CSVField.escape(date)
         for row in byGroup {
-            lines.append(
-                ([
-                    date, row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
-                    "\(row.inDoubt)", "\(row.queued)", "\(row.accepted)",
-                ] + row.customerGroupCells.map { "\($0)" } + [""])
-                .map(CSVField.escape).joined(separator: ",")
-            )
+            out +=
+                "\(day),\(CSVField.escape(row.groupID)),\(CSVField.escape(row.groupName)),\(CSVField.escape(row.sink)),"
+            out += "\(row.deliveries),\(row.sent),\(row.dead),\(row.inDoubt),\(row.queued),\(row.accepted),"
+            out += "\(row.awaitingConfirmation),\(row.quotaRefused),\(row.notDelivered),\(row.expired),\n"
         }
-        lines.append(
-            ([date, "TOTAL", "", "", "\(deliveries)", "\(sent)", "\(dead)", "\(inDoubt)", "\(queued)", "\(accepted)"]
-                + customerGroupCounts.map { "\($0.count)" } + ["\(tasksCreated)"])
-                .joined(separator: ","))
-        return lines.joined(separator: "\n") + "\n"
+        out += "\(date),TOTAL,,,\(deliveries),\(sent),\(dead),\(inDoubt),\(queued),\(accepted),"
+        out += customerGroupCounts.map { "\($0.count)," }.joined() + "\(tasksCreated)\n"
     }
 
     /// Aligned tables of the days, notices and groups, the failures with their reasons, the idle groups when asked,
     /// and the Chinese summary line last.
-    public func table(allDays: Bool = false) -> String {
-        var out = "\(title)\(selector.map { " for \($0)" } ?? "") (\(timezone))\n\n"
+    public func table(allDays: Bool = false) -> String { rendered(as: .table, allDays: allDays) }
+
+    func writeTable(allDays: Bool, to out: inout ReportText) {
+        out += "\(title)\(selector.map { " for \($0)" } ?? "") (\(timezone))\n\n"
         // ACCEPTED only where a platform that confirms nothing (Teams) took part.
         // The customer-group outcomes likewise, each only where some delivery had it.
         let shownOutcomes = customerGroupColumns
@@ -158,7 +163,8 @@ extension PeriodReport {
                             "\(day.dead)", "\(day.inDoubt)", "\(day.queued)",
                         ], accepted: "\(day.accepted)", outcomes: day.customerGroupCells.map { "\($0)" }))
             }
-            out += TextTable.render(days) + "\n"
+            TextTable.write(days[0], days.dropFirst(), to: &out)
+            out += "\n"
         }
         if !byNotice.isEmpty {
             var notices = [
@@ -174,22 +180,21 @@ extension PeriodReport {
                             "\(row.inDoubt)", "\(row.queued)",
                         ], accepted: "\(row.accepted)", outcomes: row.customerGroupCells.map { "\($0)" }))
             }
-            out += TextTable.render(notices) + "\n"
+            TextTable.write(notices[0], notices.dropFirst(), to: &out)
+            out += "\n"
         }
-        var rows = [
+        let heading = columns(
+            ["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"], accepted: "ACCEPTED",
+            outcomes: headers)
+        // The group rows made twice, for the widths and for the lines, rather than held: a city has 100,000.
+        let groupRows = byGroup.lazy.map { row in
             columns(
-                ["GROUP", "NAME", "SINK", "DELIVERIES", "SENT", "DEAD", "IN_DOUBT", "QUEUED"], accepted: "ACCEPTED",
-                outcomes: headers)
-        ]
-        for row in byGroup {
-            rows.append(
-                columns(
-                    [
-                        row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
-                        "\(row.inDoubt)", "\(row.queued)",
-                    ], accepted: "\(row.accepted)", outcomes: row.customerGroupCells.map { "\($0)" }))
+                [
+                    row.groupID, row.groupName, row.sink, "\(row.deliveries)", "\(row.sent)", "\(row.dead)",
+                    "\(row.inDoubt)", "\(row.queued)",
+                ], accepted: "\(row.accepted)", outcomes: row.customerGroupCells.map { "\($0)" })
         }
-        out += TextTable.render(rows)
+        TextTable.write(heading, groupRows, to: &out)
         if tasksCreated > 0 { out += "\nCustomer-group tasks created: \(tasksCreated)\n" }
         if !failures.isEmpty {
             out += "\nFailures:\n"
@@ -206,7 +211,6 @@ extension PeriodReport {
             for group in idle { out += "  \(IdleGroup.label(group))\n" }
         }
         out += "\n" + summary + "\n"
-        return out
     }
 }
 
@@ -250,14 +254,22 @@ enum CSVField {
 
 /// Column-aligned plain text; CJK characters count as two columns.
 enum TextTable {
-    static func render(_ rows: [[String]]) -> String {
-        guard let columns = rows.first?.count else { return "" }
-        let widths = (0..<columns).map { column in rows.map { width($0[column]) }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { index, cell in
-                index == columns - 1 ? cell : cell + String(repeating: " ", count: widths[index] - width(cell) + 2)
-            }.joined()
-        }.joined(separator: "\n") + "\n"
+    /// Writes `heading` and `rows` aligned, reading the rows twice: once for the columns' widths, once to write them.
+    static func write(_ heading: [String], _ rows: some Sequence<[String]>, to out: inout ReportText) {
+        var widths = heading.map(width)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], width(cell)) }
+        }
+        func line(_ row: [String], to out: inout ReportText) {
+            for (index, cell) in row.enumerated() {
+                out +=
+                    index == row.count - 1
+                    ? cell : cell + String(repeating: " ", count: widths[index] - width(cell) + 2)
+            }
+            out += "\n"
+        }
+        line(heading, to: &out)
+        for row in rows { line(row, to: &out) }
     }
 
     static func width(_ text: String) -> Int {
@@ -274,5 +286,36 @@ public enum Plural {
     /// `count` followed by the singular or plural form.
     public static func count(_ count: Int, _ singular: String, _ plural: String) -> String {
         "\(count) \(count == 1 ? singular : plural)"
+    }
+}
+
+/// Text that goes out in pieces of about 64 KiB as it is appended.
+struct ReportText {
+    private var bytes: [UInt8] = []
+    private let output: ([UInt8]) -> Void
+
+    /// Text handed to `output` piece by piece.
+    init(output: @escaping ([UInt8]) -> Void) {
+        self.output = output
+        bytes.reserveCapacity(1 << 16)
+    }
+
+    /// Appends `piece`.
+    static func += (text: inout ReportText, piece: String) {
+        text.bytes += piece.utf8
+        if text.bytes.count >= 1 << 16 { text.flush() }
+    }
+
+    /// Appends `piece`.
+    mutating func append(_ piece: [UInt8]) {
+        bytes += piece
+        if bytes.count >= 1 << 16 { flush() }
+    }
+
+    /// Hands what is appended to the output.
+    mutating func flush() {
+        guard !bytes.isEmpty else { return }
+        output(bytes)
+        bytes.removeAll(keepingCapacity: true)
     }
 }

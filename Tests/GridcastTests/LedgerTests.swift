@@ -451,7 +451,7 @@ struct LedgerTests {
                     == [
                         "deliveries", "deliveries_unsent", "deliveries_sent", "deliveries_task", "deliveries_customer",
                         "deliveries_notice", "deliveries_group", "sqlite_autoindex_deliveries_1",
-                        "sqlite_autoindex_deliveries_2",
+                        "sqlite_autoindex_deliveries_2", "tally_insert", "tally_leave", "tally_enter",
                     ])
             #expect(throws: DatabaseError.self) {
                 try db.execute(sql: "UPDATE deliveries SET state = 'bogus' WHERE id = 'dlv_c'")

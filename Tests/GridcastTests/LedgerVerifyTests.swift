@@ -190,6 +190,30 @@ struct LedgerVerifyTests {
         }
     }
 
+    /// The reports' running sums are no event's, so the chain can't speak for them: a count changed, a sum
+    /// dropped or one made up with plain SQL must each make verify fail, naming the table.
+    @Test func editedReportSumsAreCaught() async throws {
+        let history = try await Self.history()
+        defer { history.directory.remove() }
+        let edits = [
+            ("tally_groups", "UPDATE tally_groups SET count = count + 1 WHERE state = 'sent' AND group_id = 'g0001'"),
+            ("tally_notices", "DELETE FROM tally_notices WHERE notice_id = 'noon'"),
+            ("tally_groups", "INSERT INTO tally_groups VALUES (1, 'g0009', '假群', 'wecom', 'sent', 5)"),
+        ]
+        for (table, sql) in edits {
+            let copy = try history.copy("sums.sqlite")
+            let changed = try await DatabaseQueue(path: copy).write { db in
+                try db.execute(sql: sql)
+                return db.changesCount
+            }
+            #expect(changed > 0, "\(sql)")
+            let result = try await history.verify(copy)
+            #expect(result.status == 1 && result.stdout.hasPrefix("FAILED: \(table)"), "\(sql): \(result.stdout)")
+        }
+        let untouched = try await history.verify(history.copy("sums.sqlite"))
+        #expect(untouched.status == 0, "\(untouched.stdout)")
+    }
+
     /// Every column of every ledger table, edited alone in a copy with plain SQL (what the sqlite3 CLI does),
     /// must make verify fail.
     @Test func everySingleEditedFieldIsCaught() async throws {

@@ -191,4 +191,40 @@ struct ReportTests {
         #expect((json["by_notice"] as? [[String: Any]])?.first?["queued"] as? Int == 2)
         #expect((json["by_day"] as? [[String: Any]])?.last?["queued"] as? Int == 2)
     }
+
+    /// The report's JSON is written field by field as it is made; it must be what `JSONEncoder` makes of the same
+    /// report, byte for byte, whatever the text holds and whichever optional parts are there.
+    @Test func theStreamedJSONIsWhatJSONEncoderWrites() throws {
+        let day = LocalDay(parsing: "2026-11-29", timeZone: shanghai)!
+        var awkward = row("n\"1", "a/b", .dead, at: "2026-11-29 09:30")
+        awkward.noticeTitle = "引号\"反斜杠\\斜杠/换行\n回车\r制表\t\u{08}\u{0C}\u{01}\u{1F}\u{7F}😀"
+        awkward.groupName = "群\u{0}名"
+        awkward.lastError = "errcode 93000: \"bad\"\n"
+        let rows = [
+            awkward, row("n2", "c", .sent, at: "2026-11-28 23:59"), row("n2", "d", .inDoubt, at: "2026-11-27 09:00"),
+            row("n2", "e", .planned, at: "2026-11-29 10:00"),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        for period in [PeriodReport.Period.day, .week, .range] {
+            var report = PeriodReport.make(
+                period, asked: day, days: PeriodReport.days(of: period, containing: day), records: rows)
+            for (selector, idle) in [(nil, false), ("tag:x", true)] as [(String?, Bool)] {
+                report.scope(selector: selector, groups: [("a/b", "甲"), ("z", "\"乙\"")], listingIdle: idle)
+                let expected = String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+                #expect(report.json == expected, "\(period) \(selector ?? "all")")
+            }
+        }
+        let empty = PeriodReport.make(day: day, records: [])
+        #expect(empty.json == String(decoding: try encoder.encode(empty), as: UTF8.self) + "\n")
+        // A report written in pieces is the same text.
+        var pieces: [[UInt8]] = []
+        let big = PeriodReport.make(
+            day: day,
+            records: (0..<3000).map { row("n1", String(format: "g%05d", $0), .sent, at: "2026-11-29 09:00") })
+        big.write(as: .json) { pieces.append($0) }
+        #expect(pieces.count > 1)
+        #expect(String(decoding: pieces.joined(), as: UTF8.self) == big.json)
+        #expect(big.json == String(decoding: try encoder.encode(big), as: UTF8.self) + "\n")
+    }
 }

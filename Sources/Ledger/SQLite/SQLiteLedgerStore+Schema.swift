@@ -351,6 +351,82 @@ extension SQLiteLedgerStore {
                     """
             )
         }
+        migrator.registerMigration("v12-tallies") { db in
+            // Reports at a year's size: a period's counts added up as deliveries settle, so a report reads a few
+            // sums per group and quarter hour instead of every row (docs/ledger.md, "Tallies"). Triggers keep them
+            // in the transaction that changes the row, so they can't drift from it in a crash; the three open
+            // states are left out (a delivery passes through them quickly, and reports count them from the
+            // rows). `verify` checks the sums against the rows.
+            try db.execute(
+                sql: """
+                    CREATE TABLE tally_groups (
+                        bucket INTEGER NOT NULL,
+                        group_id TEXT NOT NULL,
+                        group_name TEXT NOT NULL,
+                        sink TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (bucket, group_id, group_name, sink, state)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE tally_notices (
+                        bucket INTEGER NOT NULL,
+                        notice_id TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (bucket, notice_id, state)
+                    ) WITHOUT ROWID;
+                    CREATE TRIGGER tally_insert AFTER INSERT ON deliveries
+                    WHEN NEW.state <> 'planned' AND NEW.state <> 'claimed' AND NEW.state <> 'retry'
+                    BEGIN
+                        INSERT INTO tally_groups VALUES
+                            (NEW.updated_at / 900000, NEW.group_id, NEW.group_name, NEW.sink, NEW.state, 1)
+                            ON CONFLICT DO UPDATE SET count = count + 1;
+                        INSERT INTO tally_notices VALUES (NEW.updated_at / 900000, NEW.notice_id, NEW.state, 1)
+                            ON CONFLICT DO UPDATE SET count = count + 1;
+                    END;
+                    CREATE TRIGGER tally_leave AFTER UPDATE ON deliveries
+                    WHEN OLD.state <> 'planned' AND OLD.state <> 'claimed' AND OLD.state <> 'retry'
+                        AND (OLD.state <> NEW.state OR OLD.updated_at / 900000 <> NEW.updated_at / 900000
+                            OR OLD.group_id <> NEW.group_id OR OLD.group_name <> NEW.group_name
+                            OR OLD.sink <> NEW.sink OR OLD.notice_id <> NEW.notice_id)
+                    BEGIN
+                        UPDATE tally_groups SET count = count - 1
+                            WHERE bucket = OLD.updated_at / 900000 AND group_id = OLD.group_id
+                                AND group_name = OLD.group_name AND sink = OLD.sink AND state = OLD.state;
+                        DELETE FROM tally_groups
+                            WHERE bucket = OLD.updated_at / 900000 AND group_id = OLD.group_id
+                                AND group_name = OLD.group_name AND sink = OLD.sink AND state = OLD.state
+                                AND count = 0;
+                        UPDATE tally_notices SET count = count - 1
+                            WHERE bucket = OLD.updated_at / 900000 AND notice_id = OLD.notice_id
+                                AND state = OLD.state;
+                        DELETE FROM tally_notices
+                            WHERE bucket = OLD.updated_at / 900000 AND notice_id = OLD.notice_id
+                                AND state = OLD.state AND count = 0;
+                    END;
+                    CREATE TRIGGER tally_enter AFTER UPDATE ON deliveries
+                    WHEN NEW.state <> 'planned' AND NEW.state <> 'claimed' AND NEW.state <> 'retry'
+                        AND (OLD.state <> NEW.state OR OLD.updated_at / 900000 <> NEW.updated_at / 900000
+                            OR OLD.group_id <> NEW.group_id OR OLD.group_name <> NEW.group_name
+                            OR OLD.sink <> NEW.sink OR OLD.notice_id <> NEW.notice_id)
+                    BEGIN
+                        INSERT INTO tally_groups VALUES
+                            (NEW.updated_at / 900000, NEW.group_id, NEW.group_name, NEW.sink, NEW.state, 1)
+                            ON CONFLICT DO UPDATE SET count = count + 1;
+                        INSERT INTO tally_notices VALUES (NEW.updated_at / 900000, NEW.notice_id, NEW.state, 1)
+                            ON CONFLICT DO UPDATE SET count = count + 1;
+                    END;
+                    INSERT INTO tally_groups
+                        SELECT updated_at / 900000, group_id, group_name, sink, state, count(*) FROM deliveries
+                        WHERE state <> 'planned' AND state <> 'claimed' AND state <> 'retry'
+                        GROUP BY 1, 2, 3, 4, 5;
+                    INSERT INTO tally_notices
+                        SELECT updated_at / 900000, notice_id, state, count(*) FROM deliveries
+                        WHERE state <> 'planned' AND state <> 'claimed' AND state <> 'retry'
+                        GROUP BY 1, 2, 3;
+                    """
+            )
+        }
         return migrator
     }
 
