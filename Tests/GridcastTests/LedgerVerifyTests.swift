@@ -199,6 +199,8 @@ struct LedgerVerifyTests {
             ("tally_groups", "UPDATE tally_groups SET count = count + 1 WHERE state = 'sent' AND group_id = 'g0001'"),
             ("tally_notices", "DELETE FROM tally_notices WHERE notice_id = 'noon'"),
             ("tally_groups", "INSERT INTO tally_groups VALUES (1, 'g0009', '假群', 'wecom', 'sent', 5)"),
+            // A sum of nothing changes no figure, but makes up a group the reports would list.
+            ("tally_groups", "INSERT INTO tally_groups VALUES (1, 'g0009', '假群', 'wecom', 'sent', 0)"),
         ]
         for (table, sql) in edits {
             let copy = try history.copy("sums.sqlite")

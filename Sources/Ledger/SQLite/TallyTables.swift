@@ -21,39 +21,41 @@ enum TallyTables {
         return first.lowerBound.ledgerMillis / bucketMillis..<last.upperBound.ledgerMillis / bucketMillis
     }
 
-    /// The first sum that is not what the rows add up to, in words; nil when both tables equal the rows.
+    /// The first sum that is not what the rows add up to, in words; nil when both tables equal the rows. One pass
+    /// over the rows per table: each sum is added up with each row counted as minus one, so what is left is a
+    /// difference.
     static func problem(_ db: Database) throws -> String? {
         let settled = "NOT \(open(column: "state"))"
-        let checks = [
-            (
-                "tally_groups", "group_id, group_name, sink, state",
-                "SELECT bucket, group_id, group_name, sink, state, count FROM tally_groups",
-                """
-                SELECT updated_at / \(bucketMillis), group_id, group_name, sink, state, count(*) FROM deliveries
-                WHERE \(settled) GROUP BY 1, 2, 3, 4, 5
-                """
-            ),
-            (
-                "tally_notices", "notice_id, state",
-                "SELECT bucket, notice_id, state, count FROM tally_notices",
-                """
-                SELECT updated_at / \(bucketMillis), notice_id, state, count(*) FROM deliveries
-                WHERE \(settled) GROUP BY 1, 2, 3
-                """
-            ),
-        ]
-        for (table, key, summed, counted) in checks {
-            for (sql, verb, which) in [
-                ("\(summed) EXCEPT \(counted)", "holds", "which the deliveries don't add up to"),
-                ("\(counted) EXCEPT \(summed)", "lacks", "which the deliveries add up to"),
-            ] {
-                if let row = try Row.fetchOne(db, sql: sql + " LIMIT 1") {
-                    let values = row.databaseValues.map(\.description).joined(separator: ", ")
-                    return
-                        "\(table) \(verb) (bucket, \(key), count) = (\(values)), \(which) (changed outside gridcast)"
-                }
+        for (table, key) in [
+            ("tally_groups", "group_id, group_name, sink, state"), ("tally_notices", "notice_id, state"),
+        ] {
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT bucket, \(key), count FROM \(table) WHERE count <= 0 LIMIT 1")
+            {
+                return "\(table) holds an empty sum \(described(row, key: key)) (changed outside gridcast)"
+            }
+            let difference = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT bucket, \(key), sum(count) FROM (
+                        SELECT bucket, \(key), count FROM \(table)
+                        UNION ALL
+                        SELECT updated_at / \(bucketMillis), \(key), -1 FROM deliveries WHERE \(settled))
+                    GROUP BY bucket, \(key) HAVING sum(count) <> 0 LIMIT 1
+                    """)
+            if let difference {
+                let more: Int = difference[difference.count - 1]
+                return
+                    "\(table) counts \(abs(more)) \(more > 0 ? "more" : "fewer") than the deliveries add up to for "
+                    + "\(described(difference, key: key)) (changed outside gridcast)"
             }
         }
         return nil
+    }
+
+    /// `(bucket …, group_id …, …)`: the key of a sum.
+    private static func described(_ row: Row, key: String) -> String {
+        let names = ["bucket"] + key.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return "(" + zip(names, row.databaseValues).map { "\($0) \($1.description)" }.joined(separator: ", ") + ")"
     }
 }
