@@ -111,6 +111,19 @@ struct LedgerVerifyTests {
             withReal.withUTF8 { bytes in PayloadReader.image(in: bytes, at: PayloadReader.starts(in: bytes)![1]) }
                 == nil)
         #expect(EventLog.encode(images + [change]) == payload, "the same rows always encode to the same bytes")
+        // Text that is not UTF-8 is not read, with or without escapes before it: a truncated four-byte sequence
+        // (which decoding would replace by one character of the same length), a lone continuation byte.
+        for bad: [UInt8] in [[0xF0, 0x90, 0x80], [0x80], [0x5C, 0x6E, 0xF0, 0x90, 0x80], [0x61, 0xC3]] {
+            let bytes = Array(#"[{"row":{"id":""#.utf8) + bad + Array(#""},"table":"deliveries"}]"#.utf8)
+            let image = bytes.withUnsafeBufferPointer { buffer in
+                PayloadReader.starts(in: buffer).map { PayloadReader.image(in: buffer, at: $0[0]) }
+            }
+            #expect(image == .some(nil), "\(bad)")
+        }
+        let valid = Array(#"[{"row":{"id":"dlv_\n🙂"},"table":"deliveries"}]"#.utf8)
+        #expect(
+            valid.withUnsafeBufferPointer { PayloadReader.image(in: $0, at: PayloadReader.starts(in: $0)![0]) }
+                == RowImage(table: "deliveries", row: ["id": .text("dlv_\n🙂")]))
     }
 
     @Test func aDayOfWorkVerifiesAndPrintsItsHead() async throws {
