@@ -201,12 +201,14 @@ extension Reader {
     mutating func csvGroups(
         path: String, named: String, at location: SourceLocation, catalog: any SinkCatalog
     ) -> [Group] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // The bytes only until they are text: a city's file is megabytes.
+        let decoded = FileManager.default.contents(atPath: path).map(TextDecoding.decode)
+        guard let decoded else {
             error(location, "groups_file: cannot read '\(named)' (looked for \(path))")
             return []
         }
         let text: String
-        switch TextDecoding.decode(data) {
+        switch decoded {
         case .text(let decoded):
             text = decoded
         case .invalid(let line, _):
@@ -215,19 +217,15 @@ extension Reader {
                 "groups file is not valid UTF-8 on this line: \(TextDecoding.advice)")
             return []
         }
-        let (rows, problems) = GroupsCSV.rows(text, file: path, expansion: expansion)
-        diagnostics += problems
-        // Sized once: grown by doubling, a large file's groups would briefly be held twice.
+        // Sized once, from the file's line count: grown by doubling, a large file's groups would briefly be held
+        // twice.
         var groups: [Group] = []
-        groups.reserveCapacity(rows.count)
-        // Where each column is, looked up once for the file instead of by name in every row.
-        func position(_ name: String) -> Int? { rows.first?.position(of: name) }
-        let idAt = position("id"), nameAt = position("name"), sinkAt = position("sink"), urlAt = position("url")
-        let secretAt = position("secret"), keywordAt = position("keyword"), tagsAt = position("tags")
-        let chatIDAt = position("chat_id"), mentionAllAt = position("mention_all"), rateAt = position("rate")
-        let formatAt = position("format"), threadIDAt = position("thread_id")
-        let threadNameAt = position("thread_name"), appAt = position("app"), ownerAt = position("owner")
-        for row in rows {
+        groups.reserveCapacity(text.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) })
+        // Where each column is, looked up once for the file (at its first row) instead of by name in every row.
+        var places: GroupsCSV.Places?
+        let problems = GroupsCSV.forEachRow(text, file: path, expansion: expansion) { row in
+            let columns = places ?? GroupsCSV.Places(row)
+            places = columns
             let at = SourceLocation(file: path, line: row.line)
             func cell(_ position: Int?) -> GroupFields.Field? {
                 row.nonEmptyCell(at: position).map { GroupFields.Field(text: $0, at: at) }
@@ -235,30 +233,34 @@ extension Reader {
             if row.credentialsUnset {
                 unexpanded.insert(at)
                 if expansion.credentials == .deferred {
-                    let names = [urlAt, secretAt].flatMap { expansion.unsetNames(in: row.nonEmptyCell(at: $0) ?? "") }
+                    let names = [columns.url, columns.secret].flatMap {
+                        expansion.unsetNames(in: row.nonEmptyCell(at: $0) ?? "")
+                    }
                     deferred.append(ConfigLoader.Deferred(location: at, field: "url", variables: names))
                 }
             }
-            guard let id = cell(idAt) else {
+            guard let id = cell(columns.id) else {
                 error(at, "id is empty")
-                continue
+                return
             }
             // Every known sink but customer groups posts to a webhook; an unknown one is reported as such.
-            let url = cell(urlAt)
-            guard let sink = cell(sinkAt), url != nil || !Self.needsURL(sink: sink.text, catalog: catalog) else {
+            let url = cell(columns.url)
+            guard let sink = cell(columns.sink), url != nil || !Self.needsURL(sink: sink.text, catalog: catalog) else {
                 error(at, "group \(id.text): sink and url are required")
-                continue
+                return
             }
             groups.append(
                 group(
                     from: GroupFields(
-                        at: at, id: id, sink: sink, url: url, name: cell(nameAt), secret: cell(secretAt),
-                        keyword: cell(keywordAt), chatID: cell(chatIDAt), threadID: cell(threadIDAt),
-                        threadName: cell(threadNameAt),
-                        mentionAll: cell(mentionAllAt),
-                        rate: cell(rateAt), format: cell(formatAt), app: cell(appAt), owner: cell(ownerAt),
-                        tags: cell(tagsAt), fieldsHavePlaces: false)))
+                        at: at, id: id, sink: sink, url: url, name: cell(columns.name), secret: cell(columns.secret),
+                        keyword: cell(columns.keyword), chatID: cell(columns.chatID), threadID: cell(columns.threadID),
+                        threadName: cell(columns.threadName),
+                        mentionAll: cell(columns.mentionAll),
+                        rate: cell(columns.rate), format: cell(columns.format), app: cell(columns.app),
+                        owner: cell(columns.owner),
+                        tags: cell(columns.tags), fieldsHavePlaces: false)))
         }
+        diagnostics += problems
         return groups
     }
 

@@ -36,20 +36,42 @@ public struct GroupsCSV {
         }
     }
 
-    /// Splits CSV text into records, each with the line it starts on. Works on UTF-8 bytes: every delimiter is
-    /// ASCII, so no split can fall inside a multi-byte character.
+    /// Where each column is in a file's rows, looked up once for the file.
+    public struct Places: Sendable {
+        public let id, name, sink, url, secret, keyword, tags, chatID, threadID, threadName, mentionAll: Int?
+        public let rate, format, app, owner: Int?
+
+        /// The places of `row`'s file.
+        public init(_ row: Row) {
+            (id, name, sink, url, secret) = (
+                row.position(of: "id"), row.position(of: "name"), row.position(of: "sink"), row.position(of: "url"),
+                row.position(of: "secret")
+            )
+            (keyword, tags, chatID, threadID, threadName) = (
+                row.position(of: "keyword"), row.position(of: "tags"), row.position(of: "chat_id"),
+                row.position(of: "thread_id"), row.position(of: "thread_name")
+            )
+            (mentionAll, rate, format, app, owner) = (
+                row.position(of: "mention_all"), row.position(of: "rate"), row.position(of: "format"),
+                row.position(of: "app"), row.position(of: "owner")
+            )
+        }
+    }
+
+    /// Splits CSV text into records, each handed to `body` with the line it starts on as it is read: a city's
+    /// file is never held as records. Works on UTF-8 bytes: every delimiter is ASCII, so no split can fall inside a
+    /// multi-byte character.
     /// Problems are quoting mistakes, each with its physical line: a quoted field never closed, or text after a
     /// closing quote (`"凌水"3群`), which RFC 4180 doesn't allow and which no reading would get right.
-    static func records(_ text: String) -> (records: [(line: Int, fields: [String])], problems: [(Int, String)]) {
+    static func forEachRecord(_ text: String, _ body: (Int, [String]) -> Void) -> [(Int, String)] {
         var text = text
-        return text.withUTF8(records)
+        return text.withUTF8 { records($0, body) }
     }
 
     private static func records(
-        _ bytes: UnsafeBufferPointer<UInt8>
-    ) -> (records: [(line: Int, fields: [String])], problems: [(Int, String)]) {
+        _ bytes: UnsafeBufferPointer<UInt8>, _ body: (Int, [String]) -> Void
+    ) -> [(Int, String)] {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
-        var records: [(line: Int, fields: [String])] = []
         var fields: [String] = []
         var field: [UInt8] = []
         var inQuotes = false
@@ -109,7 +131,7 @@ public struct GroupsCSV {
                 continue
             case newline:
                 endField()
-                records.append((recordLine, fields))
+                body(recordLine, fields)
                 fields.removeAll(keepingCapacity: true)
                 line += 1
                 recordLine = line
@@ -120,86 +142,43 @@ public struct GroupsCSV {
         }
         if inQuotes {
             problems.append((quoteStart, "quoted field is never closed"))
-            return (records, problems)
+            return problems
         }
         if !field.isEmpty || !fields.isEmpty {
             endField()
-            records.append((recordLine, fields))
+            body(recordLine, fields)
         }
-        return (records, problems)
+        return problems
     }
 
-    /// Parses a groups file into rows, reporting header and shape problems as `FILE:LINE: message`.
-    public static func rows(_ text: String, file: String, expansion: EnvironmentExpansion) -> ([Row], [Diagnostic]) {
+    /// Parses a groups file, handing each row to `body` as it is read and reporting header and shape problems as
+    /// `FILE:LINE: message`. After a header problem no row is handed on.
+    public static func forEachRow(
+        _ text: String, file: String, expansion: EnvironmentExpansion, _ body: (Row) -> Void
+    ) -> [Diagnostic] {
+        let text = TextDecoding.withoutByteOrderMark(text)
         var diagnostics: [Diagnostic] = []
-        let (records, problems) = records(TextDecoding.withoutByteOrderMark(text))
-        for (line, message) in problems {
-            diagnostics.append(Diagnostic(SourceLocation(file: file, line: line), message))
-        }
-        let meaningful = records.filter { record in
-            !(record.fields.count == 1 && record.fields[0].trimmingSpaces.isEmpty)
-                && !(record.fields.first?.hasPrefix("#") ?? false)
-        }
-        guard let header = meaningful.first else {
-            diagnostics.append(
-                Diagnostic(
-                    SourceLocation(file: file, line: 1),
-                    "groups file is empty: it needs a header row \(columns.prefix(7).joined(separator: ","))"))
-            return ([], diagnostics)
-        }
-        let names = header.fields.map { $0.trimmingSpaces.lowercased() }
-        var headerOK = true
-        for (index, name) in names.enumerated() where !columns.contains(name) {
-            // Quote the name only when it looks like a column name: a header-less file would otherwise put a
-            // URL or a secret from its first row into the error.
-            let looksLikeName = name.count <= 32 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") }
-            let shown = looksLikeName ? "unknown column '\(name)'" : "unknown column"
-            diagnostics.append(
-                Diagnostic(
-                    SourceLocation(file: file, line: header.line),
-                    "\(shown) (column \(index + 1))\(looksLikeName ? KeySuggestion.hint(for: name, in: columns) : "; is the header row missing? expected \(columns.prefix(7).joined(separator: ","))")"
-                )
-            )
-            headerOK = false
-        }
-        for name in Set(names) where names.filter({ $0 == name }).count > 1 {
-            diagnostics.append(
-                Diagnostic(SourceLocation(file: file, line: header.line), "column '\(name)' appears twice"))
-            headerOK = false
-        }
-        for required in requiredColumns where !names.contains(required) {
-            diagnostics.append(
-                Diagnostic(
-                    SourceLocation(file: file, line: header.line), "header lacks the required column '\(required)'"))
-            headerOK = false
-        }
-        // Customer groups have no webhook: a file of only those needs no url column.
-        if headerOK, !names.contains("url"), let sink = names.firstIndex(of: "sink"),
-            meaningful.dropFirst().contains(where: {
-                sink >= $0.fields.count || $0.fields[sink].trimmingSpaces != Group.customerGroupSink
-            })
-        {
-            diagnostics.append(
-                Diagnostic(SourceLocation(file: file, line: header.line), "header lacks the required column 'url'"))
-            headerOK = false
-        }
-        guard headerOK else { return ([], diagnostics) }
-        let columns = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        var rows: [Row] = []
-        for record in meaningful.dropFirst() {
-            let location = SourceLocation(file: file, line: record.line)
-            guard record.fields.count == names.count else {
+        // nil until the header is read; then its names and column positions, or none when it was refused.
+        var header: (names: [String], columns: [String: Int])??
+        let problems = forEachRecord(text) { line, fields in
+            guard isMeaningful(fields) else { return }
+            guard let read = header else {
+                header = .some(
+                    self.header(fields, line: line, text: text, file: file, diagnostics: &diagnostics))
+                return
+            }
+            guard let (names, columns) = read else { return }
+            let location = SourceLocation(file: file, line: line)
+            guard fields.count == names.count else {
                 diagnostics.append(
-                    Diagnostic(
-                        location, "expected \(names.count) fields as in the header, found \(record.fields.count)")
-                )
-                continue
+                    Diagnostic(location, "expected \(names.count) fields as in the header, found \(fields.count)"))
+                return
             }
             var cells: [String] = []
             cells.reserveCapacity(names.count)
             var ok = true
             var credentialsUnset = false
-            for (name, raw) in zip(names, record.fields) {
+            for (name, raw) in zip(names, fields) {
                 let text = raw.trimmingSpaces
                 switch expansion.expand(text) {
                 case .success(let value): cells.append(value)
@@ -220,11 +199,64 @@ public struct GroupsCSV {
                     ok = false
                 }
             }
-            if ok {
-                rows.append(
-                    Row(line: record.line, cells: cells, columns: columns, credentialsUnset: credentialsUnset))
+            if ok { body(Row(line: line, cells: cells, columns: columns, credentialsUnset: credentialsUnset)) }
+        }
+        if header == nil {
+            diagnostics.append(
+                Diagnostic(
+                    SourceLocation(file: file, line: 1),
+                    "groups file is empty: it needs a header row \(columns.prefix(7).joined(separator: ","))"))
+        }
+        return problems.map { Diagnostic(SourceLocation(file: file, line: $0.0), $0.1) } + diagnostics
+    }
+
+    /// Whether a record is more than a blank line or a `#` comment.
+    private static func isMeaningful(_ fields: [String]) -> Bool {
+        !(fields.count == 1 && fields[0].trimmingSpaces.isEmpty) && !(fields.first?.hasPrefix("#") ?? false)
+    }
+
+    /// The header's names and column positions, or nil with its problems in `diagnostics`. A header without `url`
+    /// is read against the rows (of `text`, read once more: such files hold customer groups only, and are small).
+    private static func header(
+        _ fields: [String], line: Int, text: String, file: String, diagnostics: inout [Diagnostic]
+    ) -> (names: [String], columns: [String: Int])? {
+        let names = fields.map { $0.trimmingSpaces.lowercased() }
+        let location = SourceLocation(file: file, line: line)
+        var headerOK = true
+        for (index, name) in names.enumerated() where !columns.contains(name) {
+            // Quote the name only when it looks like a column name: a header-less file would otherwise put a
+            // URL or a secret from its first row into the error.
+            let looksLikeName = name.count <= 32 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") }
+            let shown = looksLikeName ? "unknown column '\(name)'" : "unknown column"
+            diagnostics.append(
+                Diagnostic(
+                    location,
+                    "\(shown) (column \(index + 1))\(looksLikeName ? KeySuggestion.hint(for: name, in: columns) : "; is the header row missing? expected \(columns.prefix(7).joined(separator: ","))")"
+                )
+            )
+            headerOK = false
+        }
+        for name in Set(names) where names.filter({ $0 == name }).count > 1 {
+            diagnostics.append(Diagnostic(location, "column '\(name)' appears twice"))
+            headerOK = false
+        }
+        for required in requiredColumns where !names.contains(required) {
+            diagnostics.append(Diagnostic(location, "header lacks the required column '\(required)'"))
+            headerOK = false
+        }
+        // Customer groups have no webhook: a file of only those needs no url column.
+        if headerOK, !names.contains("url"), let sink = names.firstIndex(of: "sink") {
+            var needsURL = false
+            _ = forEachRecord(text) { recordLine, fields in
+                guard recordLine > line, isMeaningful(fields) else { return }
+                if sink >= fields.count || fields[sink].trimmingSpaces != Group.customerGroupSink { needsURL = true }
+            }
+            if needsURL {
+                diagnostics.append(Diagnostic(location, "header lacks the required column 'url'"))
+                headerOK = false
             }
         }
-        return (rows, diagnostics)
+        guard headerOK else { return nil }
+        return (names, Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
     }
 }
