@@ -1,5 +1,6 @@
 import Foundation
 import GridcastCore
+import GridcastTesting
 import Hummingbird
 import Ledger
 import Reports
@@ -32,6 +33,40 @@ struct AuditRenderingTests {
                 == "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;")
         #expect(AuditHTML.escape("网格群１") == "网格群１")
         #expect(AuditHTML.label("今日投递", "Deliveries today") == "今日投递 <small>Deliveries today</small>")
+    }
+
+    /// A day bigger than the page: the snapshot reads the grid's groups and a list's worth of failures, and its
+    /// counts and totals are still the whole day's.
+    @Test func aDayLargerThanThePageIsReadOnlyAsFarAsItShows() async throws {
+        let directory = try TemporaryDirectory("audit-large-day")
+        defer { directory.remove() }
+        let store = try SQLiteLedgerStore(path: directory.file("ledger.sqlite"))
+        let at = Self.day.start.addingTimeInterval(36_000)
+        let groups = AuditGrid.maxGroups + 600
+        _ = try await store.plan(
+            Plan(
+                notice: Notice(id: "n1", title: "标题", text: "不转账"), selector: "all", origin: "test",
+                targets: (0..<groups).map {
+                    PlanTarget(groupID: String(format: "g%04d", $0), groupName: "群\($0)", sink: "wecom")
+                }, now: at))
+        let claims = try await store.claim(
+            ClaimRequest(
+                owner: "w", limit: groups, noticeID: "n1", now: at, timeout: .seconds(15), leaseMargin: .seconds(30)))
+        _ = try await store.settle(
+            claims.enumerated().map { index, claim in
+                DeliveryOutcome(
+                    claim: claim, result: index % 3 == 0 ? .sent : .dead, partsSent: index % 3 == 0 ? 1 : 0,
+                    error: index % 3 == 0 ? nil : "errcode 93000", at: at)
+            }, claiming: nil)
+        let snapshot = try await AuditSnapshot.load(day: Self.day, store: store, now: at)
+        #expect(snapshot.report.deliveries == groups && snapshot.report.dead == groups - (groups + 2) / 3)
+        #expect(snapshot.grid.columns.count == AuditGrid.maxGroups && snapshot.grid.totalGroups == groups)
+        #expect(snapshot.grid.rows.count == 1 && snapshot.grid.isTruncated)
+        #expect(snapshot.dead.count == min(AuditSnapshot.maxListed, snapshot.report.dead))
+        let html = AuditFailureList(
+            rows: snapshot.dead, kind: .dead, total: snapshot.report.dead, csrfToken: nil, day: Self.day
+        ).html
+        #expect(html.contains("(\(snapshot.report.dead))</h2>"))
     }
 
     @Test func gridIsCappedAndSaysSo() {

@@ -56,4 +56,37 @@ extension APITests {
             #expect((status["held_until"] as? String).flatMap(formatter.date(from:)) == release)
         }
     }
+
+    /// A city's notice has 100,000 deliveries: its status answers a page of them, with where the next starts, and
+    /// the counts of all of them.
+    @Test func aNoticesDeliveriesComePageByPage() async throws {
+        try await withAPI { api in
+            #expect(try await api.post(#"{"id":"n-pages","text":"不转账","to":"all"}"#).status == 202)
+            let total = api.config.groups.count
+            #expect(total >= 3)
+            var seen: [String] = []
+            var after: String?
+            var pages = 0
+            repeat {
+                let path = "/v1/notices/n-pages?limit=2" + (after.map { "&after=\($0)" } ?? "")
+                let page = try object(try await api.call("GET", path))
+                let rows = try #require(page["deliveries"] as? [[String: Any]])
+                #expect(rows.count <= 2)
+                #expect(page["counts"] as? [String: Int] == ["planned": total])
+                seen += rows.compactMap { $0["group_id"] as? String }
+                after = page["next"] as? String
+                pages += 1
+            } while after != nil && pages < 100
+            #expect(seen.sorted() == api.config.groups.map(\.id).sorted())
+            #expect(pages == (total + 1) / 2)
+            let whole = try object(try await api.call("GET", "/v1/notices/n-pages"))
+            #expect((whole["deliveries"] as? [[String: Any]])?.count == total && whole["next"] is NSNull)
+
+            for (query, field) in [("limit=0", "limit"), ("limit=10001", "limit"), ("after=dlv_nope", "after")] {
+                let refused = try await api.call("GET", "/v1/notices/n-pages?\(query)")
+                #expect(refused.status == 400, "\(query)")
+                #expect(try error(refused).field == field, "\(query)")
+            }
+        }
+    }
 }

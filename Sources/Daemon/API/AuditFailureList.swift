@@ -16,9 +16,11 @@ struct AuditFailureList: Sendable {
         case inDoubt
     }
 
-    /// The deliveries, by notice then group.
+    /// The deliveries, by notice then group: the first of them, when there are more than a page shows.
     var rows: [DeliveryRecord]
     var kind: Kind
+    /// How many there are in all (the day's report counts them).
+    var total: Int
     /// The CSRF token of the admin's session, when the forms are shown; nil for a read-only list.
     var csrfToken: String?
     /// The day shown, to come back to.
@@ -29,15 +31,16 @@ struct AuditFailureList: Sendable {
     /// The heading and the table.
     var html: String {
         let label = kind == .dead ? ("失败", "Dead") : ("待核实", "In doubt — check the group")
-        var out = "<h2>\(AuditHTML.label(label.0, label.1)) (\(rows.count))</h2>\n"
+        var out = "<h2>\(AuditHTML.label(label.0, label.1)) (\(max(total, rows.count)))</h2>\n"
         guard !rows.isEmpty else {
             return out + "<p class=\"empty\" id=\"\(id)\">无 <small>None</small></p>"
         }
         let shown = Array(rows.prefix(AuditSnapshot.maxListed))
-        if shown.count < rows.count {
+        let total = max(total, rows.count)
+        if shown.count < total {
             out +=
-                "<p class=\"note\">仅显示前 \(shown.count) 条（共 \(rows.count) 条）。"
-                + "<small>Showing \(shown.count) of \(rows.count).</small></p>\n"
+                "<p class=\"note\">仅显示前 \(shown.count) 条（共 \(total) 条）。"
+                + "<small>Showing \(shown.count) of \(total).</small></p>\n"
         }
         let timeHeader =
             kind == .dead

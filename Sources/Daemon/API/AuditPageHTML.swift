@@ -205,7 +205,8 @@ struct AuditPageHTML: Sendable {
 
     private func failureList(_ rows: [DeliveryRecord], kind: AuditFailureList.Kind) -> String {
         AuditFailureList(
-            rows: rows, kind: kind, csrfToken: access.showsActions ? access.csrfToken : nil, day: snapshot.day
+            rows: rows, kind: kind, total: kind == .dead ? snapshot.report.dead : snapshot.report.inDoubt,
+            csrfToken: access.showsActions ? access.csrfToken : nil, day: snapshot.day
         ).html
     }
 

@@ -46,6 +46,8 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
     var poster: PosterSummary?
     /// The notice's link card, nil when it has none.
     var link: LinkCard?
+    /// Where the next page of `deliveries` starts (`?after=`), nil on the last page.
+    var next: String?
 
     /// One group's delivery.
     struct Delivery: Codable, Equatable, Sendable {
@@ -90,6 +92,7 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, title, urgent, createdAt = "created_at", deliveries, counts, heldUntil = "held_until", poster, link
+        case next
     }
 
     /// Encodes `held_until` as `null` when nothing is held, so the key is always there.
@@ -104,6 +107,7 @@ struct NoticeStatusAnswer: Codable, Equatable, Sendable {
         try container.encode(heldUntil, forKey: .heldUntil)
         try container.encode(poster, forKey: .poster)
         try container.encode(link, forKey: .link)
+        try container.encode(next, forKey: .next)
     }
 }
 

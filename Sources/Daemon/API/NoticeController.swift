@@ -83,19 +83,42 @@ struct NoticeController: Sendable {
         )
     }
 
-    /// A notice and its per-group states; 404 when unknown.
+    /// The most deliveries one answer lists (`limit`), and how many it lists unless asked.
+    static let maxPage = 10_000
+    static let defaultPage = 1_000
+
+    /// A notice, its counts, and a page of its per-group states (`?limit=`, `?after=` the previous page's `next`);
+    /// 404 when unknown, 400 for a bad `limit` or `after`.
     @Sendable func status(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         guard Notice.isValidID(id), let notice = try await store.notice(id: id) else {
             throw APIError.notFound("no notice with this id", field: "id")
         }
-        async let deliveries = store.deliveries(noticeID: id)
+        let query = request.uri.queryParameters
+        var limit = Self.defaultPage
+        if let text = query["limit"] {
+            guard let parsed = Int(text), (1...Self.maxPage).contains(parsed) else {
+                throw APIError.badRequest("expected a number of deliveries from 1 to \(Self.maxPage)", field: "limit")
+            }
+            limit = parsed
+        }
+        let after = query["after"].map(String.init)
+        let page: [DeliveryRecord]
+        do {
+            // One more than asked: whether there is a next page.
+            page = try await store.deliveries(matching: DeliveryFilter(noticeID: id, after: after, limit: limit + 1))
+        } catch let error as LedgerError where error.isInvalid {
+            throw APIError.badRequest("no delivery '\(after ?? "")' to list after: use a page's `next`", field: "after")
+        }
         async let counts = store.stateCounts(noticeID: id)
         async let taskMsgids = store.taskMessageIDs(noticeIDs: [id])
-        return try await JSONResponse.make(
-            NoticeStatusAnswer(
-                notice: notice, deliveries: deliveries, counts: counts, taskMsgids: taskMsgids, now: now())
-        )
+        // Held back by quiet hours: the planned ones, wherever they are in the pages.
+        async let planned = store.deliveries(noticeID: id, states: [.planned], limit: Int.max)
+        var answer = try await NoticeStatusAnswer(
+            notice: notice, deliveries: Array(page.prefix(limit)), counts: counts, taskMsgids: taskMsgids, now: now())
+        answer.heldUntil = try await planned.compactMap(\.nextAt).filter { $0 > now() }.max()
+        answer.next = page.count > limit ? page[limit - 1].id : nil
+        return JSONResponse.make(answer)
     }
 
     /// Cancels a notice's unsent deliveries (planned, retry), as `gridcast ledger cancel`: 200 with what was
