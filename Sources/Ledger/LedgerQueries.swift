@@ -24,6 +24,10 @@ public protocol LedgerQueries: Sendable {
     /// notice, day and state by the store, with the failures among them; with `groups`, only deliveries to those.
     func tally(days: [Range<Date>], groups: Set<String>?) async throws -> DeliveryTally
 
+    /// Only the per-day part of ``tally(days:groups:)`` for every group: a chart of days, without counting each
+    /// group and notice.
+    func dayTally(days: [Range<Date>]) async throws -> [DeliveryTally.Day]
+
     /// The members whose customer groups await their confirmation: deliveries `awaiting_confirmation` that became
     /// so in `[since, until)`, counted per app and member (the task's owner), most groups first.
     func awaitingMembers(since: Date, until: Date) async throws -> [AwaitingMember]
@@ -62,6 +66,11 @@ public protocol LedgerQueries: Sendable {
 }
 
 extension LedgerQueries {
+    /// The days of the whole tally, for a store that counts them no other way.
+    public func dayTally(days: [Range<Date>]) async throws -> [DeliveryTally.Day] {
+        try await tally(days: days, groups: nil).days
+    }
+
     /// A stored notice.
     public func notice(id: String) async throws -> StoredNotice? {
         try await notices(ids: [id])[id]

@@ -56,6 +56,10 @@ struct ReportTallyTests {
                 let added = PeriodReport.make(period, asked: day, days: days, records: records)
                 let counted = try await PeriodReport.make(period, containing: day, store: store, groups: groups)
                 #expect(counted == added, "\(period) \(groups ?? [])")
+                if groups == nil {
+                    let ranges = days.map { $0.start..<$0.end }
+                    #expect(try await store.dayTally(days: ranges) == store.tally(days: ranges, groups: nil).days)
+                }
             }
         }
     }

@@ -43,10 +43,11 @@ struct AuditSnapshot: Sendable {
         grid.totalNotices = report.byNotice.count
         grid.totalGroups = report.byGroup.count
         let days = (0..<chartDays).map { day.adding(days: $0 - (chartDays - 1)) }
-        // Only the report's per-day series is used: the same counting rule as every report's `by_day`, counted by
-        // the ledger.
-        let history = try await store.tally(days: days.map { $0.start..<$0.end }, groups: nil)
-        let series = PeriodReport.make(.day, asked: day, days: days, tally: history).byDay
+        // Only the per-day series: the same counting rule as every report's `by_day`, counted by the ledger.
+        let history = try await store.dayTally(days: days.map { $0.start..<$0.end })
+        let series = PeriodReport.make(
+            .day, asked: day, days: days, tally: DeliveryTally(groups: [], notices: [], days: history, failures: [])
+        ).byDay
         func failed(_ state: DeliveryState) async throws -> [DeliveryRecord] {
             try await store.deliveries(
                 matching: DeliveryFilter(

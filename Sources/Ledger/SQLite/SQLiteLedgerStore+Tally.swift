@@ -69,30 +69,7 @@ extension SQLiteLedgerStore {
                         row[3]
                 }
             }
-            var dayRows = Array(
-                repeating: DeliveryTally.Day(states: [:], sentNotices: 0, sentGroups: 0), count: days.count)
-            let day = DeliveryTally.dayIndex(of: "at", in: days)
-            for row in try Row.fetchAll(
-                db, sql: "SELECT \(day), state, sum(count) FROM (\(noticeSQL)) GROUP BY 1, 2",
-                arguments: noticeArguments)
-            {
-                if let state = DeliveryState(rawValue: row[1]) { dayRows[row[0]].states[state] = row[2] }
-            }
-            // Sent is never an open state: the first part (the sums, or the rows) holds every sent delivery.
-            let sent = StateCondition.equals(.sent)
-            let (groupSQL, groupArguments) = sources.groupParts[0]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT \(day), count(DISTINCT notice_id) FROM (\(noticeSQL)) WHERE \(sent) GROUP BY 1",
-                arguments: noticeArguments)
-            {
-                dayRows[row[0]].sentNotices = row[1]
-            }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT \(day), count(DISTINCT group_id) FROM (\(groupSQL)) WHERE \(sent) GROUP BY 1",
-                arguments: groupArguments)
-            {
-                dayRows[row[0]].sentGroups = row[1]
-            }
+            let dayRows = try Self.dayCounts(db, days: days, sources: sources)
             var failed: [DeliveryRecord] = []
             let rows = try Row.fetchCursor(
                 db, sql: "\(Self.recordSelect) WHERE \(failures) AND \(condition) ORDER BY d.notice_id, d.rowid",
@@ -100,6 +77,51 @@ extension SQLiteLedgerStore {
             while let row = try rows.next() { failed.append(Self.record(from: row)) }
             return DeliveryTally(groups: groupRows, notices: Array(notices.values), days: dayRows, failures: failed)
         }
+    }
+
+    public func dayTally(days: [Range<Date>]) async throws -> [DeliveryTally.Day] {
+        guard let first = days.first, let last = days.last else { return [] }
+        let buckets = TallyTables.buckets(days)
+        return try await read { db in
+            let summed = try buckets != nil && db.tableExists("tally_groups")
+            let sources = TallySources(
+                condition: "d.updated_at >= ? AND d.updated_at < ?",
+                arguments: [first.lowerBound.ledgerMillis, last.upperBound.ledgerMillis],
+                buckets: summed ? buckets : nil)
+            return try Self.dayCounts(db, days: days, sources: sources)
+        }
+    }
+
+    /// Each day's counts by state, and the notices and groups with a delivery sent that day.
+    private static func dayCounts(
+        _ db: Database, days: [Range<Date>], sources: TallySources
+    ) throws -> [DeliveryTally.Day] {
+        let (noticeSQL, noticeArguments) = sources.notices
+        var dayRows = Array(
+            repeating: DeliveryTally.Day(states: [:], sentNotices: 0, sentGroups: 0), count: days.count)
+        let day = DeliveryTally.dayIndex(of: "at", in: days)
+        for row in try Row.fetchAll(
+            db, sql: "SELECT \(day), state, sum(count) FROM (\(noticeSQL)) GROUP BY 1, 2",
+            arguments: noticeArguments)
+        {
+            if let state = DeliveryState(rawValue: row[1]) { dayRows[row[0]].states[state] = row[2] }
+        }
+        // Sent is never an open state: the first part (the sums, or the rows) holds every sent delivery.
+        let sent = StateCondition.equals(.sent)
+        let (groupSQL, groupArguments) = sources.groupParts[0]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT \(day), count(DISTINCT notice_id) FROM (\(noticeSQL)) WHERE \(sent) GROUP BY 1",
+            arguments: noticeArguments)
+        {
+            dayRows[row[0]].sentNotices = row[1]
+        }
+        for row in try Row.fetchAll(
+            db, sql: "SELECT \(day), count(DISTINCT group_id) FROM (\(groupSQL)) WHERE \(sent) GROUP BY 1",
+            arguments: groupArguments)
+        {
+            dayRows[row[0]].sentGroups = row[1]
+        }
+        return dayRows
     }
 
     /// Where the group `id` is in `groups`, which are in SQLite's order (their ids' bytes), or nil.
