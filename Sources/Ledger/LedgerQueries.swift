@@ -66,11 +66,6 @@ public protocol LedgerQueries: Sendable {
 }
 
 extension LedgerQueries {
-    /// The days of the whole tally, for a store that counts them no other way.
-    public func dayTally(days: [Range<Date>]) async throws -> [DeliveryTally.Day] {
-        try await tally(days: days, groups: nil).days
-    }
-
     /// A stored notice.
     public func notice(id: String) async throws -> StoredNotice? {
         try await notices(ids: [id])[id]

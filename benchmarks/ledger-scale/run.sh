@@ -36,7 +36,7 @@ else
     work=$(mktemp -d)
 fi
 cleanup() {
-    kill ${emu:-} 2>/dev/null || true
+    kill ${emu:-} ${serve:-} 2>/dev/null || true
     [ -n "$KEEP" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,12 +79,44 @@ timed() {
     rows+=("$name|$wall|$((rss / 1024))|$(wc -c <cmd.out)")
 }
 timed "report daily --format json" "$bin" report daily --config bench.yaml --format json
+day=$(python3 -c 'import json; print(json.load(open("cmd.out"))["date"])')
 timed "report monthly --format json" "$bin" report monthly --config bench.yaml --format json
 timed "ledger list --format csv" "$bin" ledger list --config bench.yaml --format csv
 csv_rows=$(($(wc -l <cmd.out) - 1))
 csv_wall=$(cut -d' ' -f1 cmd.time)
 timed "ledger list --group g04242" "$bin" ledger list --config bench.yaml --group g04242
 timed "ledger verify" "$bin" ledger verify --config bench.yaml
+
+# The web audit page and a notice's status, answered by `gridcast serve` on the same ledger: each request's wall
+# time (the second of two, the first warming the daemon), and the daemon's peak RSS over all of them.
+api_port=$((PORT + 1))
+head -c 24 /dev/urandom | base64 | tr -d '/+=' >api-token
+{ cat bench.yaml; printf 'api:\n  listen: 127.0.0.1:%s\n  token_file: api-token\n' "$api_port"; } >serve.yaml
+"$bin" serve --config serve.yaml >serve.log 2>&1 &
+serve=$!
+for _ in $(seq 600); do
+    curl -sf --max-time 1 http://127.0.0.1:"$api_port"/healthz >/dev/null && break
+    kill -0 $serve 2>/dev/null || { echo "gridcast serve did not start: $(tail -3 serve.log)" >&2; exit 1; }
+    sleep 0.1
+done
+# requested NAME PATH
+requested() {
+    local wall
+    for _ in 1 2; do
+        wall=$(curl -s -o page.out -w '%{time_total}' -H "Authorization: Bearer $(cat api-token)" \
+            "http://127.0.0.1:$api_port$2")
+    done
+    rows+=("$1|$(printf '%.2f' "$wall")|-|$(wc -c <page.out)")
+}
+requested "GET /?date= (audit page)" "/?date=$day"
+requested "GET /v1/notices/scale-5 (a page)" "/v1/notices/scale-5"
+last=$(python3 -c 'import json; print(json.load(open("page.out"))["next"])')
+requested "GET /v1/notices/scale-5?after=" "/v1/notices/scale-5?after=$last"
+requested "GET /audit/report.csv?date=" "/audit/report.csv?date=$day"
+serve_rss=$(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$serve/status)
+rows+=("serve: peak over those requests|-|$serve_rss|-")
+kill $serve
+serve=
 
 read -r first_wall first_rss <first-send
 echo
@@ -94,7 +126,8 @@ printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..36})" "----------" "-----------"
 printf '| %-34s | %6s s | %5s MiB |\n' "send of $GROUPS_N groups (first)" "$first_wall" "$((first_rss / 1024))"
 for row in "${rows[@]}"; do
     IFS='|' read -r name wall rss _ <<<"$row"
-    printf '| %-34s | %6s s | %5s MiB |\n' "$name" "$wall" "$rss"
+    printf '| %-34s | %6s %s | %5s %s |\n' "$name" "$wall" "$([ "$wall" = - ] && echo ' ' || echo s)" "$rss" \
+        "$([ "$rss" = - ] && echo '   ' || echo MiB)"
 done
 echo "ledger list --format csv: $csv_rows rows, $(python3 -c "print(f'{$csv_rows / max($csv_wall, 0.001):,.0f}')") rows/s"
 if [ "$LEDGER" = sqlite ]; then

@@ -62,6 +62,52 @@ extension PostgresLedgerStore {
         }
     }
 
+    public func dayTally(days: [Range<Date>]) async throws -> [DeliveryTally.Day] {
+        guard let first = days.first, let last = days.last else { return [] }
+        let condition = "d.updated_at >= $1 AND d.updated_at < $2"
+        var binds = PostgresBindings()
+        binds.append(first.lowerBound.ledgerMillis)
+        binds.append(last.upperBound.ledgerMillis)
+        let day = DeliveryTally.dayIndex(of: "d.updated_at", in: days)
+        let counts = PostgresQuery(
+            unsafeSQL: "SELECT \(day), d.state, count(*) FROM deliveries d WHERE \(condition) GROUP BY 1, 2",
+            binds: binds)
+        let sent = PostgresQuery(
+            unsafeSQL: """
+                SELECT \(day), count(DISTINCT d.notice_id), count(DISTINCT d.group_id) FROM deliveries d
+                WHERE d.state = 'sent' AND \(condition) GROUP BY 1
+                """, binds: binds)
+        let count = days.count
+        return try await read { tx in
+            try await tx.rows("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let rows = try await Self.dayCounts(days: counts, sent: sent, count: count, in: tx)
+                try await tx.rows("COMMIT")
+                return rows
+            } catch {
+                if !tx.connection.isClosed { _ = try? await tx.rows("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    /// Each day's counts by state (`days`: day index, state, count) and its notices and groups sent to (`sent`).
+    private static func dayCounts(
+        days: PostgresQuery, sent: PostgresQuery, count: Int, in tx: PostgresTransaction
+    ) async throws -> [DeliveryTally.Day] {
+        var dayRows = Array(repeating: DeliveryTally.Day(states: [:], sentNotices: 0, sentGroups: 0), count: count)
+        for row in try await tx.rows(days) {
+            let (index, state, n) = try row.decode((Int32, String, Int64).self)
+            if let state = DeliveryState(rawValue: state) { dayRows[Int(index)].states[state] = Int(n) }
+        }
+        for row in try await tx.rows(sent) {
+            let (index, notices, groups) = try row.decode((Int32, Int64, Int64).self)
+            dayRows[Int(index)].sentNotices = Int(notices)
+            dayRows[Int(index)].sentGroups = Int(groups)
+        }
+        return dayRows
+    }
+
     /// Runs the tally's statements inside the caller's snapshot.
     private static func tally(
         _ queries: (
@@ -86,16 +132,7 @@ extension PostgresLedgerStore {
                 notices[id, default: DeliveryTally.Notice(id: id, title: title, states: [:])].states[state] = Int(n)
             }
         }
-        var dayRows = Array(repeating: DeliveryTally.Day(states: [:], sentNotices: 0, sentGroups: 0), count: count)
-        for row in try await tx.rows(queries.days) {
-            let (index, state, n) = try row.decode((Int32, String, Int64).self)
-            if let state = DeliveryState(rawValue: state) { dayRows[Int(index)].states[state] = Int(n) }
-        }
-        for row in try await tx.rows(queries.sent) {
-            let (index, notices, groups) = try row.decode((Int32, Int64, Int64).self)
-            dayRows[Int(index)].sentNotices = Int(notices)
-            dayRows[Int(index)].sentGroups = Int(groups)
-        }
+        let dayRows = try await dayCounts(days: queries.days, sent: queries.sent, count: count, in: tx)
         let failed = try await tx.rows(queries.failures).map(PostgresDeliveryRows.record(from:))
         return DeliveryTally(groups: groupRows, notices: Array(notices.values), days: dayRows, failures: failed)
     }
