@@ -86,18 +86,38 @@ struct StatusService: Service {
 
     /// `today: 1 notices to 18 groups; 18 sent, 0 dead, 0 in doubt, 0 pending`, and `, 3 awaiting confirmation`
     /// while customer groups wait for their member.
+    /// Counted by the ledger for the day alone (`dayTally`): a city's daemon would otherwise count each of its
+    /// 100,000 groups every 15 seconds.
     func statusLine() async throws -> String {
         let config = await live.current
-        let report = try await PeriodReport.make(day: LocalDay(date: Date(), timeZone: config.timeZone), store: store)
-        return Self.statusLine(report)
+        let day = LocalDay(date: Date(), timeZone: config.timeZone)
+        let counts = try await store.dayTally(days: [day.start..<day.end])
+        return counts.first.map(Self.statusLine) ?? ""
     }
 
     /// The status line of today's report.
     static func statusLine(_ report: PeriodReport) -> String {
+        statusLine(
+            notices: report.notices, groups: report.groups, sent: report.sent, dead: report.dead,
+            inDoubt: report.inDoubt, pending: report.pending + report.retry, awaiting: report.awaitingConfirmation)
+    }
+
+    /// The status line of a day's counts, as of its report.
+    static func statusLine(_ day: DeliveryTally.Day) -> String {
+        let states = day.states
+        return statusLine(
+            notices: day.sentNotices, groups: day.sentGroups, sent: states[.sent], dead: states[.dead],
+            inDoubt: states[.inDoubt], pending: states[.planned] + states[.claimed] + states[.retry],
+            awaiting: states[.awaitingConfirmation])
+    }
+
+    private static func statusLine(
+        notices: Int, groups: Int, sent: Int, dead: Int, inDoubt: Int, pending: Int, awaiting: Int
+    ) -> String {
         var line =
-            "today: \(report.notices) notices to \(report.groups) groups; \(report.sent) sent, \(report.dead) dead, "
-            + "\(report.inDoubt) in doubt, \(report.pending + report.retry) pending"
-        if report.awaitingConfirmation > 0 { line += ", \(report.awaitingConfirmation) awaiting confirmation" }
+            "today: \(notices) notices to \(groups) groups; \(sent) sent, \(dead) dead, \(inDoubt) in doubt, "
+            + "\(pending) pending"
+        if awaiting > 0 { line += ", \(awaiting) awaiting confirmation" }
         return line
     }
 }

@@ -148,6 +148,11 @@ struct CustomerGroupReportTests {
         #expect(
             StatusService.statusLine(try await report(store))
                 == "today: 1 notices to 2 groups; 2 sent, 0 dead, 0 in doubt, 0 pending, 3 awaiting confirmation")
+        // The daemon counts the day alone (dayTally): the same line as the day's report.
+        let made = try await report(store)
+        let day = try #require(LocalDay(parsing: made.date, timeZone: at.timeZone))
+        let counts = try await store.dayTally(days: [day.start..<day.end])
+        #expect(StatusService.statusLine(try #require(counts.first)) == StatusService.statusLine(made))
         let quiet = PeriodReport.make(day: LocalDay(date: at("2026-12-04 12:00"), timeZone: at.timeZone), records: [])
         #expect(
             StatusService.statusLine(quiet) == "today: 0 notices to 0 groups; 0 sent, 0 dead, 0 in doubt, 0 pending")
