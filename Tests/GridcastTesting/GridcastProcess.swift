@@ -48,39 +48,33 @@ public struct GridcastProcess: Sendable {
     )
         throws -> Running
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = NSTemporaryDirectory() + "gridcast-out-\(UUID().uuidString)"
         let err = out + ".err"
         _ = FileManager.default.createFile(atPath: out, contents: nil)
         _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         let (exits, exited) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
-        process.terminationHandler = { process in
-            exited.yield(process.terminationStatus)
+        let process = try SpawnedProcess(
+            path, arguments, environment: env, in: directory, stdoutPath: out, stderrPath: err
+        ) { status in
+            exited.yield(status)
             exited.finish()
         }
-        try process.run()
         return Running(process: process, exits: exits, stdoutPath: out, stderrPath: err)
     }
 
     /// A started process.
     public final class Running: @unchecked Sendable {
         /// The child process.
-        public let process: Process
+        public let process: SpawnedProcess
         let exits: AsyncStream<Int32>
         /// Where its standard output goes, readable while it runs.
         public let stdoutPath: String
         /// Where its standard error goes, readable while it runs.
         public let stderrPath: String
 
-        init(process: Process, exits: AsyncStream<Int32>, stdoutPath: String, stderrPath: String) {
+        init(process: SpawnedProcess, exits: AsyncStream<Int32>, stdoutPath: String, stderrPath: String) {
             self.process = process
             self.exits = exits
             self.stdoutPath = stdoutPath

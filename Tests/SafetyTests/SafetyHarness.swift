@@ -8,7 +8,7 @@ import Transport
 /// CPU time and memory can be read from `/proc`.
 final class WatchedProcess: @unchecked Sendable {
     private let running: GridcastProcess.Running
-    var process: Process { running.process }
+    var process: SpawnedProcess { running.process }
     var stdoutPath: String { running.stdoutPath }
     var stderrPath: String { running.stderrPath }
 
