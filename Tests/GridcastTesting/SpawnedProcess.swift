@@ -3,10 +3,10 @@ import Synchronization
 
 /// A child process started with `posix_spawn`, its output in files, reaped by a thread of its own.
 ///
-/// Foundation's `Process.run()` on Linux (up to Swift 6.3.1) reads past a `dirent` while it lists `/proc/self/fd`
-/// to close the parent's descriptors, and crashes the test process now and then (swift-corelibs-foundation pull
-/// request 5472). Here the child closes every descriptor above standard error itself, as it starts
-/// (`posix_spawn_file_actions_addclosefrom_np`).
+/// Foundation's `Process.run()` on Linux (up to Swift 6.3.1) copies a whole 256-byte `d_name` out of each `dirent`
+/// while it lists `/proc/self/fd` to close the parent's descriptors; when a short record ends glibc's buffer next
+/// to an unmapped page, that read crashes the test process, now and then. Here the child closes every descriptor
+/// above standard error itself, as it starts (`posix_spawn_file_actions_addclosefrom_np`).
 public final class SpawnedProcess: Sendable {
     /// The process id.
     public let processIdentifier: Int32
