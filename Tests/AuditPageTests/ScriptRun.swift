@@ -1,4 +1,5 @@
 import Foundation
+import GridcastTesting
 
 /// Runs a helper script to completion and captures its output, awaiting its exit (no polling, no blocking).
 struct ScriptRun: Sendable {
@@ -13,36 +14,13 @@ struct ScriptRun: Sendable {
 
     /// Runs `python3 script` with `environment` added to this process's environment.
     static func python(_ script: String, environment: [String: String]) async throws -> ScriptRun {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let output = NSTemporaryDirectory() + "audit-script-\(UUID().uuidString)"
-        guard FileManager.default.createFile(atPath: output + ".out", contents: nil),
-            FileManager.default.createFile(atPath: output + ".err", contents: nil)
-        else { throw Failure(description: "cannot create output files under \(NSTemporaryDirectory())") }
-        defer {
-            try? FileManager.default.removeItem(atPath: output + ".out")
-            try? FileManager.default.removeItem(atPath: output + ".err")
-        }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output + ".out"))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: output + ".err"))
-        let (exits, exited) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
-        process.terminationHandler = { process in
-            exited.yield(process.terminationStatus)
-            exited.finish()
-        }
+        let running: GridcastProcess.Running
         do {
-            try process.run()
+            running = try GridcastProcess.launch("/usr/bin/env", ["python3", script], environment: environment)
         } catch {
             throw Failure(description: "cannot start python3: \(error)")
         }
-        var iterator = exits.makeAsyncIterator()
-        let status = await iterator.next() ?? process.terminationStatus
-        return ScriptRun(
-            status: status,
-            stdout: (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
-        )
+        let result = try await running.wait()
+        return ScriptRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }
