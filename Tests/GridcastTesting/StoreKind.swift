@@ -168,21 +168,7 @@ public enum PostgresTestServer {
         guard let ctl = ProcessInfo.processInfo.environment["GRIDCAST_TEST_POSTGRES_CTL"] else {
             throw TestServerMissing()
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ctl)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // Waited for with waitpid on a thread of its own: Foundation's own watch can miss a child that exits this
-        // quickly, leaving it a zombie and its termination unreported.
-        let pid = process.processIdentifier
-        let status = await Task.detached {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 {
-                if errno != EINTR { return process.isRunning ? -1 : process.terminationStatus }
-            }
-            return (status >> 8) & 0xff
-        }.value
+        let status = try await GridcastProcess.launch(ctl, arguments).wait().status
         guard status == 0 else { throw ControlFailed(arguments: arguments, status: status) }
     }
 
