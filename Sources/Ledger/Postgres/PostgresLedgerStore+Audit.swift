@@ -15,32 +15,20 @@ extension PostgresLedgerStore {
     }
 
     public func verify(checkpoint: LedgerCheckpoint?, progress: VerifyObserver?) async throws -> LedgerVerification {
-        try await snapshot { tx in try await Self.verify(tx, checkpoint: checkpoint, progress: progress) }
+        try await snapshot(within: Self.auditDeadline) { tx in
+            try await Self.verify(tx, checkpoint: checkpoint, progress: progress)
+        }
     }
 
     /// The fast check alone (``ChainDigest``): the head when it finds the ledger consistent, nil when `verify` goes
     /// on to the replay.
     func digestHead(checkpoint: LedgerCheckpoint?) async throws -> LedgerCheckpoint? {
-        try await snapshot { tx in try await Self.digest(tx, checkpoint: checkpoint) }
+        try await snapshot(within: Self.auditDeadline) { tx in try await Self.digest(tx, checkpoint: checkpoint) }
     }
 
-    /// `body` in one read-only snapshot: instances writing meanwhile don't make rows and events disagree. It reads
-    /// the whole ledger, so its deadline is hours, not the store's seconds.
-    private func snapshot<T: Sendable>(
-        _ body: @escaping @Sendable (PostgresTransaction) async throws -> T
-    ) async throws -> T {
-        try await read(within: .seconds(6 * 3600)) { tx in
-            try await tx.rows("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            do {
-                let result = try await body(tx)
-                try await tx.rows("COMMIT")
-                return result
-            } catch {
-                _ = try? await tx.rows("ROLLBACK")
-                throw error
-            }
-        }
-    }
+    /// A verification reads the whole ledger in one snapshot (instances writing meanwhile don't make rows and
+    /// events disagree), so its deadline is hours, not the store's seconds.
+    private static let auditDeadline = Duration.seconds(6 * 3600)
 
     /// The verification, inside the snapshot.
     private static func verify(

@@ -16,7 +16,7 @@ extension PostgresLedgerStore {
             binds.append(groups.sorted())
             condition += " AND d.group_id = ANY($3)"
         }
-        let day = DeliveryTally.dayIndex(of: "d.updated_at", in: days)
+        let dayQueries = Self.dayQueries(days, condition: condition, binds: binds)
         let failures = DeliveryState.failures.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let queries = (
             groups: PostgresQuery(
@@ -31,14 +31,8 @@ extension PostgresLedgerStore {
                         GROUP BY d.notice_id, d.state) t
                     JOIN notices n ON n.id = t.notice_id
                     """, binds: binds),
-            days: PostgresQuery(
-                unsafeSQL: "SELECT \(day), d.state, count(*) FROM deliveries d WHERE \(condition) GROUP BY 1, 2",
-                binds: binds),
-            sent: PostgresQuery(
-                unsafeSQL: """
-                    SELECT \(day), count(DISTINCT d.notice_id), count(DISTINCT d.group_id) FROM deliveries d
-                    WHERE d.state = 'sent' AND \(condition) GROUP BY 1
-                    """, binds: binds),
+            days: dayQueries.days,
+            sent: dayQueries.sent,
             failures: PostgresQuery(
                 unsafeSQL: """
                     SELECT \(PostgresDeliveryRows.columns), \(PostgresDeliveryRows.noticeExtras)
@@ -48,47 +42,37 @@ extension PostgresLedgerStore {
                     """, binds: binds)
         )
         let count = days.count
-        return try await read { tx in
-            // One snapshot for every count.
-            try await tx.rows("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            do {
-                let tally = try await Self.tally(queries, days: count, in: tx)
-                try await tx.rows("COMMIT")
-                return tally
-            } catch {
-                if !tx.connection.isClosed { _ = try? await tx.rows("ROLLBACK") }
-                throw error
-            }
-        }
+        // One snapshot for every count.
+        return try await snapshot { tx in try await Self.tally(queries, days: count, in: tx) }
     }
 
     public func dayTally(days: [Range<Date>]) async throws -> [DeliveryTally.Day] {
         guard let first = days.first, let last = days.last else { return [] }
-        let condition = "d.updated_at >= $1 AND d.updated_at < $2"
         var binds = PostgresBindings()
         binds.append(first.lowerBound.ledgerMillis)
         binds.append(last.upperBound.ledgerMillis)
-        let day = DeliveryTally.dayIndex(of: "d.updated_at", in: days)
-        let counts = PostgresQuery(
-            unsafeSQL: "SELECT \(day), d.state, count(*) FROM deliveries d WHERE \(condition) GROUP BY 1, 2",
-            binds: binds)
-        let sent = PostgresQuery(
-            unsafeSQL: """
-                SELECT \(day), count(DISTINCT d.notice_id), count(DISTINCT d.group_id) FROM deliveries d
-                WHERE d.state = 'sent' AND \(condition) GROUP BY 1
-                """, binds: binds)
+        let queries = Self.dayQueries(days, condition: "d.updated_at >= $1 AND d.updated_at < $2", binds: binds)
         let count = days.count
-        return try await read { tx in
-            try await tx.rows("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            do {
-                let rows = try await Self.dayCounts(days: counts, sent: sent, count: count, in: tx)
-                try await tx.rows("COMMIT")
-                return rows
-            } catch {
-                if !tx.connection.isClosed { _ = try? await tx.rows("ROLLBACK") }
-                throw error
-            }
+        return try await snapshot { tx in
+            try await Self.dayCounts(days: queries.days, sent: queries.sent, count: count, in: tx)
         }
+    }
+
+    /// The statements of ``dayCounts(days:sent:count:in:)`` for the deliveries of `condition`.
+    private static func dayQueries(
+        _ days: [Range<Date>], condition: String, binds: PostgresBindings
+    ) -> (days: PostgresQuery, sent: PostgresQuery) {
+        let day = DeliveryTally.dayIndex(of: "d.updated_at", in: days)
+        return (
+            PostgresQuery(
+                unsafeSQL: "SELECT \(day), d.state, count(*) FROM deliveries d WHERE \(condition) GROUP BY 1, 2",
+                binds: binds),
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(day), count(DISTINCT d.notice_id), count(DISTINCT d.group_id) FROM deliveries d
+                    WHERE d.state = 'sent' AND \(condition) GROUP BY 1
+                    """, binds: binds)
+        )
     }
 
     /// Each day's counts by state (`days`: day index, state, count) and its notices and groups sent to (`sent`).

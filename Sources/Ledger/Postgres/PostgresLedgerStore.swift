@@ -135,6 +135,23 @@ public final class PostgresLedgerStore: LedgerStore {
         }
     }
 
+    /// `body` in one read-only REPEATABLE READ snapshot: what it reads in several statements is one moment's.
+    func snapshot<T: Sendable>(
+        within limit: Duration? = nil, _ body: @escaping @Sendable (PostgresTransaction) async throws -> T
+    ) async throws -> T {
+        try await read(within: limit) { tx in
+            try await tx.rows("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let result = try await body(tx)
+                try await tx.rows("COMMIT")
+                return result
+            } catch {
+                _ = try? await tx.rows("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
     /// Runs `attempt` under the store's deadline, again after a retryable failure; errors become ``LedgerError``.
     private func run<T: Sendable>(
         within deadline: Duration, _ attempt: @escaping @Sendable () async throws -> T
