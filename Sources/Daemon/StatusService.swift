@@ -107,7 +107,7 @@ struct StatusService: Service {
         let states = day.states
         return statusLine(
             notices: day.sentNotices, groups: day.sentGroups, sent: states[.sent], dead: states[.dead],
-            inDoubt: states[.inDoubt], pending: states[.planned] + states[.claimed] + states[.retry],
+            inDoubt: states[.inDoubt], pending: states.queued,
             awaiting: states[.awaitingConfirmation])
     }
 

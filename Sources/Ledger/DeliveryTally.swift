@@ -120,4 +120,7 @@ extension DeliveryState {
 
     /// The failure states (``isFailure``).
     public static let failures: [DeliveryState] = allCases.filter(\.isFailure)
+
+    /// Not yet settled, so it may still be sent: planned, claimed, waiting to retry (reports' 待发送).
+    public static let queued: [DeliveryState] = [.planned, .claimed, .retry]
 }

@@ -23,6 +23,9 @@ public struct StateCounts: Sendable, Equatable, ExpressibleByDictionaryLiteral {
         set { self[state] = newValue }
     }
 
+    /// Not yet settled (``DeliveryState/queued``): 待发送.
+    public var queued: Int { DeliveryState.queued.reduce(0) { $0 + self[$1] } }
+
     /// Every delivery counted.
     public var total: Int { DeliveryState.allCases.reduce(0) { $0 + self[$1] } }
 

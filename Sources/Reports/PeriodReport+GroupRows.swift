@@ -50,7 +50,7 @@ extension PeriodReport.GroupRow {
         self.init(
             groupID: group.id, groupName: group.name, sink: group.sink, deliveries: states.total,
             sent: states[.sent], dead: states[.dead], inDoubt: states[.inDoubt],
-            queued: states[.planned] + states[.claimed] + states[.retry], accepted: states[.accepted])
+            queued: states.queued, accepted: states[.accepted])
         self = withCustomerGroupCounts(states)
     }
 }

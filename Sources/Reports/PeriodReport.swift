@@ -290,18 +290,14 @@ public struct PeriodReport: Sendable, Codable, Equatable {
     )
         -> PeriodReport
     {
-        func queued(_ states: StateCounts) -> Int {
-            states[.planned, default: 0] + states[.claimed, default: 0] + states[.retry, default: 0]
-        }
-        func total(_ states: StateCounts) -> Int { states.total }
         let byGroup = GroupRows(counted: tally.groups)
         // A delivery per notice and group: a notice's groups sent to are its sent deliveries.
         let byNotice = tally.notices.map { notice in
             let states = notice.states
             return NoticeRow(
-                noticeID: notice.id, title: notice.title, groups: states[.sent, default: 0], deliveries: total(states),
+                noticeID: notice.id, title: notice.title, groups: states[.sent, default: 0], deliveries: states.total,
                 sent: states[.sent, default: 0], dead: states[.dead, default: 0], inDoubt: states[.inDoubt, default: 0],
-                queued: queued(states), accepted: states[.accepted, default: 0]
+                queued: states.queued, accepted: states[.accepted, default: 0]
             ).withCustomerGroupCounts(states)
         }
         let failures = tally.failures.map {
@@ -314,8 +310,8 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             let states = counted.states
             return DayRow(
                 date: day.description, notices: counted.sentNotices, groups: counted.sentGroups,
-                deliveries: total(states), sent: states[.sent, default: 0], dead: states[.dead, default: 0],
-                inDoubt: states[.inDoubt, default: 0], queued: queued(states), accepted: states[.accepted, default: 0]
+                deliveries: states.total, sent: states[.sent, default: 0], dead: states[.dead, default: 0],
+                inDoubt: states[.inDoubt, default: 0], queued: states.queued, accepted: states[.accepted, default: 0]
             ).withCustomerGroupCounts(states)
         }
         let states = tally.states
@@ -327,7 +323,7 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             timezone: day.timeZone.identifier,
             notices: tally.notices.filter { $0.states[.sent, default: 0] > 0 }.count,
             groups: tally.groups.reduce(0) { $0 + ($1.states[.sent] > 0 ? 1 : 0) },
-            deliveries: total(states),
+            deliveries: states.total,
             sent: states[.sent, default: 0],
             pending: states[.planned, default: 0] + states[.claimed, default: 0],
             retry: states[.retry, default: 0],
@@ -383,11 +379,6 @@ public struct PeriodReport: Sendable, Codable, Equatable {
             ("未确认已取消", expired),
         ]
     }
-}
-
-extension DeliveryState {
-    /// Not yet settled: it may still be sent (planned, claimed, retry).
-    var isQueued: Bool { self == .planned || self == .claimed || self == .retry }
 }
 
 /// A row of counts that also counts customer groups' outcomes.

@@ -18,10 +18,7 @@ extension SQLiteLedgerStore {
         let buckets = groups == nil ? TallyTables.buckets(days) : nil
         let failures = StateCondition.any(of: DeliveryState.failures, column: "d.state")
         return try await read { [condition, arguments] db in
-            // A ledger opened read-only before its upgrade has no sums yet: its rows are counted.
-            let summed = try buckets != nil && db.tableExists("tally_groups")
-            let sources = TallySources(
-                condition: condition, arguments: arguments, buckets: summed ? buckets : nil)
+            let sources = try TallySources(db, condition: condition, arguments: arguments, buckets: buckets)
             // The first part's groups come in id order; a later part's (the open rows: few) are found among them.
             var groupRows: [DeliveryTally.Group] = []
             var laterGroups: [DeliveryTally.Group] = []
@@ -83,11 +80,9 @@ extension SQLiteLedgerStore {
         guard let first = days.first, let last = days.last else { return [] }
         let buckets = TallyTables.buckets(days)
         return try await read { db in
-            let summed = try buckets != nil && db.tableExists("tally_groups")
-            let sources = TallySources(
-                condition: "d.updated_at >= ? AND d.updated_at < ?",
-                arguments: [first.lowerBound.ledgerMillis, last.upperBound.ledgerMillis],
-                buckets: summed ? buckets : nil)
+            let sources = try TallySources(
+                db, condition: "d.updated_at >= ? AND d.updated_at < ?",
+                arguments: [first.lowerBound.ledgerMillis, last.upperBound.ledgerMillis], buckets: buckets)
             return try Self.dayCounts(db, days: days, sources: sources)
         }
     }
@@ -158,9 +153,11 @@ private struct TallySources {
     /// Per notice: `at, notice_id, state, count`.
     let notices: (String, StatementArguments)
 
-    init(condition: String, arguments: StatementArguments, buckets: Range<Int64>?) {
+    /// The sources of the deliveries of `condition`: the sums for `buckets` and the open rows when there are
+    /// buckets and `db` has sums (a ledger opened read-only before its upgrade has none yet), else the rows.
+    init(_ db: Database, condition: String, arguments: StatementArguments, buckets: Range<Int64>?) throws {
         let width = TallyTables.bucketMillis
-        guard let buckets else {
+        guard let buckets, try db.tableExists("tally_groups") else {
             groupParts = [
                 (
                     """

@@ -8,8 +8,9 @@ enum TallyTables {
     /// A bucket's width in milliseconds: every time zone's midnight falls on a quarter hour.
     static let bucketMillis: Int64 = 900_000
 
-    /// The states the triggers leave out, as a condition on `column` that `deliveries_unsent` answers.
-    static func open(column: String) -> String { StateCondition.any(of: [.planned, .claimed, .retry], column: column) }
+    /// The states the triggers leave out (``DeliveryState/queued``), as a condition on `column` that
+    /// `deliveries_unsent` answers.
+    static func open(column: String) -> String { StateCondition.any(of: DeliveryState.queued, column: column) }
 
     /// The buckets `days` cover, when each day starts and ends on a bucket's edge; nil otherwise (a zone's offset
     /// of old, like Shanghai's before 1901), for which reports count rows.
